@@ -1,0 +1,48 @@
+# drafting: two commands. `make run` serves the demo; `make test` runs the whole suite.
+VENV   ?= .venv
+PYTHON ?= python3
+BIN    := $(VENV)/bin
+FLASK  := $(BIN)/flask --app wsgi
+PORT   ?= 5000
+SUDO   := $(shell [ "$$(id -u)" = 0 ] || echo sudo)
+
+.PHONY: run test install install-dev chromium services bench vendor lint clean
+
+$(BIN)/activate:
+	$(PYTHON) -m venv $(VENV)
+
+$(VENV)/.installed: requirements.txt | $(BIN)/activate
+	$(BIN)/pip install --disable-pip-version-check -q -r requirements.txt
+	touch $@
+
+$(VENV)/.installed-dev: requirements-dev.txt requirements.txt $(VENV)/.installed
+	$(BIN)/pip install --disable-pip-version-check -q -r requirements-dev.txt
+	touch $@
+
+install: $(VENV)/.installed
+install-dev: $(VENV)/.installed-dev
+
+# Debian's Chromium for the browser tests (Playwright drives it; never `playwright install`).
+chromium:
+	@command -v /usr/bin/chromium >/dev/null 2>&1 || { $(SUDO) apt-get install -y chromium || { $(SUDO) apt-get update && $(SUDO) apt-get install -y chromium; }; }
+
+run: install
+	$(FLASK) db upgrade
+	$(FLASK) seed-demo
+	@echo "Serving http://127.0.0.1:$(PORT)  (Ctrl+C stops)"
+	$(FLASK) run --host 127.0.0.1 --port $(PORT)
+
+test: install-dev chromium
+	$(BIN)/python -m pytest $(PYTEST_ARGS)
+
+bench: install-dev
+	$(BIN)/python -m bench
+
+vendor:
+	scripts/vendor.sh
+
+lint: install-dev
+	$(BIN)/ruff check drafting tests bench
+
+clean:
+	rm -rf $(VENV) .pytest_cache instance/*.db*

@@ -1,0 +1,122 @@
+"""drafting: joint declarations and action plans written clause by clause, live."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from flask import Flask, jsonify, render_template, request
+from werkzeug.exceptions import HTTPException
+
+from .config import ROOT, Config, resolve_secret_key
+from .extensions import csrf, db, login_manager, migrate, socketio
+
+
+def create_app(config_class: type = Config, **overrides) -> Flask:
+    """Build the application: config, extensions, blueprints, commands; Socket.IO last."""
+    app = Flask(__name__, instance_path=str(ROOT / "instance"),
+                template_folder=str(ROOT / "templates"), static_folder=str(ROOT / "static"))
+    app.config.from_object(config_class)
+    app.config.update(overrides)
+    resolve_secret_key(app)
+    Path(app.instance_path).mkdir(parents=True, exist_ok=True)
+
+    db.init_app(app)
+    migrate.init_app(app, db, directory=str(ROOT / "migrations"))
+    login_manager.init_app(app)
+    csrf.init_app(app)
+    _configure_sqlite(app)
+
+    from . import api, auth, clauses, documents
+    from .cli import register_commands
+
+    app.register_blueprint(auth.bp)
+    app.register_blueprint(documents.bp)
+    app.register_blueprint(clauses.bp)
+    app.register_blueprint(api.bp)
+    csrf.exempt(api.bp)  # the API authenticates by bearer token only, never by cookie
+    register_commands(app)
+    _register_errors(app)
+    _register_headers(app)
+    _register_template_helpers(app)
+
+    socketio.init_app(
+        app,
+        async_mode=app.config["SOCKETIO_ASYNC_MODE"],
+        message_queue=app.config["SOCKETIO_MESSAGE_QUEUE"],
+        cors_allowed_origins=app.config.get("SOCKETIO_CORS_ORIGINS"),
+    )
+    from . import events  # noqa: F401  (registers the Socket.IO handlers)
+    return app
+
+
+def _configure_sqlite(app: Flask) -> None:
+    """Use WAL and a busy timeout on SQLite so concurrent requests wait instead of failing."""
+    uri = app.config["SQLALCHEMY_DATABASE_URI"]
+    if not uri.startswith("sqlite"):
+        return
+    from sqlalchemy import event
+
+    with app.app_context():
+        engine = db.engine
+
+        @event.listens_for(engine, "connect")
+        def _pragmas(dbapi_connection, _record):
+            cursor = dbapi_connection.cursor()
+            if ":memory:" not in uri and uri != "sqlite://":
+                cursor.execute("PRAGMA journal_mode=WAL")
+            cursor.execute("PRAGMA busy_timeout=10000")
+            cursor.execute("PRAGMA foreign_keys=ON")
+            cursor.close()
+
+
+def _wants_json() -> bool:
+    return request.path.startswith("/api/")
+
+
+def _register_errors(app: Flask) -> None:
+    codes = {400: "bad_request", 401: "unauthorized", 403: "forbidden", 404: "not_found",
+             405: "method_not_allowed", 409: "conflict", 413: "too_large",
+             415: "unsupported_media_type", 422: "invalid", 423: "locked", 429: "rate_limited"}
+
+    @app.errorhandler(HTTPException)
+    def http_error(error: HTTPException):
+        message = error.description or error.name
+        if error.code == 413 and "exceeds the capacity limit" in str(message):
+            message = "The request is too large."
+        if _wants_json():
+            body = {"error": {"code": codes.get(error.code, "error"), "message": message}}
+            return jsonify(body), error.code
+        from .views import is_htmx
+
+        template = "errors/_message.html" if is_htmx() else "errors/page.html"
+        return render_template(template, status=error.code, message=message), error.code
+
+
+def _register_headers(app: Flask) -> None:
+    @app.after_request
+    def security_headers(response):
+        response.headers.setdefault(
+            "Content-Security-Policy",
+            "default-src 'self'; script-src 'self'; style-src 'self'; img-src 'self' data:; "
+            "connect-src 'self'; object-src 'none'; base-uri 'self'; form-action 'self'; "
+            "frame-ancestors 'none'",
+        )
+        response.headers.setdefault("X-Content-Type-Options", "nosniff")
+        response.headers.setdefault("Referrer-Policy", "same-origin")
+        response.headers.setdefault("X-Frame-Options", "DENY")
+        return response
+
+
+def _register_template_helpers(app: Flask) -> None:
+    from . import permissions
+    from .models.base import iso
+
+    @app.context_processor
+    def helpers():
+        return {"can": permissions.can, "role_of": permissions.role_of}
+
+    @app.template_filter("when")
+    def when(moment):
+        return moment.strftime("%d %b %Y, %H:%M UTC") if moment else ""
+
+    app.jinja_env.filters["iso"] = iso

@@ -1,0 +1,158 @@
+"""The OpenAPI 3 description of the JSON API, served at /api/v1/openapi.json."""
+
+from __future__ import annotations
+
+ERROR = {"$ref": "#/components/schemas/Error"}
+
+
+def _json(schema: dict, description: str = "OK") -> dict:
+    return {"description": description, "content": {"application/json": {"schema": schema}}}
+
+
+def _errors(*codes: int) -> dict:
+    text = {400: "Malformed request", 401: "No or bad token", 403: "Not allowed for this role or phase",
+            404: "Unknown id", 409: "Conflict", 413: "Too large", 422: "Invalid value",
+            423: "Text frozen"}
+    return {str(code): _json(ERROR, text[code]) for code in codes}
+
+
+def _body(schema: dict) -> dict:
+    return {"required": True, "content": {"application/json": {"schema": schema}}}
+
+
+def _id(name: str) -> dict:
+    return {"name": name, "in": "path", "required": True, "schema": {"type": "integer"}}
+
+
+def _op(summary: str, responses: dict, body: dict | None = None, params: list | None = None) -> dict:
+    operation = {"summary": summary, "responses": responses, "security": [{"bearer": []}]}
+    if body is not None:
+        operation["requestBody"] = _body(body)
+    if params:
+        operation["parameters"] = params
+    return operation
+
+
+def _ref(name: str) -> dict:
+    return {"$ref": f"#/components/schemas/{name}"}
+
+
+def spec() -> dict:
+    """Return the description of every endpoint the API serves."""
+    doc, clause = _id("document_id"), _id("clause_id")
+    common = (401, 404)
+    return {
+        "openapi": "3.0.3",
+        "info": {"title": "drafting API", "version": "1.0.0",
+                 "description": "Documents split into clauses, edited live; see CONTRACT.md."},
+        "servers": [{"url": "/api/v1"}],
+        "components": {
+            "securitySchemes": {"bearer": {"type": "http", "scheme": "bearer"}},
+            "schemas": {
+                "Error": {"type": "object", "required": ["error"], "properties": {
+                    "error": {"type": "object", "required": ["code", "message"], "properties": {
+                        "code": {"type": "string"}, "message": {"type": "string"}}},
+                    "current": _ref("Clause"), "yours": {"type": "string"}}},
+                "Clause": {"type": "object", "required": ["id", "number", "heading", "text", "version"],
+                           "properties": {"id": {"type": "integer"}, "number": {"type": "integer"},
+                                          "heading": {"type": "string", "nullable": True},
+                                          "text": {"type": "string"}, "version": {"type": "integer"}}},
+                "DocumentSummary": {"type": "object", "required": ["id", "title", "kind", "phase", "seq"],
+                                    "properties": {
+                                        "id": {"type": "integer"}, "title": {"type": "string"},
+                                        "kind": {"type": "string", "enum": ["declaration", "action_plan"]},
+                                        "phase": {"type": "string", "enum": [
+                                            "drafting", "consultation", "final_review", "signing", "adopted"]},
+                                        "seq": {"type": "integer"},
+                                        "deadline": {"type": "string", "nullable": True},
+                                        "updated_at": {"type": "string"}}},
+                "Document": {"allOf": [_ref("DocumentSummary"), {
+                    "type": "object", "required": ["content_hash", "participants", "clauses"],
+                    "properties": {"content_hash": {"type": "string"},
+                                   "participants": {"type": "array", "items": {"type": "string"}},
+                                   "clauses": {"type": "array", "items": _ref("Clause")}}}]},
+                "Revision": {"type": "object", "required": ["version", "text", "author", "origin", "created_at"],
+                             "properties": {"version": {"type": "integer"}, "text": {"type": "string"},
+                                            "heading": {"type": "string", "nullable": True},
+                                            "author": {"type": "string", "nullable": True},
+                                            "organisation": {"type": "string", "nullable": True},
+                                            "origin": {"type": "string", "enum": [
+                                                "edit", "merge", "amendment", "restore", "import"]},
+                                            "created_at": {"type": "string"}}},
+                "Change": {"type": "object", "required": ["event", "document_id", "seq", "actor"],
+                           "properties": {"event": {"type": "string"}, "document_id": {"type": "integer"},
+                                          "seq": {"type": "integer"},
+                                          "actor": {"type": "integer", "nullable": True}},
+                           "additionalProperties": True},
+            },
+        },
+        "paths": {
+            "/documents": {
+                "get": _op("Documents the user can see",
+                           {"200": _json({"type": "array", "items": _ref("DocumentSummary")}), **_errors(401)}),
+                "post": _op("Create a document (admin)",
+                            {"201": _json(_ref("Document"), "Created"), **_errors(400, 401, 403, 413, 422)},
+                            {"type": "object", "required": ["title", "kind"], "properties": {
+                                "title": {"type": "string"},
+                                "kind": {"type": "string", "enum": ["declaration", "action_plan"]}}}),
+            },
+            "/documents/{document_id}": {
+                "get": _op("A document with its clauses", {"200": _json(_ref("Document")), **_errors(*common)},
+                           params=[doc]),
+            },
+            "/documents/{document_id}/members": {
+                "post": _op("Give a user a role on the document (admin)",
+                            {"201": _json({"type": "object"}, "Created"), **_errors(400, 401, 403, 404, 422)},
+                            {"type": "object", "required": ["email", "role"], "properties": {
+                                "email": {"type": "string"},
+                                "role": {"type": "string", "enum": ["editor", "commenter", "signatory", "observer"]}}},
+                            [doc]),
+            },
+            "/documents/{document_id}/participants": {
+                "post": _op("Add a participating organisation (admin)",
+                            {"201": _json({"type": "object"}, "Created"), **_errors(400, 401, 403, 404, 422)},
+                            {"type": "object", "required": ["organisation"],
+                             "properties": {"organisation": {"type": "string"}}}, [doc]),
+            },
+            "/documents/{document_id}/phase": {
+                "post": _op("Move the document to a phase (admin)",
+                            {"200": _json(_ref("Document")), **_errors(400, 401, 403, 404, 422)},
+                            {"type": "object", "required": ["phase"], "properties": {
+                                "phase": {"type": "string", "enum": [
+                                    "drafting", "consultation", "final_review", "signing", "adopted"]},
+                                "deadline": {"type": "string", "format": "date-time", "nullable": True}}},
+                            [doc]),
+            },
+            "/documents/{document_id}/changes": {
+                "get": _op("Changes after a sequence number, in order",
+                           {"200": _json({"type": "array", "items": _ref("Change")}), **_errors(401, 404, 422)},
+                           params=[doc, {"name": "since", "in": "query", "required": False,
+                                         "schema": {"type": "integer", "minimum": 0}}]),
+            },
+            "/documents/{document_id}/clauses": {
+                "post": _op("Add a clause (editor)",
+                            {"201": _json(_ref("Clause"), "Created"),
+                             **_errors(400, 401, 403, 404, 413, 422, 423)},
+                            {"type": "object", "required": ["text"], "properties": {
+                                "text": {"type": "string"}, "heading": {"type": "string", "nullable": True},
+                                "after": {"type": "integer", "nullable": True}}}, [doc]),
+            },
+            "/clauses/{clause_id}": {
+                "patch": _op("Save a clause based on a version: stored, merged, or 409 with both texts",
+                             {"200": _json({"type": "object", "required": ["clause", "merged"], "properties": {
+                                 "clause": _ref("Clause"), "merged": {"type": "boolean"}}}),
+                              **_errors(400, 401, 403, 404, 409, 413, 422, 423)},
+                             {"type": "object", "required": ["text", "base_version"], "properties": {
+                                 "text": {"type": "string"}, "base_version": {"type": "integer"},
+                                 "heading": {"type": "string", "nullable": True}}}, [clause]),
+                "delete": _op("Delete a clause (editor)",
+                              {"204": {"description": "Deleted"}, **_errors(401, 403, 404, 423)},
+                              params=[clause]),
+            },
+            "/clauses/{clause_id}/revisions": {
+                "get": _op("Every revision of a clause, oldest first",
+                           {"200": _json({"type": "array", "items": _ref("Revision")}), **_errors(*common)},
+                           params=[clause]),
+            },
+        },
+    }

@@ -1,0 +1,174 @@
+"""The JSON API of CONTRACT.md. It calls the same operations as the pages."""
+
+from __future__ import annotations
+
+from datetime import datetime, timezone
+
+from flask import abort, g, jsonify, request
+from sqlalchemy import select
+
+from .. import live, permissions
+from ..clauses.operations import ClauseConflict, create_clause, delete_clause, save_clause
+from ..clauses.routes import number_of
+from ..documents.operations import (DocumentError, add_member, add_participant, create_document,
+                                    document_json, move_phase, visible_documents)
+from ..extensions import db
+from ..models import Clause, ClauseRevision
+from ..text.clauses import TextError
+from ..views import get_clause_or_404, get_document_or_404
+from . import bp
+from .auth import token_required
+from .openapi import spec
+
+
+def body() -> dict:
+    """Return the JSON object of the request, or abort 400."""
+    data = request.get_json(silent=True)
+    if not isinstance(data, dict):
+        abort(400, "The request body must be a JSON object.")
+    return data
+
+
+def error(status: int, message: str, **extra):
+    code = {409: "conflict", 413: "too_large", 422: "invalid"}.get(status, "error")
+    return jsonify({"error": {"code": code, "message": message}, **extra}), status
+
+
+@bp.errorhandler(TextError)
+def text_error(exc: TextError):
+    db.session.rollback()
+    return error(exc.status, exc.message)
+
+
+@bp.errorhandler(DocumentError)
+def document_error(exc: DocumentError):
+    db.session.rollback()
+    return error(exc.status, exc.message)
+
+
+@bp.get("/openapi.json")
+def openapi():
+    return jsonify(spec())
+
+
+@bp.get("/documents")
+@token_required
+def list_documents():
+    return jsonify([document_json(d, with_clauses=False) for d in visible_documents(g.api_user)])
+
+
+@bp.post("/documents")
+@token_required
+def create_document_():
+    data = body()
+    if not permissions.may_create_documents(g.api_user):
+        abort(403, "Only the secretariat creates documents.")
+    document = create_document(g.api_user, data.get("title"), data.get("kind"))
+    db.session.commit()
+    return jsonify(document_json(document)), 201
+
+
+@bp.get("/documents/<int:document_id>")
+@token_required
+def get_document(document_id: int):
+    return jsonify(document_json(get_document_or_404(document_id, user=g.api_user)))
+
+
+@bp.post("/documents/<int:document_id>/members")
+@token_required
+def add_member_(document_id: int):
+    document = get_document_or_404(document_id, "manage", g.api_user)
+    data = body()
+    membership = add_member(g.api_user, document, data.get("email"), data.get("role"))
+    db.session.commit()
+    return jsonify({"email": membership.user.email, "role": membership.role,
+                    "document_id": document.id}), 201
+
+
+@bp.post("/documents/<int:document_id>/participants")
+@token_required
+def add_participant_(document_id: int):
+    document = get_document_or_404(document_id, "manage", g.api_user)
+    participation = add_participant(g.api_user, document, body().get("organisation"))
+    db.session.commit()
+    return jsonify(participation.organisation.to_json()), 201
+
+
+@bp.post("/documents/<int:document_id>/phase")
+@token_required
+def change_phase(document_id: int):
+    document = get_document_or_404(document_id, "move_phase", g.api_user)
+    data = body()
+    deadline = None
+    if data.get("deadline") is not None:
+        try:
+            deadline = datetime.fromisoformat(str(data["deadline"]).replace("Z", "+00:00"))
+        except ValueError:
+            return error(422, "deadline must be an ISO 8601 date and time.")
+        if deadline.tzinfo is not None:
+            deadline = deadline.astimezone(timezone.utc).replace(tzinfo=None)
+    move_phase(g.api_user, document, data.get("phase"), deadline)
+    db.session.commit()
+    return jsonify(document_json(document))
+
+
+@bp.get("/documents/<int:document_id>/changes")
+@token_required
+def changes(document_id: int):
+    document = get_document_or_404(document_id, user=g.api_user)
+    since = request.args.get("since", "0")
+    if not since.isdigit():
+        return error(422, "since must be a non-negative integer.")
+    return jsonify(live.changes_since(document, int(since)))
+
+
+@bp.post("/documents/<int:document_id>/clauses")
+@token_required
+def create_clause_(document_id: int):
+    document = get_document_or_404(document_id, "edit_clause", g.api_user)
+    data = body()
+    after = None
+    if data.get("after") is not None:
+        after = db.session.get(Clause, data["after"]) if isinstance(data["after"], int) else None
+        if after is None or after.document_id != document.id or after.deleted_at:
+            return error(422, "after must be the id of a clause of this document.")
+    clause = create_clause(document, g.api_user, data.get("text"), data.get("heading"), after)
+    db.session.commit()
+    return jsonify(clause.to_json(number_of(clause))), 201
+
+
+@bp.patch("/clauses/<int:clause_id>")
+@token_required
+def patch_clause(clause_id: int):
+    clause = get_clause_or_404(clause_id, "edit_clause", g.api_user)
+    data = body()
+    heading = data["heading"] if "heading" in data else ...
+    try:
+        result = save_clause(clause, g.api_user, data.get("text"), data.get("base_version"),
+                             heading=heading)
+    except ClauseConflict as conflict:
+        db.session.rollback()
+        current = db.session.get(Clause, clause_id)
+        return error(409, "Someone else changed the same words since your base version; "
+                          "nothing was saved. Resolve against the current text and save again.",
+                     current=current.to_json(number_of(current)), yours=conflict.yours)
+    db.session.commit()
+    return jsonify({"clause": clause.to_json(number_of(clause)), "merged": result.merged})
+
+
+@bp.delete("/clauses/<int:clause_id>")
+@token_required
+def delete_clause_(clause_id: int):
+    clause = get_clause_or_404(clause_id, "edit_clause", g.api_user)
+    delete_clause(clause, g.api_user)
+    db.session.commit()
+    return "", 204
+
+
+@bp.get("/clauses/<int:clause_id>/revisions")
+@token_required
+def revisions(clause_id: int):
+    clause = get_clause_or_404(clause_id, user=g.api_user)
+    rows = db.session.scalars(select(ClauseRevision).where(ClauseRevision.clause_id == clause.id)
+                              .order_by(ClauseRevision.version))
+    return jsonify([row.to_json() for row in rows])

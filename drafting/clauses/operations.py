@@ -1,0 +1,180 @@
+"""Operations on clauses: save (with strict merging), add, delete, reorder. They flush, never commit."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from sqlalchemy import select, update
+
+from .. import audit, live
+from ..extensions import db
+from ..models import Clause, ClauseRevision, Document, User
+from ..models.base import utcnow
+from ..text.clauses import TextError, clean_clause_text, clean_heading
+from ..text.merge import merge_texts
+
+CAS_ATTEMPTS = 20
+
+
+class ClauseConflict(Exception):
+    """A stale save whose edits touch the same words as a newer version; nothing was stored."""
+
+    def __init__(self, clause: Clause, yours: str, yours_heading: str | None):
+        super().__init__("Someone else changed the same words.")
+        self.clause = clause
+        self.yours = yours
+        self.yours_heading = yours_heading
+
+
+@dataclass(frozen=True)
+class SaveResult:
+    clause: Clause
+    merged: bool
+    changed: bool
+
+
+def revision_text(clause: Clause, version: int) -> ClauseRevision:
+    """Return the revision of a clause at a version, or raise TextError 422."""
+    revision = db.session.scalar(select(ClauseRevision).where(
+        ClauseRevision.clause_id == clause.id, ClauseRevision.version == version))
+    if revision is None:
+        raise TextError(422, f"Version {version} of this clause does not exist.", "base_version")
+    return revision
+
+
+def _merge_heading(base: str | None, mine: str | None, theirs: str | None) -> tuple[str | None, bool]:
+    if mine == theirs or mine == base:
+        return theirs, True
+    if theirs == base:
+        return mine, True
+    return None, False
+
+
+def save_clause(clause: Clause, actor: User, text: object, base_version: object,
+                heading: object = ..., origin: str = "edit", author: User | None = None) -> SaveResult:
+    """Save new text based on base_version: store it, merge it, or raise ClauseConflict.
+
+    Saves of one clause are serialised by compare-and-swap on the version: the UPDATE only
+    matches the version the merge was computed against, so two saves never both become N+1.
+    """
+    text = clean_clause_text(text)
+    if not isinstance(base_version, int) or isinstance(base_version, bool) or base_version < 1:
+        raise TextError(422, "base_version must be a positive integer.", "base_version")
+    author = author or actor
+    for _ in range(CAS_ATTEMPTS):
+        db.session.refresh(clause)
+        current_version, current_text, current_heading = clause.version, clause.text, clause.heading
+        mine_heading = current_heading if heading is ... else clean_heading(heading)
+        if base_version > current_version:
+            raise TextError(422, f"Version {base_version} of this clause does not exist yet.", "base_version")
+        merged = base_version < current_version
+        if merged:
+            base = revision_text(clause, base_version)
+            result = merge_texts(base.text, text, current_text)
+            new_heading, heading_clean = _merge_heading(base.heading, mine_heading, current_heading)
+            if not result.clean or not heading_clean:
+                raise ClauseConflict(clause, text, mine_heading)
+            new_text = result.text
+        else:
+            new_text, new_heading = text, mine_heading
+        if new_text == current_text and new_heading == current_heading:
+            return SaveResult(clause, merged, changed=False)
+        now = utcnow()
+        matched = db.session.execute(
+            update(Clause).where(Clause.id == clause.id, Clause.version == current_version)
+            .values(text=new_text, heading=new_heading, version=current_version + 1,
+                    updated_at=now, updated_by_id=author.id)
+        ).rowcount
+        if matched != 1:
+            continue  # someone else saved first: merge again against their version
+        version = current_version + 1
+        db.session.add(ClauseRevision(
+            clause_id=clause.id, version=version, heading=new_heading, text=new_text,
+            author_id=author.id, organisation_id=author.organisation_id,
+            origin="merge" if merged and origin == "edit" else origin, created_at=now))
+        db.session.refresh(clause)
+        live.announce(clause.document, "clause.updated", actor.id, clause_id=clause.id,
+                      version=version, merged=merged)
+        audit.record(actor, clause.document, "clause.updated", "clause", clause.id, clause.id,
+                     version=version, origin=origin, merged=merged)
+        return SaveResult(clause, merged, changed=True)
+    raise ClauseConflict(clause, text, mine_heading)
+
+
+def _live_clauses(document: Document) -> list[Clause]:
+    return list(db.session.scalars(
+        select(Clause).where(Clause.document_id == document.id, Clause.deleted_at.is_(None))
+        .order_by(Clause.position, Clause.id)))
+
+
+def _renumber(clauses: list[Clause]) -> None:
+    for position, clause in enumerate(clauses, start=1):
+        if clause.position != position:
+            clause.position = position
+
+
+def create_clause(document: Document, actor: User, text: object, heading: object = None,
+                  after: Clause | None = None, origin: str = "edit") -> Clause:
+    """Add a clause after another one (at the end when none is given)."""
+    text = clean_clause_text(text)
+    heading = clean_heading(heading)
+    clauses = _live_clauses(document)
+    index = clauses.index(after) + 1 if after is not None else len(clauses)
+    now = utcnow()
+    clause = Clause(document_id=document.id, position=0, heading=heading, text=text, version=1,
+                    created_at=now, updated_at=now, updated_by_id=actor.id)
+    db.session.add(clause)
+    clauses.insert(index, clause)
+    _renumber(clauses)
+    db.session.flush()
+    db.session.add(ClauseRevision(clause_id=clause.id, version=1, heading=heading, text=text,
+                                  author_id=actor.id, organisation_id=actor.organisation_id,
+                                  origin=origin, created_at=now))
+    live.announce(document, "clause.created", actor.id, clause_id=clause.id)
+    audit.record(actor, document, "clause.created", "clause", clause.id, clause.id,
+                 position=clause.position)
+    db.session.expire(document, ["clauses"])
+    return clause
+
+
+def delete_clause(clause: Clause, actor: User) -> None:
+    """Remove a clause from the document; its history is kept."""
+    document = clause.document
+    clause.deleted_at = utcnow()
+    remaining = [c for c in _live_clauses(document) if c.id != clause.id]
+    _renumber(remaining)
+    db.session.flush()
+    live.announce(document, "clause.deleted", actor.id, clause_id=clause.id)
+    audit.record(actor, document, "clause.deleted", "clause", clause.id, clause.id,
+                 version=clause.version)
+    db.session.expire(document, ["clauses"])
+
+
+def reorder_clauses(document: Document, actor: User, ids: list[int]) -> None:
+    """Put the document's clauses in the given order (every clause id exactly once)."""
+    clauses = _live_clauses(document)
+    by_id = {c.id: c for c in clauses}
+    if sorted(ids) != sorted(by_id):
+        raise TextError(422, "The new order must list every clause of the document exactly once.", "order")
+    before = [c.id for c in clauses]
+    ordered = [by_id[i] for i in ids]
+    _renumber(ordered)
+    db.session.flush()
+    moved = [cid for old, cid in zip(before, ids, strict=True) if old != cid]
+    for clause_id in moved:
+        live.announce(document, "clause.moved", actor.id, clause_id=clause_id)
+    if moved:
+        audit.record(actor, document, "clauses.reordered", "document", document.id, order=ids)
+    db.session.expire(document, ["clauses"])
+
+
+def move_clause(clause: Clause, actor: User, direction: str) -> None:
+    """Move a clause one place up or down (the keyboard alternative to dragging)."""
+    ids = [c.id for c in _live_clauses(clause.document)]
+    index = ids.index(clause.id)
+    target = index - 1 if direction == "up" else index + 1
+    if direction not in ("up", "down"):
+        raise TextError(422, "Direction must be 'up' or 'down'.", "direction")
+    if 0 <= target < len(ids):
+        ids[index], ids[target] = ids[target], ids[index]
+        reorder_clauses(clause.document, actor, ids)

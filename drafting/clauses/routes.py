@@ -1,0 +1,175 @@
+"""Clause fragments: show, edit, save, add, delete, move and reorder (htmx, with full-page fallbacks)."""
+
+from __future__ import annotations
+
+from flask import abort, redirect, render_template, request, url_for
+from flask_login import current_user, login_required
+
+from ..extensions import db
+from ..models import Clause
+from ..text.clauses import TextError
+from ..views import get_clause_or_404, get_document_or_404, is_htmx, vary_on_htmx
+from . import bp
+from .operations import (ClauseConflict, create_clause, delete_clause, move_clause,
+                         reorder_clauses, save_clause)
+
+
+def number_of(clause: Clause) -> int:
+    """Return the clause's number within its document."""
+    return [c.id for c in clause.document.clauses].index(clause.id) + 1
+
+
+def _clause_fragment(clause: Clause, status: str | None = None, code: int = 200):
+    html = render_template("clauses/_clause.html", clause=clause, number=number_of(clause),
+                           document=clause.document, status=status)
+    return html, code
+
+
+def _clause_list(document, focus: int | None = None, status: str | None = None):
+    from ..documents.operations import numbered_clauses
+
+    return render_template("documents/_clauses.html", document=document,
+                           numbered=numbered_clauses(document), focus=focus, status=status)
+
+
+def _back_to(clause_or_document, anchor: int | None = None):
+    document = getattr(clause_or_document, "document", clause_or_document)
+    target = url_for("documents.page", document_id=document.id)
+    return redirect(f"{target}#clause-{anchor}" if anchor else target)
+
+
+def _form_int(name: str) -> int | None:
+    value = request.form.get(name, "")
+    return int(value) if value.isdigit() else None
+
+
+@bp.get("/clauses/<int:clause_id>")
+@login_required
+def show(clause_id: int):
+    clause = get_clause_or_404(clause_id)
+    if not is_htmx():
+        return _back_to(clause, clause.id)
+    return vary_on_htmx(_clause_fragment(clause)[0])
+
+
+@bp.get("/clauses/<int:clause_id>/edit")
+@login_required
+def edit(clause_id: int):
+    clause = get_clause_or_404(clause_id, "edit_clause")
+    context = {"clause": clause, "number": number_of(clause), "document": clause.document,
+               "text": clause.text, "heading": clause.heading, "base_version": clause.version}
+    template = "clauses/_edit.html" if is_htmx() else "clauses/edit_page.html"
+    return vary_on_htmx(render_template(template, **context))
+
+
+@bp.post("/clauses/<int:clause_id>")
+@login_required
+def save(clause_id: int):
+    clause = get_clause_or_404(clause_id, "edit_clause")
+    text, heading = request.form.get("text", ""), request.form.get("heading", "")
+    base_version = _form_int("base_version")
+    try:
+        result = save_clause(clause, current_user, text, base_version, heading=heading)
+    except TextError as error:
+        db.session.rollback()
+        template = "clauses/_edit.html" if is_htmx() else "clauses/edit_page.html"
+        return render_template(template, clause=clause, number=number_of(clause),
+                               document=clause.document, text=text, heading=heading,
+                               base_version=base_version, error=error.message), error.status
+    except ClauseConflict as conflict:
+        db.session.rollback()
+        clause = db.session.get(Clause, clause_id)
+        return render_template("clauses/_conflict.html", clause=clause, number=number_of(clause),
+                               document=clause.document, yours=conflict.yours,
+                               yours_heading=conflict.yours_heading), 409
+    db.session.commit()
+    if not is_htmx():
+        return _back_to(clause, clause.id)
+    if not result.changed:
+        status = "No changes to save."
+    elif result.merged:
+        status = f"Merged with a newer version and saved as version {clause.version}."
+    else:
+        status = f"Saved as version {clause.version}."
+    return _clause_fragment(clause, status)
+
+
+@bp.get("/documents/<int:document_id>/clauses/new")
+@login_required
+def new(document_id: int):
+    document = get_document_or_404(document_id, "edit_clause")
+    after = request.args.get("after", type=int)
+    template = "clauses/_new.html" if is_htmx() else "clauses/new_page.html"
+    return vary_on_htmx(render_template(template, document=document, after=after, text="", heading=""))
+
+
+@bp.post("/documents/<int:document_id>/clauses")
+@login_required
+def create(document_id: int):
+    document = get_document_or_404(document_id, "edit_clause")
+    after_id = _form_int("after")
+    after = db.session.get(Clause, after_id) if after_id else None
+    if after is not None and (after.document_id != document.id or after.deleted_at):
+        abort(404, "Clause not found.")
+    try:
+        clause = create_clause(document, current_user, request.form.get("text", ""),
+                               request.form.get("heading", ""), after)
+    except TextError as error:
+        db.session.rollback()
+        template = "clauses/_new.html" if is_htmx() else "clauses/new_page.html"
+        html = render_template(template, document=document, after=after_id, error=error.message,
+                               text=request.form.get("text", ""), heading=request.form.get("heading", ""))
+        headers = {"HX-Retarget": "#new-clause-form", "HX-Reswap": "outerHTML"} if is_htmx() else {}
+        return html, error.status, headers
+    db.session.commit()
+    if not is_htmx():
+        return _back_to(document, clause.id)
+    return _clause_list(document, focus=clause.id, status=f"Clause {number_of(clause)} added.")
+
+
+@bp.route("/clauses/<int:clause_id>/delete", methods=["GET", "POST"])
+@login_required
+def delete(clause_id: int):
+    clause = get_clause_or_404(clause_id, "edit_clause")
+    if request.method == "GET":
+        return render_template("clauses/delete_page.html", clause=clause, number=number_of(clause),
+                               document=clause.document)
+    document, number = clause.document, number_of(clause)
+    delete_clause(clause, current_user)
+    db.session.commit()
+    if not is_htmx():
+        return _back_to(document)
+    return _clause_list(document, status=f"Clause {number} deleted.")
+
+
+@bp.post("/clauses/<int:clause_id>/move")
+@login_required
+def move(clause_id: int):
+    clause = get_clause_or_404(clause_id, "edit_clause")
+    direction = request.form.get("direction", "")
+    try:
+        move_clause(clause, current_user, direction)
+    except TextError as error:
+        abort(error.status, error.message)
+    db.session.commit()
+    if not is_htmx():
+        return _back_to(clause, clause.id)
+    return _clause_list(clause.document, focus=clause.id,
+                        status=f"Clause moved {direction} to number {number_of(clause)}.")
+
+
+@bp.post("/documents/<int:document_id>/order")
+@login_required
+def reorder(document_id: int):
+    document = get_document_or_404(document_id, "edit_clause")
+    raw = request.form.getlist("order")
+    if not all(value.isdigit() for value in raw):
+        abort(422, "The new order must be a list of clause ids.")
+    try:
+        reorder_clauses(document, current_user, [int(value) for value in raw])
+    except TextError as error:
+        abort(error.status, error.message)
+    db.session.commit()
+    if not is_htmx():
+        return _back_to(document)
+    return _clause_list(document, status="Clause order saved.")

@@ -1,0 +1,51 @@
+"""Configuration read from the environment."""
+
+import os
+import secrets
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parent.parent
+
+
+class Config:
+    """Settings for a served app; every value can come from the environment."""
+
+    ENV_NAME = os.environ.get("DRAFTING_ENV", "development")
+    SECRET_KEY = os.environ.get("SECRET_KEY")
+    SQLALCHEMY_DATABASE_URI = os.environ.get(
+        "DATABASE_URL", f"sqlite:///{ROOT / 'instance' / 'drafting.db'}"
+    )
+    SQLALCHEMY_ENGINE_OPTIONS: dict = {"pool_pre_ping": True}
+    SOCKETIO_MESSAGE_QUEUE = os.environ.get("SOCKETIO_MESSAGE_QUEUE") or None
+    SOCKETIO_ASYNC_MODE = os.environ.get("SOCKETIO_ASYNC_MODE", "threading")
+    MAX_CONTENT_LENGTH = 2 * 1024 * 1024
+    MAX_CLAUSE_CHARS = 50_000
+    WTF_CSRF_TIME_LIMIT = None
+    SESSION_COOKIE_HTTPONLY = True
+    SESSION_COOKIE_SAMESITE = "Lax"
+    SESSION_COOKIE_SECURE = os.environ.get("SESSION_COOKIE_SECURE", "0") == "1"
+    REMEMBER_COOKIE_HTTPONLY = True
+    REMEMBER_COOKIE_SAMESITE = "Lax"
+    TESTING = False
+
+
+class TestConfig(Config):
+    """Settings for the test suite: a throwaway database, no CSRF tokens in forms."""
+
+    ENV_NAME = "testing"
+    TESTING = True
+    SECRET_KEY = "test-secret-key"
+    SQLALCHEMY_DATABASE_URI = "sqlite://"
+
+
+def resolve_secret_key(app) -> None:
+    """Refuse to start outside development without SECRET_KEY; use a random one in development."""
+    if app.config.get("SECRET_KEY"):
+        return
+    if app.config["ENV_NAME"] in ("development", "testing"):
+        app.config["SECRET_KEY"] = secrets.token_hex(32)
+        return
+    raise RuntimeError(
+        "SECRET_KEY is not set. Set the SECRET_KEY environment variable to a long random value "
+        "(for example: python -c 'import secrets; print(secrets.token_hex(32))')."
+    )

@@ -1,0 +1,66 @@
+"""The document list and the document page."""
+
+from __future__ import annotations
+
+from flask import abort, redirect, render_template, request, url_for
+from flask_login import current_user, login_required
+
+from .. import permissions
+from ..extensions import db
+from ..views import get_document_or_404, is_htmx, vary_on_htmx
+from . import bp
+from .operations import DocumentError, create_document, document_hash, numbered_clauses, visible_documents
+
+
+@bp.get("/")
+def home():
+    return redirect(url_for("documents.index"))
+
+
+@bp.get("/documents")
+@login_required
+def index():
+    documents = visible_documents(current_user)
+    return render_template("documents/index.html", documents=documents,
+                           may_create=permissions.may_create_documents(current_user))
+
+
+@bp.post("/documents")
+@login_required
+def create():
+    if not permissions.may_create_documents(current_user):
+        abort(403, "Only the secretariat creates documents.")
+    try:
+        document = create_document(current_user, request.form.get("title"), request.form.get("kind"))
+    except DocumentError as error:
+        documents = visible_documents(current_user)
+        return render_template("documents/index.html", documents=documents, may_create=True,
+                               error=error.message, form=request.form), error.status
+    db.session.commit()
+    return redirect(url_for("documents.page", document_id=document.id))
+
+
+@bp.get("/documents/<int:document_id>")
+@login_required
+def page(document_id: int):
+    document = get_document_or_404(document_id)
+    context = {"document": document, "numbered": numbered_clauses(document),
+               "content_hash": document_hash(document)}
+    if is_htmx() and request.args.get("fragment") == "clauses":
+        return vary_on_htmx(render_template("documents/_clauses.html", **context))
+    return vary_on_htmx(render_template("documents/page.html", **context))
+
+
+@bp.get("/documents/<int:document_id>/changes")
+@login_required
+def changes(document_id: int):
+    """The browser's catch-up feed after a reconnect (the API has the same under /api/v1)."""
+    from flask import jsonify
+
+    from .. import live
+
+    document = get_document_or_404(document_id)
+    since = request.args.get("since", "0")
+    if not since.isdigit():
+        abort(422, "since must be a non-negative integer.")
+    return jsonify(live.changes_since(document, int(since)))

@@ -1,0 +1,114 @@
+"""Socket.IO handlers: authenticated connections, one room per document, presence.
+
+Clients never change data through Socket.IO; every change goes through HTTP where
+permissions are checked, and reaches the rooms through `live.announce`.
+"""
+
+from __future__ import annotations
+
+import threading
+
+from flask import request
+from flask_login import current_user
+from flask_socketio import join_room, leave_room
+
+from . import permissions
+from .api.auth import user_for_token
+from .extensions import db, socketio
+from .live import room
+from .models import Document, User
+
+# sid -> {"user_id", "documents": set, "editing": {document_id: clause_id}}; this process only.
+_connections: dict[str, dict] = {}
+_lock = threading.Lock()
+
+
+def _presence(document_id: int) -> list[dict]:
+    with _lock:
+        viewers = [(c["user_id"], c["editing"].get(document_id))
+                   for c in _connections.values() if document_id in c["documents"]]
+    users: dict[int, dict] = {}
+    for user_id, editing in viewers:
+        entry = users.get(user_id)
+        if entry is None:
+            user = db.session.get(User, user_id)
+            entry = users[user_id] = {"id": user.id, "name": user.name,
+                                      "organisation": user.organisation.name, "editing_clause_id": None}
+        entry["editing_clause_id"] = entry["editing_clause_id"] or editing
+    return sorted(users.values(), key=lambda u: u["name"])
+
+
+def broadcast_presence(document_id: int) -> None:
+    """Send the document's room who is on it and what they are editing."""
+    socketio.emit("presence", {"document_id": document_id, "users": _presence(document_id)},
+                  to=room(document_id))
+
+
+@socketio.on("connect")
+def on_connect(auth=None):
+    """Sent by every client; refused unless a browser session or an API token authenticates it."""
+    user = current_user if current_user.is_authenticated else None
+    if user is None and isinstance(auth, dict):
+        user = user_for_token(auth.get("token"))
+        db.session.commit()
+    if user is None:
+        raise ConnectionRefusedError("authentication required")
+    with _lock:
+        _connections[request.sid] = {"user_id": user.id, "documents": set(), "editing": {}}
+
+
+@socketio.on("disconnect")
+def on_disconnect(reason=None):
+    """Leaving clients drop out of the presence of every document they had joined."""
+    with _lock:
+        connection = _connections.pop(request.sid, None)
+    for document_id in (connection or {}).get("documents", ()):
+        broadcast_presence(document_id)
+
+
+@socketio.on("join")
+def on_join(data):
+    """A page joins its document's room; members only. Acknowledged with the current seq."""
+    connection = _connections.get(request.sid)
+    document_id = data.get("document_id") if isinstance(data, dict) else None
+    if connection is None or not isinstance(document_id, int):
+        return {"ok": False, "error": "document_id must be an integer"}
+    document = db.session.get(Document, document_id)
+    user = db.session.get(User, connection["user_id"])
+    if document is None or not permissions.decide(user, document, "view"):
+        return {"ok": False, "error": "not a member of this document"}
+    join_room(room(document_id))
+    with _lock:
+        connection["documents"].add(document_id)
+    broadcast_presence(document_id)
+    return {"ok": True, "seq": document.seq}
+
+
+@socketio.on("leave")
+def on_leave(data):
+    """A page leaves its document's room."""
+    connection = _connections.get(request.sid)
+    document_id = data.get("document_id") if isinstance(data, dict) else None
+    if connection is None or document_id not in connection["documents"]:
+        return {"ok": False, "error": "not joined"}
+    leave_room(room(document_id))
+    with _lock:
+        connection["documents"].discard(document_id)
+        connection["editing"].pop(document_id, None)
+    broadcast_presence(document_id)
+    return {"ok": True}
+
+
+@socketio.on("editing")
+def on_editing(data):
+    """A page says which clause its user has open (or None); the room sees it in presence."""
+    connection = _connections.get(request.sid)
+    if connection is None or not isinstance(data, dict):
+        return {"ok": False, "error": "bad request"}
+    document_id, clause_id = data.get("document_id"), data.get("clause_id")
+    if document_id not in connection["documents"] or not (clause_id is None or isinstance(clause_id, int)):
+        return {"ok": False, "error": "not joined"}
+    with _lock:
+        connection["editing"][document_id] = clause_id
+    broadcast_presence(document_id)
+    return {"ok": True}

@@ -1,0 +1,15 @@
+"""The data model: one module per aggregate, re-exported here."""
+
+from .audit import AuditEvent
+from .clause import Clause, ClauseRevision
+from .consultation import Amendment, Comment, Contribution, Notification, Thread, contribution_clauses
+from .document import ChangeEvent, Document, DocumentVisit, Membership, Participation, Snapshot, SnapshotClause
+from .people import ApiToken, Organisation, User
+from .signoff import Approval
+
+__all__ = [
+    "Amendment", "ApiToken", "Approval", "AuditEvent", "ChangeEvent", "Clause", "ClauseRevision",
+    "Comment", "Contribution", "Document", "DocumentVisit", "Membership", "Notification",
+    "Organisation", "Participation", "Snapshot", "SnapshotClause", "Thread", "User",
+    "contribution_clauses",
+]

@@ -1,0 +1,67 @@
+"""Clauses and their append-only revisions."""
+
+from __future__ import annotations
+
+from datetime import datetime
+
+from sqlalchemy import ForeignKey, Index, String, Text, UniqueConstraint
+from sqlalchemy.orm import Mapped, mapped_column, relationship
+
+from ..extensions import db
+from .base import iso, utcnow
+
+ORIGINS = ("edit", "merge", "amendment", "restore", "import")
+
+
+class Clause(db.Model):
+    """A numbered part of a document; its text is plain Unicode, escaped on the way out."""
+
+    __table_args__ = (Index("ix_clause_document_position", "document_id", "position"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    document_id: Mapped[int] = mapped_column(ForeignKey("document.id", ondelete="CASCADE"))
+    position: Mapped[int]
+    heading: Mapped[str | None] = mapped_column(String(300))
+    text: Mapped[str] = mapped_column(Text)
+    version: Mapped[int] = mapped_column(default=1)
+    created_at: Mapped[datetime] = mapped_column(default=utcnow)
+    updated_at: Mapped[datetime] = mapped_column(default=utcnow)
+    updated_by_id: Mapped[int | None] = mapped_column(ForeignKey("user.id"))
+    # Deleted clauses are kept (soft delete) so history, snapshots and audit still resolve.
+    deleted_at: Mapped[datetime | None]
+
+    document: Mapped["Document"] = relationship(back_populates="clauses")  # noqa: F821
+    revisions: Mapped[list[ClauseRevision]] = relationship(
+        back_populates="clause", order_by="ClauseRevision.version")
+    updated_by: Mapped["User | None"] = relationship()  # noqa: F821
+
+    def to_json(self, number: int | None = None) -> dict:
+        return {"id": self.id, "number": number, "heading": self.heading, "text": self.text,
+                "version": self.version}
+
+
+class ClauseRevision(db.Model):
+    """One saved state of a clause; never changed once written."""
+
+    __table_args__ = (UniqueConstraint("clause_id", "version"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    clause_id: Mapped[int] = mapped_column(ForeignKey("clause.id", ondelete="CASCADE"))
+    version: Mapped[int]
+    heading: Mapped[str | None] = mapped_column(String(300))
+    text: Mapped[str] = mapped_column(Text)
+    author_id: Mapped[int | None] = mapped_column(ForeignKey("user.id"))
+    # The organisation at the time of writing, so credit survives a user's move.
+    organisation_id: Mapped[int | None] = mapped_column(ForeignKey("organisation.id"))
+    origin: Mapped[str] = mapped_column(String(20), default="edit")
+    created_at: Mapped[datetime] = mapped_column(default=utcnow)
+
+    clause: Mapped[Clause] = relationship(back_populates="revisions")
+    author: Mapped["User | None"] = relationship(lazy="joined")  # noqa: F821
+    organisation: Mapped["Organisation | None"] = relationship(lazy="joined")  # noqa: F821
+
+    def to_json(self) -> dict:
+        return {"version": self.version, "heading": self.heading, "text": self.text,
+                "author": self.author.name if self.author else None,
+                "organisation": self.organisation.name if self.organisation else None,
+                "origin": self.origin, "created_at": iso(self.created_at)}

@@ -1,0 +1,131 @@
+"""Documents, who takes part in them, their change log and named versions."""
+
+from __future__ import annotations
+
+from datetime import datetime
+
+from sqlalchemy import JSON, ForeignKey, String, UniqueConstraint
+from sqlalchemy.orm import Mapped, mapped_column, relationship
+
+from ..extensions import db
+from .base import utcnow
+
+KINDS = ("declaration", "action_plan")
+KIND_LABELS = {"declaration": "Joint Declaration", "action_plan": "Joint Action Plan"}
+PHASES = ("drafting", "consultation", "final_review", "signing", "adopted")
+PHASE_LABELS = {
+    "drafting": "Drafting", "consultation": "Consultation", "final_review": "Final review",
+    "signing": "Signing", "adopted": "Adopted",
+}
+ROLES = ("editor", "commenter", "signatory", "observer")
+
+
+class Document(db.Model):
+    """A Joint Declaration or Joint Action Plan, made of ordered clauses."""
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    title: Mapped[str] = mapped_column(String(300))
+    kind: Mapped[str] = mapped_column(String(20))
+    phase: Mapped[str] = mapped_column(String(20), default="drafting")
+    deadline: Mapped[datetime | None]
+    # Incremented by every change; the live protocol's sequence number.
+    seq: Mapped[int] = mapped_column(default=0)
+    created_at: Mapped[datetime] = mapped_column(default=utcnow)
+    updated_at: Mapped[datetime] = mapped_column(default=utcnow)
+
+    clauses: Mapped[list["Clause"]] = relationship(  # noqa: F821
+        back_populates="document", order_by="Clause.position",
+        primaryjoin="and_(Document.id == Clause.document_id, Clause.deleted_at.is_(None))",
+        viewonly=True,
+    )
+    memberships: Mapped[list[Membership]] = relationship(back_populates="document")
+    participations: Mapped[list[Participation]] = relationship(back_populates="document")
+
+    @property
+    def kind_label(self) -> str:
+        return KIND_LABELS[self.kind]
+
+    @property
+    def phase_label(self) -> str:
+        return PHASE_LABELS[self.phase]
+
+    @property
+    def participants(self) -> list["Organisation"]:  # noqa: F821
+        return sorted((p.organisation for p in self.participations), key=lambda o: o.name)
+
+
+class Membership(db.Model):
+    """A user's role on one document."""
+
+    __table_args__ = (UniqueConstraint("user_id", "document_id"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    user_id: Mapped[int] = mapped_column(ForeignKey("user.id", ondelete="CASCADE"), index=True)
+    document_id: Mapped[int] = mapped_column(ForeignKey("document.id", ondelete="CASCADE"), index=True)
+    role: Mapped[str] = mapped_column(String(20))
+    created_at: Mapped[datetime] = mapped_column(default=utcnow)
+
+    user: Mapped["User"] = relationship(lazy="joined")  # noqa: F821
+    document: Mapped[Document] = relationship(back_populates="memberships")
+
+
+class Participation(db.Model):
+    """An organisation taking part in a document; each must sign before adoption."""
+
+    __table_args__ = (UniqueConstraint("document_id", "organisation_id"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    document_id: Mapped[int] = mapped_column(ForeignKey("document.id", ondelete="CASCADE"), index=True)
+    organisation_id: Mapped[int] = mapped_column(ForeignKey("organisation.id"), index=True)
+    created_at: Mapped[datetime] = mapped_column(default=utcnow)
+
+    document: Mapped[Document] = relationship(back_populates="participations")
+    organisation: Mapped["Organisation"] = relationship(lazy="joined")  # noqa: F821
+
+
+class ChangeEvent(db.Model):
+    """One broadcast change of a document, kept so reconnecting pages can catch up."""
+
+    __table_args__ = (UniqueConstraint("document_id", "seq"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    document_id: Mapped[int] = mapped_column(ForeignKey("document.id", ondelete="CASCADE"))
+    seq: Mapped[int]
+    event: Mapped[str] = mapped_column(String(40))
+    payload: Mapped[dict] = mapped_column(JSON)
+    created_at: Mapped[datetime] = mapped_column(default=utcnow)
+
+
+class DocumentVisit(db.Model):
+    """When a user last looked at a document, for 'changed since your last visit'."""
+
+    __table_args__ = (UniqueConstraint("user_id", "document_id"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    user_id: Mapped[int] = mapped_column(ForeignKey("user.id", ondelete="CASCADE"))
+    document_id: Mapped[int] = mapped_column(ForeignKey("document.id", ondelete="CASCADE"))
+    seen_at: Mapped[datetime] = mapped_column(default=utcnow)
+
+
+class Snapshot(db.Model):
+    """A named version of a document: its ordered clause versions and their content hash."""
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    document_id: Mapped[int] = mapped_column(ForeignKey("document.id", ondelete="CASCADE"), index=True)
+    name: Mapped[str] = mapped_column(String(200))
+    content_hash: Mapped[str] = mapped_column(String(64))
+    created_by_id: Mapped[int] = mapped_column(ForeignKey("user.id"))
+    created_at: Mapped[datetime] = mapped_column(default=utcnow)
+
+    entries: Mapped[list[SnapshotClause]] = relationship(
+        order_by="SnapshotClause.position", cascade="all, delete-orphan")
+
+
+class SnapshotClause(db.Model):
+    """One clause at one version, at one position, within a snapshot."""
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    snapshot_id: Mapped[int] = mapped_column(ForeignKey("snapshot.id", ondelete="CASCADE"), index=True)
+    clause_id: Mapped[int] = mapped_column(ForeignKey("clause.id"))
+    position: Mapped[int]
+    version: Mapped[int]

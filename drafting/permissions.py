@@ -1,0 +1,107 @@
+"""THE table of who may do what in which phase. Nothing else decides.
+
+Views, the JSON API, templates (to hide controls) and Socket.IO handlers all ask `decide`.
+A decision carries the HTTP status a refusal maps to:
+404 when the user may not even see the document (its existence is not revealed),
+403 when the role or phase does not allow the action, 423 when the text is frozen.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import datetime
+
+from .models.base import utcnow
+
+ALL_PHASES = frozenset({"drafting", "consultation", "final_review", "signing", "adopted"})
+OPEN_TEXT = frozenset({"drafting", "consultation", "final_review"})
+FROZEN = frozenset({"signing", "adopted"})
+DISCUSSION = frozenset({"drafting", "consultation", "final_review"})
+CONSULTATION = frozenset({"consultation"})
+NEVER: frozenset[str] = frozenset()
+
+# action -> role -> phases in which that role may do it.  "admin" is the site-wide secretariat.
+RULES: dict[str, dict[str, frozenset[str]]] = {
+    "view": {r: ALL_PHASES for r in ("admin", "editor", "commenter", "signatory", "observer")},
+    "edit_clause": {"editor": OPEN_TEXT},           # edit, add, delete, reorder, restore
+    "comment": {"editor": DISCUSSION, "commenter": CONSULTATION, "signatory": CONSULTATION},
+    "reply": {"editor": DISCUSSION, "commenter": CONSULTATION, "signatory": CONSULTATION},
+    "propose_amendment": {"commenter": CONSULTATION, "signatory": CONSULTATION},
+    "decide_amendment": {"editor": OPEN_TEXT},
+    "resolve_thread": {"editor": DISCUSSION},
+    "contribute": {"commenter": CONSULTATION | {"drafting"}, "signatory": CONSULTATION | {"drafting"}},
+    "link_contribution": {"editor": DISCUSSION},
+    "snapshot": {"editor": ALL_PHASES},
+    "approve": {"signatory": frozenset({"signing"})},
+    "manage": {"admin": ALL_PHASES},                # members, participants
+    "move_phase": {"admin": ALL_PHASES},
+    "view_audit": {"admin": ALL_PHASES, "editor": ALL_PHASES},
+    "export": {r: ALL_PHASES for r in ("admin", "editor", "commenter", "signatory", "observer")},
+}
+
+# Actions that change the text: refused with 423 once the text is frozen.
+TEXT_ACTIONS = frozenset({"edit_clause", "decide_amendment", "propose_amendment"})
+# Actions of participants that close at the consultation deadline.
+DEADLINE_BOUND = frozenset({"comment", "reply", "propose_amendment", "contribute"})
+
+PHASE_MESSAGES = {
+    "edit_clause": "Clauses can be edited during drafting, consultation and final review only.",
+    "comment": "Comments are open to participants only during the consultation.",
+    "reply": "Replies are open to participants only during the consultation.",
+    "propose_amendment": "Amendments can be proposed only during the consultation.",
+    "approve": "Approvals are given only while the document is in the signing phase.",
+}
+
+
+@dataclass(frozen=True)
+class Decision:
+    allowed: bool
+    status: int = 200
+    message: str = ""
+
+    def __bool__(self) -> bool:
+        return self.allowed
+
+
+ALLOW = Decision(True)
+
+
+def role_of(user, document) -> str | None:
+    """Return the user's role on the document ("admin" for the secretariat), or None."""
+    if user is None or not getattr(user, "is_authenticated", False):
+        return None
+    if user.is_admin:
+        return "admin"
+    for membership in document.memberships:
+        if membership.user_id == user.id:
+            return membership.role
+    return None
+
+
+def decide(user, document, action: str, now: datetime | None = None) -> Decision:
+    """Decide whether the user may do the action on the document now."""
+    role = role_of(user, document)
+    if role is None:
+        return Decision(False, 404, "Document not found.")
+    by_role = RULES[action]
+    if role not in by_role:
+        return Decision(False, 403, f"Your role ({role}) does not allow this.")
+    if action in TEXT_ACTIONS and document.phase in FROZEN:
+        return Decision(False, 423, "The text is frozen for signing; it can no longer be changed.")
+    if document.phase not in by_role[role]:
+        message = PHASE_MESSAGES.get(action, "This is not possible in the current phase.")
+        return Decision(False, 403, message)
+    if (action in DEADLINE_BOUND and role != "editor" and document.phase == "consultation"
+            and document.deadline is not None and (now or utcnow()) > document.deadline):
+        return Decision(False, 403, "The consultation closed at its deadline.")
+    return ALLOW
+
+
+def can(user, document, action: str) -> bool:
+    """Tell whether the user may do the action now (for templates hiding controls)."""
+    return decide(user, document, action).allowed
+
+
+def may_create_documents(user) -> bool:
+    """Only the secretariat creates documents."""
+    return bool(user and getattr(user, "is_authenticated", False) and user.is_admin)

@@ -1,0 +1,47 @@
+"""Helpers every view shares: telling htmx requests apart, loading objects or refusing."""
+
+from __future__ import annotations
+
+from flask import abort, make_response, request
+from flask_login import current_user
+
+from . import permissions
+from .extensions import db
+from .models import Clause, Document
+
+
+def is_htmx() -> bool:
+    """Tell an htmx request (wants a fragment) from a full page load."""
+    return request.headers.get("HX-Request") == "true"
+
+
+def vary_on_htmx(body):
+    """Mark a response that differs for htmx requests, so caches keep both."""
+    response = make_response(body)
+    response.vary.add("HX-Request")
+    return response
+
+
+def check(document: Document, action: str, user=None) -> None:
+    """Abort with the table's status and message unless the user may do the action now."""
+    decision = permissions.decide(user if user is not None else current_user, document, action)
+    if not decision:
+        abort(decision.status, decision.message)
+
+
+def get_document_or_404(document_id: int, action: str = "view", user=None) -> Document:
+    """Load a document the user may act on, or abort (404 hides what they may not see)."""
+    document = db.session.get(Document, document_id)
+    if document is None:
+        abort(404, "Document not found.")
+    check(document, action, user)
+    return document
+
+
+def get_clause_or_404(clause_id: int, action: str = "view", user=None) -> Clause:
+    """Load a live clause of a document the user may act on, or abort."""
+    clause = db.session.get(Clause, clause_id)
+    if clause is None or clause.deleted_at is not None:
+        abort(404, "Clause not found.")
+    check(clause.document, action, user)
+    return clause
