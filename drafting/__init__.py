@@ -39,13 +39,15 @@ def create_app(config_class: type = Config, **overrides) -> Flask:
     _register_headers(app)
     _register_template_helpers(app)
 
+    # Handlers must be registered before the first init_app so every app instance gets them.
+    from . import events  # noqa: F401
+
     socketio.init_app(
         app,
         async_mode=app.config["SOCKETIO_ASYNC_MODE"],
         message_queue=app.config["SOCKETIO_MESSAGE_QUEUE"],
         cors_allowed_origins=app.config.get("SOCKETIO_CORS_ORIGINS"),
     )
-    from . import events  # noqa: F401  (registers the Socket.IO handlers)
     return app
 
 

@@ -117,13 +117,52 @@ def _decode(code: str) -> int:
     return point - _FIRST_CODE
 
 
+def _absorb_equalities(diffs: list[tuple[int, str]], table: list[str]) -> None:
+    """Fold each equality no longer (in characters) than the edits on both its sides into them.
+
+    dmp's semantic cleanup, run on token codes, counts a space as much as a word; this second
+    pass measures the decoded text, so a stray shared " the " inside a rewrite goes too.
+    """
+    def size(codes: str) -> int:
+        return sum(len(table[_decode(code)]) for code in codes)
+
+    changed = False
+    equalities: list[int] = []  # indices of equalities still standing, innermost last
+    before = after = (0, 0)  # (inserted, deleted) characters around the last equality
+    last: str | None = None
+    last_size = 0
+    pointer = 0
+    while pointer < len(diffs):
+        op, codes = diffs[pointer]
+        if op == EQUAL:
+            equalities.append(pointer)
+            before, after, last, last_size = after, (0, 0), codes, size(codes)
+        else:
+            inserted, deleted = after
+            after = (inserted + size(codes), deleted) if op == INSERT else (inserted, deleted + size(codes))
+            if last and last_size <= max(before) and last_size <= max(after):
+                at = equalities.pop()
+                diffs[at:at + 1] = [(DELETE, last), (INSERT, last)]
+                if equalities:
+                    equalities.pop()  # the equality before it must be looked at again
+                pointer = equalities[-1] if equalities else -1
+                before = after = (0, 0)
+                last = None
+                changed = True
+        pointer += 1
+    if changed:
+        _DIFFER.diff_cleanupMerge(diffs)
+
+
 def diff_ops(old: str, new: str) -> list[tuple[int, str]]:
     """Word-level diff of two texts, semantically cleaned: [(op, text)], op -1 delete, 0 equal, 1 insert."""
     if old == new:
         return [(EQUAL, old)] if old else []
     (old_codes, new_codes), table = _encode((old, new))
     diffs = _DIFFER.diff_main(old_codes, new_codes, False, _Clock(_Budget(DIFF_WORK_BUDGET)))
+    # Clean up on token codes, never on characters, so edges stay on token boundaries.
     _DIFFER.diff_cleanupSemantic(diffs)
+    _absorb_equalities(diffs, table)
     return [(op, "".join(table[_decode(code)] for code in codes)) for op, codes in diffs if codes]
 
 
