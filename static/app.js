@@ -31,9 +31,10 @@
 
   // ---- focus after swaps ----------------------------------------------------------------
   document.addEventListener("htmx:afterSettle", function (event) {
-    const root = event.detail.elt;
-    const auto = root.querySelector ? root.querySelector("[data-autofocus]") : null;
-    if (auto && document.body.contains(auto)) {
+    // Focus a newly swapped-in form field once (after "afterend" swaps too, so search the document).
+    const auto = document.querySelector("[data-autofocus]:not([data-focused])");
+    if (auto) {
+      auto.dataset.focused = "true";
       auto.focus();
       if (auto.setSelectionRange) auto.setSelectionRange(auto.value.length, auto.value.length);
     }

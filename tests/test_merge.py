@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import math
 import random
-import time
 
 import pytest
 
@@ -281,7 +280,7 @@ def _apply_word_edits(words: list[str], seps: list[str], edits: dict[int, tuple]
     out: list[str] = []
     if -1 in edits:
         out.append(edits[-1][1] + " ")
-    for i, (word, sep) in enumerate(zip(words, seps)):
+    for i, (word, sep) in enumerate(zip(words, seps, strict=True)):
         edit = edits.get(i)
         if edit is None or edit[0] == "ins":
             out.append(word + sep)
@@ -340,7 +339,7 @@ def test_random_edit_pairs_merge_to_exact_union_or_conflict() -> None:
         n = rng.randint(6, 40)
         words = [f"w{i}" for i in range(n)]
         seps = [rng.choice(SEPARATORS) for _ in range(n - 1)] + ["."]
-        base = "".join(w + s for w, s in zip(words, seps))
+        base = "".join(w + s for w, s in zip(words, seps, strict=True))
         theirs_edits = _random_edits(rng, n, f"t{case}y")
         mine_edits = _random_edits(rng, n, f"m{case}y")
         if rng.random() < 0.25:  # sometimes both sides make one identical edit
@@ -413,19 +412,13 @@ def _edit_words(rng: random.Random, text: str, count: int, start: int, stop: int
     return head + " ".join(middle) + tail
 
 
-def test_merge_of_20k_texts_is_fast_and_deterministic() -> None:
+# Speed is measured in bench/, never asserted here; these check determinism and correctness.
+def test_merge_of_20k_texts_is_deterministic() -> None:
     rng = random.Random(7)
     base = _long_text(rng, 20_000)
     mine = _edit_words(rng, base, 15, 0, 9_000, "mine")
     theirs = _edit_words(rng, base, 15, 11_000, 20_000, "theirs")
-    timings = []
-    results = set()
-    for _ in range(3):
-        started = time.perf_counter()
-        result = merge_texts(base, mine, theirs)
-        timings.append(time.perf_counter() - started)
-        results.add(result.text)
-    assert min(timings) < 0.1, timings
+    results = {merge_texts(base, mine, theirs).text for _ in range(3)}
     assert len(results) == 1
     [text] = results
     assert text is not None and text.count("mine") == 15 and text.count("theirs") == 15
@@ -436,9 +429,6 @@ def test_total_rewrites_of_50k_texts_stay_bounded_and_deterministic() -> None:
     base = _long_text(rng, 50_000)
     mine = _long_text(rng, 50_000)
     theirs = _long_text(rng, 50_000)
-    started = time.perf_counter()
     first = merge_texts(base, mine, theirs)
-    elapsed = time.perf_counter() - started
     assert merge_texts(base, mine, theirs) == first
     assert not first.clean
-    assert elapsed < 5, elapsed

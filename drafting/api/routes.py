@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 
 from flask import abort, g, jsonify, request
 from sqlalchemy import select
@@ -10,8 +10,15 @@ from sqlalchemy import select
 from .. import live, permissions
 from ..clauses.operations import ClauseConflict, create_clause, delete_clause, save_clause
 from ..clauses.routes import number_of
-from ..documents.operations import (DocumentError, add_member, add_participant, create_document,
-                                    document_json, move_phase, visible_documents)
+from ..documents.operations import (
+    DocumentError,
+    add_member,
+    add_participant,
+    create_document,
+    document_json,
+    move_phase,
+    visible_documents,
+)
 from ..extensions import db
 from ..models import Clause, ClauseRevision
 from ..text.clauses import TextError
@@ -106,7 +113,7 @@ def change_phase(document_id: int):
         except ValueError:
             return error(422, "deadline must be an ISO 8601 date and time.")
         if deadline.tzinfo is not None:
-            deadline = deadline.astimezone(timezone.utc).replace(tzinfo=None)
+            deadline = deadline.astimezone(UTC).replace(tzinfo=None)
     move_phase(g.api_user, document, data.get("phase"), deadline)
     db.session.commit()
     return jsonify(document_json(document))

@@ -10,8 +10,14 @@ from ..models import Clause
 from ..text.clauses import TextError
 from ..views import get_clause_or_404, get_document_or_404, is_htmx, vary_on_htmx
 from . import bp
-from .operations import (ClauseConflict, create_clause, delete_clause, move_clause,
-                         reorder_clauses, save_clause)
+from .operations import (
+    ClauseConflict,
+    create_clause,
+    delete_clause,
+    move_clause,
+    reorder_clauses,
+    save_clause,
+)
 
 
 def number_of(clause: Clause) -> int:

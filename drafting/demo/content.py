@@ -1170,7 +1170,7 @@ def check() -> None:  # noqa: C901 - a flat list of assertions
     first = [seq.index(g) for g in groups]
     last = [len(seq) - 1 - seq[::-1].index(g) for g in groups]
     assert first == sorted(first), "groups out of order"
-    for g, a, b in zip(groups, first, last):
+    for g, a, b in zip(groups, first, last, strict=False):
         assert all(s == g for s in seq[a:b + 1]), f"group {g} is not contiguous"
         assert b - a + 1 >= 3, g
     assert first[0] >= 8, "preamble and recitals expected before the commitments"

@@ -23,7 +23,7 @@ class DocumentError(ValueError):
         self.message = message
 
 
-def numbered_clauses(document: Document) -> list[tuple[int, "Clause"]]:  # noqa: F821
+def numbered_clauses(document: Document) -> list[tuple[int, Clause]]:  # noqa: F821
     """Return the document's live clauses with their numbers, in order."""
     return list(enumerate(document.clauses, start=1))
 

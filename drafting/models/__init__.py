@@ -3,7 +3,15 @@
 from .audit import AuditEvent
 from .clause import Clause, ClauseRevision
 from .consultation import Amendment, Comment, Contribution, Notification, Thread, contribution_clauses
-from .document import ChangeEvent, Document, DocumentVisit, Membership, Participation, Snapshot, SnapshotClause
+from .document import (
+    ChangeEvent,
+    Document,
+    DocumentVisit,
+    Membership,
+    Participation,
+    Snapshot,
+    SnapshotClause,
+)
 from .people import ApiToken, Organisation, User
 from .signoff import Approval
 

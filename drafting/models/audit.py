@@ -29,4 +29,4 @@ class AuditEvent(db.Model):
     prev_hash: Mapped[str | None] = mapped_column(String(64))
     hash: Mapped[str | None] = mapped_column(String(64))
 
-    actor: Mapped["User | None"] = relationship(lazy="joined")  # noqa: F821
+    actor: Mapped[User | None] = relationship(lazy="joined")  # noqa: F821

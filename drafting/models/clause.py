@@ -30,10 +30,10 @@ class Clause(db.Model):
     # Deleted clauses are kept (soft delete) so history, snapshots and audit still resolve.
     deleted_at: Mapped[datetime | None]
 
-    document: Mapped["Document"] = relationship(back_populates="clauses")  # noqa: F821
+    document: Mapped[Document] = relationship(back_populates="clauses")  # noqa: F821
     revisions: Mapped[list[ClauseRevision]] = relationship(
         back_populates="clause", order_by="ClauseRevision.version")
-    updated_by: Mapped["User | None"] = relationship()  # noqa: F821
+    updated_by: Mapped[User | None] = relationship()  # noqa: F821
 
     def to_json(self, number: int | None = None) -> dict:
         return {"id": self.id, "number": number, "heading": self.heading, "text": self.text,
@@ -57,8 +57,8 @@ class ClauseRevision(db.Model):
     created_at: Mapped[datetime] = mapped_column(default=utcnow)
 
     clause: Mapped[Clause] = relationship(back_populates="revisions")
-    author: Mapped["User | None"] = relationship(lazy="joined")  # noqa: F821
-    organisation: Mapped["Organisation | None"] = relationship(lazy="joined")  # noqa: F821
+    author: Mapped[User | None] = relationship(lazy="joined")  # noqa: F821
+    organisation: Mapped[Organisation | None] = relationship(lazy="joined")  # noqa: F821
 
     def to_json(self) -> dict:
         return {"version": self.version, "heading": self.heading, "text": self.text,

@@ -33,7 +33,7 @@ class Thread(db.Model):
     resolved_at: Mapped[datetime | None]
     created_at: Mapped[datetime] = mapped_column(default=utcnow)
 
-    author: Mapped["User"] = relationship(foreign_keys=[author_id])  # noqa: F821
+    author: Mapped[User] = relationship(foreign_keys=[author_id])  # noqa: F821
     comments: Mapped[list[Comment]] = relationship(back_populates="thread", order_by="Comment.id")
 
 
@@ -50,7 +50,7 @@ class Comment(db.Model):
     deleted_at: Mapped[datetime | None]
 
     thread: Mapped[Thread] = relationship(back_populates="comments")
-    author: Mapped["User"] = relationship()  # noqa: F821
+    author: Mapped[User] = relationship()  # noqa: F821
 
 
 class Amendment(db.Model):
@@ -69,7 +69,7 @@ class Amendment(db.Model):
     decided_at: Mapped[datetime | None]
     created_at: Mapped[datetime] = mapped_column(default=utcnow)
 
-    author: Mapped["User"] = relationship(foreign_keys=[author_id])  # noqa: F821
+    author: Mapped[User] = relationship(foreign_keys=[author_id])  # noqa: F821
 
 
 class Contribution(db.Model):
@@ -86,9 +86,9 @@ class Contribution(db.Model):
     proposal: Mapped[str] = mapped_column(Text, default="")
     created_at: Mapped[datetime] = mapped_column(default=utcnow)
 
-    organisation: Mapped["Organisation"] = relationship()  # noqa: F821
-    author: Mapped["User"] = relationship()  # noqa: F821
-    clauses: Mapped[list["Clause"]] = relationship(secondary=contribution_clauses)  # noqa: F821
+    organisation: Mapped[Organisation] = relationship()  # noqa: F821
+    author: Mapped[User] = relationship()  # noqa: F821
+    clauses: Mapped[list[Clause]] = relationship(secondary=contribution_clauses)  # noqa: F821
 
 
 class Notification(db.Model):

@@ -33,7 +33,7 @@ class Document(db.Model):
     created_at: Mapped[datetime] = mapped_column(default=utcnow)
     updated_at: Mapped[datetime] = mapped_column(default=utcnow)
 
-    clauses: Mapped[list["Clause"]] = relationship(  # noqa: F821
+    clauses: Mapped[list[Clause]] = relationship(  # noqa: F821
         back_populates="document", order_by="Clause.position",
         primaryjoin="and_(Document.id == Clause.document_id, Clause.deleted_at.is_(None))",
         viewonly=True,
@@ -50,7 +50,7 @@ class Document(db.Model):
         return PHASE_LABELS[self.phase]
 
     @property
-    def participants(self) -> list["Organisation"]:  # noqa: F821
+    def participants(self) -> list[Organisation]:  # noqa: F821
         return sorted((p.organisation for p in self.participations), key=lambda o: o.name)
 
 
@@ -65,7 +65,7 @@ class Membership(db.Model):
     role: Mapped[str] = mapped_column(String(20))
     created_at: Mapped[datetime] = mapped_column(default=utcnow)
 
-    user: Mapped["User"] = relationship(lazy="joined")  # noqa: F821
+    user: Mapped[User] = relationship(lazy="joined")  # noqa: F821
     document: Mapped[Document] = relationship(back_populates="memberships")
 
 
@@ -80,7 +80,7 @@ class Participation(db.Model):
     created_at: Mapped[datetime] = mapped_column(default=utcnow)
 
     document: Mapped[Document] = relationship(back_populates="participations")
-    organisation: Mapped["Organisation"] = relationship(lazy="joined")  # noqa: F821
+    organisation: Mapped[Organisation] = relationship(lazy="joined")  # noqa: F821
 
 
 class ChangeEvent(db.Model):

@@ -24,5 +24,5 @@ class Approval(db.Model):
     invalidated_at: Mapped[datetime | None]
     invalidated_reason: Mapped[str | None] = mapped_column(Text)
 
-    organisation: Mapped["Organisation"] = relationship(lazy="joined")  # noqa: F821
-    signatory: Mapped["User"] = relationship(lazy="joined")  # noqa: F821
+    organisation: Mapped[Organisation] = relationship(lazy="joined")  # noqa: F821
+    signatory: Mapped[User] = relationship(lazy="joined")  # noqa: F821

@@ -116,14 +116,16 @@ def merge_texts(base: str, mine: str, theirs: str) -> MergeResult:
     conflicts: list[tuple[int, int]] = []
     pos = 0
     for cluster in _clusters(base, edit_hunks(base, mine), edit_hunks(base, theirs)):
-        ours = [hunk for hunk, side in cluster.hunks if side == MINE]
-        others = [hunk for hunk, side in cluster.hunks if side == THEIRS]
-        ours_text = apply_hunks(base, ours, cluster.start, cluster.end)
-        if ours and others and ours_text != apply_hunks(base, others, cluster.start, cluster.end):
+        sides = {side for _, side in cluster.hunks}
+        versions = {
+            apply_hunks(base, [hunk for hunk, s in cluster.hunks if s == side], cluster.start, cluster.end)
+            for side in sides
+        }
+        if len(versions) > 1:  # both sides edited here, and differently
             conflicts.append((cluster.start, cluster.end))
             continue
         pieces.append(base[pos:cluster.start])
-        pieces.append(ours_text if ours else apply_hunks(base, others, cluster.start, cluster.end))
+        pieces.append(versions.pop())
         pos = cluster.end
     if conflicts:
         return MergeResult(None, False, conflicts)
