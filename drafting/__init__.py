@@ -76,9 +76,7 @@ def _wants_json() -> bool:
 
 
 def _register_errors(app: Flask) -> None:
-    codes = {400: "bad_request", 401: "unauthorized", 403: "forbidden", 404: "not_found",
-             405: "method_not_allowed", 409: "conflict", 413: "too_large",
-             415: "unsupported_media_type", 422: "invalid", 423: "locked", 429: "rate_limited"}
+    from .views import ERROR_CODES, is_htmx
 
     @app.errorhandler(HTTPException)
     def http_error(error: HTTPException):
@@ -86,10 +84,8 @@ def _register_errors(app: Flask) -> None:
         if error.code == 413 and "exceeds the capacity limit" in str(message):
             message = "The request is too large."
         if _wants_json():
-            body = {"error": {"code": codes.get(error.code, "error"), "message": message}}
+            body = {"error": {"code": ERROR_CODES.get(error.code, "error"), "message": message}}
             return jsonify(body), error.code
-        from .views import is_htmx
-
         template = "errors/_message.html" if is_htmx() else "errors/page.html"
         return render_template(template, status=error.code, message=message), error.code
 

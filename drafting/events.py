@@ -44,6 +44,24 @@ def broadcast_presence(document_id: int) -> None:
                   to=room(document_id))
 
 
+def evict_now(user_id: int, document_id: int | None = None) -> None:
+    """Remove a user's connections from a document's room, or disconnect them when None."""
+    with _lock:
+        sids = [sid for sid, c in _connections.items() if c["user_id"] == user_id]
+    for sid in sids:
+        if document_id is None:
+            socketio.server.disconnect(sid, namespace="/")
+            continue
+        socketio.server.leave_room(sid, room(document_id), namespace="/")
+        with _lock:
+            connection = _connections.get(sid)
+            if connection is not None:
+                connection["documents"].discard(document_id)
+                connection["editing"].pop(document_id, None)
+    if document_id is not None and sids:
+        broadcast_presence(document_id)
+
+
 @socketio.on("connect")
 def on_connect(auth=None):
     """Sent by every client; refused unless a browser session or an API token authenticates it."""

@@ -16,6 +16,7 @@ from .models import ChangeEvent, Document
 from .models.base import utcnow
 
 PENDING = "live_pending"
+EVICTIONS = "live_evictions"
 
 
 def room(document_id: int) -> str:
@@ -45,12 +46,24 @@ def changes_since(document: Document, since: int) -> list[dict]:
     return [{"event": row.event, **row.payload} for row in rows]
 
 
+def evict(user_id: int, document_id: int | None = None) -> None:
+    """Take a user's live connections out of a document's room (or end them all) after commit."""
+    db.session.info.setdefault(EVICTIONS, []).append((user_id, document_id))
+
+
 @event.listens_for(Session, "after_commit")
 def _emit_after_commit(session: Session) -> None:
     for name, payload in session.info.pop(PENDING, []):
         socketio.emit(name, payload, to=room(payload["document_id"]))
+    evictions = session.info.pop(EVICTIONS, [])
+    if evictions:
+        from .events import evict_now
+
+        for user_id, document_id in evictions:
+            evict_now(user_id, document_id)
 
 
 @event.listens_for(Session, "after_rollback")
 def _forget_after_rollback(session: Session) -> None:
     session.info.pop(PENDING, None)
+    session.info.pop(EVICTIONS, None)

@@ -9,6 +9,10 @@ from . import permissions
 from .extensions import db
 from .models import Clause, Document
 
+ERROR_CODES = {400: "bad_request", 401: "unauthorized", 403: "forbidden", 404: "not_found",
+               405: "method_not_allowed", 409: "conflict", 413: "too_large",
+               415: "unsupported_media_type", 422: "invalid", 423: "locked", 429: "rate_limited"}
+
 
 def is_htmx() -> bool:
     """Tell an htmx request (wants a fragment) from a full page load."""
@@ -38,10 +42,11 @@ def get_document_or_404(document_id: int, action: str = "view", user=None) -> Do
     return document
 
 
-def get_clause_or_404(clause_id: int, action: str = "view", user=None) -> Clause:
-    """Load a live clause of a document the user may act on, or abort."""
+def get_clause_or_404(clause_id: int, action: str = "view", user=None,
+                      include_deleted: bool = False) -> Clause:
+    """Load a clause of a document the user may act on, or abort; deleted ones only for history."""
     clause = db.session.get(Clause, clause_id)
-    if clause is None or clause.deleted_at is not None:
+    if clause is None or (clause.deleted_at is not None and not include_deleted):
         abort(404, "Clause not found.")
     check(clause.document, action, user)
     return clause

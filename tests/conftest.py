@@ -25,8 +25,8 @@ EMAILS = {
 
 
 def make_app(database: Path, **overrides):
-    return create_app(TestConfig, SQLALCHEMY_DATABASE_URI=f"sqlite:///{database}",
-                      WTF_CSRF_ENABLED=False, **overrides)
+    settings = {"SQLALCHEMY_DATABASE_URI": f"sqlite:///{database}", "WTF_CSRF_ENABLED": False, **overrides}
+    return create_app(TestConfig, **settings)
 
 
 def build_database(path: Path) -> None:

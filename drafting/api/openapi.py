@@ -108,6 +108,11 @@ def spec() -> dict:
                                 "role": {"type": "string", "enum": ["editor", "commenter", "signatory", "observer"]}}},
                             [doc]),
             },
+            "/documents/{document_id}/members/{user_id}": {
+                "delete": _op("Take a user's role on the document away (admin)",
+                              {"204": {"description": "Removed"}, **_errors(401, 403, 404)},
+                              params=[doc, _id("user_id")]),
+            },
             "/documents/{document_id}/participants": {
                 "post": _op("Add a participating organisation (admin)",
                             {"201": _json({"type": "object"}, "Created"), **_errors(400, 401, 403, 404, 422)},

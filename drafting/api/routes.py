@@ -17,12 +17,13 @@ from ..documents.operations import (
     create_document,
     document_json,
     move_phase,
+    remove_member,
     visible_documents,
 )
 from ..extensions import db
 from ..models import Clause, ClauseRevision
 from ..text.clauses import TextError
-from ..views import get_clause_or_404, get_document_or_404
+from ..views import ERROR_CODES, get_clause_or_404, get_document_or_404
 from . import bp
 from .auth import token_required
 from .openapi import spec
@@ -37,7 +38,7 @@ def body() -> dict:
 
 
 def error(status: int, message: str, **extra):
-    code = {409: "conflict", 413: "too_large", 422: "invalid"}.get(status, "error")
+    code = ERROR_CODES.get(status, "error")
     return jsonify({"error": {"code": code, "message": message}, **extra}), status
 
 
@@ -92,6 +93,15 @@ def add_member_(document_id: int):
                     "document_id": document.id}), 201
 
 
+@bp.delete("/documents/<int:document_id>/members/<int:user_id>")
+@token_required
+def remove_member_(document_id: int, user_id: int):
+    document = get_document_or_404(document_id, "manage", g.api_user)
+    remove_member(g.api_user, document, user_id)
+    db.session.commit()
+    return "", 204
+
+
 @bp.post("/documents/<int:document_id>/participants")
 @token_required
 def add_participant_(document_id: int):
@@ -136,7 +146,8 @@ def create_clause_(document_id: int):
     data = body()
     after = None
     if data.get("after") is not None:
-        after = db.session.get(Clause, data["after"]) if isinstance(data["after"], int) else None
+        is_id = isinstance(data["after"], int) and not isinstance(data["after"], bool)
+        after = db.session.get(Clause, data["after"]) if is_id else None
         if after is None or after.document_id != document.id or after.deleted_at:
             return error(422, "after must be the id of a clause of this document.")
     clause = create_clause(document, g.api_user, data.get("text"), data.get("heading"), after)
@@ -175,7 +186,7 @@ def delete_clause_(clause_id: int):
 @bp.get("/clauses/<int:clause_id>/revisions")
 @token_required
 def revisions(clause_id: int):
-    clause = get_clause_or_404(clause_id, user=g.api_user)
+    clause = get_clause_or_404(clause_id, user=g.api_user, include_deleted=True)
     rows = db.session.scalars(select(ClauseRevision).where(ClauseRevision.clause_id == clause.id)
                               .order_by(ClauseRevision.version))
     return jsonify([row.to_json() for row in rows])

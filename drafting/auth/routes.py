@@ -8,6 +8,7 @@ from flask import flash, redirect, render_template, request, url_for
 from flask_login import current_user, login_required, login_user, logout_user
 from sqlalchemy import select
 
+from .. import live
 from ..extensions import db, login_manager
 from ..models import User
 from . import bp
@@ -64,6 +65,7 @@ def login():
 def logout():
     # Bumping the epoch makes every copy of this user's session cookie stale at once.
     current_user.session_epoch += 1
+    live.evict(current_user.id)  # their open pages leave every document room at once
     db.session.commit()
     logout_user()
     flash("You are logged out.", "info")

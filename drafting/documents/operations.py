@@ -76,6 +76,19 @@ def add_member(actor: User, document: Document, email: object, role: object) -> 
     return membership
 
 
+def remove_member(actor: User, document: Document, user_id: int) -> None:
+    """Take a user's role on the document away; their open pages leave its room at once."""
+    membership = db.session.scalar(
+        select(Membership).where(Membership.document_id == document.id, Membership.user_id == user_id))
+    if membership is None:
+        raise DocumentError(404, "That user has no role on this document.")
+    email = membership.user.email
+    db.session.delete(membership)
+    db.session.flush()
+    audit.record(actor, document, "member.removed", "membership", membership.id, user=email)
+    live.evict(user_id, document.id)
+
+
 def add_participant(actor: User, document: Document, name: object) -> Participation:
     """Make an organisation a participant: it will have to sign before adoption."""
     organisation = db.session.scalar(select(Organisation).where(Organisation.name == name))
