@@ -34,8 +34,8 @@ def main(argv: list[str] | None = None) -> int:
     if unknown:
         parser.error(f"unknown benchmark {', '.join(unknown)}; known: {', '.join(BENCHMARKS)}")
     names = options.names or list(BENCHMARKS)
-    options.command = ("make bench" if not argv else
-                       "python -m bench " + " ".join(shlex.quote(a) for a in argv))
+    options.command = ("make bench   (runs .venv/bin/python -m bench)" if not argv else
+                       ".venv/bin/python -m bench " + " ".join(shlex.quote(a) for a in argv))
     began = time.perf_counter()
     for name in names:
         module = BENCHMARKS[name]

@@ -1,22 +1,26 @@
 """Broadcast latency: HTTP save -> `clause.updated` arriving at every one of N real Socket.IO clients.
 
-For each N the app (wsgi:app) and the transport floor (bench/floor_app.py) are each served by a
-fresh `gunicorn -w 1 --threads N+50 --no-control-socket` (gthread, threading async mode,
-simple-websocket). N python-socketio AsyncClients on one asyncio loop connect over WebSocket,
-`join` the document's room and wait for the ack; the presence storm of the joins is drained.
-Then, from the same process and loop (so one perf_counter clock), SAVES saves are sent one at a
-time, SPACING apart: for the app `PATCH /api/v1/clauses/{id}` with a bearer token and
-{text, base_version}; for the floor `POST /emit`, which only calls socketio.emit to the room.
-Each save waits until all N clients received its event (matched by `version`). A latency
-sample is (arrival at one client) - (just before the HTTP request was sent), for every (save,
-client) pair; the first WARMUP saves of each run are discarded.
+For each N, the app (wsgi:app) and the transport floor (bench/floor_app.py) are each served by
+their own `gunicorn -w 1 --threads N+50 --no-control-socket` (gthread worker, Flask-SocketIO in
+threading mode with simple-websocket), started fresh for that N. N python-socketio AsyncClients
+per server, all on one asyncio loop, connect over WebSocket, `join` the room and wait for the
+ack; the presence storm of the joins is drained. Then, from the same process and loop (one
+perf_counter clock), saves are sent one at a time, alternating app and floor so that whatever
+else the machine is doing hits both alike: app `PATCH /api/v1/clauses/{id}` with a bearer token
+and {text, base_version}; floor `POST /emit`, which only calls socketio.emit to the room. Each
+save waits until all N clients of its server received its event (matched by `version`), then
+SPACING passes. A sample is (arrival at one client) - (just before the HTTP request was sent),
+for every timed (save, client) pair; WARMUP saves per side are discarded first.
 """
 
 from __future__ import annotations
 
 import asyncio
+import gc
+import json
 import os
 import shutil
+import signal
 import subprocess
 import tempfile
 import time
@@ -28,15 +32,18 @@ from .common import BIN, Gunicorn, app_for, build_database, copy_database, perce
 TITLE = "Broadcast latency (live collaboration)"
 NAME = "broadcast"
 CLIENTS = (10, 100, 250)
-SAVES = 30
-WARMUP = 3
+SAVES = 60  # timed saves per N and side (the issue asks for at least 30)
+WARMUP = 5
 SPACING = 0.05  # seconds between the end of one save and the start of the next
 HEADROOM = 50  # gunicorn threads beyond one per WebSocket, for HTTP requests
 CONNECT_BATCH = 25
 SAVE_TIMEOUT = 15.0
+QUIET_CORES = 0.3  # wait (a while) for other processes to use less than this before measuring
+QUIET_WAIT = 30.0
 TARGET_N = 100
 TARGET_P95_MS = 50.0
 TARGET_RATIO = 2.0
+SIDES = ("app", "floor")
 
 
 # --- measurement --------------------------------------------------------------------------
@@ -50,19 +57,24 @@ class Pending:
 
 @dataclass
 class Run:
+    """What one side (app or floor) measured at one N."""
+
     target: str
     n: int
     latencies: list[float] = field(default_factory=list)  # seconds, every (save, client)
     responses: list[float] = field(default_factory=list)  # HTTP round trip per save
     firsts: list[float] = field(default_factory=list)  # first arrival per save
     lasts: list[float] = field(default_factory=list)  # last arrival per save
+    per_save: list[tuple[int, float, float, float, float]] = field(default_factory=list)
+    # (version, sent, answered, first arrival, last arrival), absolute perf_counter seconds
     missing: int = 0  # (save, client) pairs that never arrived within SAVE_TIMEOUT
-    server_cpu: float = 0.0  # server process CPU seconds during the timed saves
-    client_cpu: float = 0.0  # this process's CPU seconds during the timed saves
-    wall: float = 0.0
     saves: int = 0
-    setup: float = 0.0
+    server_cpu: float = 0.0  # server worker CPU seconds during the timed saves (both sides')
+    client_cpu: float = 0.0  # this process's CPU seconds spent in this side's saves
+    setup: float = 0.0  # seconds to start the server and connect + join the N clients
+    others: float = 0.0  # cores used by other processes while the pair was measured
     profile: str | None = None
+    probe: str | None = None  # the probe log of the server (--probe)
 
     def p(self, q: float) -> float:
         return percentile(self.latencies, q) * 1000
@@ -72,6 +84,26 @@ def _cpu_seconds(pid: int) -> float:
     """utime + stime of a process (all threads), in seconds."""
     fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
     return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
+
+
+def _machine_busy() -> float:
+    """CPU seconds all processes have used since boot (from /proc/stat)."""
+    values = [int(v) for v in Path("/proc/stat").read_text().split("\n", 1)[0].split()[1:]]
+    user, nice, system, _idle, _iowait, irq, softirq, steal = values[:8]
+    return (user + nice + system + irq + softirq + steal) / os.sysconf("SC_CLK_TCK")
+
+
+def wait_for_quiet() -> float:
+    """Wait up to QUIET_WAIT for other processes to calm down; return the cores they used last."""
+    deadline = time.monotonic() + QUIET_WAIT
+    while True:
+        busy, own, began = _machine_busy(), time.process_time(), time.monotonic()
+        time.sleep(1.0)
+        cores = ((_machine_busy() - busy) - (time.process_time() - own)) / (time.monotonic() - began)
+        if cores < QUIET_CORES or time.monotonic() > deadline:
+            return cores
+        print(f"[broadcast] other processes use {cores:.2f} cores; waiting for a quieter machine", flush=True)
+        time.sleep(4.0)
 
 
 class Clients:
@@ -134,77 +166,6 @@ class Clients:
         await asyncio.gather(*(one(c) for c in self.clients))
 
 
-async def _measure(run: Run, server: Gunicorn, clients: Clients, send, saves: int,
-                   first_version: int, profile_dir: Path | None) -> None:
-    """Send WARMUP + saves saves one by one; record the timed ones into run."""
-    import aiohttp
-
-    spy = None
-    async with aiohttp.ClientSession() as session:
-        for i in range(WARMUP + saves):
-            timed = i >= WARMUP
-            if i == WARMUP:
-                cpu_server, cpu_client, wall = _cpu_seconds(server.pid), time.process_time(), time.perf_counter()
-                if profile_dir is not None:
-                    spy = _start_py_spy(server.pid, profile_dir / f"{run.target}-{run.n}")
-            version = first_version + i
-            record = clients.pending[version] = Pending(expected=clients.n)
-            t0 = time.perf_counter()
-            status, answered = await send(session, i, version)
-            t_response = time.perf_counter()
-            if status != 200:
-                raise RuntimeError(f"{run.target}: save {i} answered {status}: {answered!r}")
-            try:
-                await asyncio.wait_for(record.done.wait(), timeout=SAVE_TIMEOUT)
-            except TimeoutError:
-                pass
-            del clients.pending[version]
-            if timed:
-                arrivals = [t - t0 for t in record.times.values()]
-                run.latencies += arrivals
-                run.missing += clients.n - len(arrivals)
-                run.responses.append(t_response - t0)
-                if arrivals:
-                    run.firsts.append(min(arrivals))
-                    run.lasts.append(max(arrivals))
-                run.saves += 1
-            await asyncio.sleep(SPACING)
-    run.wall = time.perf_counter() - wall
-    run.server_cpu = _cpu_seconds(server.pid) - cpu_server
-    run.client_cpu = time.process_time() - cpu_client
-    if spy is not None:
-        run.profile = _stop_py_spy(spy)
-
-
-# --- optional profile of the server (py-spy) -----------------------------------------------
-
-def _start_py_spy(pid: int, stem: Path):
-    exe = shutil.which("py-spy") or str(BIN / "py-spy")
-    if not Path(exe).exists():
-        raise RuntimeError("--profile needs py-spy: .venv/bin/pip install py-spy")
-    out = stem.with_suffix(".txt")
-    process = subprocess.Popen([exe, "record", "--pid", str(pid), "--rate", "500", "--threads",
-                                "--idle", "--format", "raw", "--output", str(out), "--nonblocking"],
-                               stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
-    time.sleep(0.5)
-    return process, out
-
-
-def _stop_py_spy(spy) -> str:
-    import signal
-
-    process, out = spy
-    process.send_signal(signal.SIGINT)
-    try:
-        process.wait(timeout=20)
-    except subprocess.TimeoutExpired:
-        process.kill()
-        process.wait()
-    return str(out)
-
-
-# --- one (target, N) ----------------------------------------------------------------------
-
 @dataclass
 class AppFixture:
     template: Path
@@ -234,58 +195,243 @@ def prepare_app(workdir: Path) -> AppFixture:
         editor = next(m.user for m in document.memberships if m.role == "editor")
         tokens = [ApiToken.issue(user)[1] for user in members]
         editor_token = ApiToken.issue(editor)[1]
-        db.session.commit()
         fixture = AppFixture(template, tokens, editor_token, document.id, clause.id, clause.text,
                              clause.version)
+        db.session.commit()
+        db.session.remove()
         db.engine.dispose()
     return fixture
 
 
-async def run_one(target: str, n: int, fixture: AppFixture, workdir: Path, saves: int,
-                  profile_dir: Path | None) -> Run:
-    run = Run(target, n)
-    began = time.perf_counter()
-    log = workdir / f"{target}-{n}.log"
-    if target == "app":
-        database = copy_database(fixture.template, workdir / f"app-{n}.db")
-        server = Gunicorn("wsgi:app", threads=n + HEADROOM, log=log, env={
-            "DATABASE_URL": f"sqlite:///{database}", "SECRET_KEY": "bench-broadcast",
-            "DRAFTING_ENV": "testing", "SOCKETIO_MESSAGE_QUEUE": ""})
-        url = f"{server.base}/api/v1/clauses/{fixture.clause_id}"
-        headers = {"Authorization": f"Bearer {fixture.editor_token}"}
-        first_version = fixture.clause_version + 1
+class Side:
+    """One served target (app or floor) with its N clients and its way of saving."""
 
-        async def send(session, i, version):
-            body = {"text": f"{fixture.clause_text} (bench save {n}/{i})", "base_version": version - 1}
-            async with session.patch(url, json=body, headers=headers) as response:
+    def __init__(self, target: str, n: int, fixture: AppFixture, workdir: Path, probe_dir: Path | None,
+                 cprofile: bool = False):
+        self.run = Run(target, n)
+        self.target, self.n, self.fixture = target, n, fixture
+        log = workdir / f"{target}-{n}.log"
+        if target == "app":
+            database = copy_database(fixture.template, workdir / f"app-{n}.db")
+            env = {"DATABASE_URL": f"sqlite:///{database}", "SECRET_KEY": "bench-broadcast",
+                   "DRAFTING_ENV": "testing", "SOCKETIO_MESSAGE_QUEUE": ""}
+            wsgi = "wsgi:app"
+            if probe_dir is not None:
+                self.run.probe = str(probe_dir / f"app-{n}.jsonl")
+                Path(self.run.probe).unlink(missing_ok=True)
+                env["BENCH_PROBE_LOG"], wsgi = self.run.probe, "bench.probe_app:app"
+                if cprofile:
+                    env["BENCH_PROBE_CPROFILE"] = str(probe_dir / f"app-{n}.prof")
+                env["BENCH_PROBE_PRAGMA"] = os.environ.get("BENCH_PROBE_PRAGMA", "")
+            self.server = Gunicorn(wsgi, threads=n + HEADROOM, log=log, env=env)
+            self.url = f"{self.server.base}/api/v1/clauses/{fixture.clause_id}"
+            self.headers = {"Authorization": f"Bearer {fixture.editor_token}"}
+            self.version = fixture.clause_version  # the clause's current version
+            self.tokens, self.document_id = fixture.tokens, fixture.document_id
+        else:
+            self.server = Gunicorn("bench.floor_app:app", threads=n + HEADROOM, log=log)
+            self.url, self.headers, self.version = f"{self.server.base}/emit", {}, 0
+            self.tokens, self.document_id = ["floor"], 1
+        self.clients = Clients(n)
+        self.spy = None
+
+    async def send(self, session, version: int) -> tuple[int, object]:
+        if self.target == "app":
+            body = {"text": f"{self.fixture.clause_text} (bench save {self.n}/{version})",
+                    "base_version": version - 1}
+            async with session.patch(self.url, json=body, headers=self.headers) as response:
                 answer = await response.json()
                 if response.status == 200 and answer["clause"]["version"] != version:
                     raise RuntimeError(f"expected version {version}, got {answer['clause']['version']}")
                 return response.status, answer
-        tokens, document_id = fixture.tokens, fixture.document_id
-    else:
-        server = Gunicorn("bench.floor_app:app", threads=n + HEADROOM, log=log)
-        url = f"{server.base}/emit"
-        first_version = 1
+        body = {"document_id": 1, "seq": version, "actor": 1, "clause_id": 1, "version": version,
+                "merged": False}
+        async with session.post(self.url, json=body) as response:
+            await response.read()
+            return (200 if response.status == 204 else response.status), None
 
-        async def send(session, i, version):
-            body = {"document_id": 1, "seq": version, "actor": 1, "clause_id": 1, "version": version,
-                    "merged": False}
-            async with session.post(url, json=body) as response:
-                await response.read()
-                return (200 if response.status == 204 else response.status), None
-        tokens, document_id = ["floor"], 1
+    async def save(self, session, timed: bool) -> None:
+        """One save: send it, wait for the answer and for all N arrivals; record it if timed."""
+        run, clients = self.run, self.clients
+        self.version += 1
+        version = self.version
+        record = clients.pending[version] = Pending(expected=clients.n)
+        cpu = time.process_time()
+        t0 = time.perf_counter()
+        status, answer = await self.send(session, version)
+        t_response = time.perf_counter()
+        if status != 200:
+            raise RuntimeError(f"{self.target}: save of version {version} answered {status}: {answer!r}")
+        try:
+            await asyncio.wait_for(record.done.wait(), timeout=SAVE_TIMEOUT)
+        except TimeoutError:
+            pass
+        del clients.pending[version]
+        if not timed:
+            return
+        run.client_cpu += time.process_time() - cpu
+        arrivals = [t - t0 for t in record.times.values()]
+        run.latencies += arrivals
+        run.missing += clients.n - len(arrivals)
+        run.responses.append(t_response - t0)
+        if arrivals:
+            run.firsts.append(min(arrivals))
+            run.lasts.append(max(arrivals))
+            run.per_save.append((version, t0, t_response, min(record.times.values()),
+                                 max(record.times.values())))
+        run.saves += 1
 
-    clients = Clients(n)
+
+async def measure_pair(n: int, fixture: AppFixture, workdir: Path, saves: int, targets: list[str],
+                       profile_dir: Path | None, probe_dir: Path | None, cprofile: bool = False) -> list[Run]:
+    """Serve the targets at N, connect N clients to each, and alternate their saves."""
+    import aiohttp
+
+    sides: list[Side] = []
     try:
-        await clients.connect(server.base, tokens, document_id)
-        await clients.settle()
-        run.setup = time.perf_counter() - began
-        await _measure(run, server, clients, send, saves, first_version, profile_dir)
+        for target in targets:
+            began = time.perf_counter()
+            side = Side(target, n, fixture, workdir, probe_dir, cprofile)
+            sides.append(side)
+            try:
+                await side.clients.connect(side.server.base, side.tokens, side.document_id)
+            except Exception as exc:
+                raise RuntimeError(f"{target} at N={n}: {len(side.clients.clients)} clients had connected "
+                                   f"when one failed ({exc!r}); server log:\n{side.server.log_text()}") from exc
+            await side.clients.settle()
+            side.run.setup = time.perf_counter() - began
+        async with aiohttp.ClientSession() as session:
+            for _ in range(WARMUP):
+                for side in sides:
+                    await side.save(session, timed=False)
+                    await asyncio.sleep(SPACING)
+            # The clients stand for N separate browsers: keep this process's garbage collector
+            # from pausing all of them at once mid-measurement (the servers' GC stays on).
+            gc.collect()
+            gc.freeze()
+            gc.disable()
+            try:
+                for side in sides:
+                    if profile_dir is not None:
+                        side.spy = _start_py_spy(side.server.pid, profile_dir / f"{side.target}-{n}")
+                cpu = {side.target: _cpu_seconds(side.server.pid) for side in sides}
+                busy, own, wall = _machine_busy(), time.process_time(), time.perf_counter()
+                for _ in range(saves):
+                    for side in sides:
+                        await side.save(session, timed=True)
+                        await asyncio.sleep(SPACING)
+                wall = time.perf_counter() - wall
+                own = time.process_time() - own
+                servers = {side.target: _cpu_seconds(side.server.pid) - cpu[side.target] for side in sides}
+                others = max(0.0, (_machine_busy() - busy) - own - sum(servers.values())) / wall
+            finally:
+                gc.enable()
+                gc.unfreeze()
+            for side in sides:
+                side.run.server_cpu = servers[side.target]
+                side.run.others = others
+                if side.spy is not None:
+                    side.run.profile = _stop_py_spy(side.spy)
     finally:
-        await clients.close()
-        server.stop()
-    return run
+        for side in sides:
+            await side.clients.close()
+        for side in sides:
+            side.server.stop()
+    return [side.run for side in sides]
+
+
+# --- optional profile of the servers (py-spy) ----------------------------------------------
+
+def _start_py_spy(pid: int, stem: Path):
+    exe = shutil.which("py-spy") or str(BIN / "py-spy")
+    if not Path(exe).exists():
+        raise RuntimeError("--profile needs py-spy: .venv/bin/pip install py-spy")
+    out = stem.with_suffix(".txt")
+    process = subprocess.Popen([exe, "record", "--pid", str(pid), "--rate", "1000", "--format", "raw",
+                                "--output", str(out), "--nonblocking"],
+                               stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    time.sleep(0.5)
+    return process, out
+
+
+def _stop_py_spy(spy) -> str:
+    process, out = spy
+    process.send_signal(signal.SIGINT)
+    try:
+        process.wait(timeout=20)
+    except subprocess.TimeoutExpired:
+        process.kill()
+        process.wait()
+    return str(out)
+
+
+# --- probe (--probe): where the time of one save goes ---------------------------------------
+
+def probe_report(run: Run) -> str:
+    """Split each timed save of a probed app run into segments, on the shared monotonic clock."""
+    records = {}
+    for line in Path(run.probe).read_text().splitlines():
+        record = json.loads(line)
+        versions = [e[3] for e in record["emits"] if e[2] == "clause.updated"]
+        if versions:
+            records[versions[0]] = record
+    segments: dict[str, list[float]] = {}
+    counts: dict[str, list[int]] = {}
+    gcs = []
+    for line in Path(run.probe).read_text().splitlines():
+        gcs += json.loads(line)["gc"]
+
+    def add(name, value):
+        segments.setdefault(name, []).append(value * 1000)
+
+    for version, sent, answered, first, last in run.per_save:
+        record = records.get(version)
+        if record is None:
+            continue
+        emit = next(e for e in record["emits"] if e[2] == "clause.updated")
+        before = [q for q in record["sql"] if q[0] < emit[0]]
+        after = [q for q in record["sql"] if q[0] >= emit[0]]
+        commit = max(c for c in record["commit"] if c < emit[0])
+        add("1 client sends -> server starts the request", record["start"] - sent)
+        add("2 request start -> COMMIT (the save's work)", commit - record["start"])
+        add("   of which SQL statements (time in the driver)", sum(q[1] for q in before))
+        add("3 COMMIT -> socketio.emit called", emit[0] - commit)
+        add("4 socketio.emit call (queues to N sockets)", emit[1])
+        add("5 emit called -> first client has it", first - emit[0])
+        add("6 emit called -> last client has it", last - emit[0])
+        add("7 emit returned -> response finished (after-commit work)", record["end"] - emit[0] - emit[1])
+        add("   of which SQL statements after the emit", sum(q[1] for q in after))
+        add("8 client sends -> client has the HTTP answer", answered - sent)
+        counts.setdefault("SQL statements before the emit", []).append(len(before))
+        counts.setdefault("SQL statements after the emit", []).append(len(after))
+        counts.setdefault("pool checkouts (each a pre-ping SELECT 1)", []).append(len(record["checkouts"]))
+    lines = [f"Probe of the app at N = {run.n} ({len(run.per_save)} saves; bench/probe_app.py):", "",
+             "| segment | p50 ms | p95 ms | max ms |", "|---|---:|---:|---:|"]
+    for name in sorted(segments):
+        values = segments[name]
+        lines.append(f"| {name} | {percentile(values, 50):.1f} | {percentile(values, 95):.1f} | "
+                     f"{max(values):.1f} |")
+    lines += ["", "| count per save | p50 | max |", "|---|---:|---:|"]
+    for name, values in counts.items():
+        lines.append(f"| {name} | {percentile(values, 50):.0f} | {max(values)} |")
+    statements: dict[str, list[float]] = {}
+    for record in records.values():
+        for q in record["sql"]:
+            statements.setdefault(q[2], []).append(q[1] * 1000)
+    lines += ["", "| SQL (first words) | per save | p50 ms | max ms |", "|---|---:|---:|---:|"]
+    for text, values in sorted(statements.items(), key=lambda kv: -sum(kv[1])):
+        lines.append(f"| `{text}` | {len(values) / max(len(records), 1):.1f} | {percentile(values, 50):.2f} | "
+                     f"{max(values):.2f} |")
+    if run.per_save:
+        start, end = run.per_save[0][1], run.per_save[-1][4]
+        during = [g for g in gcs if start <= g[0] <= end]
+        by_gen = {}
+        for g in during:
+            by_gen.setdefault(g[2], []).append(g[1] * 1000)
+        lines += ["", "Server garbage collections during the timed saves: " + (", ".join(
+            f"gen {gen}: {len(v)} (max {max(v):.1f} ms, total {sum(v):.1f} ms)"
+            for gen, v in sorted(by_gen.items())) or "none") + "."]
+    return "\n".join(lines)
 
 
 # --- report -------------------------------------------------------------------------------
@@ -308,17 +454,19 @@ def results_table(runs: dict[tuple[str, int], Run], ns) -> str:
 
 def details_table(runs: dict[tuple[str, int], Run], ns) -> str:
     rows = ["| N | served | samples | missing | HTTP answer p50 | first arrival p50 | last arrival p50 "
-            "| last arrival p95 | server CPU / save | client CPU / save | setup |",
-            "|---:|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|"]
+            "| last arrival p95 | server CPU / save | client CPU / save | setup | other load |",
+            "|---:|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|"]
     for n in ns:
-        for target in ("app", "floor"):
-            run = runs[(target, n)]
+        for target in SIDES:
+            run = runs.get((target, n))
+            if run is None:
+                continue
             rows.append("| " + " | ".join([
                 str(n), target, str(len(run.latencies)), str(run.missing),
                 _ms(percentile(run.responses, 50) * 1000), _ms(percentile(run.firsts, 50) * 1000),
                 _ms(percentile(run.lasts, 50) * 1000), _ms(percentile(run.lasts, 95) * 1000),
                 f"{run.server_cpu / run.saves * 1000:.1f} ms", f"{run.client_cpu / run.saves * 1000:.1f} ms",
-                f"{run.setup:.1f} s",
+                f"{run.setup:.1f} s", f"{run.others:.2f} cores",
             ]) + " |")
     return "\n".join(rows)
 
@@ -333,31 +481,34 @@ def reading(runs: dict[tuple[str, int], Run], ns) -> str:
         met_latency = p95 < TARGET_P95_MS
         met_ratio = all(r <= TARGET_RATIO for r in ratios.values())
         parts.append(
-            f"At N = {TARGET_N} the app's p95 is {p95:.1f} ms against a target of under "
-            f"{TARGET_P95_MS:.0f} ms ({'met' if met_latency else 'missed'}), and it is "
+            f"At N = {TARGET_N} the app's p95 is {p95:.1f} ms against the target of under "
+            f"{TARGET_P95_MS:.0f} ms (**{'met' if met_latency else 'missed'}**), and it is "
             f"{ratios[50]:.2f}x / {ratios[95]:.2f}x / {ratios[99]:.2f}x the bare transport's floor at "
-            f"p50 / p95 / p99 against a target of within {TARGET_RATIO:.0f}x "
-            f"({'met' if met_ratio else 'missed'}).")
-    others = []
-    for n in ns:
-        if n == TARGET_N:
-            continue
-        app, floor = runs[("app", n)], runs[("floor", n)]
-        others.append(f"N = {n}: p95 {app.p(95):.1f} ms vs floor {floor.p(95):.1f} ms "
-                      f"({app.p(95) / floor.p(95):.2f}x)")
+            f"p50 / p95 / p99 against the target of within {TARGET_RATIO:.0f}x "
+            f"(**{'met' if met_ratio else 'missed'}**).")
+    others = [f"N = {n}: p95 {runs[('app', n)].p(95):.1f} ms vs floor {runs[('floor', n)].p(95):.1f} ms "
+              f"({runs[('app', n)].p(95) / runs[('floor', n)].p(95):.2f}x)" for n in ns if n != TARGET_N]
     if others:
         parts.append("Elsewhere: " + "; ".join(others) + ".")
-    gaps = []
-    for n in ns:
-        app, floor = runs[("app", n)], runs[("floor", n)]
-        gaps.append(f"{percentile(app.responses, 50) * 1000 - percentile(floor.responses, 50) * 1000:.1f} ms "
-                    f"at N = {n}")
+    offsets = [f"{(percentile(runs[('app', n)].firsts, 50) - percentile(runs[('floor', n)].firsts, 50)) * 1000:.1f}"
+               for n in ns]
+    spreads = [f"{(percentile(runs[('app', n)].lasts, 50) - percentile(runs[('app', n)].firsts, 50)) * 1000:.1f}"
+               f"/{(percentile(runs[('floor', n)].lasts, 50) - percentile(runs[('floor', n)].firsts, 50)) * 1000:.1f}"
+               for n in ns]
     parts.append(
-        "The app's extra cost over the floor is the save itself (token lookup, compare-and-swap "
-        "update, revision, seq, change event, audit chain, SQLite commit) that runs before the "
-        "after-commit emit; the difference in median HTTP answer time is " + ", ".join(gaps) + ". "
-        "Both columns share the fan-out cost: one Python process delivers the event to each "
-        "WebSocket through its own writer thread, so the last client's arrival grows with N.")
+        f"The first client hears of an app save {' / '.join(offsets)} ms later than of a floor emit "
+        f"(median, N = {' / '.join(map(str, ns))}): that is the save's own work before the after-commit "
+        "emit (token lookup, permission check, compare-and-swap update, revision, seq, change event, "
+        "audit chain, SQLite commit). The median spread from first to last client is "
+        f"{' / '.join(spreads)} ms (app/floor): the fan-out itself, one writer thread per WebSocket in "
+        "one Python process, costs the same in both, except that the app's request thread keeps "
+        "working (reloading the clause and the document's clauses for its JSON answer) while the "
+        "writer threads need the GIL.")
+    busy = max(r.others for r in runs.values())
+    if busy > QUIET_CORES:
+        parts.append(f"Other processes used up to {busy:.2f} of the 2 cores during this run, so the "
+                     "tails (p95/p99) are noisier than on an idle machine; app and floor were alternated "
+                     "save by save so both saw the same noise.")
     missing = sum(r.missing for r in runs.values())
     if missing:
         parts.append(f"{missing} (save, client) arrivals never came within {SAVE_TIMEOUT:.0f} s.")
@@ -366,43 +517,49 @@ def reading(runs: dict[tuple[str, int], Run], ns) -> str:
 
 def method_markdown(saves: int) -> str:
     return (
-        f"For each N, the app and the floor are each served by a fresh `gunicorn -w 1 --threads N+{HEADROOM} "
-        "--no-control-socket` (gthread worker, Flask-SocketIO `async_mode=\"threading\"` with "
-        "simple-websocket; in this mode every WebSocket holds a server thread). The app gets a fresh "
-        "SQLite database migrated and seeded with the demo world (as tests/conftest.py does), "
-        "`DRAFTING_ENV=testing`, no message queue. N real python-socketio `AsyncClient`s on one "
-        "asyncio loop connect with `transports=[\"websocket\"]` and `auth={\"token\": ...}` (one API "
-        "token per member of the declaration, shared round robin), emit `join` and wait for the "
-        "`{\"ok\": true}` ack; the `presence` storm of the joins is drained before measuring. From the "
-        "same process and loop (one `time.perf_counter()` clock), saves go one at a time: app, "
-        "`PATCH /api/v1/clauses/{id}` with an editor's bearer token and `{text, base_version}`; floor "
-        "(`bench/floor_app.py`), `POST /emit`, whose handler only calls `socketio.emit` to the room. "
-        f"Each save waits until all N clients received its `clause.updated` (matched by `version`), "
-        f"then {SPACING * 1000:.0f} ms pass before the next. {WARMUP} warm-up saves are discarded, "
-        f"then {saves} saves are timed; a sample is arrival at one client minus the moment before the "
-        f"HTTP request was sent, over all {saves} x N (save, client) pairs; percentiles are linear "
-        "interpolations. Note: all clients share one asyncio loop on a 2-core machine where the server "
-        "also runs, so the spread of arrivals includes the client loop reading N frames one after the "
-        "other (shown as client CPU / save); the floor pays exactly the same, which is what the ratio "
-        "is for.")
+        f"For each N, the app and the floor are each served by a fresh `gunicorn -w 1 --threads "
+        f"N+{HEADROOM} --no-control-socket` (gthread worker, Flask-SocketIO `async_mode=\"threading\"` "
+        "with simple-websocket; in this mode every WebSocket holds a server thread). The app gets a "
+        "fresh SQLite database (WAL) migrated and seeded with the demo world as tests/conftest.py does, "
+        "`DRAFTING_ENV=testing`, no message queue. The floor is `bench/floor_app.py`: one HTTP endpoint "
+        "whose handler only calls `socketio.emit` to a room, no database, no presence, no auth. "
+        "N real python-socketio `AsyncClient`s per server, all on one asyncio loop, connect with "
+        "`transports=[\"websocket\"]` and `auth={\"token\": ...}` (one API token per member of the "
+        "demo declaration, shared round robin), emit `join` and wait for the `{\"ok\": true}` ack; the "
+        "`presence` storm of the joins is drained before measuring. From the same process and loop "
+        "(one `time.perf_counter()` clock), saves go one at a time, alternating app and floor so that "
+        "background noise hits both alike: app, `PATCH /api/v1/clauses/{id}` with an editor's bearer "
+        "token and `{text, base_version}`; floor, `POST /emit` with a payload of the same shape. Each "
+        "save waits for its HTTP answer and until all N clients of its server received its "
+        f"`clause.updated` (matched by `version`); then {SPACING * 1000:.0f} ms pass. {WARMUP} warm-up "
+        f"saves per side are discarded, then {saves} saves per side are timed; a sample is the arrival "
+        "at one client minus the moment before the HTTP request was sent, over all saves x N (save, "
+        "client) pairs; percentiles are linear interpolations. The client process's garbage collector "
+        "is paused during the timed saves (the N clients stand for N separate browsers); the servers' "
+        "is not. Caveat: all clients share one asyncio loop on the same 2-core machine as the server, "
+        "so the spread of arrivals includes that loop reading N frames one after another (client CPU / "
+        "save); the floor pays exactly the same, which is what the ratio is for. Before measuring, the "
+        f"run waits up to {QUIET_WAIT:.0f} s for other processes to use under {QUIET_CORES} cores; "
+        "'other load' is what they used during the timed saves.")
 
 
-def markdown(runs, ns, saves, facts, command: str) -> str:
+def markdown(runs, ns, saves, facts, command: str, quiet: float) -> str:
     from .common import machine_markdown
 
     return "\n".join([
         machine_markdown(facts),
         f"- Command: `{command}`",
+        f"- Other processes' load just before measuring: {quiet:.2f} cores",
         "",
         "### Method",
         "",
         method_markdown(saves),
         "",
-        "### Results (milliseconds, HTTP request sent -> event arrived at a client)",
+        "### Results (milliseconds, HTTP request sent -> `clause.updated` arrived at a client)",
         "",
         results_table(runs, ns),
         "",
-        "Details (per save; CPU is process user + system time during the timed saves):",
+        "Details (medians per save unless named; CPU is user + system time during the timed saves):",
         "",
         details_table(runs, ns),
         "",
@@ -411,11 +568,11 @@ def markdown(runs, ns, saves, facts, command: str) -> str:
         reading(runs, ns),
         "",
         FINDINGS.strip(),
-    ])
+    ]).rstrip() + "\n"
 
 
-# Written from profiling runs (`python -m bench broadcast --profile`); kept with the code so a
-# rewrite of the section keeps it. Update it when the profile changes.
+# Written from profiling runs (`python -m bench broadcast --probe DIR` / `--profile DIR`); kept
+# with the code so that a rewrite of the section keeps it. Update it when the profile changes.
 FINDINGS = """
 """
 
@@ -425,44 +582,63 @@ FINDINGS = """
 def add_arguments(parser) -> None:
     parser.add_argument("--clients", default=",".join(map(str, CLIENTS)),
                         help="comma-separated N values (default: %(default)s)")
-    parser.add_argument("--saves", type=int, default=SAVES, help="timed saves per N (default: %(default)s)")
-    parser.add_argument("--only", choices=("app", "floor"), help="measure one side only (no ratio, no docs)")
+    parser.add_argument("--saves", type=int, default=SAVES,
+                        help="timed saves per N and side (default: %(default)s)")
+    parser.add_argument("--only", choices=SIDES, help="measure one side only (no ratio, no docs)")
+    parser.add_argument("--raw", metavar="FILE", help="also write every sample (seconds) as JSON to FILE")
+    parser.add_argument("--probe", metavar="DIR",
+                        help="serve the app with timing probes (bench/probe_app.py), logs "
+                             "into DIR; prints where each save's time goes (no docs)")
+    parser.add_argument("--cprofile", action="store_true",
+                        help="with --probe: also cProfile the app's PATCH requests into DIR/app-N.prof")
     parser.add_argument("--profile", metavar="DIR",
-                        help="record the server with py-spy during the timed saves (raw stacks into DIR)")
+                        help="record the servers with py-spy during the timed saves (raw stacks into DIR)")
 
 
 def run(options) -> str | None:
-    """Measure, print the tables and return the Markdown body of the section."""
+    """Measure, print the tables and return the Markdown body of the section (None: not for docs)."""
     from .common import machine
 
     ns = [int(x) for x in str(options.clients).split(",") if x.strip()]
     saves = options.saves
-    targets = [options.only] if options.only else ["app", "floor"]
+    targets = [options.only] if options.only else list(SIDES)
     profile_dir = Path(options.profile).resolve() if options.profile else None
-    if profile_dir:
-        profile_dir.mkdir(parents=True, exist_ok=True)
+    probe_dir = Path(options.probe).resolve() if options.probe else None
+    for folder in (profile_dir, probe_dir):
+        if folder:
+            folder.mkdir(parents=True, exist_ok=True)
     runs: dict[tuple[str, int], Run] = {}
     with tempfile.TemporaryDirectory(prefix="bench-broadcast-") as tmp:
         workdir = Path(tmp)
         began = time.perf_counter()
         fixture = prepare_app(workdir)
         print(f"[broadcast] seeded database in {time.perf_counter() - began:.1f} s", flush=True)
+        quiet = wait_for_quiet()
+        print(f"[broadcast] other processes use {quiet:.2f} cores; measuring", flush=True)
         for n in ns:
-            for target in targets:
-                began = time.perf_counter()
-                result = asyncio.run(run_one(target, n, fixture, workdir, saves, profile_dir))
-                runs[(target, n)] = result
-                print(f"[broadcast] {target:5} N={n:<4} p50 {result.p(50):7.1f} ms  p95 {result.p(95):7.1f} ms"
-                      f"  p99 {result.p(99):7.1f} ms  missing {result.missing}"
-                      f"  ({time.perf_counter() - began:.1f} s)"
+            began = time.perf_counter()
+            pair = measure_pair(n, fixture, workdir, saves, targets, profile_dir, probe_dir, options.cprofile)
+            for result in asyncio.run(pair):
+                runs[(result.target, n)] = result
+                print(f"[broadcast] {result.target:5} N={n:<4} p50 {result.p(50):7.1f} ms  p95 {result.p(95):7.1f} ms"
+                      f"  p99 {result.p(99):7.1f} ms  missing {result.missing}  other load {result.others:.2f}"
                       + (f"  profile {result.profile}" if result.profile else ""), flush=True)
-    if options.only:
-        return None
+                if result.probe:
+                    print(probe_report(result), flush=True)
+            print(f"[broadcast] N={n} done in {time.perf_counter() - began:.1f} s", flush=True)
+    if options.raw:
+        Path(options.raw).write_text(json.dumps({f"{t}-{n}": {
+            "latencies": r.latencies, "responses": r.responses, "firsts": r.firsts, "lasts": r.lasts,
+            "per_save": r.per_save} for (t, n), r in runs.items()}))
     print()
+    if options.only:
+        print(details_table(runs, ns))
+        return None
     print(results_table(runs, ns))
     print()
     print(details_table(runs, ns))
     print()
-    text = reading(runs, ns)
-    print(text)
-    return markdown(runs, ns, saves, machine(), options.command)
+    print(reading(runs, ns))
+    if probe_dir is not None:
+        return None
+    return markdown(runs, ns, saves, machine(), options.command, quiet)

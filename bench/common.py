@@ -5,9 +5,9 @@ from __future__ import annotations
 import os
 import platform
 import re
-import shutil
 import signal
 import socket
+import sqlite3
 import subprocess
 import sys
 import time
@@ -44,6 +44,7 @@ def build_database(path: Path) -> None:
         upgrade()
         seed_demo()
         db.session.commit()
+        db.session.remove()
         db.engine.dispose()
 
 
@@ -56,7 +57,13 @@ def app_for(path: Path):
 
 
 def copy_database(template: Path, target: Path) -> Path:
-    shutil.copy(template, target)
+    """Copy a SQLite database consistently (its WAL included) with SQLite's backup API."""
+    source, destination = sqlite3.connect(template), sqlite3.connect(target)
+    try:
+        source.backup(destination)
+    finally:
+        destination.close()
+        source.close()
     return target
 
 
@@ -79,6 +86,7 @@ class Gunicorn:
         self.command = [str(BIN / "gunicorn"), "-w", "1", "--threads", str(threads), "--no-control-socket",
                         "-b", f"127.0.0.1:{self.port}", "--log-level", "warning",
                         "--graceful-timeout", "3", target]
+        self.log = log
         self._log = open(log, "wb") if log else subprocess.DEVNULL  # noqa: SIM115
         self.process = subprocess.Popen(self.command, cwd=ROOT, env={**os.environ, **(env or {})},
                                         stdout=self._log, stderr=subprocess.STDOUT)
@@ -95,9 +103,14 @@ class Gunicorn:
         self.stop()
         raise RuntimeError(f"gunicorn did not start: {' '.join(self.command)}")
 
+    def log_text(self, limit: int = 4000) -> str:
+        return self.log.read_text(errors="replace")[-limit:] if self.log and self.log.exists() else ""
+
     @property
     def pid(self) -> int:
-        return self.process.pid
+        """The worker's pid (the one process that serves; gunicorn's master only supervises it)."""
+        children = Path(f"/proc/{self.process.pid}/task/{self.process.pid}/children").read_text().split()
+        return int(children[0]) if children else self.process.pid
 
     def stop(self) -> None:
         if self.process.poll() is None:

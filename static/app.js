@@ -30,6 +30,21 @@
   });
 
   // ---- focus after swaps ----------------------------------------------------------------
+  // When a form closes (saved or cancelled), keyboard focus returns to that clause's first action.
+  let focusWasIn = null;
+  document.addEventListener("htmx:beforeSwap", function (event) {
+    const target = event.detail.target;
+    focusWasIn = target && target.contains(document.activeElement) ? target.id : null;
+  });
+  document.addEventListener("htmx:afterSettle", function () {
+    if (!focusWasIn) return;
+    const back = document.getElementById(focusWasIn);
+    focusWasIn = null;
+    if (back && !back.classList.contains("editing") && (document.activeElement === document.body || !document.activeElement)) {
+      const first = back.querySelector(".clause-actions a.button, .clause-actions button:not([disabled])");
+      if (first) first.focus();
+    }
+  });
   document.addEventListener("htmx:afterSettle", function (event) {
     // Focus a newly swapped-in form field once (after "afterend" swaps too, so search the document).
     const auto = document.querySelector("[data-autofocus]:not([data-focused])");
@@ -111,7 +126,13 @@
   function setConnection(state, text) {
     const badge = document.getElementById("connection");
     if (badge) { badge.dataset.state = state; badge.textContent = text; }
-    body.classList.toggle("offline", state === "offline");
+    const offline = state === "offline";
+    body.classList.toggle("offline", offline);
+    // Open forms keep what was typed; saving waits until the connection is back.
+    document.querySelectorAll(".clause-form button[type=submit]").forEach(function (button) {
+      button.disabled = offline;
+      button.title = offline ? "Offline: your text is kept here; save when the connection returns." : "";
+    });
   }
 
   function flashClause(id) {
@@ -133,6 +154,22 @@
     }
     if (parseInt(li.dataset.version, 10) >= change.version) return;
     htmx.ajax("GET", li.dataset.url, { target: li, swap: "outerHTML" }).then(function () { flashClause(change.clause_id); });
+  }
+
+  // The list shows changes up to its data-seq. While this page's own request for the list is
+  // under way, events wait for its answer, which may already include them.
+  let listNeeds = 0;
+  let listRequests = 0;
+  function targetsList(event) { const t = event.detail.target; return t && t.id === "clauses"; }
+  document.addEventListener("htmx:beforeRequest", function (event) { if (targetsList(event)) listRequests += 1; });
+  document.addEventListener("htmx:afterRequest", function (event) {
+    if (!targetsList(event)) return;
+    listRequests = Math.max(0, listRequests - 1);
+    setTimeout(refreshListIfBehind, 50);  // after the swap has settled
+  });
+  function refreshListIfBehind() {
+    const section = document.getElementById("clauses");
+    if (listRequests === 0 && section && parseInt(section.dataset.seq || "0", 10) < listNeeds) refreshList();
   }
 
   let listRefresh = null;
@@ -157,21 +194,20 @@
           }
           fresh.querySelector(".clause-list").appendChild(open);
         });
+        // Keep keyboard focus where it was (same control of the same clause).
+        const active = document.activeElement;
+        const holder = active && active.closest && active.closest("#clauses li[id]");
+        const label = active && active.getAttribute && active.getAttribute("aria-label");
         current.replaceWith(fresh);
         htmx.process(fresh);
+        if (holder && label && !holder.classList.contains("editing")) {
+          const again = document.querySelector("#" + CSS.escape(holder.id) + " [aria-label=\"" + CSS.escape(label) + "\"]");
+          if (again) again.focus();
+        }
       })
       .catch(function () { toast("Could not refresh the clauses; reload the page.", true); })
       .finally(function () { listRefresh = null; });
     return listRefresh;
-  }
-
-  // This page's own changes come back as events too; its htmx response has already shown them.
-  let lastOwnRequest = 0;
-  document.addEventListener("htmx:beforeRequest", function (event) {
-    if ((event.detail.requestConfig && event.detail.requestConfig.verb) !== "get") lastOwnRequest = Date.now();
-  });
-  function isOwnRecent(change) {
-    return String(change.actor) === body.dataset.me && Date.now() - lastOwnRequest < 3000;
   }
 
   function apply(name, change) {
@@ -179,9 +215,11 @@
       if (change.seq <= lastSeq) return;
       lastSeq = change.seq;
     }
-    if (isOwnRecent(change)) return;
     if (name === "clause.updated") refreshClause(change);
-    else if (name === "clause.created" || name === "clause.deleted" || name === "clause.moved") refreshList();
+    else if (name === "clause.created" || name === "clause.deleted" || name === "clause.moved") {
+      listNeeds = Math.max(listNeeds, change.seq);
+      if (listRequests === 0) refreshListIfBehind();
+    }
     else if (name === "document.phase_changed") {
       toast("The document moved to the " + change.phase.replace("_", " ") + " phase. Reloading…");
       setTimeout(function () { window.location.reload(); }, 1200);

@@ -367,6 +367,9 @@ def test_stale_save_with_separate_edits_is_merged(client, auth, api, declaration
     assert response.status_code == 200
     text = html(response)
     assert "Merged" in text and "version 3" in text
+    # What the others changed meanwhile is shown as a diff, escaped and marked up.
+    assert "What the others changed meanwhile" in text
+    assert "<ins>" in text and "Republic of" in text
 
     final = clause_json(api, declaration["id"], clause_id)
     assert final["version"] == 3

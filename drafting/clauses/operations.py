@@ -31,6 +31,9 @@ class SaveResult:
     clause: Clause
     merged: bool
     changed: bool
+    # When merged: the text the save started from and the newer text it was merged into.
+    base_text: str | None = None
+    theirs_text: str | None = None
 
 
 def revision_text(clause: Clause, version: int) -> ClauseRevision:
@@ -68,6 +71,7 @@ def save_clause(clause: Clause, actor: User, text: object, base_version: object,
         if base_version > current_version:
             raise TextError(422, f"Version {base_version} of this clause does not exist yet.", "base_version")
         merged = base_version < current_version
+        base = None
         if merged:
             base = revision_text(clause, base_version)
             result = merge_texts(base.text, text, current_text)
@@ -77,8 +81,9 @@ def save_clause(clause: Clause, actor: User, text: object, base_version: object,
             new_text = result.text
         else:
             new_text, new_heading = text, mine_heading
+        merge_info = (base.text, current_text) if base is not None else (None, None)
         if new_text == current_text and new_heading == current_heading:
-            return SaveResult(clause, merged, changed=False)
+            return SaveResult(clause, merged, False, *merge_info)
         now = utcnow()
         matched = db.session.execute(
             update(Clause).where(Clause.id == clause.id, Clause.version == current_version)
@@ -97,7 +102,7 @@ def save_clause(clause: Clause, actor: User, text: object, base_version: object,
                       version=version, merged=merged)
         audit.record(actor, clause.document, "clause.updated", "clause", clause.id, clause.id,
                      version=version, origin=origin, merged=merged)
-        return SaveResult(clause, merged, changed=True)
+        return SaveResult(clause, merged, True, *merge_info)
     raise ClauseConflict(clause, text, mine_heading)
 
 

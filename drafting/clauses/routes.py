@@ -4,10 +4,12 @@ from __future__ import annotations
 
 from flask import abort, redirect, render_template, request, url_for
 from flask_login import current_user, login_required
+from markupsafe import Markup
 
 from ..extensions import db
 from ..models import Clause
 from ..text.clauses import TextError
+from ..text.diffing import diff_html, diff_ops
 from ..views import get_clause_or_404, get_document_or_404, is_htmx, vary_on_htmx
 from . import bp
 from .operations import (
@@ -25,9 +27,9 @@ def number_of(clause: Clause) -> int:
     return [c.id for c in clause.document.clauses].index(clause.id) + 1
 
 
-def _clause_fragment(clause: Clause, status: str | None = None, code: int = 200):
+def _clause_fragment(clause: Clause, status: str | None = None, code: int = 200, merged_diff=None):
     html = render_template("clauses/_clause.html", clause=clause, number=number_of(clause),
-                           document=clause.document, status=status)
+                           document=clause.document, status=status, merged_diff=merged_diff)
     return html, code
 
 
@@ -91,13 +93,18 @@ def save(clause_id: int):
     db.session.commit()
     if not is_htmx():
         return _back_to(clause, clause.id)
+    merged_diff = None
+    if result.merged:
+        # Show what the others changed meanwhile, so the merge is never a surprise.
+        merged_diff = Markup(diff_html(diff_ops(result.base_text, result.theirs_text)))
     if not result.changed:
         status = "No changes to save."
     elif result.merged:
-        status = f"Merged with a newer version and saved as version {clause.version}."
+        status = (f"Merged: someone saved a newer version while you were editing; both changes "
+                  f"are kept, saved as version {clause.version}.")
     else:
         status = f"Saved as version {clause.version}."
-    return _clause_fragment(clause, status)
+    return _clause_fragment(clause, status, merged_diff=merged_diff)
 
 
 @bp.get("/documents/<int:document_id>/clauses/new")
