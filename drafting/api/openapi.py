@@ -5,41 +5,48 @@ from __future__ import annotations
 ERROR = {"$ref": "#/components/schemas/Error"}
 
 
-def _json(schema: dict, description: str = "OK") -> dict:
+def respond(schema: dict, description: str = "OK") -> dict:
     return {"description": description, "content": {"application/json": {"schema": schema}}}
 
 
-def _errors(*codes: int) -> dict:
+def errors(*codes: int) -> dict:
     text = {400: "Malformed request", 401: "No or bad token", 403: "Not allowed for this role or phase",
             404: "Unknown id", 409: "Conflict", 413: "Too large", 422: "Invalid value",
             423: "Text frozen"}
-    return {str(code): _json(ERROR, text[code]) for code in codes}
+    return {str(code): respond(ERROR, text[code]) for code in codes}
 
 
-def _body(schema: dict) -> dict:
+def request_body(schema: dict) -> dict:
     return {"required": True, "content": {"application/json": {"schema": schema}}}
 
 
-def _id(name: str) -> dict:
+def path_id(name: str) -> dict:
     return {"name": name, "in": "path", "required": True, "schema": {"type": "integer"}}
 
 
-def _op(summary: str, responses: dict, body: dict | None = None, params: list | None = None) -> dict:
+def operation(summary: str, responses: dict, body: dict | None = None, params: list | None = None) -> dict:
     operation = {"summary": summary, "responses": responses, "security": [{"bearer": []}]}
     if body is not None:
-        operation["requestBody"] = _body(body)
+        operation["requestBody"] = request_body(body)
     if params:
         operation["parameters"] = params
     return operation
 
 
-def _ref(name: str) -> dict:
+def ref(name: str) -> dict:
     return {"$ref": f"#/components/schemas/{name}"}
+
+
+# Other API modules (one per product area) add their paths and schemas here at import time,
+# beside the routes they describe: `PATHS.update({...})`, `SCHEMAS.update({...})`.
+PATHS: dict[str, dict] = {}
+SCHEMAS: dict[str, dict] = {}
+
 
 
 def spec() -> dict:
     """Return the description of every endpoint the API serves."""
-    doc, clause = _id("document_id"), _id("clause_id")
+    doc, clause = path_id("document_id"), path_id("clause_id")
     common = (401, 404)
     return {
         "openapi": "3.0.3",
@@ -52,7 +59,7 @@ def spec() -> dict:
                 "Error": {"type": "object", "required": ["error"], "properties": {
                     "error": {"type": "object", "required": ["code", "message"], "properties": {
                         "code": {"type": "string"}, "message": {"type": "string"}}},
-                    "current": _ref("Clause"), "yours": {"type": "string"}}},
+                    "current": ref("Clause"), "yours": {"type": "string"}}},
                 "Clause": {"type": "object", "required": ["id", "number", "heading", "text", "version"],
                            "properties": {"id": {"type": "integer"}, "number": {"type": "integer"},
                                           "heading": {"type": "string", "nullable": True},
@@ -66,11 +73,11 @@ def spec() -> dict:
                                         "seq": {"type": "integer"},
                                         "deadline": {"type": "string", "nullable": True},
                                         "updated_at": {"type": "string"}}},
-                "Document": {"allOf": [_ref("DocumentSummary"), {
+                "Document": {"allOf": [ref("DocumentSummary"), {
                     "type": "object", "required": ["content_hash", "participants", "clauses"],
                     "properties": {"content_hash": {"type": "string"},
                                    "participants": {"type": "array", "items": {"type": "string"}},
-                                   "clauses": {"type": "array", "items": _ref("Clause")}}}]},
+                                   "clauses": {"type": "array", "items": ref("Clause")}}}]},
                 "Revision": {"type": "object", "required": ["version", "text", "author", "origin", "created_at"],
                              "properties": {"version": {"type": "integer"}, "text": {"type": "string"},
                                             "heading": {"type": "string", "nullable": True},
@@ -84,44 +91,45 @@ def spec() -> dict:
                                           "seq": {"type": "integer"},
                                           "actor": {"type": "integer", "nullable": True}},
                            "additionalProperties": True},
+                **SCHEMAS,
             },
         },
         "paths": {
             "/documents": {
-                "get": _op("Documents the user can see",
-                           {"200": _json({"type": "array", "items": _ref("DocumentSummary")}), **_errors(401)}),
-                "post": _op("Create a document (admin)",
-                            {"201": _json(_ref("Document"), "Created"), **_errors(400, 401, 403, 413, 422)},
+                "get": operation("Documents the user can see",
+                           {"200": respond({"type": "array", "items": ref("DocumentSummary")}), **errors(401)}),
+                "post": operation("Create a document (admin)",
+                            {"201": respond(ref("Document"), "Created"), **errors(400, 401, 403, 413, 422)},
                             {"type": "object", "required": ["title", "kind"], "properties": {
                                 "title": {"type": "string"},
                                 "kind": {"type": "string", "enum": ["declaration", "action_plan"]}}}),
             },
             "/documents/{document_id}": {
-                "get": _op("A document with its clauses", {"200": _json(_ref("Document")), **_errors(*common)},
+                "get": operation("A document with its clauses", {"200": respond(ref("Document")), **errors(*common)},
                            params=[doc]),
             },
             "/documents/{document_id}/members": {
-                "post": _op("Give a user a role on the document (admin)",
-                            {"201": _json({"type": "object"}, "Created"), **_errors(400, 401, 403, 404, 422)},
+                "post": operation("Give a user a role on the document (admin)",
+                            {"201": respond({"type": "object"}, "Created"), **errors(400, 401, 403, 404, 422)},
                             {"type": "object", "required": ["email", "role"], "properties": {
                                 "email": {"type": "string"},
                                 "role": {"type": "string", "enum": ["editor", "commenter", "signatory", "observer"]}}},
                             [doc]),
             },
             "/documents/{document_id}/members/{user_id}": {
-                "delete": _op("Take a user's role on the document away (admin)",
-                              {"204": {"description": "Removed"}, **_errors(401, 403, 404)},
-                              params=[doc, _id("user_id")]),
+                "delete": operation("Take a user's role on the document away (admin)",
+                              {"204": {"description": "Removed"}, **errors(401, 403, 404)},
+                              params=[doc, path_id("user_id")]),
             },
             "/documents/{document_id}/participants": {
-                "post": _op("Add a participating organisation (admin)",
-                            {"201": _json({"type": "object"}, "Created"), **_errors(400, 401, 403, 404, 422)},
+                "post": operation("Add a participating organisation (admin)",
+                            {"201": respond({"type": "object"}, "Created"), **errors(400, 401, 403, 404, 422)},
                             {"type": "object", "required": ["organisation"],
                              "properties": {"organisation": {"type": "string"}}}, [doc]),
             },
             "/documents/{document_id}/phase": {
-                "post": _op("Move the document to a phase (admin)",
-                            {"200": _json(_ref("Document")), **_errors(400, 401, 403, 404, 422)},
+                "post": operation("Move the document to a phase (admin)",
+                            {"200": respond(ref("Document")), **errors(400, 401, 403, 404, 422)},
                             {"type": "object", "required": ["phase"], "properties": {
                                 "phase": {"type": "string", "enum": [
                                     "drafting", "consultation", "final_review", "signing", "adopted"]},
@@ -129,35 +137,36 @@ def spec() -> dict:
                             [doc]),
             },
             "/documents/{document_id}/changes": {
-                "get": _op("Changes after a sequence number, in order",
-                           {"200": _json({"type": "array", "items": _ref("Change")}), **_errors(401, 404, 422)},
+                "get": operation("Changes after a sequence number, in order",
+                           {"200": respond({"type": "array", "items": ref("Change")}), **errors(401, 404, 422)},
                            params=[doc, {"name": "since", "in": "query", "required": False,
                                          "schema": {"type": "integer", "minimum": 0}}]),
             },
             "/documents/{document_id}/clauses": {
-                "post": _op("Add a clause (editor)",
-                            {"201": _json(_ref("Clause"), "Created"),
-                             **_errors(400, 401, 403, 404, 413, 422, 423)},
+                "post": operation("Add a clause (editor)",
+                            {"201": respond(ref("Clause"), "Created"),
+                             **errors(400, 401, 403, 404, 413, 422, 423)},
                             {"type": "object", "required": ["text"], "properties": {
                                 "text": {"type": "string"}, "heading": {"type": "string", "nullable": True},
                                 "after": {"type": "integer", "nullable": True}}}, [doc]),
             },
             "/clauses/{clause_id}": {
-                "patch": _op("Save a clause based on a version: stored, merged, or 409 with both texts",
-                             {"200": _json({"type": "object", "required": ["clause", "merged"], "properties": {
-                                 "clause": _ref("Clause"), "merged": {"type": "boolean"}}}),
-                              **_errors(400, 401, 403, 404, 409, 413, 422, 423)},
+                "patch": operation("Save a clause based on a version: stored, merged, or 409 with both texts",
+                             {"200": respond({"type": "object", "required": ["clause", "merged"], "properties": {
+                                 "clause": ref("Clause"), "merged": {"type": "boolean"}}}),
+                              **errors(400, 401, 403, 404, 409, 413, 422, 423)},
                              {"type": "object", "required": ["text", "base_version"], "properties": {
                                  "text": {"type": "string"}, "base_version": {"type": "integer"},
                                  "heading": {"type": "string", "nullable": True}}}, [clause]),
-                "delete": _op("Delete a clause (editor)",
-                              {"204": {"description": "Deleted"}, **_errors(401, 403, 404, 423)},
+                "delete": operation("Delete a clause (editor)",
+                              {"204": {"description": "Deleted"}, **errors(401, 403, 404, 423)},
                               params=[clause]),
             },
             "/clauses/{clause_id}/revisions": {
-                "get": _op("Every revision of a clause, oldest first",
-                           {"200": _json({"type": "array", "items": _ref("Revision")}), **_errors(*common)},
+                "get": operation("Every revision of a clause, oldest first",
+                           {"200": respond({"type": "array", "items": ref("Revision")}), **errors(*common)},
                            params=[clause]),
             },
+            **PATHS,
         },
     }
