@@ -97,7 +97,11 @@ class ChangeEvent(db.Model):
 
 
 class DocumentVisit(db.Model):
-    """When a user last looked at a document, for 'changed since your last visit'."""
+    """When a user last looked at a document, for 'changed since your last visit'.
+
+    `seen_at` is what the marks are computed against: the start of the previous visit, or the
+    moment the user marked everything as seen. `opened_at` is when the current visit began.
+    """
 
     __table_args__ = (UniqueConstraint("user_id", "document_id"),)
 
@@ -105,6 +109,7 @@ class DocumentVisit(db.Model):
     user_id: Mapped[int] = mapped_column(ForeignKey("user.id", ondelete="CASCADE"))
     document_id: Mapped[int] = mapped_column(ForeignKey("document.id", ondelete="CASCADE"))
     seen_at: Mapped[datetime] = mapped_column(default=utcnow)
+    opened_at: Mapped[datetime | None]
 
 
 class Snapshot(db.Model):
