@@ -26,12 +26,13 @@ def create_app(config_class: type = Config, **overrides) -> Flask:
     csrf.init_app(app)
     _configure_sqlite(app)
 
-    from . import api, auth, clauses, documents
+    from . import api, auth, clauses, documents, history
     from .cli import register_commands
 
     app.register_blueprint(auth.bp)
     app.register_blueprint(documents.bp)
     app.register_blueprint(clauses.bp)
+    app.register_blueprint(history.bp)
     app.register_blueprint(api.bp)
     csrf.exempt(api.bp)  # the API authenticates by bearer token only, never by cookie
     register_commands(app)

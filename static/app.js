@@ -41,7 +41,7 @@
     const back = document.getElementById(focusWasIn);
     focusWasIn = null;
     if (back && !back.classList.contains("editing") && (document.activeElement === document.body || !document.activeElement)) {
-      const first = back.querySelector(".clause-actions a.button, .clause-actions button:not([disabled])");
+      const first = back.querySelector(".clause-actions [data-primary]") || back.querySelector(".clause-actions a.button");
       if (first) first.focus();
     }
   });
@@ -61,6 +61,10 @@
       if (move) move.focus();
     }
     announceEditing();
+  });
+
+  document.addEventListener("click", function (event) {
+    if (event.target.closest && event.target.closest("[data-print]")) window.print();
   });
 
   // ---- keyboard in clause forms ---------------------------------------------------------

@@ -17,6 +17,7 @@ PASSWORD = "drafting-demo"
 EMAILS = {
     "admin": "admin@drafting.example",
     "editor": "editor@drafting.example",
+    "editor2": "ines.carvalho@atlantichealth.example",  # a second member of the drafting committee
     "commenter": "commenter@drafting.example",
     "signatory": "signatory@drafting.example",
     "observer": "observer@drafting.example",

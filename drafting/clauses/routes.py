@@ -27,7 +27,7 @@ def number_of(clause: Clause) -> int:
     return [c.id for c in clause.document.clauses].index(clause.id) + 1
 
 
-def _clause_fragment(clause: Clause, status: str | None = None, code: int = 200, merged_diff=None):
+def clause_fragment(clause: Clause, status: str | None = None, code: int = 200, merged_diff=None):
     html = render_template("clauses/_clause.html", clause=clause, number=number_of(clause),
                            document=clause.document, status=status, merged_diff=merged_diff)
     return html, code
@@ -57,7 +57,7 @@ def show(clause_id: int):
     clause = get_clause_or_404(clause_id)
     if not is_htmx():
         return _back_to(clause, clause.id)
-    return vary_on_htmx(_clause_fragment(clause)[0])
+    return vary_on_htmx(clause_fragment(clause)[0])
 
 
 @bp.get("/clauses/<int:clause_id>/edit")
@@ -104,7 +104,7 @@ def save(clause_id: int):
                   f"are kept, saved as version {clause.version}.")
     else:
         status = f"Saved as version {clause.version}."
-    return _clause_fragment(clause, status, merged_diff=merged_diff)
+    return clause_fragment(clause, status, merged_diff=merged_diff)
 
 
 @bp.get("/documents/<int:document_id>/clauses/new")

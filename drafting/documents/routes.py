@@ -7,6 +7,7 @@ from flask_login import current_user, login_required
 
 from .. import permissions
 from ..extensions import db
+from ..history.operations import changed_since, record_visit
 from ..views import get_document_or_404, is_htmx, vary_on_htmx
 from . import bp
 from .operations import DocumentError, create_document, document_hash, numbered_clauses, visible_documents
@@ -44,11 +45,14 @@ def create():
 @login_required
 def page(document_id: int):
     document = get_document_or_404(document_id)
-    context = {"document": document, "numbered": numbered_clauses(document),
-               "content_hash": document_hash(document)}
+    context = {"document": document, "numbered": numbered_clauses(document)}
     if is_htmx() and request.args.get("fragment") == "clauses":
         return vary_on_htmx(render_template("documents/_clauses.html", **context))
-    return vary_on_htmx(render_template("documents/page.html", **context))
+    visit = record_visit(document, current_user)
+    changed = changed_since(document, current_user, visit.seen_at)
+    db.session.commit()
+    return vary_on_htmx(render_template("documents/page.html", content_hash=document_hash(document),
+                                        changed=changed, seen_at=visit.seen_at, **context))
 
 
 @bp.get("/documents/<int:document_id>/changes")
