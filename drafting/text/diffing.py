@@ -154,10 +154,79 @@ def _absorb_equalities(diffs: list[tuple[int, str]], table: list[str]) -> None:
         _DIFFER.diff_cleanupMerge(diffs)
 
 
+_PARAGRAPH_RE = re.compile(r"(?<=\n\n)(?=[^\n])")
+
+
 def diff_ops(old: str, new: str) -> list[tuple[int, str]]:
-    """Word-level diff of two texts, semantically cleaned: [(op, text)], op -1 delete, 0 equal, 1 insert."""
+    """Word-level diff of two texts, semantically cleaned: [(op, text)], op -1 delete, 0 equal, 1 insert.
+
+    Long texts are first matched paragraph by paragraph (like dmp's line mode): unchanged
+    paragraphs are kept whole and a run of changed paragraphs is word-diffed pairwise when
+    the paragraph count is unchanged, so scattered edits stay cheap in 20,000-character clauses.
+    """
     if old == new:
         return [(EQUAL, old)] if old else []
+    old_paragraphs, new_paragraphs = _PARAGRAPH_RE.split(old), _PARAGRAPH_RE.split(new)
+    if len(old_paragraphs) < 3 and len(new_paragraphs) < 3:
+        return _word_diff(old, new)
+    (old_codes, new_codes), table = _encode_whole((old_paragraphs, new_paragraphs))
+    ops: list[tuple[int, str]] = []
+    deleted: list[str] = []
+    inserted: list[str] = []
+
+    def flush() -> None:
+        if len(deleted) == len(inserted):
+            for before, after in zip(deleted, inserted, strict=True):
+                ops.extend(_word_diff(before, after))
+        else:
+            ops.extend(_word_diff("".join(deleted), "".join(inserted)))
+        deleted.clear()
+        inserted.clear()
+
+    plain = diff_match_patch()
+    plain.Diff_Timeout = 0
+    for op, codes in plain.diff_main(old_codes, new_codes, False):
+        paragraphs = [table[ord(code) - _FIRST_CODE] for code in codes]
+        if op == EQUAL:
+            flush()
+            ops.append((EQUAL, "".join(paragraphs)))
+        else:
+            (deleted if op == DELETE else inserted).extend(paragraphs)
+    flush()
+    merged: list[tuple[int, str]] = []
+    for op, text in ops:
+        if not text:
+            continue
+        if merged and merged[-1][0] == op:
+            merged[-1] = (op, merged[-1][1] + text)
+        else:
+            merged.append((op, text))
+    return merged
+
+
+def _encode_whole(sequences: tuple[list[str], list[str]]) -> tuple[tuple[str, str], list[str]]:
+    """Map each distinct paragraph to one character; return both code strings and the table."""
+    codes: dict[str, str] = {}
+    table: list[str] = []
+    encoded = []
+    for sequence in sequences:
+        chars = []
+        for item in sequence:
+            code = codes.get(item)
+            if code is None:
+                code = codes[item] = chr(_FIRST_CODE + len(table))
+                table.append(item)
+            chars.append(code)
+        encoded.append("".join(chars))
+    return (encoded[0], encoded[1]), table
+
+
+def _word_diff(old: str, new: str) -> list[tuple[int, str]]:
+    """Word-level diff of two texts (or paragraphs), semantically cleaned."""
+    if old == new:
+        return [(EQUAL, old)] if old else []
+    if not old or not new:
+        return [(INSERT, new)] if new else [(DELETE, old)]
     (old_codes, new_codes), table = _encode((old, new))
     diffs = _DIFFER.diff_main(old_codes, new_codes, False, _Clock(_Budget(DIFF_WORK_BUDGET)))
     # Clean up on token codes, never on characters, so edges stay on token boundaries.
