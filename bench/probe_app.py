@@ -8,7 +8,8 @@ first words), each pool checkout, the COMMIT, each socketio.emit (start, end, ev
 and the end of the response. It also records every garbage collection of the worker process
 (start, duration, generation) to see whether GC pauses explain latency tails. With
 $BENCH_PROBE_CPROFILE it also cProfiles the PATCH requests into that file, and with
-$BENCH_PROBE_PRAGMA (e.g. "synchronous=NORMAL") it tries a SQLite setting as an experiment.
+$BENCH_PROBE_PRAGMA (e.g. "synchronous=NORMAL") it tries a SQLite setting, and with
+$BENCH_PROBE_GC_FREEZE=1 it calls gc.freeze() after start-up, as experiments.
 """
 
 from __future__ import annotations
@@ -130,3 +131,9 @@ def _probed(environ, start_response):
 
 
 app.wsgi_app = _probed
+
+if os.environ.get("BENCH_PROBE_GC_FREEZE"):
+    # An experiment: move everything loaded at start-up out of the collector's reach, so the
+    # full (generation 2) collections that come later have far fewer objects to traverse.
+    gc.collect()
+    gc.freeze()

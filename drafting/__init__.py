@@ -9,6 +9,7 @@ from werkzeug.exceptions import HTTPException
 
 from .config import ROOT, Config, resolve_secret_key
 from .extensions import csrf, db, login_manager, migrate, socketio
+from .presence import make_registry
 
 
 def create_app(config_class: type = Config, **overrides) -> Flask:
@@ -47,8 +48,11 @@ def create_app(config_class: type = Config, **overrides) -> Flask:
         app,
         async_mode=app.config["SOCKETIO_ASYNC_MODE"],
         message_queue=app.config["SOCKETIO_MESSAGE_QUEUE"],
+        channel=app.config["SOCKETIO_CHANNEL"],
         cors_allowed_origins=app.config.get("SOCKETIO_CORS_ORIGINS"),
     )
+    app.extensions["drafting.presence"] = make_registry(app.config["SOCKETIO_MESSAGE_QUEUE"],
+                                                        app.config["SOCKETIO_CHANNEL"])
     return app
 
 

@@ -18,6 +18,8 @@ class Config:
     SQLALCHEMY_ENGINE_OPTIONS: dict = {"pool_pre_ping": True}
     SOCKETIO_MESSAGE_QUEUE = os.environ.get("SOCKETIO_MESSAGE_QUEUE") or None
     SOCKETIO_ASYNC_MODE = os.environ.get("SOCKETIO_ASYNC_MODE", "threading")
+    # Processes sharing a message queue must share the channel; it also prefixes presence keys.
+    SOCKETIO_CHANNEL = os.environ.get("SOCKETIO_CHANNEL", "drafting")
     MAX_CONTENT_LENGTH = 2 * 1024 * 1024
     MAX_CLAUSE_CHARS = 50_000
     WTF_CSRF_TIME_LIMIT = None

@@ -6,9 +6,7 @@ permissions are checked, and reaches the rooms through `live.announce`.
 
 from __future__ import annotations
 
-import threading
-
-from flask import request
+from flask import current_app, request
 from flask_login import current_user
 from flask_socketio import join_room, leave_room
 
@@ -18,20 +16,20 @@ from .extensions import db, socketio
 from .live import room
 from .models import Document, User
 
-# sid -> {"user_id", "documents": set, "editing": {document_id: clause_id}}; this process only.
-_connections: dict[str, dict] = {}
-_lock = threading.Lock()
+
+def registry():
+    """The app's presence registry (this process, or Redis shared by every process)."""
+    return current_app.extensions["drafting.presence"]
 
 
 def _presence(document_id: int) -> list[dict]:
-    with _lock:
-        viewers = [(c["user_id"], c["editing"].get(document_id))
-                   for c in _connections.values() if document_id in c["documents"]]
     users: dict[int, dict] = {}
-    for user_id, editing in viewers:
+    for user_id, editing in registry().viewers(document_id):
         entry = users.get(user_id)
         if entry is None:
             user = db.session.get(User, user_id)
+            if user is None:
+                continue
             entry = users[user_id] = {"id": user.id, "name": user.name,
                                       "organisation": user.organisation.name, "editing_clause_id": None}
         entry["editing_clause_id"] = entry["editing_clause_id"] or editing
@@ -45,19 +43,20 @@ def broadcast_presence(document_id: int) -> None:
 
 
 def evict_now(user_id: int, document_id: int | None = None) -> None:
-    """Remove a user's connections from a document's room, or disconnect them when None."""
-    with _lock:
-        sids = [sid for sid, c in _connections.items() if c["user_id"] == user_id]
+    """Remove a user's connections from a document's room, or disconnect them when None.
+
+    The connections may live in another process: Socket.IO's message queue carries the
+    leave-room or disconnect there.
+    """
+    sids = registry().sids_of(user_id)
     for sid in sids:
         if document_id is None:
             socketio.server.disconnect(sid, namespace="/")
+            for joined in registry().remove(sid):
+                broadcast_presence(joined)
             continue
         socketio.server.leave_room(sid, room(document_id), namespace="/")
-        with _lock:
-            connection = _connections.get(sid)
-            if connection is not None:
-                connection["documents"].discard(document_id)
-                connection["editing"].pop(document_id, None)
+        registry().leave(sid, document_id)
     if document_id is not None and sids:
         broadcast_presence(document_id)
 
@@ -71,33 +70,29 @@ def on_connect(auth=None):
         db.session.commit()
     if user is None:
         raise ConnectionRefusedError("authentication required")
-    with _lock:
-        _connections[request.sid] = {"user_id": user.id, "documents": set(), "editing": {}}
+    registry().add(request.sid, user.id)
 
 
 @socketio.on("disconnect")
 def on_disconnect(reason=None):
     """Leaving clients drop out of the presence of every document they had joined."""
-    with _lock:
-        connection = _connections.pop(request.sid, None)
-    for document_id in (connection or {}).get("documents", ()):
+    for document_id in registry().remove(request.sid):
         broadcast_presence(document_id)
 
 
 @socketio.on("join")
 def on_join(data):
     """A page joins its document's room; members only. Acknowledged with the current seq."""
-    connection = _connections.get(request.sid)
+    user_id = registry().user_of(request.sid)
     document_id = data.get("document_id") if isinstance(data, dict) else None
-    if connection is None or not isinstance(document_id, int):
+    if user_id is None or not isinstance(document_id, int) or isinstance(document_id, bool):
         return {"ok": False, "error": "document_id must be an integer"}
     document = db.session.get(Document, document_id)
-    user = db.session.get(User, connection["user_id"])
-    if document is None or not permissions.decide(user, document, "view"):
+    user = db.session.get(User, user_id)
+    if document is None or user is None or not permissions.decide(user, document, "view"):
         return {"ok": False, "error": "not a member of this document"}
     join_room(room(document_id))
-    with _lock:
-        connection["documents"].add(document_id)
+    registry().join(request.sid, document_id)
     broadcast_presence(document_id)
     return {"ok": True, "seq": document.seq}
 
@@ -105,14 +100,11 @@ def on_join(data):
 @socketio.on("leave")
 def on_leave(data):
     """A page leaves its document's room."""
-    connection = _connections.get(request.sid)
     document_id = data.get("document_id") if isinstance(data, dict) else None
-    if connection is None or document_id not in connection["documents"]:
+    if not isinstance(document_id, int) or not registry().joined(request.sid, document_id):
         return {"ok": False, "error": "not joined"}
     leave_room(room(document_id))
-    with _lock:
-        connection["documents"].discard(document_id)
-        connection["editing"].pop(document_id, None)
+    registry().leave(request.sid, document_id)
     broadcast_presence(document_id)
     return {"ok": True}
 
@@ -120,13 +112,12 @@ def on_leave(data):
 @socketio.on("editing")
 def on_editing(data):
     """A page says which clause its user has open (or None); the room sees it in presence."""
-    connection = _connections.get(request.sid)
-    if connection is None or not isinstance(data, dict):
+    if not isinstance(data, dict):
         return {"ok": False, "error": "bad request"}
     document_id, clause_id = data.get("document_id"), data.get("clause_id")
-    if document_id not in connection["documents"] or not (clause_id is None or isinstance(clause_id, int)):
+    if not isinstance(document_id, int) or not registry().joined(request.sid, document_id) \
+            or not (clause_id is None or (isinstance(clause_id, int) and not isinstance(clause_id, bool))):
         return {"ok": False, "error": "not joined"}
-    with _lock:
-        connection["editing"][document_id] = clause_id
+    registry().set_editing(request.sid, document_id, clause_id)
     broadcast_presence(document_id)
     return {"ok": True}

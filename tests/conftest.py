@@ -1,12 +1,20 @@
-"""Shared fixtures: a migrated, seeded SQLite database per test, clients, login and API helpers."""
+"""Shared fixtures: a migrated, seeded database per test, clients, login and API helpers.
+
+The suite runs on SQLite by default. With DRAFTING_TEST_BACKEND=postgres it runs on the
+PostgreSQL server at TEST_POSTGRES_URL (one database per test, copied from a migrated and
+seeded template database) and serves live-server tests with a Redis message queue at
+TEST_REDIS_URL. Under CI=true an unreachable PostgreSQL or Redis fails the run.
+"""
 
 from __future__ import annotations
 
+import os
 import shutil
+import uuid
 from pathlib import Path
 
 import pytest
-from sqlalchemy import select
+from sqlalchemy import create_engine, select, text
 
 from drafting import create_app
 from drafting.config import TestConfig
@@ -24,19 +32,32 @@ EMAILS = {
     "outsider": "outsider@drafting.example",  # a user with no role on any document
 }
 
+BACKEND = os.environ.get("DRAFTING_TEST_BACKEND", "sqlite")
+POSTGRES = os.environ.get("TEST_POSTGRES_URL", "postgresql+psycopg://postgres@127.0.0.1:5432/test")
+REDIS = os.environ.get("TEST_REDIS_URL", "redis://127.0.0.1:6379/0")
+RUN = uuid.uuid4().hex[:8]  # names this run's databases and Redis channel, so runs never meet
 
-def make_app(database: Path, **overrides):
-    settings = {"SQLALCHEMY_DATABASE_URI": f"sqlite:///{database}", "WTF_CSRF_ENABLED": False, **overrides}
+# Files that need PostgreSQL and Redis run in the PostgreSQL pass only (make test runs both).
+collect_ignore = ["test_scaleout.py"] if BACKEND != "postgres" else []
+
+
+def database_url(database: Path | str) -> str:
+    """A SQLAlchemy URL for a test database: a SQLite file path, or a URL already."""
+    return database if isinstance(database, str) else f"sqlite:///{database}"
+
+
+def make_app(database: Path | str, **overrides):
+    settings = {"SQLALCHEMY_DATABASE_URI": database_url(database), "WTF_CSRF_ENABLED": False, **overrides}
     return create_app(TestConfig, **settings)
 
 
-def build_database(path: Path) -> None:
-    """Migrate a fresh SQLite file with Alembic and load the demo world into it."""
+def build_database(database: Path | str) -> None:
+    """Migrate a fresh database with Alembic and load the demo world into it."""
     from flask_migrate import upgrade
 
     from drafting.demo.seed import seed_demo
 
-    app = make_app(path)
+    app = make_app(database)
     with app.app_context():
         upgrade()
         seed_demo()
@@ -45,21 +66,94 @@ def build_database(path: Path) -> None:
         outsider.set_password(PASSWORD)
         db.session.add(outsider)
         db.session.commit()
+        db.session.remove()
         db.engine.dispose()
 
 
+def services_or_fail() -> None:
+    """Check PostgreSQL and Redis; fail under CI, skip the PostgreSQL pass elsewhere."""
+    import redis
+
+    problems = []
+    try:
+        engine = create_engine(POSTGRES)
+        with engine.connect() as connection:
+            connection.execute(text("select 1"))
+        engine.dispose()
+    except Exception as error:  # noqa: BLE001 - any failure means unreachable
+        problems.append(f"PostgreSQL at {POSTGRES}: {error.__class__.__name__}: {error}")
+    try:
+        redis.Redis.from_url(REDIS, socket_connect_timeout=2).ping()
+    except Exception as error:  # noqa: BLE001
+        problems.append(f"Redis at {REDIS}: {error.__class__.__name__}: {error}")
+    if problems:
+        message = "; ".join(problems)
+        if os.environ.get("CI") == "true":
+            pytest.fail(f"CI=true and a service the PostgreSQL pass needs is unreachable: {message}",
+                        pytrace=False)
+        pytest.skip(f"PostgreSQL pass skipped outside CI, unreachable: {message}")
+
+
+class Postgres:
+    """Create and drop databases on the test server (AUTOCOMMIT, as CREATE DATABASE needs)."""
+
+    def __init__(self, url: str):
+        self.url = url
+        self.engine = create_engine(url, isolation_level="AUTOCOMMIT")
+
+    def url_for(self, name: str) -> str:
+        return self.url.rsplit("/", 1)[0] + "/" + name
+
+    def create(self, name: str, template: str | None = None) -> str:
+        with self.engine.connect() as connection:
+            connection.execute(text(f'CREATE DATABASE "{name}"' + (f' TEMPLATE "{template}"' if template else "")))
+        return self.url_for(name)
+
+    def drop(self, name: str) -> None:
+        with self.engine.connect() as connection:
+            connection.execute(text(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
+
+
 @pytest.fixture(scope="session")
-def template_database(tmp_path_factory) -> Path:
-    path = tmp_path_factory.mktemp("template") / "drafting.db"
-    build_database(path)
-    return path
+def postgres():
+    services_or_fail()
+    server = Postgres(POSTGRES)
+    yield server
+    server.engine.dispose()
+
+
+@pytest.fixture(scope="session")
+def template_database(tmp_path_factory, request) -> Path | str:
+    if BACKEND != "postgres":
+        path = tmp_path_factory.mktemp("template") / "drafting.db"
+        build_database(path)
+        return path
+    server = request.getfixturevalue("postgres")
+    name = f"drafting_{RUN}_template"
+    url = server.create(name)
+    build_database(url)
+    request.addfinalizer(lambda: server.drop(name))
+    return url
 
 
 @pytest.fixture
-def database(template_database, tmp_path) -> Path:
-    path = tmp_path / "drafting.db"
-    shutil.copy(template_database, path)
-    return path
+def database(template_database, tmp_path, request) -> Path | str:
+    if BACKEND != "postgres":
+        path = tmp_path / "drafting.db"
+        shutil.copy(template_database, path)
+        return path
+    server = request.getfixturevalue("postgres")
+    name = f"drafting_{RUN}_{uuid.uuid4().hex[:10]}"
+    url = server.create(name, template=template_database.rsplit("/", 1)[1])
+    request.addfinalizer(lambda: server.drop(name))
+    return url
+
+
+def live_env() -> dict:
+    """Environment for served test apps: the Redis message queue in the PostgreSQL pass."""
+    if BACKEND != "postgres":
+        return {}
+    return {"SOCKETIO_MESSAGE_QUEUE": REDIS, "SOCKETIO_CHANNEL": f"drafting-test-{RUN}"}
 
 
 @pytest.fixture

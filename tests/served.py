@@ -21,10 +21,11 @@ def free_port() -> int:
 class LiveServer:
     """A served copy of the seeded database; `url(path)` builds addresses."""
 
-    def __init__(self, database: Path, threads: int = 50, env: dict | None = None):
+    def __init__(self, database: Path | str, threads: int = 50, env: dict | None = None):
         self.port = free_port()
         self.base = f"http://127.0.0.1:{self.port}"
-        env = {**os.environ, "DATABASE_URL": f"sqlite:///{database}", "SECRET_KEY": "browser-tests",
+        url = database if isinstance(database, str) else f"sqlite:///{database}"
+        env = {**os.environ, "DATABASE_URL": url, "SECRET_KEY": "browser-tests",
                "DRAFTING_ENV": "testing", **(env or {})}
         gunicorn = str(Path(sys.executable).with_name("gunicorn"))
         self.process = subprocess.Popen(

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import re
-import shutil
 import threading
 import time
 from concurrent.futures import ThreadPoolExecutor
@@ -12,20 +11,21 @@ import pytest
 import requests
 import socketio
 
-from tests.conftest import EMAILS, PASSWORD, World, make_app
+from drafting.extensions import db
+from tests.conftest import EMAILS, PASSWORD, World, live_env, make_app
 from tests.served import LiveServer
 
 WAIT = 5.0
 
 
 @pytest.fixture
-def served(template_database, tmp_path):
-    database = tmp_path / "served.db"
-    shutil.copy(template_database, database)
-    server = LiveServer(database, threads=80)
+def served(database):
+    server = LiveServer(database, threads=80, env=live_env())
     app = make_app(database)  # the same database, for making tokens and reading ids
     yield server, World(app)
     server.stop()
+    with app.app_context():
+        db.engine.dispose()
 
 
 class Listener:

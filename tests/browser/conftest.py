@@ -2,11 +2,11 @@
 
 from __future__ import annotations
 
-import shutil
 from pathlib import Path
 
 import pytest
 
+from tests.conftest import live_env
 from tests.served import LiveServer
 
 CHROMIUM = "/usr/bin/chromium"
@@ -16,10 +16,8 @@ AXE = "vendor/axe.min.js"
 
 
 @pytest.fixture
-def live_server(template_database, tmp_path):
-    database = tmp_path / "live.db"
-    shutil.copy(template_database, database)
-    server = LiveServer(database)
+def live_server(database):
+    server = LiveServer(database, env=live_env())
     yield server
     server.stop()
 
