@@ -14,10 +14,10 @@ import shlex
 import sys
 import time
 
-from . import broadcast
+from . import broadcast, history
 from .common import DOCS, ROOT, update_section
 
-BENCHMARKS = {broadcast.NAME: broadcast}
+BENCHMARKS = {broadcast.NAME: broadcast, history.NAME: history}
 
 
 def main(argv: list[str] | None = None) -> int:

@@ -9,6 +9,7 @@ from __future__ import annotations
 from flask import current_app, request
 from flask_login import current_user
 from flask_socketio import join_room, leave_room
+from sqlalchemy import select
 
 from . import permissions
 from .api.auth import user_for_token
@@ -23,15 +24,15 @@ def registry():
 
 
 def _presence(document_id: int) -> list[dict]:
+    viewers = registry().viewers(document_id)
+    people = {u.id: u for u in db.session.scalars(select(User).where(User.id.in_({uid for uid, _ in viewers})))}
     users: dict[int, dict] = {}
-    for user_id, editing in registry().viewers(document_id):
-        entry = users.get(user_id)
-        if entry is None:
-            user = db.session.get(User, user_id)
-            if user is None:
-                continue
-            entry = users[user_id] = {"id": user.id, "name": user.name,
-                                      "organisation": user.organisation.name, "editing_clause_id": None}
+    for user_id, editing in viewers:
+        user = people.get(user_id)
+        if user is None:
+            continue
+        entry = users.setdefault(user_id, {"id": user.id, "name": user.name,
+                                           "organisation": user.organisation.name, "editing_clause_id": None})
         entry["editing_clause_id"] = entry["editing_clause_id"] or editing
     return sorted(users.values(), key=lambda u: u["name"])
 
@@ -67,10 +68,10 @@ def on_connect(auth=None):
     user = current_user if current_user.is_authenticated else None
     if user is None and isinstance(auth, dict):
         user = user_for_token(auth.get("token"))
-        db.session.commit()
     if user is None:
         raise ConnectionRefusedError("authentication required")
     registry().add(request.sid, user.id)
+    db.session.commit()  # the token's last use
 
 
 @socketio.on("disconnect")

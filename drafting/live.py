@@ -8,6 +8,7 @@ only after the transaction commits. A rolled-back change is never announced.
 
 from __future__ import annotations
 
+from flask import current_app
 from sqlalchemy import event, select, update
 from sqlalchemy.orm import Session
 
@@ -59,8 +60,10 @@ def _emit_after_commit(session: Session) -> None:
     if evictions:
         from .events import evict_now
 
-        for user_id, document_id in evictions:
-            evict_now(user_id, document_id)
+        # A fresh app context has its own database session: this one has just committed.
+        with current_app.app_context():
+            for user_id, document_id in evictions:
+                evict_now(user_id, document_id)
 
 
 @event.listens_for(Session, "after_rollback")

@@ -170,8 +170,9 @@ def patch_clause(clause_id: int):
         return error(409, "Someone else changed the same words since your base version; "
                           "nothing was saved. Resolve against the current text and save again.",
                      current=current.to_json(number_of(current)), yours=conflict.yours)
-    db.session.commit()
-    return jsonify({"clause": clause.to_json(number_of(clause)), "merged": result.merged})
+    answer = {"clause": clause.to_json(number_of(clause)), "merged": result.merged}
+    db.session.commit()  # the acknowledgement goes out only after the commit
+    return jsonify(answer)
 
 
 @bp.delete("/clauses/<int:clause_id>")

@@ -5,6 +5,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 from sqlalchemy import select, update
+from sqlalchemy.orm.attributes import set_committed_value
 
 from .. import audit, live
 from ..extensions import db
@@ -97,7 +98,9 @@ def save_clause(clause: Clause, actor: User, text: object, base_version: object,
             clause_id=clause.id, version=version, heading=new_heading, text=new_text,
             author_id=author.id, organisation_id=author.organisation_id,
             origin="merge" if merged and origin == "edit" else origin, created_at=now))
-        db.session.refresh(clause)
+        for name, value in (("text", new_text), ("heading", new_heading), ("version", version),
+                            ("updated_at", now), ("updated_by_id", author.id)):
+            set_committed_value(clause, name, value)  # what the UPDATE wrote, without reloading
         live.announce(clause.document, "clause.updated", actor.id, clause_id=clause.id,
                       version=version, merged=merged)
         audit.record(actor, clause.document, "clause.updated", "clause", clause.id, clause.id,
