@@ -34,6 +34,8 @@ class Thread(db.Model):
     created_at: Mapped[datetime] = mapped_column(default=utcnow)
 
     author: Mapped[User] = relationship(foreign_keys=[author_id])  # noqa: F821
+    resolved_by: Mapped[User | None] = relationship(foreign_keys=[resolved_by_id])  # noqa: F821
+    clause: Mapped[Clause] = relationship()  # noqa: F821
     comments: Mapped[list[Comment]] = relationship(back_populates="thread", order_by="Comment.id")
 
 
@@ -51,6 +53,7 @@ class Comment(db.Model):
 
     thread: Mapped[Thread] = relationship(back_populates="comments")
     author: Mapped[User] = relationship()  # noqa: F821
+    organisation: Mapped[Organisation | None] = relationship()  # noqa: F821
 
 
 class Amendment(db.Model):
@@ -67,9 +70,16 @@ class Amendment(db.Model):
     reason: Mapped[str | None] = mapped_column(Text)
     decided_by_id: Mapped[int | None] = mapped_column(ForeignKey("user.id"))
     decided_at: Mapped[datetime | None]
+    # What the editor accepted (the proposed text, or their edit of it: "accepted with changes")
+    # and the clause version that acceptance became.
+    accepted_text: Mapped[str | None] = mapped_column(Text)
+    accepted_version: Mapped[int | None]
     created_at: Mapped[datetime] = mapped_column(default=utcnow)
 
     author: Mapped[User] = relationship(foreign_keys=[author_id])  # noqa: F821
+    decided_by: Mapped[User | None] = relationship(foreign_keys=[decided_by_id])  # noqa: F821
+    organisation: Mapped[Organisation | None] = relationship()  # noqa: F821
+    clause: Mapped[Clause] = relationship()  # noqa: F821
 
 
 class Contribution(db.Model):

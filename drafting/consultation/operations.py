@@ -1,0 +1,492 @@
+"""Operations of the consultation: threads, comments, amendments, contributions, notifications.
+
+They flush, record the audit event and announce the change; they never commit. Who may act
+in which phase is decided by the caller through `permissions`; what only the data can tell
+(whose comment it is, whether an amendment is still open) is checked here.
+"""
+
+from __future__ import annotations
+
+import re
+import unicodedata
+from dataclasses import dataclass
+
+from flask import url_for
+from sqlalchemy import func, select
+
+from .. import audit, live
+from ..clauses.operations import SaveResult, revision_text, save_clause
+from ..extensions import db
+from ..models import (
+    Amendment,
+    Clause,
+    Comment,
+    Contribution,
+    Document,
+    Notification,
+    Thread,
+    User,
+)
+from ..models.base import utcnow
+from ..models.consultation import TOPICS
+from ..text.clauses import TextError, clean_clause_text, normalise_newlines
+from ..text.sanitise import plain_text, sanitise
+
+MAX_COMMENT_CHARS = 10_000
+MAX_RATIONALE_CHARS = 10_000
+MAX_REASON_CHARS = 5_000
+MAX_QUOTE_CHARS = 2_000
+MAX_TITLE_CHARS = 300
+MAX_CONTRIBUTION_CHARS = 20_000
+MAX_PROPOSAL_CHARS = 10_000
+MAX_BOTTLENECKS = 5
+KINDS = ("best_practice", "bottleneck")
+
+
+class ConsultationError(TextError):
+    """A consultation request that cannot be carried out; carries the HTTP status to answer."""
+
+
+# ---- validation -------------------------------------------------------------------------------
+
+def clean_rich_text(value: object, what: str, limit: int, field: str = "body",
+                    required: bool = True) -> str:
+    """Return typed rich text as sanitised HTML, or raise: 422 empty or not text, 413 too long."""
+    if value is None and not required:
+        return ""
+    if not isinstance(value, str):
+        raise ConsultationError(422, f"{what} must be text.", field)
+    value = normalise_newlines(value).strip()
+    if len(value) > limit:
+        raise ConsultationError(413, f"{what} is {len(value):,} characters; the limit is {limit:,}.", field)
+    html = sanitise(value) if value else ""
+    if required and not plain_text(html).strip():
+        raise ConsultationError(422, f"{what} cannot be empty.", field)
+    return html
+
+
+def clean_plain(value: object, what: str, limit: int, field: str, required: bool = True) -> str:
+    """Return a short plain text (stored as typed, escaped on the way out), or raise 422/413."""
+    if value is None and not required:
+        return ""
+    if not isinstance(value, str):
+        raise ConsultationError(422, f"{what} must be text.", field)
+    value = normalise_newlines(value).strip()
+    if required and not value:
+        raise ConsultationError(422, f"{what} cannot be empty.", field)
+    if len(value) > limit:
+        raise ConsultationError(413, f"{what} is {len(value):,} characters; the limit is {limit:,}.", field)
+    return value
+
+
+def find_passage(text: str, quote: str) -> tuple[int, int] | None:
+    """Find a quoted passage in a text, whatever the whitespace between its words; return its span."""
+    words = quote.split()
+    if not words:
+        return None
+    match = re.search(r"\s+".join(re.escape(word) for word in words), text)
+    return match.span() if match else None
+
+
+def clean_quote(clause: Clause, quote: object) -> str | None:
+    """Return the passage of the clause a thread quotes (as it stands in the text), or raise 422."""
+    if quote is None or (isinstance(quote, str) and not quote.strip()):
+        return None
+    if not isinstance(quote, str):
+        raise ConsultationError(422, "The quoted passage must be text.", "quote")
+    if len(quote) > MAX_QUOTE_CHARS:
+        raise ConsultationError(413, f"Quoted passages are limited to {MAX_QUOTE_CHARS:,} characters.", "quote")
+    span = find_passage(clause.text, quote)
+    if span is None:
+        raise ConsultationError(422, f"The quoted passage is not in the text of the clause "
+                                     f"(version {clause.version}).", "quote")
+    return clause.text[span[0]:span[1]]
+
+
+# ---- mentions and notifications ---------------------------------------------------------------
+
+def fold_text(text: str) -> str:
+    """Fold text for matching names: no accents, no case, single spaces."""
+    decomposed = unicodedata.normalize("NFKD", text)
+    bare = "".join(char for char in decomposed if not unicodedata.combining(char))
+    return " ".join(bare.casefold().split())
+
+
+def mentioned_members(document: Document, text: str) -> list[User]:
+    """Return the document's members a text mentions as "@" + their email or their full name.
+
+    Case and accents do not matter ("@tereza novotna" mentions Tereza Novotná); the handle must
+    end the word (no letter or digit right after it); the longest handle at a place wins, so
+    "@Anna Maria Berg" does not also mention "Anna Maria".
+    """
+    folded = fold_text(text)
+    found: list[tuple[int, int, User]] = []
+    for membership in document.memberships:
+        user = membership.user
+        for handle in {user.email, user.name}:
+            needle = "@" + fold_text(handle)
+            if len(needle) < 3:
+                continue
+            for match in re.finditer(r"(?<![\w@])" + re.escape(needle) + r"(?![\w])", folded):
+                found.append((match.start(), match.end(), user))
+    found.sort(key=lambda item: (item[0], -(item[1] - item[0])))
+    mentioned: dict[int, User] = {}
+    taken_until = -1
+    for start, end, user in found:
+        if start < taken_until:
+            continue
+        taken_until = end
+        mentioned.setdefault(user.id, user)
+    return list(mentioned.values())
+
+
+def notify(user: User, document: Document | None, message: str, url: str | None) -> Notification:
+    """Put a notification in a user's in-app list."""
+    notification = Notification(user_id=user.id, document_id=document.id if document else None,
+                                message=message, url=url, created_at=utcnow())
+    db.session.add(notification)
+    return notification
+
+
+def clause_number(clause: Clause) -> int | None:
+    """Return the clause's number in its document (None once deleted)."""
+    ids = [c.id for c in clause.document.clauses]
+    return ids.index(clause.id) + 1 if clause.id in ids else None
+
+
+def _clause_label(clause: Clause) -> str:
+    number = clause_number(clause)
+    return f"clause {number}" if number else "a deleted clause"
+
+
+def thread_url(thread: Thread) -> str:
+    return url_for("documents.page", document_id=thread.clause.document_id) + f"#thread-{thread.id}"
+
+
+def amendment_url(amendment: Amendment) -> str:
+    return url_for("documents.page", document_id=amendment.clause.document_id) + f"#amendment-{amendment.id}"
+
+
+def _notify_mentions(comment: Comment, actor: User, before: str = "") -> list[User]:
+    thread = comment.thread
+    document = thread.clause.document
+    already = {u.id for u in mentioned_members(document, plain_text(before))} if before else set()
+    people = [u for u in mentioned_members(document, plain_text(comment.body))
+              if u.id != actor.id and u.id not in already]
+    for user in people:
+        notify(user, document,
+               f"{actor.name} ({actor.organisation.name}) mentioned you in a comment on "
+               f"{_clause_label(thread.clause)} of “{document.title}”.", thread_url(thread))
+    return people
+
+
+# ---- threads and comments --------------------------------------------------------------------
+
+def _require_open_thread(thread: Thread) -> None:
+    if thread.status == "resolved":
+        raise ConsultationError(409, "This thread is resolved; an editor can reopen it.", "thread")
+    if thread.status == "deleted":
+        raise ConsultationError(404, "Thread not found.", "thread")
+
+
+def open_thread(clause: Clause, actor: User, body: object, quote: object = None) -> Thread:
+    """Start a thread on a clause, optionally about a quoted passage of its current text."""
+    html = clean_rich_text(body, "The comment", MAX_COMMENT_CHARS)
+    passage = clean_quote(clause, quote)
+    now = utcnow()
+    thread = Thread(clause_id=clause.id, author_id=actor.id, quote=passage,
+                    clause_version=clause.version, status="open", created_at=now)
+    db.session.add(thread)
+    comment = Comment(author_id=actor.id, organisation_id=actor.organisation_id, body=html, created_at=now)
+    thread.comments.append(comment)
+    db.session.flush()
+    _notify_mentions(comment, actor)
+    audit.record(actor, clause.document, "thread.created", "thread", thread.id, clause.id,
+                 quote=passage is not None, clause_version=clause.version)
+    live.announce(clause.document, "thread.created", actor.id, clause_id=clause.id, thread_id=thread.id)
+    return thread
+
+
+def add_comment(thread: Thread, actor: User, body: object) -> Comment:
+    """Reply in a thread."""
+    _require_open_thread(thread)
+    html = clean_rich_text(body, "The reply", MAX_COMMENT_CHARS)
+    comment = Comment(thread_id=thread.id, author_id=actor.id, organisation_id=actor.organisation_id,
+                      body=html, created_at=utcnow())
+    db.session.add(comment)
+    db.session.flush()
+    db.session.expire(thread, ["comments"])
+    _notify_mentions(comment, actor)
+    document = thread.clause.document
+    audit.record(actor, document, "comment.created", "comment", comment.id, thread.clause_id,
+                 thread=thread.id)
+    live.announce(document, "comment.created", actor.id, clause_id=thread.clause_id,
+                  thread_id=thread.id, comment_id=comment.id)
+    return comment
+
+
+def _require_own_comment(comment: Comment, actor: User) -> None:
+    if comment.deleted_at is not None:
+        raise ConsultationError(404, "Comment not found.", "comment")
+    if comment.author_id != actor.id:
+        raise ConsultationError(403, "You can edit and delete only your own comments.", "comment")
+    _require_open_thread(comment.thread)
+
+
+def edit_comment(comment: Comment, actor: User, body: object) -> Comment:
+    """Change one's own comment; newly mentioned members are notified."""
+    _require_own_comment(comment, actor)
+    html = clean_rich_text(body, "The comment", MAX_COMMENT_CHARS)
+    if html == comment.body:
+        return comment
+    before = comment.body
+    comment.body = html
+    comment.edited_at = utcnow()
+    db.session.flush()
+    _notify_mentions(comment, actor, before)
+    thread = comment.thread
+    audit.record(actor, thread.clause.document, "comment.updated", "comment", comment.id, thread.clause_id,
+                 thread=thread.id)
+    live.announce(thread.clause.document, "comment.updated", actor.id, clause_id=thread.clause_id,
+                  thread_id=thread.id, comment_id=comment.id)
+    return comment
+
+
+def delete_comment(comment: Comment, actor: User) -> bool:
+    """Delete one's own comment; tell whether its thread went with it (the opening comment, alone)."""
+    _require_own_comment(comment, actor)
+    now = utcnow()
+    comment.deleted_at = now
+    thread = comment.thread
+    thread_gone = not any(c.deleted_at is None for c in thread.comments)
+    if thread_gone:
+        thread.status = "deleted"
+    db.session.flush()
+    document = thread.clause.document
+    audit.record(actor, document, "comment.deleted", "comment", comment.id, thread.clause_id,
+                 thread=thread.id, thread_deleted=thread_gone)
+    live.announce(document, "comment.deleted", actor.id, clause_id=thread.clause_id,
+                  thread_id=thread.id, comment_id=comment.id)
+    return thread_gone
+
+
+def resolve_thread(thread: Thread, actor: User) -> Thread:
+    """Mark a thread resolved (resolving a resolved thread changes nothing)."""
+    if thread.status == "deleted":
+        raise ConsultationError(404, "Thread not found.", "thread")
+    if thread.status == "resolved":
+        return thread
+    thread.status = "resolved"
+    thread.resolved_by_id = actor.id
+    thread.resolved_at = utcnow()
+    db.session.flush()
+    document = thread.clause.document
+    audit.record(actor, document, "thread.resolved", "thread", thread.id, thread.clause_id)
+    live.announce(document, "thread.resolved", actor.id, clause_id=thread.clause_id, thread_id=thread.id)
+    return thread
+
+
+def reopen_thread(thread: Thread, actor: User) -> Thread:
+    """Open a resolved thread again (reopening an open thread changes nothing)."""
+    if thread.status == "deleted":
+        raise ConsultationError(404, "Thread not found.", "thread")
+    if thread.status == "open":
+        return thread
+    thread.status = "open"
+    thread.resolved_by_id = None
+    thread.resolved_at = None
+    db.session.flush()
+    document = thread.clause.document
+    audit.record(actor, document, "thread.reopened", "thread", thread.id, thread.clause_id)
+    live.announce(document, "thread.reopened", actor.id, clause_id=thread.clause_id, thread_id=thread.id)
+    return thread
+
+
+# ---- amendments --------------------------------------------------------------------------------
+
+def propose_amendment(clause: Clause, actor: User, text: object, rationale: object,
+                      base_version: object = None) -> Amendment:
+    """Propose new text for a clause, based on the version the proposer read (default: current)."""
+    text = clean_clause_text(text)
+    html = clean_rich_text(rationale, "The rationale", MAX_RATIONALE_CHARS, "rationale")
+    if base_version is None:
+        base_version = clause.version
+    if (not isinstance(base_version, int) or isinstance(base_version, bool)
+            or not 1 <= base_version <= clause.version):
+        raise ConsultationError(422, "base_version must be an existing version of the clause.", "base_version")
+    base = clause.text if base_version == clause.version else revision_text(clause, base_version).text
+    if text == base:
+        raise ConsultationError(422, "The proposed text is the same as the clause text; change it first.")
+    amendment = Amendment(clause_id=clause.id, author_id=actor.id, organisation_id=actor.organisation_id,
+                          base_version=base_version, text=text, rationale=html, status="open",
+                          created_at=utcnow())
+    db.session.add(amendment)
+    db.session.flush()
+    audit.record(actor, clause.document, "amendment.created", "amendment", amendment.id, clause.id,
+                 base_version=base_version)
+    live.announce(clause.document, "amendment.created", actor.id, clause_id=clause.id,
+                  amendment_id=amendment.id)
+    return amendment
+
+
+def _require_open_amendment(amendment: Amendment) -> None:
+    if amendment.status != "open":
+        raise ConsultationError(409, f"This amendment has already been {amendment.status}.", "amendment")
+
+
+@dataclass(frozen=True)
+class Acceptance:
+    amendment: Amendment
+    clause: Clause
+    save: SaveResult
+    with_changes: bool
+
+
+def accept_amendment(amendment: Amendment, actor: User, text: object = None,
+                     base_version: object = None) -> Acceptance:
+    """Merge an amendment into the clause like any save, credited to its proposer.
+
+    With `text` the editor accepts it with changes (their edit of the proposed text), based on
+    `base_version` (default: the version the amendment was based on). A save touching the same
+    words as a newer version raises ClauseConflict and stores nothing.
+    """
+    _require_open_amendment(amendment)
+    clause = amendment.clause
+    accepted = amendment.text if text is None else clean_clause_text(text)
+    base = amendment.base_version if base_version is None else base_version
+    save = save_clause(clause, actor, accepted, base, origin="amendment", author=amendment.author)
+    with_changes = accepted != amendment.text
+    amendment.status = "accepted"
+    amendment.accepted_text = accepted
+    amendment.accepted_version = clause.version
+    amendment.decided_by_id = actor.id
+    amendment.decided_at = utcnow()
+    db.session.flush()
+    document = clause.document
+    audit.record(actor, document, "amendment.accepted", "amendment", amendment.id, clause.id,
+                 version=clause.version, with_changes=with_changes, merged=save.merged)
+    live.announce(document, "amendment.accepted", actor.id, clause_id=clause.id, amendment_id=amendment.id)
+    how = "with changes " if with_changes else ""
+    notify(amendment.author, document,
+           f"Your amendment to {_clause_label(clause)} of “{document.title}” was accepted {how}by "
+           f"{actor.name}.", amendment_url(amendment))
+    return Acceptance(amendment, clause, save, with_changes)
+
+
+def reject_amendment(amendment: Amendment, actor: User, reason: object) -> Amendment:
+    """Reject an amendment, saying why."""
+    _require_open_amendment(amendment)
+    amendment.reason = clean_plain(reason, "The reason", MAX_REASON_CHARS, "reason")
+    amendment.status = "rejected"
+    amendment.decided_by_id = actor.id
+    amendment.decided_at = utcnow()
+    db.session.flush()
+    clause = amendment.clause
+    audit.record(actor, clause.document, "amendment.rejected", "amendment", amendment.id, clause.id)
+    live.announce(clause.document, "amendment.rejected", actor.id, clause_id=clause.id,
+                  amendment_id=amendment.id)
+    notify(amendment.author, clause.document,
+           f"Your amendment to {_clause_label(clause)} of “{clause.document.title}” was rejected by "
+           f"{actor.name}: {amendment.reason}", amendment_url(amendment))
+    return amendment
+
+
+def withdraw_amendment(amendment: Amendment, actor: User) -> Amendment:
+    """Withdraw one's own open amendment."""
+    if amendment.author_id != actor.id:
+        raise ConsultationError(403, "Only the member who proposed an amendment can withdraw it.", "amendment")
+    _require_open_amendment(amendment)
+    amendment.status = "withdrawn"
+    amendment.decided_at = utcnow()
+    db.session.flush()
+    clause = amendment.clause
+    audit.record(actor, clause.document, "amendment.withdrawn", "amendment", amendment.id, clause.id)
+    live.announce(clause.document, "amendment.withdrawn", actor.id, clause_id=clause.id,
+                  amendment_id=amendment.id)
+    return amendment
+
+
+# ---- contributions -----------------------------------------------------------------------------
+
+def clauses_of(document: Document, ids: object) -> list[Clause]:
+    """Return the document's live clauses with the given ids, or raise 422."""
+    if ids is None:
+        return []
+    if not isinstance(ids, list) or not all(isinstance(i, int) and not isinstance(i, bool) for i in ids):
+        raise ConsultationError(422, "clause_ids must be a list of clause ids.", "clause_ids")
+    by_id = {c.id: c for c in document.clauses}
+    unknown = [i for i in ids if i not in by_id]
+    if unknown:
+        raise ConsultationError(422, "Every linked clause must be a clause of this document.", "clause_ids")
+    return [by_id[i] for i in dict.fromkeys(ids)]
+
+
+def bottlenecks_left(document: Document, organisation_id: int) -> int:
+    """Return how many more bottlenecks an organisation may submit to a document."""
+    used = db.session.scalar(select(func.count(Contribution.id)).where(
+        Contribution.document_id == document.id, Contribution.organisation_id == organisation_id,
+        Contribution.kind == "bottleneck"))
+    return max(0, MAX_BOTTLENECKS - used)
+
+
+def submit_contribution(document: Document, actor: User, kind: object, topic: object, title: object,
+                        body: object, proposal: object = None, clause_ids: object = None) -> Contribution:
+    """Submit a best-practice example or a bottleneck (at most five per organisation and document)."""
+    if kind not in KINDS:
+        raise ConsultationError(422, "Kind must be 'best_practice' or 'bottleneck'.", "kind")
+    if topic not in TOPICS:
+        raise ConsultationError(422, f"Topic must be one of: {', '.join(TOPICS)}.", "topic")
+    title = clean_plain(title, "The title", MAX_TITLE_CHARS, "title")
+    body_html = clean_rich_text(body, "The description", MAX_CONTRIBUTION_CHARS, "body")
+    proposal_html = clean_rich_text(proposal, "The proposal for an EU-level instrument", MAX_PROPOSAL_CHARS,
+                                    "proposal", required=kind == "bottleneck")
+    clauses = clauses_of(document, clause_ids)
+    if kind == "bottleneck" and bottlenecks_left(document, actor.organisation_id) == 0:
+        raise ConsultationError(422, f"{actor.organisation.name} has already submitted {MAX_BOTTLENECKS} "
+                                     "bottlenecks to this document, the most the call for input asks for.",
+                                "kind")
+    contribution = Contribution(document_id=document.id, organisation_id=actor.organisation_id,
+                                author_id=actor.id, kind=kind, topic=topic, title=title, body=body_html,
+                                proposal=proposal_html, created_at=utcnow())
+    contribution.clauses = clauses
+    db.session.add(contribution)
+    db.session.flush()
+    audit.record(actor, document, "contribution.created", "contribution", contribution.id,
+                 kind=kind, topic=topic, clauses=[c.id for c in clauses])
+    live.announce(document, "contribution.created", actor.id, contribution_id=contribution.id,
+                  clause_ids=[c.id for c in clauses])
+    return contribution
+
+
+def link_contribution(contribution: Contribution, actor: User, clause_ids: object) -> Contribution:
+    """Set the clauses a contribution informed."""
+    document = db.session.get(Document, contribution.document_id)
+    clauses = clauses_of(document, clause_ids)
+    before = sorted(c.id for c in contribution.clauses)
+    # Links to clauses deleted since stay in the record; only live clauses are edited here.
+    kept = [c for c in contribution.clauses if c.deleted_at is not None]
+    contribution.clauses = kept + clauses
+    db.session.flush()
+    after = sorted(c.id for c in contribution.clauses)
+    if before != after:
+        audit.record(actor, document, "contribution.linked", "contribution", contribution.id,
+                     clauses=after)
+        live.announce(document, "contribution.linked", actor.id, contribution_id=contribution.id,
+                      clause_ids=after)
+    return contribution
+
+
+# ---- notifications -----------------------------------------------------------------------------
+
+def mark_read(user: User, notification: Notification | None = None) -> int:
+    """Mark one of the user's notifications read, or all of them; return how many changed."""
+    query = select(Notification).where(Notification.user_id == user.id, Notification.read_at.is_(None))
+    if notification is not None:
+        query = query.where(Notification.id == notification.id)
+    now = utcnow()
+    changed = 0
+    for row in db.session.scalars(query):
+        row.read_at = now
+        changed += 1
+    db.session.flush()
+    return changed

@@ -1,0 +1,391 @@
+"""Reading the consultation: what a clause's discussion looks like, open threads, contributions,
+the summary per organisation, the deadline countdown, and the JSON of each object."""
+
+from __future__ import annotations
+
+from collections import Counter, defaultdict
+from dataclasses import dataclass, field
+from datetime import datetime
+
+from flask import g
+from markupsafe import Markup
+from sqlalchemy import func, select
+from sqlalchemy.orm import selectinload
+
+from ..extensions import db
+from ..models import (
+    Amendment,
+    Clause,
+    ClauseRevision,
+    Comment,
+    Contribution,
+    Document,
+    Notification,
+    Organisation,
+    Thread,
+    User,
+    contribution_clauses,
+)
+from ..models.base import iso, utcnow
+from ..text.diffing import diff_html, diff_ops
+from ..text.merge import merge_texts
+from .operations import find_passage, fold_text
+
+TOPIC_LABELS = {"research": "Research", "patient_care": "Patient care",
+                "digital_solutions": "Digital solutions", "fast_track": "Fast-track approval"}
+KIND_LABELS = {"best_practice": "Best practice", "bottleneck": "Bottleneck"}
+DISPOSITION_LABELS = {"open": "Open", "resolved": "Resolved", "accepted": "Accepted",
+                      "accepted_with_changes": "Accepted with changes", "rejected": "Rejected",
+                      "withdrawn": "Withdrawn"}
+
+
+# ---- one clause's discussion ---------------------------------------------------------------------
+
+@dataclass
+class ThreadView:
+    thread: Thread
+    clause: Clause
+    comments: list[Comment]          # in order; deleted ones stay as placeholders
+    organisation: Organisation | None
+    changed: bool                    # the clause has a newer version than the thread was opened on
+    outdated: bool                   # its quoted passage is no longer in the clause
+
+    @property
+    def replies(self) -> int:
+        return sum(1 for c in self.comments[1:] if c.deleted_at is None)
+
+
+@dataclass
+class AmendmentView:
+    amendment: Amendment
+    clause: Clause
+    base_text: str
+    stale: bool                      # the clause changed since the amendment's base version
+    diff: Markup                     # the amendment against its base
+    current_diff: Markup | None      # when stale: what accepting would change in the current text
+    conflicts: bool                  # when stale: accepting as proposed touches the same words
+    accepted_diff: Markup | None     # accepted with changes: proposed -> accepted
+
+    @property
+    def disposition(self) -> str:
+        return disposition_of(self.amendment)
+
+
+@dataclass
+class ClauseConsultation:
+    threads: list[ThreadView] = field(default_factory=list)
+    amendments: list[AmendmentView] = field(default_factory=list)
+    contributions: int = 0
+
+    @property
+    def open_threads(self) -> int:
+        return sum(1 for view in self.threads if view.thread.status == "open")
+
+    @property
+    def resolved_threads(self) -> int:
+        return sum(1 for view in self.threads if view.thread.status == "resolved")
+
+    @property
+    def open_amendments(self) -> int:
+        return sum(1 for view in self.amendments if view.amendment.status == "open")
+
+
+def disposition_of(amendment: Amendment) -> str:
+    """Return an amendment's disposition: open, accepted, accepted_with_changes, rejected, withdrawn."""
+    if amendment.status == "accepted" and amendment.accepted_text not in (None, amendment.text):
+        return "accepted_with_changes"
+    return amendment.status
+
+
+def base_text_of(amendment: Amendment, clause: Clause) -> str:
+    """Return the clause text the amendment was based on."""
+    if amendment.base_version == clause.version:
+        return clause.text
+    revision = db.session.scalar(select(ClauseRevision).where(
+        ClauseRevision.clause_id == clause.id, ClauseRevision.version == amendment.base_version))
+    return revision.text if revision is not None else ""
+
+
+def thread_view(thread: Thread, clause: Clause) -> ThreadView:
+    comments = list(thread.comments)
+    organisation = comments[0].organisation if comments else None
+    outdated = bool(thread.quote) and find_passage(clause.text, thread.quote) is None
+    return ThreadView(thread, clause, comments, organisation, clause.version > thread.clause_version, outdated)
+
+
+def amendment_view(amendment: Amendment, clause: Clause) -> AmendmentView:
+    base = base_text_of(amendment, clause)
+    diff = Markup(diff_html(diff_ops(base, amendment.text)))
+    stale = amendment.status == "open" and clause.version != amendment.base_version
+    current_diff, conflicts = None, False
+    if stale:
+        merged = merge_texts(base, amendment.text, clause.text)
+        conflicts = not merged.clean
+        result = amendment.text if conflicts else merged.text
+        current_diff = Markup(diff_html(diff_ops(clause.text, result)))
+    accepted_diff = None
+    if disposition_of(amendment) == "accepted_with_changes":
+        accepted_diff = Markup(diff_html(diff_ops(amendment.text, amendment.accepted_text)))
+    return AmendmentView(amendment, clause, base, stale, diff, current_diff, conflicts, accepted_diff)
+
+
+def _document_consultation(document: Document) -> dict[int, ClauseConsultation]:
+    """Load the discussion of every clause of a document in a few queries (once per request)."""
+    cache = g.setdefault("consultation_cache", {})
+    if document.id in cache:
+        return cache[document.id]
+    clauses = {c.id: c for c in document.clauses}
+    by_clause: dict[int, ClauseConsultation] = defaultdict(ClauseConsultation)
+    threads = db.session.scalars(
+        select(Thread).join(Clause).where(Clause.document_id == document.id, Thread.status != "deleted")
+        .options(selectinload(Thread.comments).selectinload(Comment.author),
+                 selectinload(Thread.comments).selectinload(Comment.organisation),
+                 selectinload(Thread.resolved_by))
+        .order_by(Thread.id))
+    for thread in threads:
+        if thread.clause_id in clauses:
+            by_clause[thread.clause_id].threads.append(thread_view(thread, clauses[thread.clause_id]))
+    amendments = db.session.scalars(
+        select(Amendment).join(Clause).where(Clause.document_id == document.id)
+        .options(selectinload(Amendment.author), selectinload(Amendment.decided_by),
+                 selectinload(Amendment.organisation))
+        .order_by(Amendment.id))
+    for amendment in amendments:
+        if amendment.clause_id in clauses:
+            by_clause[amendment.clause_id].amendments.append(
+                amendment_view(amendment, clauses[amendment.clause_id]))
+    counts = db.session.execute(
+        select(contribution_clauses.c.clause_id, func.count())
+        .join(Contribution, Contribution.id == contribution_clauses.c.contribution_id)
+        .where(Contribution.document_id == document.id).group_by(contribution_clauses.c.clause_id))
+    for clause_id, count in counts:
+        by_clause[clause_id].contributions = count
+    for view in by_clause.values():
+        # Open before resolved, then oldest first: what still needs an answer comes first.
+        view.threads.sort(key=lambda t: (t.thread.status != "open", t.thread.id))
+        view.amendments.sort(key=lambda a: (a.amendment.status != "open", a.amendment.id))
+    cache[document.id] = by_clause
+    return by_clause
+
+
+def clause_consultation(clause: Clause) -> ClauseConsultation:
+    """Return the threads, amendments and linked contributions of a clause."""
+    return _document_consultation(clause.document).get(clause.id) or ClauseConsultation()
+
+
+def forget_cache() -> None:
+    """Drop what this request loaded (after a change made in the same request)."""
+    g.pop("consultation_cache", None)
+
+
+# ---- the document's open threads -------------------------------------------------------------
+
+@dataclass
+class OpenThread:
+    view: ThreadView
+    number: int
+
+
+def open_threads(document: Document, organisation_id: int | None = None) -> list[OpenThread]:
+    """Return the document's open threads in clause order, optionally only those an organisation opened."""
+    rows = []
+    by_clause = _document_consultation(document)
+    for number, clause in enumerate(document.clauses, start=1):
+        for view in by_clause.get(clause.id, ClauseConsultation()).threads:
+            if view.thread.status != "open":
+                continue
+            if organisation_id is not None and (view.organisation is None or view.organisation.id != organisation_id):
+                continue
+            rows.append(OpenThread(view, number))
+    return rows
+
+
+def discussing_organisations(document: Document) -> list[Organisation]:
+    """Return the participants and every other organisation that took part in the discussion."""
+    ids = set(db.session.scalars(
+        select(Comment.organisation_id).join(Thread).join(Clause)
+        .where(Clause.document_id == document.id, Comment.organisation_id.is_not(None))))
+    ids |= {o.id for o in document.participants}
+    if not ids:
+        return []
+    return list(db.session.scalars(select(Organisation).where(Organisation.id.in_(ids)).order_by(Organisation.name)))
+
+
+# ---- contributions ----------------------------------------------------------------------------
+
+def contributions(document: Document, topic: str | None = None, organisation_id: int | None = None,
+                  kind: str | None = None, clause_id: int | None = None) -> list[Contribution]:
+    """Return the document's contributions, newest first, filtered."""
+    query = (select(Contribution).where(Contribution.document_id == document.id)
+             .options(selectinload(Contribution.clauses), selectinload(Contribution.author),
+                      selectinload(Contribution.organisation))
+             .order_by(Contribution.id.desc()))
+    if topic:
+        query = query.where(Contribution.topic == topic)
+    if organisation_id:
+        query = query.where(Contribution.organisation_id == organisation_id)
+    if kind:
+        query = query.where(Contribution.kind == kind)
+    if clause_id:
+        query = query.where(Contribution.clauses.any(Clause.id == clause_id))
+    return list(db.session.scalars(query))
+
+
+def contributing_organisations(document: Document) -> list[Organisation]:
+    ids = set(db.session.scalars(select(Contribution.organisation_id).where(Contribution.document_id == document.id)))
+    ids |= {o.id for o in document.participants}
+    if not ids:
+        return []
+    return list(db.session.scalars(select(Organisation).where(Organisation.id.in_(ids)).order_by(Organisation.name)))
+
+
+# ---- the summary per organisation -----------------------------------------------------------
+
+SUMMARY_FIELDS = ("threads", "replies", "amendments", "accepted", "accepted_with_changes", "rejected",
+                  "withdrawn", "open_amendments", "best_practices", "bottlenecks")
+
+
+@dataclass
+class OrganisationSummary:
+    organisation: Organisation
+    participant: bool
+    counts: Counter
+
+    @property
+    def comments(self) -> int:
+        return self.counts["threads"] + self.counts["replies"]
+
+    @property
+    def contributions(self) -> int:
+        return self.counts["best_practices"] + self.counts["bottlenecks"]
+
+    def to_json(self) -> dict:
+        return {"organisation": self.organisation.name, "country": self.organisation.country,
+                "participant": self.participant, "comments": self.comments,
+                "contributions": self.contributions, **{name: self.counts[name] for name in SUMMARY_FIELDS}}
+
+
+def summary(document: Document) -> list[OrganisationSummary]:
+    """Count, per organisation, its comments, amendments (by outcome) and contributions."""
+    counts: dict[int, Counter] = defaultdict(Counter)
+    comments = db.session.execute(
+        select(Comment.organisation_id, Comment.thread_id, Comment.deleted_at)
+        .join(Thread, Thread.id == Comment.thread_id).join(Clause, Clause.id == Thread.clause_id)
+        .where(Clause.document_id == document.id, Thread.status != "deleted")
+        .order_by(Comment.id))
+    seen_threads: set[int] = set()
+    for organisation_id, thread_id, deleted_at in comments:
+        opener = thread_id not in seen_threads  # the first comment opened the thread
+        seen_threads.add(thread_id)
+        if organisation_id is not None and (opener or deleted_at is None):
+            counts[organisation_id]["threads" if opener else "replies"] += 1
+    for amendment in db.session.scalars(select(Amendment).join(Clause).where(Clause.document_id == document.id)):
+        if amendment.organisation_id is None:
+            continue
+        row = counts[amendment.organisation_id]
+        row["amendments"] += 1
+        disposition = disposition_of(amendment)
+        row["open_amendments" if disposition == "open" else disposition] += 1
+    for contribution in db.session.scalars(select(Contribution).where(Contribution.document_id == document.id)):
+        counts[contribution.organisation_id]["best_practices" if contribution.kind == "best_practice"
+                                             else "bottlenecks"] += 1
+    participants = {o.id for o in document.participants}
+    ids = participants | set(counts)
+    organisations = db.session.scalars(select(Organisation).where(Organisation.id.in_(ids))) if ids else []
+    rows = [OrganisationSummary(o, o.id in participants, counts[o.id]) for o in organisations]
+    return sorted(rows, key=lambda row: (not row.participant, fold_text(row.organisation.name)))
+
+
+# ---- the deadline --------------------------------------------------------------------------
+
+def _plural(count: int, unit: str) -> str:
+    return f"{count} {unit}{'' if count == 1 else 's'}"
+
+
+def countdown(deadline: datetime | None, now: datetime | None = None) -> str | None:
+    """Say how long until the deadline ("3 days 4 hours"), or None when it has passed or there is none."""
+    if deadline is None:
+        return None
+    seconds = int((deadline - (now or utcnow())).total_seconds())
+    if seconds <= 0:
+        return None
+    days, rest = divmod(seconds, 86_400)
+    hours, rest = divmod(rest, 3_600)
+    minutes = rest // 60
+    if days:
+        return " ".join([_plural(days, "day")] + ([_plural(hours, "hour")] if hours else []))
+    if hours:
+        return " ".join([_plural(hours, "hour")] + ([_plural(minutes, "minute")] if minutes else []))
+    if minutes:
+        return _plural(minutes, "minute")
+    return "less than a minute"
+
+
+def consultation_closed(document: Document, now: datetime | None = None) -> bool:
+    """Tell whether the document's consultation deadline has passed."""
+    return (document.phase == "consultation" and document.deadline is not None
+            and (now or utcnow()) > document.deadline)
+
+
+# ---- notifications ---------------------------------------------------------------------------
+
+def unread_count(user: User) -> int:
+    return db.session.scalar(select(func.count(Notification.id)).where(
+        Notification.user_id == user.id, Notification.read_at.is_(None))) or 0
+
+
+def notifications_of(user: User, limit: int = 200) -> list[Notification]:
+    return list(db.session.scalars(select(Notification).where(Notification.user_id == user.id)
+                                   .order_by(Notification.id.desc()).limit(limit)))
+
+
+# ---- JSON ------------------------------------------------------------------------------------
+
+def person(user: User | None) -> dict | None:
+    return None if user is None else {"id": user.id, "name": user.name, "organisation": user.organisation.name}
+
+
+def comment_json(comment: Comment) -> dict:
+    deleted = comment.deleted_at is not None
+    return {"id": comment.id, "thread_id": comment.thread_id, "author": person(comment.author),
+            "organisation": comment.organisation.name if comment.organisation else None,
+            "body": "" if deleted else comment.body, "created_at": iso(comment.created_at),
+            "edited_at": iso(comment.edited_at), "deleted": deleted}
+
+
+def thread_json(thread: Thread) -> dict:
+    clause = thread.clause
+    view = thread_view(thread, clause)
+    return {"id": thread.id, "clause_id": thread.clause_id, "document_id": clause.document_id,
+            "quote": thread.quote, "clause_version": thread.clause_version, "status": thread.status,
+            "author": person(thread.author),
+            "organisation": view.organisation.name if view.organisation else None,
+            "created_at": iso(thread.created_at), "resolved_by": person(thread.resolved_by),
+            "resolved_at": iso(thread.resolved_at), "clause_changed": view.changed, "outdated": view.outdated,
+            "comments": [comment_json(c) for c in thread.comments]}
+
+
+def amendment_json(amendment: Amendment) -> dict:
+    return {"id": amendment.id, "clause_id": amendment.clause_id, "document_id": amendment.clause.document_id,
+            "base_version": amendment.base_version, "text": amendment.text, "rationale": amendment.rationale,
+            "status": amendment.status, "disposition": disposition_of(amendment), "reason": amendment.reason,
+            "author": person(amendment.author),
+            "organisation": amendment.organisation.name if amendment.organisation else None,
+            "created_at": iso(amendment.created_at), "decided_by": person(amendment.decided_by),
+            "decided_at": iso(amendment.decided_at), "accepted_text": amendment.accepted_text,
+            "accepted_version": amendment.accepted_version}
+
+
+def contribution_json(contribution: Contribution) -> dict:
+    return {"id": contribution.id, "document_id": contribution.document_id,
+            "organisation": contribution.organisation.name, "author": person(contribution.author),
+            "kind": contribution.kind, "topic": contribution.topic, "title": contribution.title,
+            "body": contribution.body, "proposal": contribution.proposal,
+            "clause_ids": sorted(c.id for c in contribution.clauses if c.deleted_at is None),
+            "created_at": iso(contribution.created_at)}
+
+
+def notification_json(notification: Notification) -> dict:
+    return {"id": notification.id, "document_id": notification.document_id, "message": notification.message,
+            "url": notification.url, "created_at": iso(notification.created_at),
+            "read": notification.read_at is not None}

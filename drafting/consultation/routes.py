@@ -1,0 +1,550 @@
+"""Consultation pages and fragments: threads, comments, amendments, contributions, the summary,
+the report and notifications (htmx, with full-page fallbacks)."""
+
+from __future__ import annotations
+
+from flask import Response, abort, flash, redirect, render_template, request, url_for
+from flask_login import current_user, login_required
+from markupsafe import Markup
+
+from ..clauses.operations import ClauseConflict
+from ..extensions import db
+from ..models import Clause, Notification
+from ..models.base import utcnow
+from ..models.consultation import TOPICS
+from ..text.clauses import TextError
+from ..text.diffing import diff_html, diff_ops
+from ..text.sanitise import clean_html, editable_text
+from ..views import get_clause_or_404, get_document_or_404, is_htmx, vary_on_htmx
+from . import bp, queries
+from .loaders import get_amendment_or_404, get_comment_or_404, get_contribution_or_404, get_thread_or_404
+from .operations import (
+    KINDS,
+    MAX_BOTTLENECKS,
+    accept_amendment,
+    add_comment,
+    bottlenecks_left,
+    clause_number,
+    delete_comment,
+    edit_comment,
+    link_contribution,
+    mark_read,
+    open_thread,
+    propose_amendment,
+    reject_amendment,
+    reopen_thread,
+    resolve_thread,
+    submit_contribution,
+    withdraw_amendment,
+)
+from .report import build_report, report_csv, report_markdown
+
+# ---- template helpers ------------------------------------------------------------------------
+
+
+@bp.app_template_filter("rich")
+def rich(html: str | None) -> Markup:
+    """Render stored rich text: sanitised again on the way out, then trusted."""
+    return Markup(clean_html(html or ""))
+
+
+@bp.app_context_processor
+def consultation_helpers():
+    def unread_notifications() -> int:
+        return queries.unread_count(current_user) if current_user.is_authenticated else 0
+
+    def consultation_panel(document, organisation_id=None):
+        return {"threads": queries.open_threads(document, organisation_id),
+                "organisations": queries.discussing_organisations(document),
+                "organisation_id": organisation_id}
+
+    return {"clause_consultation": queries.clause_consultation, "consultation_panel": consultation_panel,
+            "countdown": queries.countdown, "consultation_closed": queries.consultation_closed,
+            "unread_notifications": unread_notifications, "clause_number": clause_number,
+            "topic_labels": queries.TOPIC_LABELS, "kind_labels": queries.KIND_LABELS,
+            "disposition_labels": queries.DISPOSITION_LABELS, "editable_text": editable_text}
+
+
+# ---- answering an action on a clause's discussion ----------------------------------------------
+
+def _page_url(clause: Clause, anchor: str | None = None) -> str:
+    return url_for("documents.page", document_id=clause.document_id) + (f"#{anchor}" if anchor else "")
+
+
+def _section(clause: Clause, **consult) -> str:
+    consult.setdefault("expanded", True)
+    return render_template("consultation/_clause_tools.html", clause=clause, number=clause_number(clause),
+                           document=clause.document, consult=consult)
+
+
+def _answer(clause: Clause, anchor: str | None = None, code: int = 200, **consult):
+    """Answer with the clause's discussion (htmx), the form page (an error without htmx) or a redirect."""
+    if is_htmx():
+        return _section(clause, **consult), code
+    if consult.get("form") or consult.get("error"):
+        return render_template("consultation/form_page.html", clause=clause, number=clause_number(clause),
+                               document=clause.document, consult=consult), code
+    return redirect(_page_url(clause, anchor))
+
+
+def _failed(error: TextError, clause: Clause, form: dict | None = None):
+    """Answer a refused action: the form again with its message and what was typed, or the message."""
+    db.session.rollback()
+    if error.status in (403, 404):
+        abort(error.status, error.message)
+    if form is None or error.status == 409:
+        return _answer(clause, code=error.status, error=error.message)
+    return _answer(clause, code=error.status, form={**form, "error": error.message})
+
+
+def _form_fragment(clause: Clause, form: dict):
+    """Show a form alone (into its slot) or on a page of its own without JavaScript."""
+    context = {"clause": clause, "number": clause_number(clause), "document": clause.document,
+               "consult": {"form": form}, "form": form}
+    if is_htmx():
+        return vary_on_htmx(render_template(f"consultation/_{form['kind']}_form.html", **context))
+    return vary_on_htmx(render_template("consultation/form_page.html", **context))
+
+
+# ---- a clause's discussion ----------------------------------------------------------------------
+
+@bp.get("/clauses/<int:clause_id>/consultation")
+@login_required
+def clause_tools(clause_id: int):
+    clause = get_clause_or_404(clause_id)
+    if not is_htmx():
+        return redirect(_page_url(clause, f"consult-{clause.id}"))
+    return vary_on_htmx(_section(clause, expanded=request.args.get("expanded") == "1"))
+
+
+@bp.get("/clauses/<int:clause_id>/threads/new")
+@login_required
+def new_thread(clause_id: int):
+    clause = get_clause_or_404(clause_id, "comment")
+    return _form_fragment(clause, {"kind": "thread", "quote": request.args.get("quote", "")[:2000], "body": ""})
+
+
+@bp.post("/clauses/<int:clause_id>/threads")
+@login_required
+def create_thread(clause_id: int):
+    clause = get_clause_or_404(clause_id, "comment")
+    body, quote = request.form.get("body", ""), request.form.get("quote", "")
+    try:
+        thread = open_thread(clause, current_user, body, quote)
+    except TextError as error:
+        return _failed(error, clause, {"kind": "thread", "body": body, "quote": quote})
+    db.session.commit()
+    return _answer(clause, f"thread-{thread.id}", status="Comment posted.", focus=f"thread-{thread.id}")
+
+
+@bp.get("/threads/<int:thread_id>/reply")
+@login_required
+def reply_form(thread_id: int):
+    thread = get_thread_or_404(thread_id, "reply")
+    return _form_fragment(thread.clause, {"kind": "reply", "id": thread.id, "thread": thread, "body": ""})
+
+
+@bp.post("/threads/<int:thread_id>/comments")
+@login_required
+def reply(thread_id: int):
+    thread = get_thread_or_404(thread_id, "reply")
+    body = request.form.get("body", "")
+    try:
+        comment = add_comment(thread, current_user, body)
+    except TextError as error:
+        return _failed(error, thread.clause, {"kind": "reply", "id": thread.id, "thread": thread, "body": body})
+    db.session.commit()
+    return _answer(thread.clause, f"comment-{comment.id}", status="Reply posted.", focus=f"comment-{comment.id}")
+
+
+@bp.get("/comments/<int:comment_id>")
+@login_required
+def comment(comment_id: int):
+    comment = get_comment_or_404(comment_id)
+    if not is_htmx():
+        return redirect(_page_url(comment.thread.clause, f"comment-{comment.id}"))
+    return vary_on_htmx(render_template("consultation/_comment.html", comment=comment, thread=comment.thread,
+                                        clause=comment.thread.clause, document=comment.thread.clause.document))
+
+
+@bp.get("/comments/<int:comment_id>/edit")
+@login_required
+def edit_comment_form(comment_id: int):
+    comment = get_comment_or_404(comment_id, "edit_comment")
+    if comment.author_id != current_user.id:
+        abort(403, "You can edit and delete only your own comments.")
+    return _form_fragment(comment.thread.clause, {"kind": "comment", "id": comment.id, "comment": comment,
+                                                  "body": editable_text(comment.body)})
+
+
+@bp.post("/comments/<int:comment_id>")
+@login_required
+def update_comment(comment_id: int):
+    comment = get_comment_or_404(comment_id, "edit_comment")
+    body = request.form.get("body", "")
+    clause = comment.thread.clause
+    try:
+        edit_comment(comment, current_user, body)
+    except TextError as error:
+        return _failed(error, clause, {"kind": "comment", "id": comment.id, "comment": comment, "body": body})
+    db.session.commit()
+    return _answer(clause, f"comment-{comment.id}", status="Comment saved.", focus=f"comment-{comment.id}")
+
+
+@bp.post("/comments/<int:comment_id>/delete")
+@login_required
+def remove_comment(comment_id: int):
+    comment = get_comment_or_404(comment_id, "edit_comment")
+    clause, thread_id = comment.thread.clause, comment.thread_id
+    try:
+        thread_gone = delete_comment(comment, current_user)
+    except TextError as error:
+        return _failed(error, clause)
+    db.session.commit()
+    status = "Comment deleted; its thread had no other comments and is gone." if thread_gone else "Comment deleted."
+    return _answer(clause, None if thread_gone else f"thread-{thread_id}", status=status)
+
+
+@bp.post("/threads/<int:thread_id>/resolve")
+@login_required
+def resolve(thread_id: int):
+    thread = get_thread_or_404(thread_id, "resolve_thread")
+    resolve_thread(thread, current_user)
+    db.session.commit()
+    return _answer(thread.clause, f"thread-{thread.id}", status="Thread resolved.", focus=f"thread-{thread.id}")
+
+
+@bp.post("/threads/<int:thread_id>/reopen")
+@login_required
+def reopen(thread_id: int):
+    thread = get_thread_or_404(thread_id, "resolve_thread")
+    reopen_thread(thread, current_user)
+    db.session.commit()
+    return _answer(thread.clause, f"thread-{thread.id}", status="Thread reopened.", focus=f"thread-{thread.id}")
+
+
+@bp.get("/threads/<int:thread_id>/changes")
+@login_required
+def thread_changes(thread_id: int):
+    thread = get_thread_or_404(thread_id)
+    from ..clauses.operations import revision_text
+
+    old = revision_text(thread.clause, thread.clause_version)
+    context = {"thread": thread, "clause": thread.clause, "document": thread.clause.document,
+               "number": clause_number(thread.clause),
+               "diff": Markup(diff_html(diff_ops(old.text, thread.clause.text)))}
+    template = "consultation/_thread_changes.html" if is_htmx() else "consultation/changes_page.html"
+    return vary_on_htmx(render_template(template, **context))
+
+
+# ---- amendments -------------------------------------------------------------------------------
+
+@bp.get("/clauses/<int:clause_id>/amendments/new")
+@login_required
+def new_amendment(clause_id: int):
+    clause = get_clause_or_404(clause_id, "propose_amendment")
+    return _form_fragment(clause, {"kind": "amendment", "text": clause.text, "rationale": "",
+                                   "base_version": clause.version})
+
+
+@bp.post("/clauses/<int:clause_id>/amendments")
+@login_required
+def create_amendment(clause_id: int):
+    clause = get_clause_or_404(clause_id, "propose_amendment")
+    text, rationale = request.form.get("text", ""), request.form.get("rationale", "")
+    base_version = request.form.get("base_version", type=int)
+    try:
+        amendment = propose_amendment(clause, current_user, text, rationale, base_version)
+    except TextError as error:
+        return _failed(error, clause, {"kind": "amendment", "text": text, "rationale": rationale,
+                                       "base_version": base_version or clause.version})
+    db.session.commit()
+    return _answer(clause, f"amendment-{amendment.id}", status="Amendment proposed.",
+                   focus=f"amendment-{amendment.id}")
+
+
+def _still_open(amendment) -> None:
+    if amendment.status != "open":
+        abort(409, f"This amendment has already been {amendment.status}.")
+
+
+@bp.get("/amendments/<int:amendment_id>/accept")
+@login_required
+def accept_form(amendment_id: int):
+    amendment = get_amendment_or_404(amendment_id, "decide_amendment")
+    _still_open(amendment)
+    view = queries.amendment_view(amendment, amendment.clause)
+    conflict = view.conflicts
+    return _form_fragment(amendment.clause, {
+        "kind": "accept", "id": amendment.id, "amendment": amendment, "text": amendment.text,
+        "conflict": conflict,
+        "base_version": amendment.clause.version if conflict else amendment.base_version})
+
+
+def _clause_item(clause: Clause, code: int = 200, status: str | None = None, **consult):
+    """Render the whole clause (its text changed), with the discussion in the given state."""
+    html = render_template("clauses/_clause.html", clause=clause, number=clause_number(clause),
+                           document=clause.document, status=status, consult={"expanded": True, **consult})
+    return html, code
+
+
+@bp.post("/amendments/<int:amendment_id>/accept")
+@login_required
+def accept(amendment_id: int):
+    amendment = get_amendment_or_404(amendment_id, "decide_amendment")
+    clause, text = amendment.clause, request.form.get("text")
+    base_version = request.form.get("base_version", type=int)
+    form = {"kind": "accept", "id": amendment.id, "amendment": amendment, "text": text or amendment.text,
+            "base_version": base_version or amendment.base_version}
+    try:
+        result = accept_amendment(amendment, current_user, text, base_version)
+    except ClauseConflict as conflict:
+        db.session.rollback()
+        clause = db.session.get(Clause, clause.id)
+        form.update(text=conflict.yours, base_version=clause.version, conflict=True)
+        return _accept_answer(clause, 409, form=form)
+    except TextError as error:
+        db.session.rollback()
+        if error.status in (403, 404):
+            abort(error.status, error.message)
+        return _accept_answer(clause, error.status, **({"error": error.message} if error.status == 409
+                                                      else {"form": {**form, "error": error.message}}))
+    db.session.commit()
+    how = "with your changes " if result.with_changes else ""
+    merged = " (merged with the changes made since it was proposed)" if result.save.merged else ""
+    status = (f"Amendment accepted {how}as version {clause.version}{merged}, credited to "
+              f"{amendment.author.name}." if result.save.changed else
+              "Amendment accepted; the clause already had this text.")
+    if not is_htmx():
+        flash(status, "ok")
+        return redirect(_page_url(clause, f"clause-{clause.id}"))
+    return _clause_item(clause, status=status)
+
+
+def _accept_answer(clause: Clause, code: int, **consult):
+    if is_htmx():
+        return _clause_item(clause, code, **consult)
+    return render_template("consultation/form_page.html", clause=clause, number=clause_number(clause),
+                           document=clause.document, consult=consult), code
+
+
+@bp.get("/amendments/<int:amendment_id>/reject")
+@login_required
+def reject_form(amendment_id: int):
+    amendment = get_amendment_or_404(amendment_id, "decide_amendment")
+    _still_open(amendment)
+    return _form_fragment(amendment.clause, {"kind": "reject", "id": amendment.id, "amendment": amendment,
+                                             "reason": ""})
+
+
+@bp.post("/amendments/<int:amendment_id>/reject")
+@login_required
+def reject(amendment_id: int):
+    amendment = get_amendment_or_404(amendment_id, "decide_amendment")
+    reason = request.form.get("reason", "")
+    try:
+        reject_amendment(amendment, current_user, reason)
+    except TextError as error:
+        return _failed(error, amendment.clause, {"kind": "reject", "id": amendment.id, "amendment": amendment,
+                                                 "reason": reason})
+    db.session.commit()
+    return _answer(amendment.clause, f"amendment-{amendment.id}", status="Amendment rejected; the reason is recorded.",
+                   focus=f"amendment-{amendment.id}")
+
+
+@bp.post("/amendments/<int:amendment_id>/withdraw")
+@login_required
+def withdraw(amendment_id: int):
+    amendment = get_amendment_or_404(amendment_id, "withdraw_amendment")
+    try:
+        withdraw_amendment(amendment, current_user)
+    except TextError as error:
+        return _failed(error, amendment.clause)
+    db.session.commit()
+    return _answer(amendment.clause, f"amendment-{amendment.id}", status="Amendment withdrawn.",
+                   focus=f"amendment-{amendment.id}")
+
+
+# ---- the document's open threads ------------------------------------------------------------
+
+@bp.get("/documents/<int:document_id>/threads")
+@login_required
+def threads(document_id: int):
+    document = get_document_or_404(document_id)
+    organisation_id = request.args.get("organisation", type=int)
+    template = "consultation/_open_threads.html" if is_htmx() else "consultation/threads_page.html"
+    return vary_on_htmx(render_template(template, document=document, panel_org=organisation_id))
+
+
+# ---- contributions ---------------------------------------------------------------------------
+
+def _contribution_filters() -> dict:
+    args = request.args
+    return {"topic": args.get("topic") if args.get("topic") in TOPICS else None,
+            "kind": args.get("kind") if args.get("kind") in KINDS else None,
+            "organisation_id": args.get("organisation", type=int), "clause_id": args.get("clause", type=int)}
+
+
+def _contributions_page(document, form: dict | None = None, error: str | None = None, code: int = 200):
+    filters = _contribution_filters()
+    left = bottlenecks_left(document, current_user.organisation_id)
+    return render_template(
+        "consultation/contributions.html", document=document, filters=filters,
+        contributions=queries.contributions(document, **filters),
+        organisations=queries.contributing_organisations(document), form=form or {}, error=error,
+        bottlenecks_left=left, max_bottlenecks=MAX_BOTTLENECKS, topics=TOPICS), code
+
+
+@bp.get("/documents/<int:document_id>/contributions")
+@login_required
+def contributions(document_id: int):
+    document = get_document_or_404(document_id)
+    return _contributions_page(document)
+
+
+@bp.post("/documents/<int:document_id>/contributions")
+@login_required
+def submit(document_id: int):
+    document = get_document_or_404(document_id, "contribute")
+    form = request.form
+    clause_ids = [int(v) for v in form.getlist("clause_ids") if v.isdigit()]
+    try:
+        contribution = submit_contribution(document, current_user, form.get("kind"), form.get("topic"),
+                                           form.get("title", ""), form.get("body", ""),
+                                           form.get("proposal", ""), clause_ids)
+    except TextError as error:
+        db.session.rollback()
+        values = {**form.to_dict(), "clause_ids": clause_ids}
+        return _contributions_page(document, values, error.message, error.status)
+    db.session.commit()
+    flash(f"Thank you: your {queries.KIND_LABELS[contribution.kind].lower()} “{contribution.title}” was submitted.",
+          "ok")
+    return redirect(url_for("consultation.contributions", document_id=document.id) + f"#contribution-{contribution.id}")
+
+
+@bp.post("/contributions/<int:contribution_id>/clauses")
+@login_required
+def link(contribution_id: int):
+    contribution = get_contribution_or_404(contribution_id, "link_contribution")
+    clause_ids = [int(v) for v in request.form.getlist("clause_ids") if v.isdigit()]
+    try:
+        link_contribution(contribution, current_user, clause_ids)
+    except TextError as error:
+        db.session.rollback()
+        if not is_htmx():
+            abort(error.status, error.message)
+        document = get_document_or_404(contribution.document_id)
+        return render_template("consultation/_contribution.html", contribution=contribution, document=document,
+                               error=error.message), error.status
+    db.session.commit()
+    count = len([c for c in contribution.clauses if c.deleted_at is None])
+    status = f"Linked to {count} clause{'s' if count != 1 else ''}." if count else "No clauses linked."
+    if not is_htmx():
+        flash(status, "ok")
+        return redirect(url_for("consultation.contributions", document_id=contribution.document_id)
+                        + f"#contribution-{contribution.id}")
+    document = get_document_or_404(contribution.document_id)
+    return render_template("consultation/_contribution.html", contribution=contribution, document=document,
+                           status=status)
+
+
+# ---- the summary and the report -------------------------------------------------------------
+
+@bp.get("/documents/<int:document_id>/summary")
+@login_required
+def summary(document_id: int):
+    document = get_document_or_404(document_id)
+    return render_template("consultation/summary.html", document=document, rows=queries.summary(document),
+                           fields=queries.SUMMARY_FIELDS)
+
+
+@bp.get("/documents/<int:document_id>/report")
+@login_required
+def report(document_id: int):
+    document = get_document_or_404(document_id, "export")
+    return render_template("consultation/report.html", document=document, report=build_report(document),
+                           generated_at=utcnow())
+
+
+def _download(body: str, mimetype: str, name: str) -> Response:
+    response = Response(body, mimetype=mimetype)
+    response.headers["Content-Disposition"] = f'attachment; filename="{name}"'
+    return response
+
+
+@bp.get("/documents/<int:document_id>/report.md")
+@login_required
+def report_md(document_id: int):
+    document = get_document_or_404(document_id, "export")
+    body = report_markdown(build_report(document), utcnow())
+    return _download(body, "text/markdown; charset=utf-8", f"consultation-report-{document.id}.md")
+
+
+@bp.get("/documents/<int:document_id>/report.csv")
+@login_required
+def report_csv_(document_id: int):
+    document = get_document_or_404(document_id, "export")
+    # A byte-order mark, so spreadsheet programs read the UTF-8 names right.
+    body = "\ufeff" + report_csv(build_report(document))
+    return _download(body, "text/csv; charset=utf-8", f"consultation-report-{document.id}.csv")
+
+
+# ---- notifications ----------------------------------------------------------------------------
+
+def _own_notification_or_404(notification_id: int) -> Notification:
+    notification = db.session.get(Notification, notification_id)
+    if notification is None or notification.user_id != current_user.id:
+        abort(404, "Notification not found.")
+    return notification
+
+
+@bp.get("/notifications")
+@login_required
+def notifications():
+    return render_template("consultation/notifications.html",
+                           notifications=queries.notifications_of(current_user))
+
+
+@bp.get("/notifications/link")
+@login_required
+def notifications_link():
+    """The header's link with its unread count, re-fetched by live pages."""
+    return vary_on_htmx(render_template("consultation/_notifications_link.html"))
+
+
+@bp.get("/notifications/<int:notification_id>")
+@login_required
+def open_notification(notification_id: int):
+    """Mark a notification read and go where it points (only ever a path of this site)."""
+    notification = _own_notification_or_404(notification_id)
+    mark_read(current_user, notification)
+    db.session.commit()
+    target = notification.url or url_for("consultation.notifications")
+    if not target.startswith("/") or target.startswith("//") or "\\" in target:
+        target = url_for("consultation.notifications")
+    return redirect(target)
+
+
+@bp.post("/notifications/<int:notification_id>/read")
+@login_required
+def read_notification(notification_id: int):
+    mark_read(current_user, _own_notification_or_404(notification_id))
+    db.session.commit()
+    if is_htmx():
+        return render_template("consultation/_notifications.html", status="Marked as read.", oob=True,
+                               notifications=queries.notifications_of(current_user))
+    return redirect(url_for("consultation.notifications"))
+
+
+@bp.post("/notifications/read")
+@login_required
+def read_all_notifications():
+    changed = mark_read(current_user)
+    db.session.commit()
+    status = f"{changed} notification{'s' if changed != 1 else ''} marked as read."
+    if is_htmx():
+        return render_template("consultation/_notifications.html", status=status, oob=True,
+                               notifications=queries.notifications_of(current_user))
+    flash(status, "ok")
+    return redirect(url_for("consultation.notifications"))
+
