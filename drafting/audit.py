@@ -4,24 +4,32 @@ from __future__ import annotations
 
 import hashlib
 import json
+from dataclasses import dataclass, field
 
-from sqlalchemy import select
+from sqlalchemy import select, update
 
 from .extensions import db
 from .models import AuditEvent, Document, User
 from .models.base import utcnow
 
 
-def _event_hash(prev_hash: str | None, event: AuditEvent) -> str:
-    body = json.dumps(
-        {"prev": prev_hash, "document": event.document_id, "actor": event.actor_id,
-         "organisation": event.organisation_id, "action": event.action,
-         "object_type": event.object_type, "object_id": event.object_id,
-         "clause": event.clause_id, "details": event.details,
-         "at": event.created_at.isoformat()},
-        sort_keys=True, ensure_ascii=False,
-    )
+def hashed_fields(prev_hash: str | None, event: AuditEvent) -> dict:
+    """Return what an event's hash covers (published on the certificate so anyone can recompute it)."""
+    return {"prev": prev_hash, "document": event.document_id, "actor": event.actor_id,
+            "organisation": event.organisation_id, "action": event.action,
+            "object_type": event.object_type, "object_id": event.object_id,
+            "clause": event.clause_id, "details": event.details,
+            "at": event.created_at.isoformat()}
+
+
+def hash_fields(fields: dict) -> str:
+    """SHA-256 of the fields as JSON with sorted keys, UTF-8, not ASCII-escaped."""
+    body = json.dumps(fields, sort_keys=True, ensure_ascii=False)
     return hashlib.sha256(body.encode("utf-8")).hexdigest()
+
+
+def _event_hash(prev_hash: str | None, event: AuditEvent) -> str:
+    return hash_fields(hashed_fields(prev_hash, event))
 
 
 def record(actor: User | None, document: Document | None, action: str, object_type: str,
@@ -29,6 +37,9 @@ def record(actor: User | None, document: Document | None, action: str, object_ty
     """Append an audit event (flushed, not committed) chained to the document's last one."""
     prev_hash = None
     if document is not None:
+        # Hold the document's row first, so two transactions cannot both chain to the same event
+        # (a fork would read as tampering). A no-op where the operation already holds it.
+        db.session.execute(update(Document).where(Document.id == document.id).values(seq=Document.seq))
         prev_hash = db.session.scalar(
             select(AuditEvent.hash).where(AuditEvent.document_id == document.id)
             .order_by(AuditEvent.id.desc()).limit(1)
@@ -43,3 +54,37 @@ def record(actor: User | None, document: Document | None, action: str, object_ty
     event.hash = _event_hash(prev_hash, event)
     db.session.add(event)
     return event
+
+
+@dataclass
+class ChainCheck:
+    """The result of recomputing a document's audit chain."""
+
+    events: int
+    head: str | None
+    problems: list[tuple[int, str]] = field(default_factory=list)  # (event id, what is wrong)
+
+    @property
+    def intact(self) -> bool:
+        return not self.problems
+
+
+def events_of(document: Document) -> list[AuditEvent]:
+    """Return the document's audit events in the order they were chained."""
+    return list(db.session.scalars(
+        select(AuditEvent).where(AuditEvent.document_id == document.id).order_by(AuditEvent.id)))
+
+
+def verify_chain(document: Document, events: list[AuditEvent] | None = None) -> ChainCheck:
+    """Recompute every event's hash and link: an altered, removed or inserted event shows up."""
+    events = events_of(document) if events is None else events
+    check = ChainCheck(len(events), events[-1].hash if events else None)
+    previous = None
+    for event in events:
+        if event.prev_hash != previous:
+            check.problems.append((event.id, "it does not follow the event before it: an event was "
+                                             "removed, inserted or changed before this one"))
+        if event.hash != _event_hash(event.prev_hash, event):
+            check.problems.append((event.id, "its content no longer matches its hash: it was altered"))
+        previous = event.hash
+    return check

@@ -13,11 +13,11 @@ from .document import (
     SnapshotClause,
 )
 from .people import ApiToken, Organisation, User
-from .signoff import Approval
+from .signoff import Approval, PasswordFailure
 
 __all__ = [
     "Amendment", "ApiToken", "Approval", "AuditEvent", "ChangeEvent", "Clause", "ClauseRevision",
     "Comment", "Contribution", "Document", "DocumentVisit", "Membership", "Notification",
-    "Organisation", "Participation", "Snapshot", "SnapshotClause", "Thread", "User",
+    "Organisation", "Participation", "PasswordFailure", "Snapshot", "SnapshotClause", "Thread", "User",
     "contribution_clauses",
 ]

@@ -1,0 +1,118 @@
+"""API of export and import: the text as Markdown, HTML or DOCX; a new document from a file."""
+
+from __future__ import annotations
+
+from flask import Response, abort, g, jsonify, request
+from sqlalchemy import select
+from werkzeug.exceptions import RequestEntityTooLarge
+
+from .. import permissions
+from ..documents.operations import document_json
+from ..exchange.operations import (
+    FORMATS,
+    MAX_IMPORT_BYTES,
+    STANDALONE_CSP,
+    ImportFailure,
+    export,
+    import_document,
+    read_file,
+)
+from ..extensions import db
+from ..models import Membership
+from ..models.document import KINDS
+from ..views import get_document_or_404
+from . import bp
+from .auth import token_required
+from .openapi import PATHS, errors, operation, path_id, ref, respond
+from .routes import error
+
+MAX_TITLE_CHARS = 300
+
+
+@bp.errorhandler(ImportFailure)
+def import_failure(exc: ImportFailure):
+    db.session.rollback()
+    return error(exc.status, exc.message)
+
+
+@bp.get("/documents/<int:document_id>/export")
+@token_required
+def export_document(document_id: int):
+    document = get_document_or_404(document_id, "export", g.api_user)
+    kind = request.args.get("format", "md")
+    content, media_type, name = export(document, kind)
+    response = Response(content, mimetype=media_type,
+                        headers={"Content-Disposition": f'attachment; filename="{name}"'})
+    if kind == "html":
+        response.headers["Content-Security-Policy"] = STANDALONE_CSP
+    return response
+
+
+@bp.post("/documents/import")
+@token_required
+def import_document_():
+    roles = db.session.scalars(select(Membership.role).where(Membership.user_id == g.api_user.id))
+    if not permissions.may_import(g.api_user, roles):
+        abort(403, "Editors and the secretariat create documents from files.")
+    request.max_content_length = MAX_IMPORT_BYTES + 256 * 1024
+    try:
+        upload = request.files.get("file")
+        form = request.form
+    except RequestEntityTooLarge:
+        return error(413, f"Files up to {MAX_IMPORT_BYTES // (1024 * 1024)} MB can be imported.")
+    if upload is None or not upload.filename:
+        return error(400, "Send the file as multipart/form-data in the field 'file'.")
+    kind, preview = form.get("kind"), form.get("preview", "false")
+    if kind not in KINDS:
+        return error(422, "kind must be 'declaration' or 'action_plan'.")
+    if preview not in ("true", "false"):
+        return error(422, "preview must be true or false.")
+    if len(form.get("title") or "") > MAX_TITLE_CHARS:
+        return error(413, f"Titles are limited to {MAX_TITLE_CHARS} characters.")
+    imported, source = read_file(upload.filename, upload.read(MAX_IMPORT_BYTES + 1))
+    title = form.get("title") or imported.title
+    clauses = [{"number": n, "heading": c.heading, "text": c.text} for n, c in enumerate(imported.clauses, 1)]
+    if preview == "true":
+        return jsonify({"title": title, "kind": kind, "format": source.format, "notes": imported.notes,
+                        "clauses": clauses})
+    document = import_document(g.api_user, title, kind, imported.clauses, source)
+    db.session.commit()
+    return jsonify(document_json(document)), 201
+
+
+_DOC = path_id("document_id")
+_FILE = {"description": "The file", "content": {
+    "text/markdown": {"schema": {"type": "string"}},
+    "text/html": {"schema": {"type": "string"}},
+    "application/vnd.openxmlformats-officedocument.wordprocessingml.document": {
+        "schema": {"type": "string", "format": "binary"}}}}
+PATHS.update({
+    "/documents/{document_id}/export": {"get": operation(
+        "The text with numbering and headings as Markdown, a standalone HTML print view or DOCX; once adopted "
+        "with the signatories (organisation, name, time) and the content hash",
+        {"200": _FILE, **errors(401, 403, 404, 422)},
+        params=[_DOC, {"name": "format", "in": "query", "required": False,
+                       "schema": {"type": "string", "enum": sorted(FORMATS), "default": "md"}}])},
+    "/documents/import": {"post": {
+        **operation(
+            "Create a document in drafting from a Markdown (.md) or Word (.docx) file of up to 5 MB, split into "
+            "clauses by headings and numbered paragraphs (editor of any document, or admin; the importer "
+            "becomes its editor). With preview=true nothing is created and the split is returned",
+            {"201": respond(ref("Document"), "Created"),
+             "200": respond({"type": "object", "required": ["title", "clauses"], "properties": {
+                 "title": {"type": "string"}, "kind": {"type": "string", "nullable": True},
+                 "format": {"type": "string", "enum": ["markdown", "docx"]},
+                 "notes": {"type": "array", "items": {"type": "string"}},
+                 "clauses": {"type": "array", "items": {
+                     "type": "object", "required": ["number", "heading", "text"], "properties": {
+                         "number": {"type": "integer"}, "heading": {"type": "string", "nullable": True},
+                         "text": {"type": "string"}}}}}}, "Preview: nothing created"),
+             **errors(400, 401, 403, 413, 415, 422)}),
+        "requestBody": {"required": True, "content": {"multipart/form-data": {"schema": {
+            "type": "object", "required": ["file", "kind"], "properties": {
+                "file": {"type": "string", "format": "binary"},
+                "kind": {"type": "string", "enum": ["declaration", "action_plan"]},
+                "title": {"type": "string", "maxLength": MAX_TITLE_CHARS,
+                          "description": "default: the file's title or name"},
+                "preview": {"type": "string", "enum": ["true", "false"], "default": "false"}}}}}}}},
+})

@@ -1,0 +1,116 @@
+"""API of phases' end game: approvals by the participating organisations, verification, the certificate."""
+
+from __future__ import annotations
+
+from flask import g, jsonify
+
+from ..extensions import db
+from ..signoff.operations import SignoffError, approvals_of, approve, certificate, verify
+from ..views import get_document_or_404
+from . import bp
+from .auth import token_required
+from .openapi import PATHS, SCHEMAS, errors, operation, path_id, ref, respond
+from .routes import body, error
+
+
+@bp.errorhandler(SignoffError)
+def signoff_error(exc: SignoffError):
+    db.session.commit() if exc.keep else db.session.rollback()
+    extra = {"current_hash": exc.current_hash} if exc.current_hash else {}
+    response, status = error(exc.status, exc.message, **extra)
+    if exc.retry_after:
+        response.headers["Retry-After"] = str(exc.retry_after)
+    return response, status
+
+
+@bp.post("/documents/<int:document_id>/approvals")
+@token_required
+def give_approval(document_id: int):
+    document = get_document_or_404(document_id, "approve", g.api_user)
+    data = body()
+    approval = approve(document, g.api_user, data.get("content_hash"), data.get("password"))
+    db.session.commit()
+    return jsonify({**approval.to_json(), "document_phase": document.phase}), 201
+
+
+@bp.get("/documents/<int:document_id>/approvals")
+@token_required
+def list_approvals(document_id: int):
+    document = get_document_or_404(document_id, user=g.api_user)
+    return jsonify([a.to_json() for a in approvals_of(document)])
+
+
+@bp.get("/documents/<int:document_id>/verify")
+@token_required
+def verify_document(document_id: int):
+    document = get_document_or_404(document_id, user=g.api_user)
+    return jsonify(verify(document).to_json())
+
+
+@bp.get("/documents/<int:document_id>/certificate")
+@token_required
+def adoption_certificate(document_id: int):
+    document = get_document_or_404(document_id, user=g.api_user)
+    return jsonify(certificate(document))
+
+
+_DOC = path_id("document_id")
+_HASH = {"type": "string", "pattern": "^[0-9a-f]{64}$"}
+_WHEN = {"type": "string", "format": "date-time"}
+SCHEMAS.update({
+    "Approval": {"type": "object", "required": ["organisation", "signatory", "content_hash", "signed_at", "valid"],
+                 "properties": {
+                     "id": {"type": "integer"}, "organisation": {"type": "string"}, "country": {"type": "string"},
+                     "signatory": {"type": "string"}, "content_hash": _HASH, "signed_at": _WHEN,
+                     "valid": {"type": "boolean"}, "invalidated_at": {**_WHEN, "nullable": True},
+                     "invalidated_reason": {"type": "string", "nullable": True}}},
+    "Verification": {"type": "object", "required": ["content_hash", "ok", "problems", "approvals", "audit_chain"],
+                     "properties": {
+                         "document_id": {"type": "integer"}, "phase": {"type": "string"}, "content_hash": _HASH,
+                         "checked_at": _WHEN, "participants": {"type": "integer"}, "signed": {"type": "integer"},
+                         "ok": {"type": "boolean"}, "problems": {"type": "array", "items": {"type": "string"}},
+                         "approvals": {"type": "array", "items": {"allOf": [ref("Approval"), {
+                             "type": "object", "properties": {"matches_current_text": {"type": "boolean"},
+                                                              "in_audit_trail": {"type": "boolean"}}}]}},
+                         "audit_chain": {"type": "object", "required": ["intact", "events"], "properties": {
+                             "intact": {"type": "boolean"}, "events": {"type": "integer"},
+                             "head": {"type": "string", "nullable": True}, "problems": {"type": "array"}}}}},
+    "Certificate": {"type": "object", "required": ["document", "content_hash", "clauses", "signatories",
+                                                   "signing_events", "audit_chain"],
+                    "properties": {
+                        "document": {"type": "object"}, "content_hash": _HASH, "issued_at": _WHEN,
+                        "clauses": {"type": "array", "items": {"type": "object", "properties": {
+                            "number": {"type": "integer"}, "heading": {"type": "string", "nullable": True},
+                            "clause_hash": _HASH}}},
+                        "signatories": {"type": "array", "items": {"type": "object", "properties": {
+                            "organisation": {"type": "string"}, "country": {"type": "string"},
+                            "signatory": {"type": "string"}, "signed_at": _WHEN, "content_hash": _HASH}}},
+                        "signing_events": {"type": "array", "items": {"type": "object", "properties": {
+                            "id": {"type": "integer"}, "at": _WHEN, "action": {"type": "string"},
+                            "summary": {"type": "string"}, "prev_hash": {"type": "string", "nullable": True},
+                            "hash": _HASH, "hashed": {"type": "object"}}}},
+                        "audit_chain": {"type": "object"}}},
+})
+PATHS.update({
+    "/documents/{document_id}/approvals": {
+        "post": operation(
+            "Approve the current text for your organisation (signatory, signing phase), re-entering your "
+            "password. 409: the hash is not the current one (body carries current_hash), or your "
+            "organisation already signed; 422: your organisation is not a participant; 403: wrong password "
+            "or not a signatory; 429 after 5 wrong passwords in 15 minutes (Retry-After). The last "
+            "participant's approval adopts the document",
+            {"201": respond(ref("Approval"), "Signed"), **errors(400, 401, 403, 404, 409, 422, 429)},
+            {"type": "object", "required": ["content_hash", "password"], "properties": {
+                "content_hash": _HASH, "password": {"type": "string"}}}, [_DOC]),
+        "get": operation("Every approval, valid and invalidated, oldest first",
+                         {"200": respond({"type": "array", "items": ref("Approval")}), **errors(401, 404)},
+                         params=[_DOC]),
+    },
+    "/documents/{document_id}/verify": {"get": operation(
+        "Recompute the content hash of the current text and check every approval and the audit chain against it",
+        {"200": respond(ref("Verification")), **errors(401, 404)}, params=[_DOC])},
+    "/documents/{document_id}/certificate": {"get": operation(
+        "The certificate of adoption: document hash, each clause's SHA-256, the signatories and the chained "
+        "audit events of the signing (409 until adopted)",
+        {"200": respond(ref("Certificate")), **errors(401, 404, 409)}, params=[_DOC])},
+})

@@ -1,0 +1,150 @@
+"""Pages of phases and sign-off: moving phases (with confirmation), the sign-off board and signing,
+verification, and the certificate of adoption."""
+
+from __future__ import annotations
+
+import json
+from datetime import datetime
+
+from flask import Response, abort, flash, make_response, redirect, render_template, request, url_for
+from flask_login import current_user, login_required
+
+from .. import permissions
+from ..documents.operations import DocumentError, document_hash, move_phase, numbered_clauses
+from ..exchange.operations import file_name
+from ..extensions import db
+from ..views import get_document_or_404, is_htmx, vary_on_htmx
+from . import bp
+from .operations import SignoffError, approval_of, approve, board, certificate, verify
+from .phases import PHASE_HELP, move_to, moves
+
+# Parts of pages re-fetched live on approval.changed (static/app.js, "sign-off" section).
+FRAGMENTS = {"board": "signoff/_board.html", "card": "signoff/_aside.html", "banner": "signoff/_banner.html"}
+
+
+def signoff_context(document, **extra) -> dict:
+    """Everything the sign-off page and its board fragment show, for the current user."""
+    rows = board(document)
+    organisation = current_user.organisation
+    participant = any(row.organisation.id == organisation.id for row in rows)
+    return {"document": document, "rows": rows, "content_hash": document_hash(document),
+            "signed": sum(1 for row in rows if row.signed), "participant": participant,
+            "own_approval": approval_of(document, organisation.id) if participant else None,
+            "may_approve": permissions.can(current_user, document, "approve"),
+            "numbered": numbered_clauses(document), "phase_help": PHASE_HELP, **extra}
+
+
+@bp.get("/documents/<int:document_id>/signoff")
+@login_required
+def page(document_id: int):
+    document = get_document_or_404(document_id)
+    fragment = FRAGMENTS.get(request.args.get("fragment", "")) if is_htmx() else None
+    if fragment in ("signoff/_aside.html", "signoff/_banner.html"):  # the document page's parts
+        return vary_on_htmx(render_template(fragment, document=document))
+    context = signoff_context(document)
+    return vary_on_htmx(render_template(fragment or "signoff/page.html", **context))
+
+
+@bp.post("/documents/<int:document_id>/approvals")
+@login_required
+def sign(document_id: int):
+    document = get_document_or_404(document_id, "approve")
+    try:
+        if request.form.get("confirm") != "yes":
+            raise SignoffError(422, "Tick the box to confirm that you approve the text with this content hash.")
+        approval = approve(document, current_user, request.form.get("content_hash"), request.form.get("password"))
+    except SignoffError as error:
+        db.session.commit() if error.keep else db.session.rollback()
+        html = render_template("signoff/page.html", **signoff_context(document, error=error))
+        response = make_response(html, error.status)
+        if error.retry_after:
+            response.headers["Retry-After"] = str(error.retry_after)
+        return response
+    db.session.commit()
+    message = f"You signed for {approval.organisation.name}."
+    if document.phase == "adopted":
+        message += " Every participating organisation has now signed: the document is adopted."
+    flash(message, "ok")
+    return redirect(url_for("signoff.page", document_id=document.id))
+
+
+def _deadline(raw: str) -> datetime | None:
+    raw = (raw or "").strip()
+    if not raw:
+        return None
+    try:
+        return datetime.fromisoformat(raw)
+    except ValueError:
+        raise DocumentError(422, "The deadline must be a date and time, for example 2027-03-31 17:00.") from None
+
+
+@bp.get("/documents/<int:document_id>/phase")
+@login_required
+def phase_form(document_id: int):
+    document = get_document_or_404(document_id, "move_phase")
+    target = request.args.get("to", "")
+    allowed = [m.phase for m in moves(document)] + ([document.phase] if document.phase != "adopted" else [])
+    if target not in allowed:
+        abort(422, "That phase cannot be reached from here. Choose one of the moves on the document page.")
+    return render_template("signoff/phase.html", document=document, move=move_to(document, target),
+                           content_hash=document_hash(document), rows=board(document))
+
+
+@bp.post("/documents/<int:document_id>/phase")
+@login_required
+def move(document_id: int):
+    document = get_document_or_404(document_id, "move_phase")
+    target = request.form.get("phase", "")
+    try:
+        move_phase(current_user, document, target, _deadline(request.form.get("deadline", "")),
+                   reason=request.form.get("reason"))
+    except DocumentError as error:
+        db.session.rollback()
+        if target not in ("drafting", "consultation", "final_review", "signing"):
+            abort(error.status, error.message)
+        return render_template("signoff/phase.html", document=document, move=move_to(document, target),
+                               content_hash=document_hash(document), rows=board(document), error=error.message,
+                               form=request.form), error.status
+    db.session.commit()
+    flash(f"The document is now in {document.phase_label.lower()}.", "ok")
+    return redirect(url_for("documents.page", document_id=document.id))
+
+
+@bp.get("/documents/<int:document_id>/verify")
+@login_required
+def verify_page(document_id: int):
+    document = get_document_or_404(document_id)
+    return render_template("signoff/verify.html", document=document, result=verify(document))
+
+
+@bp.get("/documents/<int:document_id>/certificate")
+@login_required
+def certificate_page(document_id: int):
+    document = get_document_or_404(document_id)
+    try:
+        data = certificate(document)
+    except SignoffError as error:
+        abort(error.status, error.message)
+    kind = request.args.get("format")
+    if kind == "json":
+        return Response(json.dumps(data, indent=2, ensure_ascii=False) + "\n", mimetype="application/json",
+                        headers={"Content-Disposition": f'attachment; filename="{file_name(document, "certificate", "json")}"'})
+    if kind == "md":
+        return Response(render_template("signoff/certificate.md", cert=data), mimetype="text/markdown",
+                        headers={"Content-Disposition": f'attachment; filename="{file_name(document, "certificate", "md")}"'})
+    return render_template("signoff/certificate.html", document=document, cert=data)
+
+
+@bp.app_context_processor
+def signoff_helpers() -> dict:
+    """Helpers for the document page's phase card and banner (templates/signoff/_aside.html)."""
+    from .phases import allowed_now
+
+    def signoff_summary(document) -> dict:
+        rows = board(document) if document.phase in ("signing", "adopted") else []
+        mine = next((r for r in rows if r.organisation.id == current_user.organisation_id), None)
+        return {"participants": len(document.participations), "signed": sum(1 for r in rows if r.signed),
+                "mine": mine, "may_approve": permissions.can(current_user, document, "approve")}
+
+    return {"signoff_summary": signoff_summary, "phase_moves": moves, "allowed_now": allowed_now,
+            "phase_help": PHASE_HELP}

@@ -1,0 +1,138 @@
+"""Markdown in and out. An exported file imports back to exactly the same title and clauses.
+
+The export writes `# Title`, then per clause `## N. Heading` (`## N.` without a heading), a blank
+line, the clause text, a blank line; then an end marker and, below it, the record of the export
+(phase, content hash, signatories) that is not part of the text. Lines of clause text that start
+with `#`, `\\` or `<` get a leading backslash, so no clause line can pass for a heading or the
+marker; the import takes exactly one backslash off again. Splitting rules: see `outline.py`.
+"""
+
+from __future__ import annotations
+
+import re
+
+from .clauses import normalise_newlines
+from .outline import (
+    ExportedText,
+    ImportedClause,
+    ImportedText,
+    Paragraph,
+    choose_title,
+    finish,
+    heading_text,
+    split_numbered,
+)
+
+END_MARKER = "<!-- drafting: end of the text; what follows records the export and is not part of it -->"
+_END_PREFIX = "<!-- drafting: end of the text"
+ATX = re.compile(r"^(#{1,6})(?:[ \t]+(.*))?$")
+_ESCAPED = ("#", "\\", "<")
+
+
+def escape_line(line: str) -> str:
+    """Escape a line of clause text that Markdown (or the import) would read as structure."""
+    return "\\" + line if line.startswith(_ESCAPED) else line
+
+
+def unescape_line(line: str) -> str:
+    """Undo `escape_line`: take one backslash off before #, \\ or <."""
+    return line[1:] if len(line) > 1 and line[0] == "\\" and line[1] in "#\\<" else line
+
+
+def _cell(value: str) -> str:
+    return value.replace("\\", "\\\\").replace("|", "\\|")
+
+
+def _when(moment) -> str:
+    return moment.strftime("%d %b %Y, %H:%M UTC")
+
+
+def to_markdown(text: ExportedText) -> str:
+    """Write the document as Markdown: numbered headed clauses, then the record of the export."""
+    out = [f"# {text.title}", ""]
+    for number, heading, body in text.clauses:
+        out += [f"## {number}." + (f" {heading}" if heading else ""), ""]
+        out += [escape_line(line) for line in body.split("\n")]
+        out.append("")
+    out += [END_MARKER, "", "---", ""]
+    if text.adopted:
+        out.append(f"**{text.kind_label}, adopted** on {_when(text.adopted_at)} by every participating "
+                   "organisation." if text.adopted_at else f"**{text.kind_label}, adopted.**")
+    else:
+        status = f"**{text.kind_label}: draft, not adopted.** Phase: {text.phase_label}"
+        if text.deadline:
+            status += f" (deadline {_when(text.deadline)})"
+        out.append(status + ".")
+    out += ["", f"Content hash (SHA-256 of the title and the numbered clauses): `{text.content_hash}`", ""]
+    if text.adopted:
+        out += ["### Signatories", "", "| Organisation | Country | Signed by | Signed at |", "|---|---|---|---|"]
+        out += [f"| {_cell(s.organisation)} | {s.country} | {_cell(s.name)} | {_when(s.signed_at)} |"
+                for s in text.signatures]
+        out.append("")
+    out.append(f"Exported from drafting on {_when(text.exported_at)}.")
+    return "\n".join(out) + "\n"
+
+
+def _trim_blank(lines: list[str], exact: bool) -> list[str]:
+    """Take the blank lines around a clause body off: exactly the export's one each, or all of them."""
+    if exact:
+        start = 1 if lines and lines[0] == "" else 0
+        end = len(lines) - 1 if len(lines) > start and lines[-1] == "" else len(lines)
+        return lines[start:end]
+    start, end = 0, len(lines)
+    while start < end and not lines[start].strip():
+        start += 1
+    while end > start and not lines[end - 1].strip():
+        end -= 1
+    return lines[start:end]
+
+
+def _paragraphs(lines: list[str]) -> list[Paragraph]:
+    paragraphs, current = [], []
+    for line in [*lines, ""]:
+        if line.strip():
+            current.append(unescape_line(line))
+        elif current:
+            paragraphs.append(Paragraph("\n".join(current)))
+            current = []
+    return paragraphs
+
+
+def parse_markdown(source: str) -> ImportedText:
+    """Split Markdown into a title and clauses (see `outline.py`); exact for this app's own export."""
+    lines = normalise_newlines(source.removeprefix("\ufeff")).split("\n")
+    exported = False
+    for index, line in enumerate(lines):
+        if line.startswith(_END_PREFIX):
+            lines, exported = lines[:index], True
+            break
+    headings = [(i, len(m.group(1)), m.group(2) or "") for i, line in enumerate(lines) if (m := ATX.match(line))]
+    first = next((i for i, line in enumerate(lines) if line.strip()), None)
+    title = None
+    start = 0
+    h1_count = sum(1 for _, level, _ in headings if level == 1)
+    if headings and choose_title(headings[0][0] == first and headings[0][1] == 1, h1_count):
+        title = headings[0][2].strip() or None
+        start = headings[0][0] + 1
+        headings = headings[1:]
+    notes: list[str] = []
+    if not headings:
+        clauses, rule = split_numbered(_paragraphs(lines[start:]))
+        notes.append(rule)
+        return finish(title, clauses, notes)
+    level = min(level for _, level, _ in headings)
+    starts = [(i, raw) for i, lvl, raw in headings if lvl == level]
+    clauses = []
+    preamble = _trim_blank(lines[start:starts[0][0]], exact=False)
+    if preamble:
+        clauses.append(ImportedClause(None, "\n".join(unescape_line(line) for line in preamble)))
+        notes.append("The text before the first heading became a first clause without a heading.")
+    bounds = [i for i, _ in starts] + [len(lines)]
+    for (index, raw), end in zip(starts, bounds[1:], strict=True):
+        body = _trim_blank(lines[index + 1:end], exact=exported)
+        clauses.append(ImportedClause(heading_text(raw), "\n".join(unescape_line(line) for line in body)))
+    if exported:
+        notes.append("This file was exported from drafting: its clauses import exactly as they were.")
+    elif level > 1 or title is None:
+        notes.append(f"Clauses were split at the level-{level} headings.")
+    return finish(title, clauses, notes)

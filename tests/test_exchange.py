@@ -1,0 +1,382 @@
+"""Export (print view, Markdown, DOCX) in every phase, and import from Markdown and DOCX with a preview."""
+
+from __future__ import annotations
+
+import io
+import re
+import zipfile
+from datetime import datetime
+
+import docx
+import pytest
+from sqlalchemy import func, select
+
+from drafting.extensions import db
+from drafting.models import AuditEvent, ClauseRevision, Document, Membership, User
+from drafting.text.markdown import parse_markdown, to_markdown
+from drafting.text.outline import ExportedText, ImportFailure
+from drafting.text.word import parse_docx, to_docx
+from tests.conftest import EMAILS
+from tests.phases import adopt, walk
+
+PHASES = ("drafting", "consultation", "final_review", "signing", "adopted")
+DOCX_TYPE = "application/vnd.openxmlformats-officedocument.wordprocessingml.document"
+
+
+@pytest.fixture
+def declaration(world):
+    return world.document("declaration")
+
+
+@pytest.fixture
+def plan(world):
+    return world.document("action_plan")
+
+
+def to_phase(app, api, document_id: int, phase: str) -> None:
+    if phase == "adopted":
+        adopt(app, api, document_id)
+    else:
+        walk(api, document_id, phase)
+
+
+def document_data(api, document_id: int) -> dict:
+    return api.as_("observer").get(f"/documents/{document_id}").get_json()
+
+
+def documents_count(app) -> int:
+    with app.app_context():
+        return db.session.scalar(select(func.count(Document.id)))
+
+
+def read_docx(content: bytes) -> docx.document.Document:
+    return docx.Document(io.BytesIO(content))
+
+
+def docx_clauses(word) -> list[tuple[str, str]]:
+    """(heading paragraph, body) pairs of an exported .docx, up to the record."""
+    clauses, current = [], None
+    for paragraph in word.paragraphs:
+        style = paragraph.style.name
+        if style == "Drafting Record":
+            break
+        if style == "Heading 1":
+            current = [paragraph.text, []]
+            clauses.append(current)
+        elif current is not None:
+            current[1].append(paragraph.text)
+    return [(heading, "\n\n".join(body)) for heading, body in clauses]
+
+
+# ---- export ------------------------------------------------------------------------------------
+
+@pytest.mark.parametrize("phase", PHASES)
+def test_export_in_every_phase(app, api, client, auth, declaration, phase):
+    to_phase(app, api, declaration["id"], phase)
+    data = document_data(api, declaration["id"])
+    observer = api.as_("observer")
+
+    md = observer.get(f"/documents/{declaration['id']}/export?format=md")
+    assert md.status_code == 200 and md.mimetype == "text/markdown"
+    assert md.headers["Content-Disposition"].startswith("attachment;") and ".md" in md.headers["Content-Disposition"]
+    text = md.get_data(as_text=True)
+    assert text.startswith(f"# {data['title']}\n")
+    for clause in data["clauses"]:
+        assert f"## {clause['number']}." + (f" {clause['heading']}" if clause["heading"] else "") in text
+    assert data["content_hash"] in text
+
+    html = observer.get(f"/documents/{declaration['id']}/export?format=html")
+    assert html.status_code == 200 and html.mimetype == "text/html"
+    page = html.get_data(as_text=True)
+    assert f"<h1>{data['title']}</h1>" in page and data["content_hash"] in page
+    assert '<span class="no">1.</span>Preamble' in page and "<script" not in page
+    assert "script-src" not in html.headers["Content-Security-Policy"]  # no script may run at all
+
+    word = read_docx(observer.get(f"/documents/{declaration['id']}/export?format=docx").data)
+    assert word.paragraphs[0].style.name == "Title" and word.paragraphs[0].text == data["title"]
+    expected = [(f"{c['number']}." + (f" {c['heading']}" if c["heading"] else ""), c["text"]) for c in data["clauses"]]
+    assert docx_clauses(word) == expected
+    assert data["content_hash"] in "\n".join(p.text for p in word.paragraphs)
+
+    signed = phase == "adopted"
+    assert ("Katalin Szűcs" in text) is signed and ("Katalin Szűcs" in page) is signed
+    assert ("Draft, not adopted" in page) is not signed
+    assert ("phase: " + phase.replace("_", " ") in text.lower()) is not signed
+    # The page offers the same three, to every member.
+    auth.login("commenter")
+    for kind in ("md", "html", "docx"):
+        assert client.get(f"/documents/{declaration['id']}/export?format={kind}").status_code == 200
+
+
+def test_adopted_exports_carry_the_signatories_and_the_hash(app, api, declaration):
+    adopt(app, api, declaration["id"])
+    data = document_data(api, declaration["id"])
+    approvals = api.as_("observer").get(f"/documents/{declaration['id']}/approvals").get_json()
+    assert len(approvals) == 7
+    md = api.as_("observer").get(f"/documents/{declaration['id']}/export?format=md").get_data(as_text=True)
+    record = md.split("<!-- drafting: end of the text", 1)[1]
+    assert "adopted" in record and data["content_hash"] in record and "### Signatories" in record
+    for approval in approvals:
+        when = datetime.fromisoformat(approval["signed_at"].rstrip("Z")).strftime("%d %b %Y, %H:%M UTC")
+        assert f"| {approval['organisation']} | {approval['country']} | {approval['signatory']} | {when} |" in record
+    html = api.as_("observer").get(f"/documents/{declaration['id']}/export?format=html").get_data(as_text=True)
+    assert "Adoption record" in html and all(a["signatory"] in html for a in approvals)
+    word = read_docx(api.as_("observer").get(f"/documents/{declaration['id']}/export?format=docx").data)
+    table = word.tables[0]
+    rows = [[cell.text for cell in row.cells] for row in table.rows]
+    assert rows[0] == ["Organisation", "Country", "Signed by", "Signed at"]
+    assert sorted(r[2] for r in rows[1:]) == sorted(a["signatory"] for a in approvals)
+    assert word.core_properties.comments.endswith(data["content_hash"])
+    assert any(data["content_hash"] in p.text for p in word.paragraphs)
+
+
+def test_export_escapes_the_text_and_refuses_strangers(app, api, client, auth, declaration):
+    clause_id = declaration["clause_ids"][0]
+    api.as_("editor").patch(f"/clauses/{clause_id}",
+                            json={"text": "<script>alert(1)</script> & <b>bold</b>\n# not a heading", "base_version": 1})
+    html = api.as_("editor").get(f"/documents/{declaration['id']}/export?format=html").get_data(as_text=True)
+    assert "<script>alert" not in html and "&lt;script&gt;alert(1)&lt;/script&gt; &amp; &lt;b&gt;" in html
+    md = api.as_("editor").get(f"/documents/{declaration['id']}/export?format=md").get_data(as_text=True)
+    assert "\n\\# not a heading\n" in md
+    assert api.as_("outsider").get(f"/documents/{declaration['id']}/export?format=md").status_code == 404
+    assert api.as_("editor").get(f"/documents/{declaration['id']}/export?format=pdf").status_code == 422
+    auth.login("outsider")
+    assert client.get(f"/documents/{declaration['id']}/export?format=md").status_code == 404
+
+
+def test_the_print_view_links_back_and_downloads(app, client, auth, declaration):
+    auth.login("observer")
+    view = client.get(f"/documents/{declaration['id']}/export?format=html")
+    assert view.headers["Content-Disposition"].startswith("inline;")
+    assert "← Back to the document" in view.get_data(as_text=True)
+    download = client.get(f"/documents/{declaration['id']}/export?format=html&download=1")
+    assert download.headers["Content-Disposition"].startswith("attachment;")
+    assert "Back to the document" not in download.get_data(as_text=True)
+    page = client.get(f"/documents/{declaration['id']}").get_data(as_text=True)
+    for kind in ("html", "md", "docx"):
+        assert f"/documents/{declaration['id']}/export?format={kind}" in page
+
+
+# ---- import: the round trip ------------------------------------------------------------------------
+
+def multipart(name: str, content: bytes, **form) -> tuple[bytes, str]:
+    """Encode a form by hand: the test client's own encoder leaves a temporary file open above 500 KB."""
+    boundary = "----drafting-test-boundary"
+    parts = [f'--{boundary}\r\nContent-Disposition: form-data; name="{key}"\r\n\r\n{value}\r\n'.encode()
+             for key, value in form.items()]
+    parts.append(f'--{boundary}\r\nContent-Disposition: form-data; name="file"; filename="{name}"\r\n'
+                 f"Content-Type: application/octet-stream\r\n\r\n".encode() + content + b"\r\n")
+    return b"".join(parts) + f"--{boundary}--\r\n".encode(), f"multipart/form-data; boundary={boundary}"
+
+
+def upload(api, name: str, content: bytes, role: str = "editor", **form):
+    body, content_type = multipart(name, content, **{"kind": "declaration", **form})
+    return api.as_(role).post("/documents/import", data=body, content_type=content_type)
+
+
+@pytest.mark.parametrize("which", ["declaration", "plan"])
+def test_markdown_round_trip_gives_the_same_clauses(app, api, request, which):
+    source = request.getfixturevalue(which)
+    original = document_data(api, source["id"])
+    md = api.as_("editor").get(f"/documents/{source['id']}/export?format=md").data
+    preview = upload(api, "exported.md", md, preview="true")
+    assert preview.status_code == 200
+    assert preview.get_json()["title"] == original["title"]
+    assert [(c["heading"], c["text"]) for c in preview.get_json()["clauses"]] == \
+        [(c["heading"], c["text"]) for c in original["clauses"]]
+    created = upload(api, "exported.md", md, kind=original["kind"])
+    assert created.status_code == 201
+    copy = created.get_json()
+    assert copy["title"] == original["title"] and copy["phase"] == "drafting"
+    assert [(c["number"], c["heading"], c["text"]) for c in copy["clauses"]] == \
+        [(c["number"], c["heading"], c["text"]) for c in original["clauses"]]
+    assert copy["content_hash"] == original["content_hash"]
+
+
+def test_round_trip_of_awkward_text(app, api, declaration):
+    awkward = ("# looks like a heading\n\\ a backslash\n<!-- drafting: end of the text -->\n"
+               "  indented\n\n\n\n(a) first;\n(b) second.\n1. numbered\n---\n")
+    api.as_("editor").patch(f"/clauses/{declaration['clause_ids'][1]}",
+                            json={"text": awkward, "heading": "## Not #2", "base_version": 1})
+    original = document_data(api, declaration["id"])
+    md = api.as_("editor").get(f"/documents/{declaration['id']}/export?format=md").data
+    copy = upload(api, "x.md", md).get_json()
+    assert [(c["heading"], c["text"]) for c in copy["clauses"]] == [(c["heading"], c["text"]) for c in original["clauses"]]
+    word = api.as_("editor").get(f"/documents/{declaration['id']}/export?format=docx").data
+    copy = upload(api, "x.docx", word).get_json()
+    assert [(c["heading"], c["text"]) for c in copy["clauses"]] == [(c["heading"], c["text"]) for c in original["clauses"]]
+    assert copy["content_hash"] == original["content_hash"]
+
+
+def test_import_through_the_pages_with_a_preview(app, api, client, auth, plan):
+    md = api.as_("editor").get(f"/documents/{plan['id']}/export?format=md").data
+    before = documents_count(app)
+    auth.login("editor")
+    assert "Create a document from a Markdown or Word file" in client.get("/documents").get_data(as_text=True)
+    assert client.get("/documents/import").status_code == 200
+    preview = client.post("/documents/import", data={"file": (io.BytesIO(md), "plan.md")},
+                          content_type="multipart/form-data")
+    assert preview.status_code == 200
+    page = preview.get_data(as_text=True)
+    original = document_data(api, plan["id"])
+    assert f"Preview: {len(original['clauses'])} clauses" in page and "Nothing is saved yet" in page
+    assert 'value="action_plan" selected' in page  # guessed from the title, changeable
+    assert documents_count(app) == before
+    sealed = re.search(r'name="sealed" value="([^"]+)"', page).group(1)
+    tampered = client.post("/documents/import/save", data={"sealed": sealed[:-3] + "abc", "title": "X",
+                                                             "kind": "declaration"})
+    assert tampered.status_code == 400 and documents_count(app) == before
+    empty_title = client.post("/documents/import/save", data={"sealed": sealed, "title": " ", "kind": "action_plan"})
+    assert empty_title.status_code == 422 and "needs a title" in empty_title.get_data(as_text=True)
+    assert documents_count(app) == before
+    saved = client.post("/documents/import/save", data={"sealed": sealed, "title": "Imported plan",
+                                                        "kind": "action_plan"})
+    assert saved.status_code == 302 and documents_count(app) == before + 1
+    new_id = int(saved.headers["Location"].rstrip("/").rsplit("/", 1)[1])
+    shown = client.get(saved.headers["Location"]).get_data(as_text=True)
+    assert f"Imported {len(original['clauses'])} clauses from “plan.md”" in shown
+    copy = api.as_("editor").get(f"/documents/{new_id}").get_json()
+    assert copy["title"] == "Imported plan" and copy["kind"] == "action_plan"
+    assert [(c["heading"], c["text"]) for c in copy["clauses"]] == [(c["heading"], c["text"]) for c in original["clauses"]]
+    with app.app_context():
+        editor = db.session.scalar(select(User).where(User.email == EMAILS["editor"]))
+        memberships = db.session.scalars(select(Membership).where(Membership.document_id == new_id)).all()
+        assert [(m.user_id, m.role) for m in memberships] == [(editor.id, "editor")]
+        origins = set(db.session.scalars(select(ClauseRevision.origin).join(ClauseRevision.clause)
+                                         .where(ClauseRevision.clause.has(document_id=new_id))))
+        assert origins == {"import"}
+        imported = db.session.scalar(select(AuditEvent).where(AuditEvent.document_id == new_id,
+                                                              AuditEvent.action == "document.imported"))
+        assert imported.details["filename"] == "plan.md" and imported.details["clauses"] == len(original["clauses"])
+        assert imported.actor_id == editor.id
+
+
+def make_docx(build) -> bytes:
+    word = docx.Document()
+    build(word)
+    out = io.BytesIO()
+    word.save(out)
+    return out.getvalue()
+
+
+def test_docx_import_by_headings(api):
+    def build(word):
+        word.add_heading("Joint Declaration on Rare Diseases", 0)
+        word.add_paragraph("Adopted at the Vienna meeting", style="Subtitle")
+        word.add_heading("1. Preamble", 1)
+        word.add_paragraph("We, the clusters,")
+        word.add_paragraph("")
+        word.add_paragraph("agree on the following.\tTabbed.")
+        word.add_heading("Scope", 1)
+        word.add_paragraph("Rare diseases.", style="List Bullet")
+        word.add_heading("A sub-heading stays in the text", 2)
+        word.add_paragraph("Registries.")
+
+    data = upload(api, "rare.docx", make_docx(build), preview="true").get_json()
+    assert data["title"] == "Joint Declaration on Rare Diseases" and data["format"] == "docx"
+    assert [(c["heading"], c["text"]) for c in data["clauses"]] == [
+        ("Preamble", "We, the clusters,\n\nagree on the following.\tTabbed."),
+        ("Scope", "Rare diseases.\n\nA sub-heading stays in the text\n\nRegistries."),
+    ]
+
+
+def test_docx_import_by_numbered_paragraphs(api):
+    def build(word):
+        word.add_paragraph("The undersigned clusters declare:")
+        word.add_paragraph("1. Health data shall flow across borders.")
+        word.add_paragraph("(a) for care;")
+        word.add_paragraph("(b) for research.")
+        word.add_paragraph("1.1 With consent.")
+        word.add_paragraph("Automatic numbering counts too.", style="List Number")
+        word.add_paragraph("nested item", style="List Number 2")
+
+    data = upload(api, "numbers.docx", make_docx(build), preview="true").get_json()
+    assert data["title"] == "numbers"  # no title in the file: its name, changeable in the preview
+    assert [c["text"] for c in data["clauses"]] == [
+        "The undersigned clusters declare:",
+        "Health data shall flow across borders.\n\n(a) for care;\n\n(b) for research.",
+        "With consent.",
+        "Automatic numbering counts too.\n\n(a) nested item",
+    ]
+    assert all(c["heading"] is None for c in data["clauses"])
+
+
+def test_markdown_import_rules():
+    text = parse_markdown("\ufeff# A title\n\nIntro line.\n\n## 2. Scope ##x\n\nBody\r\nmore\n\n### Deeper\n\nStays.\n")
+    assert text.title == "A title"
+    assert [(c.heading, c.text) for c in text.clauses] == [
+        (None, "Intro line."), ("Scope ##x", "Body\nmore\n\n### Deeper\n\nStays.")]
+    plain = parse_markdown("The clusters agree:\n\n1. First.\n\n(a) one;\n(b) two.\n\n2) Second.\n")
+    assert plain.title is None
+    assert [c.text for c in plain.clauses] == ["The clusters agree:", "First.\n\n(a) one;\n(b) two.", "Second."]
+    lettered = parse_markdown("(a) One.\n\n(b) Two.\n")
+    assert [c.text for c in lettered.clauses] == ["One.", "Two."]
+    many_h1 = parse_markdown("# One\n\nA.\n\n# Two\n\nB.\n")
+    assert many_h1.title is None and [c.heading for c in many_h1.clauses] == ["One", "Two"]
+    with pytest.raises(ImportFailure):
+        parse_markdown("# Only a title\n\n## Empty heading\n")
+
+
+def test_pure_round_trip_of_exports():
+    clauses = [(1, "Heading #1", "\nstarts with a newline"), (2, None, "ends with spaces  \n"),
+               (3, "2024 targets", "\\\\ two backslashes\n#\n<\n\n\n\nfar")]
+    text = ExportedText("Title", "Joint Declaration", "drafting", "Drafting", clauses, "ab" * 32, datetime(2026, 1, 1))
+    for parsed in (parse_markdown(to_markdown(text)), parse_docx(to_docx(text))):
+        assert parsed.title == "Title"
+        assert [(c.heading, c.text) for c in parsed.clauses] == [(h, t) for _, h, t in clauses]
+
+
+# ---- import: bad files ------------------------------------------------------------------------------
+
+def zipped(**files) -> bytes:
+    out = io.BytesIO()
+    with zipfile.ZipFile(out, "w") as archive:
+        for name, content in files.items():
+            archive.writestr(name.replace("__", "/"), content)
+    return out.getvalue()
+
+
+BAD_FILES = [
+    ("broken.docx", b"this is not a zip at all", 422, "not a valid Word document"),
+    ("empty.docx", zipped(hello="world"), 422, "no document text inside"),
+    ("damaged.docx", zipped(**{"word__document.xml": "<not xml"}), 422, "damaged"),
+    ("old.doc", b"\xd0\xcf\x11\xe0\xa1\xb1\x1a\xe1" + b"\0" * 100, 415, "Word 97-2003"),
+    ("old.docx", b"\xd0\xcf\x11\xe0\xa1\xb1\x1a\xe1" + b"\0" * 100, 415, "Word 97-2003"),
+    ("report.pdf", b"%PDF-1.7\n", 415, "Markdown file (.md) or a Word document (.docx)"),
+    ("latin1.md", "# Café\n\nTexte accentué.".encode("latin-1"), 422, "not UTF-8"),
+    ("binary.md", b"# Title\n\x00\x01\x02", 422, "not text"),
+    ("nothing.md", b"", 422, "empty"),
+    ("blank.md", b"# A title only\n\n", 422, "no text to import"),
+    ("huge.md", b"# Big\n\n" + b"x" * (5 * 1024 * 1024), 413, "5 MB"),
+    ("long-clause.md", b"## One\n\n" + b"y" * 50_001, 413, "Clause 1"),
+]
+
+
+@pytest.mark.parametrize(("name", "content", "status", "message"), BAD_FILES, ids=[b[0] for b in BAD_FILES])
+def test_bad_files_are_refused_and_nothing_is_created(app, api, client, auth, name, content, status, message):
+    before = documents_count(app)
+    answer = upload(api, name, content)
+    assert answer.status_code == status, answer.get_json()
+    assert message in answer.get_json()["error"]["message"]
+    auth.login("editor")
+    body, content_type = multipart(name, content)
+    page = client.post("/documents/import", data=body, content_type=content_type)
+    assert page.status_code == status
+    assert message in page.get_data(as_text=True) and 'id="import-error"' in page.get_data(as_text=True)
+    assert documents_count(app) == before
+
+
+def test_import_permissions(app, api, client, auth):
+    md = b"# A new declaration\n\n## Scope\n\nEverything.\n"
+    for role in ("commenter", "signatory", "observer", "outsider"):
+        assert upload(api, "a.md", md, role=role).status_code == 403, role
+    assert upload(api, "a.md", md, kind="manifesto").status_code == 422
+    assert upload(api, "a.md", md, preview="maybe").status_code == 422
+    admin_copy = upload(api, "a.md", md, role="admin")
+    assert admin_copy.status_code == 201
+    with app.app_context():  # the secretariat sees every document; it is not made a member
+        assert db.session.scalar(select(func.count(Membership.id)).where(
+            Membership.document_id == admin_copy.get_json()["id"])) == 0
+    auth.login("commenter")
+    assert client.get("/documents/import").status_code == 403
+    assert "Create a document from a Markdown" not in client.get("/documents").get_data(as_text=True)
