@@ -6,10 +6,20 @@ from pathlib import Path
 
 from flask import Flask, jsonify, render_template, request
 from werkzeug.exceptions import HTTPException
+from werkzeug.routing import IntegerConverter
 
 from .config import ROOT, Config, resolve_secret_key
 from .extensions import csrf, db, login_manager, migrate, socketio
+from .models.base import MAX_ID
 from .presence import make_registry
+
+
+class DatabaseId(IntegerConverter):
+    """Integers in URLs; one too large for a database id reads as 0, which names no row (404)."""
+
+    def to_python(self, value: str) -> int:
+        number = super().to_python(value)
+        return number if number <= MAX_ID else 0
 
 
 def create_app(config_class: type = Config, **overrides) -> Flask:
@@ -21,19 +31,24 @@ def create_app(config_class: type = Config, **overrides) -> Flask:
     resolve_secret_key(app)
     Path(app.instance_path).mkdir(parents=True, exist_ok=True)
 
+    app.url_map.converters["int"] = DatabaseId  # ids beyond 64 bits are simply not found (404)
     db.init_app(app)
     migrate.init_app(app, db, directory=str(ROOT / "migrations"))
     login_manager.init_app(app)
     csrf.init_app(app)
     _configure_sqlite(app)
 
-    from . import api, auth, clauses, documents, history
+    from . import api, audit_trail, auth, clauses, consultation, documents, exchange, history, signoff
     from .cli import register_commands
 
     app.register_blueprint(auth.bp)
     app.register_blueprint(documents.bp)
     app.register_blueprint(clauses.bp)
     app.register_blueprint(history.bp)
+    app.register_blueprint(consultation.bp)
+    app.register_blueprint(signoff.bp)
+    app.register_blueprint(exchange.bp)
+    app.register_blueprint(audit_trail.bp)
     app.register_blueprint(api.bp)
     csrf.exempt(api.bp)  # the API authenticates by bearer token only, never by cookie
     register_commands(app)
@@ -90,9 +105,26 @@ def _register_errors(app: Flask) -> None:
             message = "The request is too large."
         if _wants_json():
             body = {"error": {"code": ERROR_CODES.get(error.code, "error"), "message": message}}
-            return jsonify(body), error.code
+            return jsonify(body), error.code, _kept_headers(error)
         template = "errors/_message.html" if is_htmx() else "errors/page.html"
-        return render_template(template, status=error.code, message=message), error.code
+        return render_template(template, status=error.code, message=message), error.code, _kept_headers(error)
+
+    from .text.clauses import TextError
+
+    @app.errorhandler(TextError)
+    def text_error(error: TextError):
+        """A text error no view caught (e.g. 423: the text froze while the change was under way)."""
+        db.session.rollback()
+        if _wants_json():
+            body = {"error": {"code": ERROR_CODES.get(error.status, "error"), "message": error.message}}
+            return jsonify(body), error.status
+        template = "errors/_message.html" if is_htmx() else "errors/page.html"
+        return render_template(template, status=error.status, message=error.message), error.status
+
+
+def _kept_headers(error: HTTPException) -> list[tuple[str, str]]:
+    """Headers an error must keep (Allow on 405, Retry-After on 429), not its content type."""
+    return [(k, v) for k, v in error.get_headers() if k.lower() in ("allow", "retry-after", "www-authenticate")]
 
 
 def _register_headers(app: Flask) -> None:
@@ -113,6 +145,7 @@ def _register_headers(app: Flask) -> None:
 def _register_template_helpers(app: Flask) -> None:
     from . import permissions
     from .models.base import iso
+    from .text.reveal import find_invisible, reveal
 
     @app.context_processor
     def helpers():
@@ -123,3 +156,5 @@ def _register_template_helpers(app: Flask) -> None:
         return moment.strftime("%d %b %Y, %H:%M UTC") if moment else ""
 
     app.jinja_env.filters["iso"] = iso
+    app.jinja_env.filters["reveal"] = reveal
+    app.jinja_env.globals["find_invisible"] = find_invisible

@@ -8,6 +8,7 @@ A decision carries the HTTP status a refusal maps to:
 
 from __future__ import annotations
 
+from collections.abc import Iterable
 from dataclasses import dataclass
 from datetime import datetime
 
@@ -31,18 +32,25 @@ RULES: dict[str, dict[str, frozenset[str]]] = {
     "resolve_thread": {"editor": DISCUSSION},
     "contribute": {"commenter": CONSULTATION | {"drafting"}, "signatory": CONSULTATION | {"drafting"}},
     "link_contribution": {"editor": DISCUSSION},
+    # Changing one's own comment (edit, delete) and withdrawing one's own amendment: whose it is
+    # is checked by the operation; the table says when.
+    "edit_comment": {"editor": DISCUSSION, "commenter": CONSULTATION, "signatory": CONSULTATION},
+    "withdraw_amendment": {"commenter": DISCUSSION, "signatory": DISCUSSION},
     "snapshot": {"editor": ALL_PHASES},
     "approve": {"signatory": frozenset({"signing"})},
     "manage": {"admin": ALL_PHASES},                # members, participants
     "move_phase": {"admin": ALL_PHASES},
     "view_audit": {"admin": ALL_PHASES, "editor": ALL_PHASES},
     "export": {r: ALL_PHASES for r in ("admin", "editor", "commenter", "signatory", "observer")},
+    # Creating a new document from a Markdown or Word file: the secretariat, and whoever is an
+    # editor of some document (in any phase of it); the importer becomes the new document's editor.
+    "import": {"admin": ALL_PHASES, "editor": ALL_PHASES},
 }
 
 # Actions that change the text: refused with 423 once the text is frozen.
 TEXT_ACTIONS = frozenset({"edit_clause", "decide_amendment", "propose_amendment"})
 # Actions of participants that close at the consultation deadline.
-DEADLINE_BOUND = frozenset({"comment", "reply", "propose_amendment", "contribute"})
+DEADLINE_BOUND = frozenset({"comment", "reply", "propose_amendment", "contribute", "edit_comment"})
 
 PHASE_MESSAGES = {
     "edit_clause": "Clauses can be edited during drafting, consultation and final review only.",
@@ -50,6 +58,11 @@ PHASE_MESSAGES = {
     "reply": "Replies are open to participants only during the consultation.",
     "propose_amendment": "Amendments can be proposed only during the consultation.",
     "approve": "Approvals are given only while the document is in the signing phase.",
+    "edit_comment": "Comments can be changed only while the discussion is open to you.",
+    "withdraw_amendment": "Amendments can no longer be withdrawn in this phase.",
+    "contribute": "Contributions are collected during drafting and the consultation only.",
+    "resolve_thread": "Threads can be resolved only while the text is open for discussion.",
+    "decide_amendment": "Amendments are decided while the text is open: drafting, consultation, final review.",
 }
 
 
@@ -100,6 +113,13 @@ def decide(user, document, action: str, now: datetime | None = None) -> Decision
 def can(user, document, action: str) -> bool:
     """Tell whether the user may do the action now (for templates hiding controls)."""
     return decide(user, document, action).allowed
+
+
+def may_import(user, roles: Iterable[str] = ()) -> bool:
+    """Tell whether the user, holding these roles on documents, may create a document from a file."""
+    if not (user and getattr(user, "is_authenticated", False)):
+        return False
+    return bool(user.is_admin) or any(role in RULES["import"] for role in roles)
 
 
 def may_create_documents(user) -> bool:

@@ -202,6 +202,7 @@
         const active = document.activeElement;
         const holder = active && active.closest && active.closest("#clauses li[id]");
         const label = active && active.getAttribute && active.getAttribute("aria-label");
+        if (window.draftingKeepOpen) window.draftingKeepOpen(current, fresh);  // consultation forms, see below
         current.replaceWith(fresh);
         htmx.process(fresh);
         if (holder && label && !holder.classList.contains("editing")) {
@@ -225,9 +226,16 @@
       if (listRequests === 0) refreshListIfBehind();
     }
     else if (name === "document.phase_changed") {
+      if (document.querySelector("li.editing textarea")) {
+        // Reloading would lose what is typed in the open form: say so, and let the person reload.
+        toast("The document moved to the " + change.phase.replace("_", " ") + " phase. Your open form keeps its text; copy it if you need it, then reload the page.", true);
+        return;
+      }
       toast("The document moved to the " + change.phase.replace("_", " ") + " phase. Reloading…");
       setTimeout(function () { window.location.reload(); }, 1200);
     }
+    else if (name === "approval.changed") { if (window.draftingSignoff) window.draftingSignoff(change); }
+    else if (window.draftingConsultation) window.draftingConsultation(name, change);
   }
 
   function catchUp() {
@@ -290,11 +298,399 @@
     socket.on("connect_error", function () {
       setConnection("offline", "Offline: trying to reconnect…");
     });
-    ["clause.updated", "clause.created", "clause.deleted", "clause.moved", "document.phase_changed"].forEach(function (name) {
+    ["clause.updated", "clause.created", "clause.deleted", "clause.moved", "document.phase_changed", "approval.changed",
+     "thread.created", "thread.resolved", "thread.reopened", "comment.created", "comment.updated", "comment.deleted",
+     "amendment.created", "amendment.accepted", "amendment.rejected", "amendment.withdrawn",
+     "contribution.created", "contribution.linked"].forEach(function (name) {
       socket.on(name, function (change) { if (change.document_id === documentId) apply(name, change); });
     });
     socket.on("presence", function (data) { if (data.document_id === documentId) renderPresence(data.users); });
   }
 
   document.addEventListener("DOMContentLoaded", connectLive);
+})();
+
+/* ---- consultation: threads, amendments, quoting, live refresh, filters, countdown ------------------
+   Forms of the discussion carry data-keep: a refresh of their clause (live, or after someone's own
+   action elsewhere in it) keeps them open, with what was typed and the keyboard focus. */
+(function () {
+  "use strict";
+  const body = document.body;
+  const toast = function (message, isError) { if (window.draftingToast) window.draftingToast(message, isError); };
+
+  // ---- keeping open forms and expanded discussions across refreshes --------------------------
+  function keepOpen(oldRoot, newRoot, except) {
+    if (!oldRoot || !newRoot) return;
+    oldRoot.querySelectorAll("details[id]").forEach(function (old) {
+      const same = newRoot.id === old.id ? newRoot : newRoot.querySelector("#" + CSS.escape(old.id));
+      if (same && old.open) same.open = true;
+    });
+    const active = document.activeElement;
+    oldRoot.querySelectorAll("form[data-keep][id]").forEach(function (form) {
+      if (except && (form === except || form.contains(except))) return;
+      const same = newRoot.querySelector("#" + CSS.escape(form.id));
+      const hadFocus = form.contains(active);
+      if (same) same.replaceWith(form);
+      else {
+        const slot = form.parentElement && form.parentElement.id && newRoot.querySelector("#" + CSS.escape(form.parentElement.id));
+        if (!slot) return;  // its thread or amendment is gone
+        slot.appendChild(form);
+      }
+      if (hadFocus) setTimeout(function () { active.focus(); }, 0);
+    });
+  }
+  window.draftingKeepOpen = function (oldRoot, newRoot) { keepOpen(oldRoot, newRoot, null); };
+
+  // htmx swaps of a clause or its discussion (this page's own actions, and live clause refreshes).
+  let stash = null;
+  document.addEventListener("htmx:beforeSwap", function (event) {
+    const target = event.detail.target;
+    stash = null;
+    if (!target || !target.id || !(target.matches("section.consult, li.clause"))) return;
+    const elt = event.detail.requestConfig && event.detail.requestConfig.elt;
+    stash = { id: target.id, root: target.cloneNode(false), except: elt };
+    // Move the live nodes into the stash root so they keep their typed text.
+    stash.forms = Array.from(target.querySelectorAll("form[data-keep][id]")).filter(function (form) {
+      return !(elt && (form === elt || form.contains(elt)));
+    }).map(function (form) { return { form: form, slotId: form.parentElement && form.parentElement.id, focus: form.contains(document.activeElement) }; });
+    stash.details = Array.from(target.querySelectorAll("details[id]")).filter(function (d) { return d.open; }).map(function (d) { return d.id; });
+  });
+  document.addEventListener("htmx:afterSwap", function () {
+    if (!stash) return;
+    const fresh = document.getElementById(stash.id);
+    const kept = stash;
+    stash = null;
+    if (!fresh) return;
+    kept.details.forEach(function (id) { const d = document.getElementById(id); if (d) d.open = true; });
+    kept.forms.forEach(function (item) {
+      const same = document.getElementById(item.form.id);
+      if (same) same.replaceWith(item.form);
+      else if (item.slotId && document.getElementById(item.slotId)) document.getElementById(item.slotId).appendChild(item.form);
+      else return;
+      if (item.focus) { const field = item.form.querySelector("textarea, input:not([type=hidden])"); if (field) field.focus(); }
+    });
+  });
+  document.addEventListener("htmx:afterSettle", function (event) {
+    const target = event.detail.target;
+    const root = target && target.id ? document.getElementById(target.id) : null;
+    const focus = root && root.querySelector("[data-focus-after]");
+    if (focus) { focus.removeAttribute("data-focus-after"); focus.focus(); }
+    highlightQuotes(root || document);
+  });
+
+  // A second click on Comment/Reply/Edit… while its form is open goes to that form instead of replacing it.
+  document.addEventListener("htmx:beforeRequest", function (event) {
+    const target = event.detail.target;
+    if (!target || !target.classList.contains("consult-slot") || event.detail.requestConfig.verb !== "get") return;
+    const open = target.querySelector("form");
+    if (!open) return;
+    event.preventDefault();
+    const quote = open.querySelector(".quote-input");
+    if (quote && pendingQuote && pendingQuote.clauseId === (event.detail.elt.dataset.quoteFrom || "")) quote.value = pendingQuote.text;
+    const field = open.querySelector("textarea[data-autofocus], textarea");
+    if (field) field.focus();
+  });
+
+  // Keyboard in discussion forms: Ctrl+Enter sends, Escape cancels.
+  document.addEventListener("keydown", function (event) {
+    const form = event.target.closest && event.target.closest(".consult-form");
+    if (!form) return;
+    if (event.key === "Enter" && (event.ctrlKey || event.metaKey)) { event.preventDefault(); form.requestSubmit(); }
+    else if (event.key === "Escape") {
+      const cancel = form.querySelector("[data-cancel]");
+      if (cancel) { event.preventDefault(); cancel.click(); }
+    }
+  });
+
+  // ---- quoting: select words in a clause, then comment on them ----------------------------------
+  let pendingQuote = null;
+  let quoteButton = null;
+  function selectionInClause() {
+    const selection = document.getSelection();
+    if (!selection || selection.isCollapsed || !selection.rangeCount) return null;
+    const range = selection.getRangeAt(0);
+    const node = range.commonAncestorContainer.nodeType === 1 ? range.commonAncestorContainer : range.commonAncestorContainer.parentElement;
+    const text = node && node.closest(".clause-text");
+    const item = text && text.closest("li.clause[data-clause-id]");
+    const quote = selection.toString().trim();
+    if (!item || !quote) return null;
+    return { clauseId: item.dataset.clauseId, text: quote.slice(0, 2000), range: range };
+  }
+  function commentLink(clauseId) {
+    return document.querySelector("#consult-" + CSS.escape(clauseId) + " [data-quote-from]");
+  }
+  function hideQuoteButton() { if (quoteButton) quoteButton.hidden = true; }
+  document.addEventListener("selectionchange", function () {
+    const found = selectionInClause();
+    if (!found || !commentLink(found.clauseId)) { hideQuoteButton(); return; }
+    if (!quoteButton) {
+      quoteButton = document.createElement("button");
+      quoteButton.type = "button";
+      quoteButton.className = "quote-button";
+      quoteButton.textContent = "Comment on the selected words";
+      quoteButton.addEventListener("mousedown", function (event) { event.preventDefault(); });  // keep the selection
+      quoteButton.addEventListener("click", function () {
+        const current = selectionInClause();
+        if (current) pendingQuote = { clauseId: current.clauseId, text: current.text };
+        hideQuoteButton();
+        const link = pendingQuote && commentLink(pendingQuote.clauseId);
+        if (link) link.click();
+      });
+      body.appendChild(quoteButton);
+    }
+    const rect = found.range.getBoundingClientRect();
+    quoteButton.style.top = Math.max(0, rect.top + window.scrollY - 44) + "px";
+    quoteButton.style.left = Math.max(8, rect.left + window.scrollX) + "px";
+    quoteButton.hidden = false;
+  });
+  // Pressing Comment (mouse or keyboard) while words of that clause are selected quotes them.
+  document.addEventListener("mousedown", function (event) {
+    const link = event.target.closest && event.target.closest("[data-quote-from]");
+    const found = link && selectionInClause();
+    if (found && found.clauseId === link.dataset.quoteFrom) pendingQuote = { clauseId: found.clauseId, text: found.text };
+  }, true);
+  document.addEventListener("htmx:configRequest", function (event) {
+    const link = event.detail.elt;
+    if (!link || !link.dataset || !link.dataset.quoteFrom) return;
+    const found = selectionInClause();
+    if (found && found.clauseId === link.dataset.quoteFrom) pendingQuote = { clauseId: found.clauseId, text: found.text };
+    if (pendingQuote && pendingQuote.clauseId === link.dataset.quoteFrom) event.detail.parameters.quote = pendingQuote.text;
+    pendingQuote = null;
+  });
+
+  // Quoted passages of open threads are marked in the clause text (text nodes only, never HTML).
+  function highlightQuotes(root) {
+    const sections = root.matches && root.matches("section.consult") ? [root] : Array.from((root.querySelectorAll ? root : document).querySelectorAll("section.consult"));
+    sections.forEach(function (section) {
+      const item = section.closest("li.clause");
+      const text = item && item.querySelector(".clause-text");
+      if (!text) return;
+      text.querySelectorAll("mark.quoted").forEach(function (mark) { mark.replaceWith(document.createTextNode(mark.textContent)); });
+      text.normalize();
+      section.querySelectorAll(".thread-open[data-quote]").forEach(function (thread) {
+        markIn(text, thread.dataset.quote, thread.id);
+      });
+    });
+  }
+  function markIn(container, quote, threadId) {
+    const walker = document.createTreeWalker(container, NodeFilter.SHOW_TEXT);
+    let node;
+    while ((node = walker.nextNode())) {
+      if (node.parentElement && node.parentElement.closest("mark.quoted")) continue;
+      const at = node.data.indexOf(quote);
+      if (at < 0) continue;
+      const range = document.createRange();
+      range.setStart(node, at);
+      range.setEnd(node, at + quote.length);
+      const mark = document.createElement("mark");
+      mark.className = "quoted";
+      mark.title = "Quoted in a comment";
+      mark.dataset.thread = threadId;
+      range.surroundContents(mark);
+      return;
+    }
+  }
+
+  // ---- live: refresh a clause's discussion and the open-threads panel ---------------------------
+  // While this page's own request on a clause is under way, its refresh waits for the answer.
+  const refreshing = {};
+  const busy = {};
+  const waiting = {};
+  function busyTarget(event) {
+    const target = event.detail.target;
+    return target && target.id && target.matches("section.consult, li.clause") ? target.id.replace(/^(consult|clause)-/, "") : null;
+  }
+  document.addEventListener("htmx:beforeRequest", function (event) {
+    const id = busyTarget(event);
+    if (id && !event.defaultPrevented) busy[id] = (busy[id] || 0) + 1;
+  });
+  document.addEventListener("htmx:afterRequest", function (event) {
+    const id = busyTarget(event);
+    if (!id || !busy[id]) return;
+    busy[id] -= 1;
+    if (!busy[id] && waiting[id]) {
+      const seq = waiting[id];
+      delete waiting[id];
+      setTimeout(function () { refreshSection(id, seq); }, 50);  // after the swap has settled
+    }
+  });
+  function refreshSection(clauseId, seq) {
+    const section = document.getElementById("consult-" + clauseId);
+    if (!section || refreshing[clauseId]) return;
+    if (busy[clauseId]) { waiting[clauseId] = Math.max(waiting[clauseId] || 0, seq || 0); return; }
+    if (seq && parseInt(section.dataset.seq || "0", 10) >= seq) return;
+    refreshing[clauseId] = fetch(section.dataset.url, { headers: { "HX-Request": "true" }, credentials: "same-origin" })
+      .then(function (response) { if (!response.ok) throw new Error(response.status); return response.text(); })
+      .then(function (html) {
+        const current = document.getElementById("consult-" + clauseId);
+        if (!current) return;
+        if (busy[clauseId]) { waiting[clauseId] = Math.max(waiting[clauseId] || 0, seq || 0); return; }
+        const template = document.createElement("template");
+        template.innerHTML = html.trim();
+        const fresh = template.content.firstElementChild;
+        // This page's own action may have swapped in the same or a newer state meanwhile.
+        if (parseInt(current.dataset.seq || "0", 10) >= parseInt(fresh.dataset.seq || "0", 10)) return;
+        keepOpen(current, fresh, null);
+        current.replaceWith(fresh);
+        htmx.process(fresh);
+        highlightQuotes(fresh);
+      })
+      .catch(function () { toast("Could not refresh the discussion; reload the page.", true); })
+      .finally(function () { delete refreshing[clauseId]; });
+  }
+  function refreshPanel(seq) {
+    const panel = document.getElementById("open-threads");
+    if (!panel || (seq && parseInt(panel.dataset.seq || "0", 10) >= seq)) return;
+    const focused = document.activeElement && panel.contains(document.activeElement) ? document.activeElement.id : null;
+    fetch(panel.dataset.url, { headers: { "HX-Request": "true" }, credentials: "same-origin" })
+      .then(function (response) { if (!response.ok) throw new Error(response.status); return response.text(); })
+      .then(function (html) {
+        const current = document.getElementById("open-threads");
+        const template = document.createElement("template");
+        template.innerHTML = html.trim();
+        const fresh = template.content.firstElementChild;
+        if (!current || parseInt(current.dataset.seq || "0", 10) >= parseInt(fresh.dataset.seq || "0", 10)) return;
+        current.replaceWith(fresh);
+        htmx.process(fresh);
+        if (focused && document.getElementById(focused)) document.getElementById(focused).focus();
+      })
+      .catch(function () {});
+  }
+  window.draftingConsultation = function (name, change) {
+    const ids = change.clause_ids || (change.clause_id ? [change.clause_id] : []);
+    if (name.indexOf("contribution.") === 0) {
+      document.querySelectorAll("section.consult .consult-contributions").forEach(function (el) {
+        const section = el.closest("section.consult");
+        const id = section.id.replace("consult-", "");
+        if (ids.indexOf(parseInt(id, 10)) < 0) ids.push(parseInt(id, 10));
+      });
+    }
+    ids.forEach(function (id) { refreshSection(id, change.seq); });
+    if (name.indexOf("thread.") === 0 || name.indexOf("comment.") === 0) refreshPanel(change.seq);
+    // Someone may have mentioned this user, or decided their amendment: the header's count.
+    if (/^(thread\.created|comment\.(created|updated)|amendment\.(accepted|rejected))$/.test(name) &&
+        String(change.actor) !== body.dataset.me) refreshNotificationCount();
+  };
+  function refreshNotificationCount() {
+    const link = document.getElementById("notifications-link");
+    if (!link) return;
+    fetch(link.dataset.url, { headers: { "HX-Request": "true" }, credentials: "same-origin" })
+      .then(function (response) { if (!response.ok) throw new Error(response.status); return response.text(); })
+      .then(function (html) {
+        const template = document.createElement("template");
+        template.innerHTML = html.trim();
+        const fresh = template.content.firstElementChild;
+        const current = document.getElementById("notifications-link");
+        if (fresh && current && fresh.textContent !== current.textContent) {
+          current.replaceWith(fresh);
+          toast("You have a new notification.");
+        }
+      })
+      .catch(function () {});
+  }
+
+  // ---- only clauses with open threads ------------------------------------------------------
+  function applyOnlyOpen(on, announce) {
+    body.classList.toggle("only-open-threads", on);
+    document.querySelectorAll("[data-only-open-threads]").forEach(function (button) { button.setAttribute("aria-pressed", on ? "true" : "false"); });
+    const status = document.getElementById("only-open-status");
+    if (announce && status) {
+      const shown = document.querySelectorAll(".clause-list > li.clause:has([data-open-threads])").length;
+      status.textContent = on ? "Showing only the " + shown + " clauses with open threads." : "Showing all clauses.";
+    }
+  }
+  document.addEventListener("click", function (event) {
+    const button = event.target.closest && event.target.closest("[data-only-open-threads]");
+    if (!button) return;
+    const on = button.getAttribute("aria-pressed") !== "true";
+    try { sessionStorage.setItem("only-open-threads:" + body.dataset.documentId, on ? "1" : ""); } catch (e) { /* private mode */ }
+    applyOnlyOpen(on, true);
+  });
+
+  // ---- going to a thread: open its discussion first --------------------------------------
+  function reveal(id) {
+    const target = id && document.getElementById(id);
+    if (!target) return;
+    let details = target.closest("details");
+    while (details) { details.open = true; details = details.parentElement.closest("details"); }
+    if (body.classList.contains("only-open-threads") && target.closest("li.clause") && !target.closest("li.clause").querySelector("[data-open-threads]")) applyOnlyOpen(false, true);
+    target.scrollIntoView({ block: "center" });
+    target.classList.remove("target-flash"); void target.offsetWidth; target.classList.add("target-flash");
+  }
+  document.addEventListener("click", function (event) {
+    const link = event.target.closest && event.target.closest("a[href*='#thread-'], a[href*='#amendment-'], a[href*='#comment-']");
+    if (!link || link.origin !== window.location.origin || link.pathname !== window.location.pathname) return;
+    const id = link.hash.slice(1);
+    if (!document.getElementById(id)) return;
+    event.preventDefault();
+    history.replaceState(null, "", link.hash);
+    reveal(id);
+  });
+  window.addEventListener("hashchange", function () { reveal(window.location.hash.slice(1)); });
+
+  // ---- the deadline countdown -------------------------------------------------------------
+  function plural(n, unit) { return n + " " + unit + (n === 1 ? "" : "s"); }
+  function remaining(deadline) {
+    let seconds = Math.floor((deadline - Date.now()) / 1000);
+    if (seconds <= 0) return null;
+    const days = Math.floor(seconds / 86400); seconds -= days * 86400;
+    const hours = Math.floor(seconds / 3600); seconds -= hours * 3600;
+    const minutes = Math.floor(seconds / 60);
+    if (days) return plural(days, "day") + (hours ? " " + plural(hours, "hour") : "");
+    if (hours) return plural(hours, "hour") + (minutes ? " " + plural(minutes, "minute") : "");
+    if (minutes) return plural(minutes, "minute");
+    return "less than a minute";
+  }
+  function tick() {
+    document.querySelectorAll("[data-countdown]").forEach(function (el) {
+      const left = remaining(Date.parse(el.dataset.countdown));
+      if (left) { el.textContent = left; return; }
+      el.removeAttribute("data-countdown");
+      el.textContent = "no time: the deadline has passed";
+      toast("The consultation deadline has passed. Reload the page to see it closed.");
+    });
+  }
+
+  document.addEventListener("DOMContentLoaded", function () {
+    let on = false;
+    try { on = !!sessionStorage.getItem("only-open-threads:" + body.dataset.documentId); } catch (e) { /* private mode */ }
+    if (on) applyOnlyOpen(true, false);
+    highlightQuotes(document);
+    if (window.location.hash) reveal(window.location.hash.slice(1));
+    if (document.querySelector("[data-countdown]")) setInterval(tick, 30000);
+  });
+})();
+
+/* ---- hidden characters: warn while typing (the server marks them on display) ------------ */
+(function () {
+  "use strict";
+  // Keep in step with drafting/text/reveal.py.
+  const HIDDEN = /[\u061C\u200E\u200F\u202A-\u202E\u2066-\u2069\u200B\u2060\uFEFF\u00AD\u180E\u2061-\u2064\u034F]|\uDB40[\uDC00-\uDC7F]|(?<=[\x00-\x7F])[\u200C\u200D]|[\u200C\u200D](?=[\x00-\x7F])/g;
+  document.addEventListener("input", function (event) {
+    const field = event.target;
+    if (!field.id) return;
+    const warning = document.querySelector('[data-hidden-chars-for="' + field.id + '"]');
+    if (!warning) return;
+    const found = (field.value.match(HIDDEN) || []);
+    warning.hidden = found.length === 0;
+    warning.textContent = found.length === 0 ? "" :
+      "This text contains " + found.length + " hidden or direction-changing character" + (found.length === 1 ? "" : "s") + ": " +
+      found.slice(0, 8).map(function (c) { return "U+" + c.codePointAt(0).toString(16).toUpperCase().padStart(4, "0"); }).join(", ") +
+      ". They are shown as ⟦…⟧ badges in the document.";
+  });
+})();
+
+/* ---- sign-off: the board, the phase card and the banner follow approvals live ------------ */
+(function () {
+  "use strict";
+  // Called by the live section above on approval.changed; each part re-fetches its own fragment.
+  window.draftingSignoff = function (change) {
+    ["signoff-board", "phase-card", "signoff-banner"].forEach(function (id) {
+      const part = document.getElementById(id);
+      if (part && part.dataset.refreshUrl) htmx.ajax("GET", part.dataset.refreshUrl, { target: part, swap: "outerHTML" });
+    });
+    if (window.draftingToast && change.organisation && change.actor !== parseInt(document.body.dataset.me || "0", 10)) {
+      window.draftingToast("Sign-off changed for " + change.organisation + ".");
+    }
+  };
 })();

@@ -11,6 +11,7 @@ from sqlalchemy import func, select
 from drafting.extensions import db
 from drafting.models import Clause, ClauseRevision, Document, User
 from tests.conftest import EMAILS
+from tests.phases import adopt, walk
 
 
 def assert_error(response, status: int, code: str | None = None) -> dict:
@@ -392,8 +393,11 @@ def test_patch_refusals_by_role_and_id(api, declaration):
 
 
 @pytest.mark.parametrize("phase", ["signing", "adopted"])
-def test_frozen_text_is_423(api, declaration, phase):
-    set_phase(api, declaration["id"], phase)
+def test_frozen_text_is_423(app, api, declaration, phase):
+    if phase == "adopted":
+        adopt(app, api, declaration["id"])
+    else:
+        walk(api, declaration["id"], phase)
     clause_id = declaration["clause_ids"][0]
     assert_error(patch(api, clause_id, "Too late.", 1), 423)
     assert_error(api.as_("editor").post(f"/documents/{declaration['id']}/clauses", json={"text": "Late."}), 423)
@@ -403,14 +407,16 @@ def test_frozen_text_is_423(api, declaration, phase):
     document = get_document(api, declaration["id"])
     assert [c["id"] for c in document["clauses"]] == declaration["clause_ids"]
     assert document["clauses"][0]["version"] == 1
+    if phase == "adopted":
+        return  # adoption is final
     # back to drafting: editable again
-    set_phase(api, declaration["id"], "drafting")
+    set_phase(api, declaration["id"], "drafting", reason="A correction is needed.")
     assert patch(api, clause_id, "Editable again.", 1).status_code == 200
 
 
 @pytest.mark.parametrize("phase", ["consultation", "final_review"])
 def test_editors_edit_in_consultation_and_final_review(api, declaration, phase):
-    set_phase(api, declaration["id"], phase)
+    walk(api, declaration["id"], phase)
     assert patch(api, declaration["clause_ids"][0], "Still open.", 1).status_code == 200
 
 

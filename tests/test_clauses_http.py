@@ -12,6 +12,7 @@ from sqlalchemy import select
 from drafting.extensions import db
 from drafting.models import Clause, ClauseRevision, Document
 from tests.conftest import EMAILS, PASSWORD, make_app
+from tests.phases import walk
 
 HX = {"HX-Request": "true"}
 
@@ -774,8 +775,7 @@ def test_csrf_token_is_required_and_accepted_from_the_page(database):
 
 
 def test_frozen_text_cannot_be_edited_through_the_pages(client, auth, api, declaration):
-    response = api.as_("admin").post(f"/documents/{declaration['id']}/phase", json={"phase": "signing"})
-    assert response.status_code == 200
+    walk(api, declaration["id"], "signing")
     auth.login("editor")
     ids = declaration["clause_ids"]
     calls = [

@@ -11,6 +11,7 @@ from drafting.extensions import db
 from drafting.models import ClauseRevision, DocumentVisit, User
 from drafting.models.base import utcnow
 from tests.conftest import EMAILS
+from tests.phases import walk
 
 HX = {"HX-Request": "true"}
 NASTY = '<script>alert("x")</script> & <b>bold</b> "quoted"'
@@ -125,7 +126,7 @@ def test_restore_through_the_api_and_its_refusals(api, declaration):
     assert api.as_("editor").post(f"/clauses/{clause_id}/restore", json={"version": 7}).status_code == 404
     done = api.as_("editor").post(f"/clauses/{clause_id}/restore", json={"version": 1})
     assert done.status_code == 200 and done.get_json()["clause"]["version"] == 3
-    api.as_("admin").post(f"/documents/{declaration['id']}/phase", json={"phase": "signing"})
+    walk(api, declaration["id"], "signing")
     frozen = api.as_("editor").post(f"/clauses/{clause_id}/restore", json={"version": 2})
     assert frozen.status_code == 423
 

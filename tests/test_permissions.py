@@ -14,11 +14,17 @@ document", "Sign-off"), not read back from RULES:
   submits best-practice contributions while they are collected (drafting and consultation).
 - signatory: everything a commenter may, plus approving the final text during signing.
 - observer: read only (reading includes exporting).
+- Creating a new document from a Markdown or Word file ("import"): the secretariat, and editors
+  (DESIGN: editors import); being an editor of a document in any phase of it qualifies.
 - Entering signing freezes the text: actions that would change it answer 423 to a role that
   could otherwise do them; a role that may never do the action gets 403.
 - Someone with no role on the document gets 404 for everything (existence not revealed).
 - The consultation deadline closes the participants' comments, replies, amendments and
-  contributions; the committee (editors) may still reply.
+  contributions, and the editing or deleting of their comments; the committee (editors) may
+  still reply.
+- Whoever may comment may edit and delete their own comments, while they may comment.
+- A participant may withdraw their own amendment while the text is open for discussion
+  (drafting, consultation, final review), also after the deadline: it only takes work away.
 """
 
 from __future__ import annotations
@@ -101,6 +107,20 @@ EXPECTED: dict[str, dict[str, tuple[int, int, int, int, int]]] = {
         "signatory": (NO, NO, NO, NO, NO),
         "observer":  (NO, NO, NO, NO, NO),
     },
+    "edit_comment": {
+        "admin":     (NO, NO, NO, NO, NO),
+        "editor":    (OK, OK, OK, NO, NO),
+        "commenter": (NO, OK, NO, NO, NO),
+        "signatory": (NO, OK, NO, NO, NO),
+        "observer":  (NO, NO, NO, NO, NO),
+    },
+    "withdraw_amendment": {
+        "admin":     (NO, NO, NO, NO, NO),
+        "editor":    (NO, NO, NO, NO, NO),
+        "commenter": (OK, OK, OK, NO, NO),
+        "signatory": (OK, OK, OK, NO, NO),
+        "observer":  (NO, NO, NO, NO, NO),
+    },
     "snapshot": {
         "admin":     (NO, NO, NO, NO, NO),
         "editor":    (OK, OK, OK, OK, OK),
@@ -142,6 +162,13 @@ EXPECTED: dict[str, dict[str, tuple[int, int, int, int, int]]] = {
         "commenter": (OK, OK, OK, OK, OK),
         "signatory": (OK, OK, OK, OK, OK),
         "observer":  (OK, OK, OK, OK, OK),
+    },
+    "import": {
+        "admin":     (OK, OK, OK, OK, OK),
+        "editor":    (OK, OK, OK, OK, OK),
+        "commenter": (NO, NO, NO, NO, NO),
+        "signatory": (NO, NO, NO, NO, NO),
+        "observer":  (NO, NO, NO, NO, NO),
     },
 }
 
@@ -213,7 +240,7 @@ def test_frozen_refusal_explains_the_freeze():
 DEADLINE = NOW + timedelta(days=1)
 
 
-@pytest.mark.parametrize("action", ["comment", "reply", "propose_amendment", "contribute"])
+@pytest.mark.parametrize("action", ["comment", "reply", "propose_amendment", "contribute", "edit_comment"])
 @pytest.mark.parametrize("role", ["commenter", "signatory"])
 def test_participants_may_act_until_the_deadline(role, action):
     document = make_document("consultation", deadline=DEADLINE)
@@ -266,3 +293,12 @@ def test_can_and_may_create_documents():
         assert permissions.may_create_documents(make_user(role)) is False
     assert permissions.may_create_documents(make_user("admin", authenticated=False)) is False
     assert permissions.may_create_documents(None) is False
+
+
+def test_may_import_the_secretariat_and_editors_only():
+    assert permissions.may_import(make_user("admin")) is True
+    assert permissions.may_import(make_user("editor"), ["observer", "editor"]) is True
+    for roles in ([], ["commenter"], ["signatory", "observer"]):
+        assert permissions.may_import(make_user("commenter"), roles) is False
+    assert permissions.may_import(make_user("admin", authenticated=False)) is False
+    assert permissions.may_import(None, ["editor"]) is False

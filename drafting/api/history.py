@@ -23,7 +23,7 @@ from ..text.diffing import diff_html
 from ..views import get_clause_or_404, get_document_or_404
 from . import bp
 from .auth import token_required
-from .openapi import PATHS, SCHEMAS, errors, operation, path_id, ref, respond
+from .openapi import ID, PATHS, SCHEMAS, errors, operation, path_id, ref, respond
 from .routes import body
 
 
@@ -103,7 +103,7 @@ def compare_snapshots(document_id: int):
 
 
 _CLAUSE, _DOC = path_id("clause_id"), path_id("document_id")
-_VERSION = {"type": "integer", "minimum": 1}
+_VERSION = ID
 SCHEMAS.update({
     "Snapshot": {"type": "object", "required": ["id", "name", "content_hash", "created_at"], "properties": {
         "id": {"type": "integer"}, "name": {"type": "string"}, "content_hash": {"type": "string"},
@@ -134,12 +134,13 @@ PATHS.update({
                          params=[_DOC]),
         "post": operation("Take a named version (editor)",
                           {"201": respond(ref("Snapshot"), "Created"), **errors(400, 401, 403, 404, 413, 422)},
-                          {"type": "object", "required": ["name"], "properties": {"name": {"type": "string"}}},
+                          {"type": "object", "required": ["name"], "properties": {
+                              "name": {"type": "string", "minLength": 1, "maxLength": 200, "pattern": "\\S"}}},
                           [_DOC])},
     "/documents/{document_id}/compare": {"get": operation(
         "Clauses added, removed, moved and changed between two named versions, or one and the current text",
         {"200": respond(ref("Comparison")), **errors(401, 404)},
-        params=[_DOC, {"name": "from", "in": "query", "required": True, "schema": {"type": "integer"}},
+        params=[_DOC, {"name": "from", "in": "query", "required": True, "schema": ID},
                 {"name": "to", "in": "query", "required": False,
-                 "schema": {"oneOf": [{"type": "integer"}, {"type": "string", "enum": ["current"]}]}}])},
+                 "schema": {"oneOf": [ID, {"type": "string", "enum": ["current"]}]}}])},
 })

@@ -11,8 +11,8 @@ def respond(schema: dict, description: str = "OK") -> dict:
 
 def errors(*codes: int) -> dict:
     text = {400: "Malformed request", 401: "No or bad token", 403: "Not allowed for this role or phase",
-            404: "Unknown id", 409: "Conflict", 413: "Too large", 422: "Invalid value",
-            423: "Text frozen"}
+            404: "Unknown id", 409: "Conflict", 413: "Too large", 415: "Unsupported file type",
+            422: "Invalid value", 423: "Text frozen", 429: "Too many attempts (see Retry-After)"}
     return {str(code): respond(ERROR, text[code]) for code in codes}
 
 
@@ -20,8 +20,12 @@ def request_body(schema: dict) -> dict:
     return {"required": True, "content": {"application/json": {"schema": schema}}}
 
 
+ID = {"type": "integer", "minimum": 1, "maximum": 2**63 - 1}
+TEXT = {"type": "string", "minLength": 1, "maxLength": 50_000, "pattern": "\\S"}  # clause text: not blank
+
+
 def path_id(name: str) -> dict:
-    return {"name": name, "in": "path", "required": True, "schema": {"type": "integer"}}
+    return {"name": name, "in": "path", "required": True, "schema": ID}
 
 
 def operation(summary: str, responses: dict, body: dict | None = None, params: list | None = None) -> dict:
@@ -101,7 +105,7 @@ def spec() -> dict:
                 "post": operation("Create a document (admin)",
                             {"201": respond(ref("Document"), "Created"), **errors(400, 401, 403, 413, 422)},
                             {"type": "object", "required": ["title", "kind"], "properties": {
-                                "title": {"type": "string"},
+                                "title": {"type": "string", "minLength": 1, "maxLength": 300, "pattern": "\\S"},
                                 "kind": {"type": "string", "enum": ["declaration", "action_plan"]}}}),
             },
             "/documents/{document_id}": {
@@ -128,27 +132,32 @@ def spec() -> dict:
                              "properties": {"organisation": {"type": "string"}}}, [doc]),
             },
             "/documents/{document_id}/phase": {
-                "post": operation("Move the document to a phase (admin)",
-                            {"200": respond(ref("Document")), **errors(400, 401, 403, 404, 422)},
+                "post": operation("Move the document to a phase (admin): one step forward (drafting, "
+                                  "consultation, final_review, signing) or back to drafting from consultation, "
+                                  "final_review or signing; the same phase changes only the deadline. Back from "
+                                  "signing needs a reason and invalidates every approval. adopted is reached by "
+                                  "the last signature only; any other move is 422",
+                            {"200": respond(ref("Document")), **errors(400, 401, 403, 404, 413, 422)},
                             {"type": "object", "required": ["phase"], "properties": {
                                 "phase": {"type": "string", "enum": [
                                     "drafting", "consultation", "final_review", "signing", "adopted"]},
-                                "deadline": {"type": "string", "format": "date-time", "nullable": True}}},
+                                "deadline": {"type": "string", "format": "date-time", "nullable": True},
+                                "reason": {"type": "string", "maxLength": 2000, "nullable": True}}},
                             [doc]),
             },
             "/documents/{document_id}/changes": {
                 "get": operation("Changes after a sequence number, in order",
                            {"200": respond({"type": "array", "items": ref("Change")}), **errors(401, 404, 422)},
                            params=[doc, {"name": "since", "in": "query", "required": False,
-                                         "schema": {"type": "integer", "minimum": 0}}]),
+                                         "schema": {"type": "integer", "minimum": 0, "maximum": 2**63 - 1}}]),
             },
             "/documents/{document_id}/clauses": {
                 "post": operation("Add a clause (editor)",
                             {"201": respond(ref("Clause"), "Created"),
                              **errors(400, 401, 403, 404, 413, 422, 423)},
                             {"type": "object", "required": ["text"], "properties": {
-                                "text": {"type": "string"}, "heading": {"type": "string", "nullable": True},
-                                "after": {"type": "integer", "nullable": True}}}, [doc]),
+                                "text": TEXT, "heading": {"type": "string", "nullable": True, "maxLength": 300},
+                                "after": {**ID, "nullable": True}}}, [doc]),
             },
             "/clauses/{clause_id}": {
                 "patch": operation("Save a clause based on a version: stored, merged, or 409 with both texts",
@@ -156,8 +165,8 @@ def spec() -> dict:
                                  "clause": ref("Clause"), "merged": {"type": "boolean"}}}),
                               **errors(400, 401, 403, 404, 409, 413, 422, 423)},
                              {"type": "object", "required": ["text", "base_version"], "properties": {
-                                 "text": {"type": "string"}, "base_version": {"type": "integer"},
-                                 "heading": {"type": "string", "nullable": True}}}, [clause]),
+                                 "text": TEXT, "base_version": ID,
+                                 "heading": {"type": "string", "nullable": True, "maxLength": 300}}}, [clause]),
                 "delete": operation("Delete a clause (editor)",
                               {"204": {"description": "Deleted"}, **errors(401, 403, 404, 423)},
                               params=[clause]),

@@ -22,6 +22,7 @@ from ..documents.operations import (
 )
 from ..extensions import db
 from ..models import Clause, ClauseRevision
+from ..models.base import is_db_int, parse_int
 from ..text.clauses import TextError
 from ..views import ERROR_CODES, get_clause_or_404, get_document_or_404
 from . import bp
@@ -124,7 +125,7 @@ def change_phase(document_id: int):
             return error(422, "deadline must be an ISO 8601 date and time.")
         if deadline.tzinfo is not None:
             deadline = deadline.astimezone(UTC).replace(tzinfo=None)
-    move_phase(g.api_user, document, data.get("phase"), deadline)
+    move_phase(g.api_user, document, data.get("phase"), deadline, reason=data.get("reason"))
     db.session.commit()
     return jsonify(document_json(document))
 
@@ -133,10 +134,10 @@ def change_phase(document_id: int):
 @token_required
 def changes(document_id: int):
     document = get_document_or_404(document_id, user=g.api_user)
-    since = request.args.get("since", "0")
-    if not since.isdigit():
+    since = parse_int(request.args.get("since", "0"))
+    if since is None:
         return error(422, "since must be a non-negative integer.")
-    return jsonify(live.changes_since(document, int(since)))
+    return jsonify(live.changes_since(document, since))
 
 
 @bp.post("/documents/<int:document_id>/clauses")
@@ -146,8 +147,7 @@ def create_clause_(document_id: int):
     data = body()
     after = None
     if data.get("after") is not None:
-        is_id = isinstance(data["after"], int) and not isinstance(data["after"], bool)
-        after = db.session.get(Clause, data["after"]) if is_id else None
+        after = db.session.get(Clause, data["after"]) if is_db_int(data["after"]) else None
         if after is None or after.document_id != document.id or after.deleted_at:
             return error(422, "after must be the id of a clause of this document.")
     clause = create_clause(document, g.api_user, data.get("text"), data.get("heading"), after)

@@ -11,6 +11,7 @@ from sqlalchemy import select
 from .. import live
 from ..extensions import db, login_manager
 from ..models import User
+from ..models.base import parse_int
 from . import bp
 
 login_manager.login_view = "auth.login"
@@ -23,10 +24,11 @@ login_manager.session_protection = "strong"
 def load_user(session_id: str) -> User | None:
     """Load the user of a session; a session from before a logout no longer matches."""
     user_id, _, epoch = session_id.partition(":")
-    if not user_id.isdigit() or not epoch.isdigit():
+    user_id, epoch = parse_int(user_id), parse_int(epoch)
+    if user_id is None or epoch is None:
         return None
-    user = db.session.get(User, int(user_id))
-    if user is None or user.session_epoch != int(epoch):
+    user = db.session.get(User, user_id)
+    if user is None or user.session_epoch != epoch:
         return None
     return user
 

@@ -10,7 +10,7 @@ from sqlalchemy.orm.attributes import set_committed_value
 from .. import audit, live
 from ..extensions import db
 from ..models import Clause, ClauseRevision, Document, User
-from ..models.base import utcnow
+from ..models.base import is_db_int, utcnow
 from ..text.clauses import TextError, clean_clause_text, clean_heading
 from ..text.merge import merge_texts
 
@@ -35,6 +35,13 @@ class SaveResult:
     # When merged: the text the save started from and the newer text it was merged into.
     base_text: str | None = None
     theirs_text: str | None = None
+
+
+def ensure_text_open(document: Document) -> None:
+    """Refuse (423) a change whose transaction began before the text was frozen for signing."""
+    from ..documents.operations import ensure_text_open as check  # the documents package imports this one
+
+    check(document)
 
 
 def revision_text(clause: Clause, version: int) -> ClauseRevision:
@@ -62,7 +69,7 @@ def save_clause(clause: Clause, actor: User, text: object, base_version: object,
     matches the version the merge was computed against, so two saves never both become N+1.
     """
     text = clean_clause_text(text)
-    if not isinstance(base_version, int) or isinstance(base_version, bool) or base_version < 1:
+    if not is_db_int(base_version):
         raise TextError(422, "base_version must be a positive integer.", "base_version")
     author = author or actor
     for _ in range(CAS_ATTEMPTS):
@@ -103,6 +110,7 @@ def save_clause(clause: Clause, actor: User, text: object, base_version: object,
             set_committed_value(clause, name, value)  # what the UPDATE wrote, without reloading
         live.announce(clause.document, "clause.updated", actor.id, clause_id=clause.id,
                       version=version, merged=merged)
+        ensure_text_open(clause.document)
         audit.record(actor, clause.document, "clause.updated", "clause", clause.id, clause.id,
                      version=version, origin=origin, merged=merged)
         return SaveResult(clause, merged, True, *merge_info)
@@ -139,6 +147,7 @@ def create_clause(document: Document, actor: User, text: object, heading: object
                                   author_id=actor.id, organisation_id=actor.organisation_id,
                                   origin=origin, created_at=now))
     live.announce(document, "clause.created", actor.id, clause_id=clause.id)
+    ensure_text_open(document)
     audit.record(actor, document, "clause.created", "clause", clause.id, clause.id,
                  position=clause.position)
     db.session.expire(document, ["clauses"])
@@ -153,6 +162,7 @@ def delete_clause(clause: Clause, actor: User) -> None:
     _renumber(remaining)
     db.session.flush()
     live.announce(document, "clause.deleted", actor.id, clause_id=clause.id)
+    ensure_text_open(document)
     audit.record(actor, document, "clause.deleted", "clause", clause.id, clause.id,
                  version=clause.version)
     db.session.expire(document, ["clauses"])
@@ -172,6 +182,7 @@ def reorder_clauses(document: Document, actor: User, ids: list[int]) -> None:
     for clause_id in moved:
         live.announce(document, "clause.moved", actor.id, clause_id=clause_id)
     if moved:
+        ensure_text_open(document)
         audit.record(actor, document, "clauses.reordered", "document", document.id, order=ids)
     db.session.expire(document, ["clauses"])
 

@@ -8,6 +8,7 @@ from markupsafe import Markup
 
 from ..extensions import db
 from ..models import Clause
+from ..models.base import parse_int
 from ..text.clauses import TextError
 from ..text.diffing import diff_html, diff_ops
 from ..views import get_clause_or_404, get_document_or_404, is_htmx, vary_on_htmx
@@ -48,7 +49,7 @@ def _back_to(clause_or_document, anchor: int | None = None):
 
 def _form_int(name: str) -> int | None:
     value = request.form.get(name, "")
-    return int(value) if value.isdigit() else None
+    return parse_int(value)
 
 
 @bp.get("/clauses/<int:clause_id>")
@@ -176,10 +177,11 @@ def move(clause_id: int):
 def reorder(document_id: int):
     document = get_document_or_404(document_id, "edit_clause")
     raw = request.form.getlist("order")
-    if not all(value.isdigit() for value in raw):
+    ids = [parse_int(value) for value in raw]
+    if None in ids:
         abort(422, "The new order must be a list of clause ids.")
     try:
-        reorder_clauses(document, current_user, [int(value) for value in raw])
+        reorder_clauses(document, current_user, ids)
     except TextError as error:
         abort(error.status, error.message)
     db.session.commit()

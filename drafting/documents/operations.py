@@ -4,14 +4,29 @@ from __future__ import annotations
 
 from datetime import datetime
 
-from sqlalchemy import select
+from sqlalchemy import select, update
 
 from .. import audit, live
 from ..extensions import db
 from ..models import Document, Membership, Organisation, Participation, User
 from ..models.base import utcnow
-from ..models.document import KINDS, PHASES, ROLES
+from ..models.document import KINDS, PHASE_LABELS, PHASES, ROLES
+from ..permissions import FROZEN
+from ..text.clauses import TextError
 from ..text.hashing import content_hash
+
+# Where an admin may move a document from each phase. `adopted` is reached only through the last
+# signature (signoff.operations.approve), never by hand; from signing, back to drafting is the
+# only move, and it invalidates every approval. Staying in a phase only changes its deadline.
+TRANSITIONS: dict[str, tuple[str, ...]] = {
+    "drafting": ("consultation",),
+    "consultation": ("final_review", "drafting"),
+    "final_review": ("signing", "drafting"),
+    "signing": ("drafting",),
+    "adopted": (),
+}
+MAX_REASON_CHARS = 2000
+FROZEN_MESSAGE = "The text is frozen for signing; it can no longer be changed."
 
 
 class DocumentError(ValueError):
@@ -60,7 +75,8 @@ def add_member(actor: User, document: Document, email: object, role: object) -> 
     """Give a user a role on the document, or change the role they have."""
     if role not in ROLES:
         raise DocumentError(422, f"Role must be one of: {', '.join(ROLES)}.")
-    user = db.session.scalar(select(User).where(User.email == str(email or "").strip().lower()))
+    email = email.strip().lower() if isinstance(email, str) else ""
+    user = db.session.scalar(select(User).where(User.email == email)) if email else None
     if user is None:
         raise DocumentError(422, "No user has that email address.")
     membership = db.session.scalar(
@@ -91,13 +107,17 @@ def remove_member(actor: User, document: Document, user_id: int) -> None:
 
 def add_participant(actor: User, document: Document, name: object) -> Participation:
     """Make an organisation a participant: it will have to sign before adoption."""
-    organisation = db.session.scalar(select(Organisation).where(Organisation.name == name))
+    organisation = None
+    if isinstance(name, str):
+        organisation = db.session.scalar(select(Organisation).where(Organisation.name == name))
     if organisation is None:
         raise DocumentError(422, "No organisation has that name.")
     existing = db.session.scalar(select(Participation).where(
         Participation.document_id == document.id, Participation.organisation_id == organisation.id))
     if existing is not None:
         return existing
+    if document.phase == "adopted":
+        raise DocumentError(409, "The document is adopted: the organisations that signed it are final.")
     participation = Participation(document=document, organisation=organisation)
     db.session.add(participation)
     db.session.flush()
@@ -106,18 +126,84 @@ def add_participant(actor: User, document: Document, name: object) -> Participat
     return participation
 
 
-def move_phase(actor: User, document: Document, phase: object, deadline: datetime | None = None) -> Document:
-    """Move the document to another phase, with an optional deadline."""
+def lock_document(document: Document) -> None:
+    """Hold the document's row until commit, then reload it: phase moves, approvals and text
+    changes of one document are serialised, and each sees the others' committed result."""
+    db.session.execute(update(Document).where(Document.id == document.id).values(seq=Document.seq))
+    db.session.refresh(document)
+
+
+def ensure_text_open(document: Document) -> None:
+    """Refuse (423) a text change whose transaction began before the text was frozen.
+
+    Called by text operations after `live.announce` has locked the document's row, so the phase
+    read here is the committed one: an edit racing the move to signing cannot slip in.
+    """
+    phase = db.session.scalar(select(Document.phase).where(Document.id == document.id))
+    if phase in FROZEN:
+        raise TextError(423, FROZEN_MESSAGE)
+
+
+def allowed_moves(document: Document) -> tuple[str, ...]:
+    """Return the phases an admin may move the document to now."""
+    return TRANSITIONS[document.phase]
+
+
+def clean_reason(reason: object, required: bool) -> str | None:
+    """Return the reason for a move back, or raise DocumentError 422/413."""
+    if reason is not None and not isinstance(reason, str):
+        raise DocumentError(422, "The reason must be text.")
+    reason = (reason or "").strip()
+    if len(reason) > MAX_REASON_CHARS:
+        raise DocumentError(413, f"The reason is limited to {MAX_REASON_CHARS:,} characters.")
+    if required and not reason:
+        raise DocumentError(422, "Say why the document goes back to drafting: every approval given so far "
+                                 "becomes invalid, and the reason is shown to everyone with them.")
+    return reason or None
+
+
+def move_phase(actor: User, document: Document, phase: object, deadline: datetime | None = None,
+               reason: object = None) -> Document:
+    """Move the document to another phase (see TRANSITIONS), with an optional deadline.
+
+    Entering signing freezes the text; moving from signing back to drafting needs a reason and
+    invalidates every approval. Staying in the same phase changes only the deadline.
+    """
     if phase not in PHASES:
         raise DocumentError(422, f"Phase must be one of: {', '.join(PHASES)}.")
+    if phase == "adopted":
+        raise DocumentError(422, "A document becomes adopted by the last signature of its participants; "
+                                 "it cannot be moved there by hand.")
+    lock_document(document)
+    previous = document.phase
+    if phase != previous and phase not in TRANSITIONS[previous]:
+        allowed = [PHASE_LABELS[p].lower() for p in TRANSITIONS[previous]]
+        where = f"only to {' or '.join(allowed)}" if allowed else "nowhere: adoption is final"
+        raise DocumentError(422, f"A document in {PHASE_LABELS[previous].lower()} can move {where}, "
+                                 f"not to {PHASE_LABELS[phase].lower()}.")
     if deadline is not None and deadline <= utcnow():
         raise DocumentError(422, "The deadline must be in the future.")
-    previous = document.phase
+    reason = clean_reason(reason, required=previous == "signing" and phase == "drafting")
+    if phase == "signing" and previous != "signing":
+        if not document.participations:
+            raise DocumentError(422, "Add the participating organisations before opening the signing: "
+                                     "each of them has to sign.")
+        if not document.clauses:
+            raise DocumentError(422, "A document without clauses cannot be signed.")
     document.phase = phase
     document.deadline = deadline
-    audit.record(actor, document, "document.phase_changed", "document", document.id,
-                 previous=previous, phase=phase,
-                 deadline=deadline.isoformat() if deadline else None)
+    details = {"previous": previous, "phase": phase,
+               "deadline": deadline.isoformat() if deadline else None}
+    if reason:
+        details["reason"] = reason
+    if phase in FROZEN or previous in FROZEN:
+        details["content_hash"] = document_hash(document)
+    action = "document.phase_changed" if phase != previous else "document.deadline_changed"
+    audit.record(actor, document, action, "document", document.id, **details)
+    if previous == "signing" and phase == "drafting":
+        from ..signoff.operations import invalidate_approvals
+
+        invalidate_approvals(actor, document, reason)
     live.announce(document, "document.phase_changed", actor.id, phase=phase)
     return document
 

@@ -8,6 +8,7 @@ from flask_login import current_user, login_required
 from .. import permissions
 from ..extensions import db
 from ..history.operations import changed_since, record_visit
+from ..models.base import parse_int
 from ..views import get_document_or_404, is_htmx, vary_on_htmx
 from . import bp
 from .operations import DocumentError, create_document, document_hash, numbered_clauses, visible_documents
@@ -64,7 +65,7 @@ def changes(document_id: int):
     from .. import live
 
     document = get_document_or_404(document_id)
-    since = request.args.get("since", "0")
-    if not since.isdigit():
+    since = parse_int(request.args.get("since", "0"))
+    if since is None:
         abort(422, "since must be a non-negative integer.")
-    return jsonify(live.changes_since(document, int(since)))
+    return jsonify(live.changes_since(document, since))

@@ -13,7 +13,7 @@ from ..clauses.operations import SaveResult, save_clause
 from ..documents.operations import DocumentError, document_hash
 from ..extensions import db
 from ..models import Clause, ClauseRevision, Document, DocumentVisit, Snapshot, SnapshotClause, User
-from ..models.base import utcnow
+from ..models.base import is_db_int, parse_int, utcnow
 from ..text.diffing import diff_ops
 
 # Opening a document again after this long starts a new visit (reloads within a visit keep the marks).
@@ -36,10 +36,10 @@ def revisions_of(clause: Clause) -> list[ClauseRevision]:
 
 def revision(clause: Clause, version: object) -> ClauseRevision:
     """Return the revision of the clause at a version, or raise HistoryError."""
-    if isinstance(version, str) and version.isdigit():
-        version = int(version)
+    if isinstance(version, str):
+        version = parse_int(version)
     found = None
-    if isinstance(version, int) and not isinstance(version, bool):
+    if is_db_int(version):
         found = db.session.scalar(select(ClauseRevision).where(
             ClauseRevision.clause_id == clause.id, ClauseRevision.version == version))
     if found is None:
@@ -94,9 +94,9 @@ def snapshots_of(document: Document) -> list[Snapshot]:
 
 def get_snapshot(document: Document, snapshot_id: object) -> Snapshot:
     """Return a named version of this document, or raise HistoryError."""
-    if isinstance(snapshot_id, str) and snapshot_id.isdigit():
-        snapshot_id = int(snapshot_id)
-    snapshot = db.session.get(Snapshot, snapshot_id) if isinstance(snapshot_id, int) else None
+    if isinstance(snapshot_id, str):
+        snapshot_id = parse_int(snapshot_id)
+    snapshot = db.session.get(Snapshot, snapshot_id) if is_db_int(snapshot_id) else None
     if snapshot is None or snapshot.document_id != document.id:
         raise HistoryError(f"Named version {snapshot_id} does not exist for this document.")
     return snapshot
