@@ -14,10 +14,10 @@ import shlex
 import sys
 import time
 
-from . import broadcast, history
+from . import broadcast, history, page, saves, scaleout
 from .common import DOCS, ROOT, update_section
 
-BENCHMARKS = {broadcast.NAME: broadcast, history.NAME: history}
+BENCHMARKS = {m.NAME: m for m in (broadcast, scaleout, saves, history, page)}
 
 
 def main(argv: list[str] | None = None) -> int:

@@ -19,15 +19,26 @@ import asyncio
 import gc
 import json
 import os
-import shutil
-import signal
-import subprocess
 import tempfile
 import time
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from .common import BIN, Gunicorn, app_for, build_database, copy_database, percentile
+from . import common
+from .common import (
+    CONNECT_BATCH,  # noqa: F401 - re-exported: see FINDINGS (connect bursts)
+    Clients,
+    Gunicorn,
+    Pending,
+    app_for,
+    build_database,
+    copy_database,
+    percentile,
+)
+from .common import cpu_seconds as _cpu_seconds
+from .common import machine_busy as _machine_busy
+from .common import start_py_spy as _start_py_spy
+from .common import stop_py_spy as _stop_py_spy
 
 TITLE = "Broadcast latency (live collaboration)"
 NAME = "broadcast"
@@ -36,7 +47,6 @@ SAVES = 60  # timed saves per N and side (the issue asks for at least 30)
 WARMUP = 5
 SPACING = 0.05  # seconds between the end of one save and the start of the next
 HEADROOM = 50  # gunicorn threads beyond one per WebSocket, for HTTP requests
-CONNECT_BATCH = 10  # see FINDINGS: 25 concurrent connect+join can deadlock the app for 30 s
 SAVE_TIMEOUT = 15.0
 QUIET_CORES = 0.3  # wait (a while) for other processes to use less than this before measuring
 QUIET_WAIT = 30.0
@@ -47,13 +57,6 @@ SIDES = ("app", "floor")
 
 
 # --- measurement --------------------------------------------------------------------------
-
-@dataclass
-class Pending:
-    expected: int
-    times: dict[int, float] = field(default_factory=dict)
-    done: asyncio.Event = field(default_factory=asyncio.Event)
-
 
 @dataclass
 class Run:
@@ -80,95 +83,14 @@ class Run:
         return percentile(self.latencies, q) * 1000
 
 
-def _cpu_seconds(pid: int) -> float:
-    """utime + stime of a process (all threads), in seconds."""
-    fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
-    return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
-
-
-def _machine_busy() -> float:
-    """CPU seconds all processes have used since boot (from /proc/stat)."""
-    values = [int(v) for v in Path("/proc/stat").read_text().split("\n", 1)[0].split()[1:]]
-    user, nice, system, _idle, _iowait, irq, softirq, steal = values[:8]
-    return (user + nice + system + irq + softirq + steal) / os.sysconf("SC_CLK_TCK")
-
-
 def wait_for_quiet() -> float:
     """Wait up to QUIET_WAIT for other processes to calm down; return the cores they used last."""
-    deadline = time.monotonic() + QUIET_WAIT
-    while True:
-        busy, own, began = _machine_busy(), time.process_time(), time.monotonic()
-        time.sleep(1.0)
-        cores = ((_machine_busy() - busy) - (time.process_time() - own)) / (time.monotonic() - began)
-        if cores < QUIET_CORES or time.monotonic() > deadline:
-            return cores
-        print(f"[broadcast] other processes use {cores:.2f} cores; waiting for a quieter machine", flush=True)
-        time.sleep(4.0)
-
-
-class Clients:
-    """N AsyncClients joined to one room, recording when each `clause.updated` arrives."""
-
-    def __init__(self, n: int):
-        self.n = n
-        self.clients = []
-        self.pending: dict[int, Pending] = {}
-        self.last_presence = time.perf_counter()
-        self.presence_events = 0
-
-    def _handlers(self, index: int):
-        async def on_updated(data):
-            now = time.perf_counter()
-            record = self.pending.get(data.get("version")) if isinstance(data, dict) else None
-            if record is not None and index not in record.times:
-                record.times[index] = now
-                if len(record.times) == record.expected:
-                    record.done.set()
-
-        async def on_presence(_data):
-            self.presence_events += 1
-            self.last_presence = time.perf_counter()
-
-        return on_updated, on_presence
-
-    async def connect(self, base: str, tokens: list[str], document_id: int) -> None:
-        import socketio
-
-        async def one(index: int):
-            client = socketio.AsyncClient(reconnection=False)
-            on_updated, on_presence = self._handlers(index)
-            client.on("clause.updated", on_updated)
-            client.on("presence", on_presence)
-            await client.connect(base, transports=["websocket"], auth={"token": tokens[index % len(tokens)]},
-                                 wait_timeout=30)
-            ack = await client.call("join", {"document_id": document_id}, timeout=60)
-            if not (isinstance(ack, dict) and ack.get("ok")):
-                raise RuntimeError(f"join refused: {ack!r}")
-            return client
-
-        for start in range(0, self.n, CONNECT_BATCH):
-            batch = range(start, min(start + CONNECT_BATCH, self.n))
-            self.clients += await asyncio.gather(*(one(i) for i in batch))
-
-    async def settle(self, quiet: float = 0.5, limit: float = 60.0) -> None:
-        """Wait until no presence event has arrived for `quiet` seconds (the join storm is over)."""
-        deadline = time.perf_counter() + limit
-        while time.perf_counter() < deadline and time.perf_counter() - self.last_presence < quiet:
-            await asyncio.sleep(0.05)
-
-    async def close(self) -> None:
-        async def one(client):
-            try:
-                await asyncio.wait_for(client.disconnect(), timeout=10)
-            except Exception:  # noqa: BLE001 - the server may be gone already
-                pass
-
-        await asyncio.gather(*(one(c) for c in self.clients))
+    return common.wait_for_quiet("broadcast", QUIET_CORES, QUIET_WAIT)
 
 
 @dataclass
 class AppFixture:
-    template: Path
+    template: Path | str  # a SQLite file, or a PostgreSQL URL
     tokens: list[str]  # for the N clients: one per member of the document, used round robin
     editor_token: str
     document_id: int
@@ -177,14 +99,15 @@ class AppFixture:
     clause_version: int
 
 
-def prepare_app(workdir: Path) -> AppFixture:
-    """Build the template database and issue the tokens the clients and the sender use."""
+def prepare_app(workdir: Path, database: Path | str | None = None) -> AppFixture:
+    """Build the template database (workdir/template.db unless a path or URL is given) and issue
+    the tokens the clients and the sender use."""
     from sqlalchemy import select
 
     from drafting.extensions import db
     from drafting.models import ApiToken, Document, Membership, User
 
-    template = workdir / "template.db"
+    template = workdir / "template.db" if database is None else database
     build_database(template)
     app = app_for(template)
     with app.app_context():
@@ -236,6 +159,9 @@ class Side:
         self.clients = Clients(n)
         self.spy = None
 
+    def observed(self, record: Pending, sent: float) -> None:
+        """Called with each timed save's arrivals (index -> time) and send time; for subclasses."""
+
     async def send(self, session, version: int) -> tuple[int, object]:
         if self.target == "app":
             body = {"text": f"{self.fixture.clause_text} (bench save {self.n}/{version})",
@@ -270,6 +196,7 @@ class Side:
         del clients.pending[version]
         if not timed:
             return
+        self.observed(record, t0)
         run.client_cpu += time.process_time() - cpu
         arrivals = [t - t0 for t in record.times.values()]
         run.latencies += arrivals
@@ -342,29 +269,6 @@ async def measure_pair(n: int, fixture: AppFixture, workdir: Path, saves: int, t
 
 
 # --- optional profile of the servers (py-spy) ----------------------------------------------
-
-def _start_py_spy(pid: int, stem: Path):
-    exe = shutil.which("py-spy") or str(BIN / "py-spy")
-    if not Path(exe).exists():
-        raise RuntimeError("--profile needs py-spy: .venv/bin/pip install py-spy")
-    out = stem.with_suffix(".txt")
-    process = subprocess.Popen([exe, "record", "--pid", str(pid), "--rate", "1000", "--format", "raw",
-                                "--output", str(out), "--nonblocking"],
-                               stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
-    time.sleep(0.5)
-    return process, out
-
-
-def _stop_py_spy(spy) -> str:
-    process, out = spy
-    process.send_signal(signal.SIGINT)
-    try:
-        process.wait(timeout=20)
-    except subprocess.TimeoutExpired:
-        process.kill()
-        process.wait()
-    return str(out)
-
 
 # --- probe (--probe): where the time of one save goes ---------------------------------------
 

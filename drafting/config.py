@@ -23,6 +23,10 @@ class Config:
     SOCKETIO_ASYNC_MODE = os.environ.get("SOCKETIO_ASYNC_MODE", "threading")
     # Processes sharing a message queue must share the channel; it also prefixes presence keys.
     SOCKETIO_CHANNEL = os.environ.get("SOCKETIO_CHANNEL", "drafting")
+    # Clients only join, leave and say what they edit: tiny messages. Larger ones close the connection.
+    SOCKETIO_MAX_MESSAGE_BYTES = 16 * 1024
+    # Events one connection may send per second before it is disconnected (flooding).
+    SOCKETIO_EVENTS_PER_SECOND = 20
     MAX_CONTENT_LENGTH = 2 * 1024 * 1024
     MAX_CLAUSE_CHARS = 50_000
     WTF_CSRF_TIME_LIMIT = None

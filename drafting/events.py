@@ -6,9 +6,13 @@ permissions are checked, and reaches the rooms through `live.announce`.
 
 from __future__ import annotations
 
+import functools
+import threading
+import time
+
 from flask import current_app, request
 from flask_login import current_user
-from flask_socketio import join_room, leave_room
+from flask_socketio import disconnect, join_room, leave_room
 from sqlalchemy import select
 
 from . import permissions
@@ -16,6 +20,43 @@ from .api.auth import user_for_token
 from .extensions import db, socketio
 from .live import room
 from .models import Document, User
+
+
+class Flood:
+    """Count each connection's events in one-second windows; this process holds the connection."""
+
+    def __init__(self):
+        self._lock = threading.Lock()
+        self._windows: dict[str, tuple[int, int]] = {}
+
+    def allow(self, sid: str, limit: int) -> bool:
+        second = int(time.monotonic())
+        with self._lock:
+            start, count = self._windows.get(sid, (second, 0))
+            if start != second:
+                start, count = second, 0
+            self._windows[sid] = (start, count + 1)
+            return count + 1 <= limit
+
+    def forget(self, sid: str) -> None:
+        with self._lock:
+            self._windows.pop(sid, None)
+
+
+_flood = Flood()
+
+
+def bounded(handler):
+    """Disconnect a client that sends more events per second than any page would."""
+
+    @functools.wraps(handler)
+    def wrapper(*args, **kwargs):
+        if not _flood.allow(request.sid, current_app.config["SOCKETIO_EVENTS_PER_SECOND"]):
+            disconnect()
+            return {"ok": False, "error": "too many messages"}
+        return handler(*args, **kwargs)
+
+    return wrapper
 
 
 def registry():
@@ -77,11 +118,13 @@ def on_connect(auth=None):
 @socketio.on("disconnect")
 def on_disconnect(reason=None):
     """Leaving clients drop out of the presence of every document they had joined."""
+    _flood.forget(request.sid)
     for document_id in registry().remove(request.sid):
         broadcast_presence(document_id)
 
 
 @socketio.on("join")
+@bounded
 def on_join(data):
     """A page joins its document's room; members only. Acknowledged with the current seq."""
     user_id = registry().user_of(request.sid)
@@ -99,6 +142,7 @@ def on_join(data):
 
 
 @socketio.on("leave")
+@bounded
 def on_leave(data):
     """A page leaves its document's room."""
     document_id = data.get("document_id") if isinstance(data, dict) else None
@@ -111,6 +155,7 @@ def on_leave(data):
 
 
 @socketio.on("editing")
+@bounded
 def on_editing(data):
     """A page says which clause its user has open (or None); the room sees it in presence."""
     if not isinstance(data, dict):
@@ -122,3 +167,10 @@ def on_editing(data):
     registry().set_editing(request.sid, document_id, clause_id)
     broadcast_presence(document_id)
     return {"ok": True}
+
+
+@socketio.on("*")
+@bounded
+def on_anything_else(event, data=None):
+    """Any other event is refused: clients cannot change data through Socket.IO."""
+    return {"ok": False, "error": f"unknown event {str(event)[:40]!r}; changes go through HTTP"}

@@ -111,8 +111,21 @@ def decide(user, document, action: str, now: datetime | None = None) -> Decision
 
 
 def can(user, document, action: str) -> bool:
-    """Tell whether the user may do the action now (for templates hiding controls)."""
-    return decide(user, document, action).allowed
+    """Tell whether the user may do the action now (for templates hiding controls).
+
+    A page asks this for every clause; the answer is remembered for the rest of the request,
+    keyed by everything it depends on.
+    """
+    try:
+        from flask import g
+
+        cache = g.setdefault("permission_answers", {})
+    except RuntimeError:  # outside a request
+        return decide(user, document, action).allowed
+    key = (getattr(user, "id", None), document.id, document.phase, document.deadline, action)
+    if key not in cache:
+        cache[key] = decide(user, document, action).allowed
+    return cache[key]
 
 
 def may_import(user, roles: Iterable[str] = ()) -> bool:

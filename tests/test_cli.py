@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import hashlib
+
 from sqlalchemy import func, select
 
 from drafting.extensions import db
@@ -109,6 +111,9 @@ def test_create_token_prints_a_working_token_on_the_last_line(app, runner, clien
     assert response.status_code == 200
     assert len(response.get_json()) == 2
     assert client.get("/api/v1/documents", headers={"Authorization": f"Bearer {token}x"}).status_code == 401
+    with app.app_context():  # only the SHA-256 of the token is stored, never the token itself
+        stored = db.session.scalars(select(ApiToken.token_hash)).all()
+    assert token not in stored and hashlib.sha256(token.encode()).hexdigest() in stored
 
 
 def test_create_token_for_an_unknown_user_is_an_error(app, runner):

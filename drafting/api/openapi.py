@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from ..models.base import MAX_ID
+
 ERROR = {"$ref": "#/components/schemas/Error"}
 
 
@@ -20,7 +22,7 @@ def request_body(schema: dict) -> dict:
     return {"required": True, "content": {"application/json": {"schema": schema}}}
 
 
-ID = {"type": "integer", "minimum": 1, "maximum": 2**63 - 1}
+ID = {"type": "integer", "minimum": 1, "maximum": MAX_ID}
 TEXT = {"type": "string", "minLength": 1, "maxLength": 50_000, "pattern": "\\S"}  # clause text: not blank
 
 
@@ -149,7 +151,7 @@ def spec() -> dict:
                 "get": operation("Changes after a sequence number, in order",
                            {"200": respond({"type": "array", "items": ref("Change")}), **errors(401, 404, 422)},
                            params=[doc, {"name": "since", "in": "query", "required": False,
-                                         "schema": {"type": "integer", "minimum": 0, "maximum": 2**63 - 1}}]),
+                                         "schema": {"type": "integer", "minimum": 0, "maximum": MAX_ID}}]),
             },
             "/documents/{document_id}/clauses": {
                 "post": operation("Add a clause (editor)",

@@ -2,16 +2,17 @@
 
 from __future__ import annotations
 
+from datetime import timedelta
 from urllib.parse import urlsplit
 
 from flask import flash, redirect, render_template, request, url_for
 from flask_login import current_user, login_required, login_user, logout_user
-from sqlalchemy import select
+from sqlalchemy import func, select
 
 from .. import live
 from ..extensions import db, login_manager
-from ..models import User
-from ..models.base import parse_int
+from ..models import LoginFailure, User
+from ..models.base import parse_int, utcnow
 from . import bp
 
 login_manager.login_view = "auth.login"
@@ -44,22 +45,44 @@ def safe_next(target: str | None) -> str:
     return target
 
 
+# Failed logins allowed in the window, per account and per address, before 429.
+LOGIN_WINDOW = timedelta(minutes=15)
+FAILURES_PER_ACCOUNT = 5
+FAILURES_PER_ADDRESS = 20
+
+
+def login_blocked(email: str, address: str) -> bool:
+    """Tell whether too many recent failures came for this account or from this address."""
+    since = utcnow() - LOGIN_WINDOW
+    recent = select(func.count(LoginFailure.id)).where(LoginFailure.created_at > since)
+    by_account = db.session.scalar(recent.where(LoginFailure.email == email))
+    by_address = db.session.scalar(recent.where(LoginFailure.address == address))
+    return by_account >= FAILURES_PER_ACCOUNT or by_address >= FAILURES_PER_ADDRESS
+
+
 @bp.route("/login", methods=["GET", "POST"])
 def login():
     if current_user.is_authenticated:
         return redirect(url_for("documents.index"))
-    error = None
+    error, status, headers = None, 200, {}
     email = ""
     if request.method == "POST":
-        email = request.form.get("email", "").strip().lower()
-        user = db.session.scalar(select(User).where(User.email == email))
-        if user is None or not user.check_password(request.form.get("password", "")):
-            error = "That email and password do not match an account."
+        email = request.form.get("email", "").strip().lower()[:254]
+        address = (request.remote_addr or "unknown")[:64]
+        if login_blocked(email, address):
+            minutes = int(LOGIN_WINDOW.total_seconds() // 60)
+            error = f"Too many failed attempts. Wait {minutes} minutes, then try again."
+            status, headers = 429, {"Retry-After": str(int(LOGIN_WINDOW.total_seconds()))}
         else:
-            login_user(user)
-            return redirect(safe_next(request.args.get("next")))
-    status = 401 if error else 200
-    return render_template("auth/login.html", error=error, email=email), status
+            user = db.session.scalar(select(User).where(User.email == email))
+            if user is None or not user.check_password(request.form.get("password", "")):
+                db.session.add(LoginFailure(email=email, address=address))
+                db.session.commit()
+                error, status = "That email and password do not match an account.", 401
+            else:
+                login_user(user)
+                return redirect(safe_next(request.args.get("next")))
+    return render_template("auth/login.html", error=error, email=email), status, headers
 
 
 @bp.post("/logout")

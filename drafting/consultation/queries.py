@@ -173,9 +173,24 @@ def clause_consultation(clause: Clause) -> ClauseConsultation:
     return _document_consultation(clause.document).get(clause.id) or ClauseConsultation()
 
 
+# Above this many comments a document page shows each clause's discussion as a summary that
+# loads when opened, so a long consultation does not make every page load render all of it.
+INLINE_COMMENTS = 300
+
+
+def discussion_loads_on_demand(document: Document) -> bool:
+    """Tell whether the document's discussion is too large to render inline on its page."""
+    answers = g.setdefault("discussion_on_demand", {})
+    if document.id not in answers:
+        answers[document.id] = INLINE_COMMENTS < sum(
+            len(view.comments) for cc in _document_consultation(document).values() for view in cc.threads)
+    return answers[document.id]
+
+
 def forget_cache() -> None:
     """Drop what this request loaded (after a change made in the same request)."""
     g.pop("consultation_cache", None)
+    g.pop("discussion_on_demand", None)
 
 
 # ---- the document's open threads -------------------------------------------------------------

@@ -59,6 +59,7 @@ def consultation_helpers():
                 "organisation_id": organisation_id}
 
     return {"clause_consultation": queries.clause_consultation, "consultation_panel": consultation_panel,
+            "discussion_loads_on_demand": queries.discussion_loads_on_demand,
             "countdown": queries.countdown, "consultation_closed": queries.consultation_closed,
             "unread_notifications": unread_notifications, "clause_number": clause_number,
             "topic_labels": queries.TOPIC_LABELS, "kind_labels": queries.KIND_LABELS,

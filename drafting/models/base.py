@@ -11,11 +11,11 @@ def iso(moment: datetime | None) -> str | None:
     return None if moment is None else moment.isoformat(timespec="seconds") + "Z"
 
 
-MAX_ID = 2**63 - 1  # the largest integer a database column holds
+MAX_ID = 2**31 - 1  # the largest id, version or seq every database column here holds (INTEGER)
 
 
 def is_db_int(value: object) -> bool:
-    """Tell whether a value is an integer a database id or version can be (1 .. 2**63-1)."""
+    """Tell whether a value is an integer a database id or version can be (1 .. MAX_ID)."""
     return isinstance(value, int) and not isinstance(value, bool) and 1 <= value <= MAX_ID
 
 

@@ -7,7 +7,7 @@ import secrets
 from datetime import datetime
 
 from flask_login import UserMixin
-from sqlalchemy import ForeignKey, String, UniqueConstraint
+from sqlalchemy import ForeignKey, Index, String, UniqueConstraint
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 from werkzeug.security import check_password_hash, generate_password_hash
 
@@ -84,3 +84,15 @@ class ApiToken(db.Model):
         token = cls(user=user, token_hash=cls.hash(secret))
         db.session.add(token)
         return token, secret
+
+
+class LoginFailure(db.Model):
+    """A failed login; recent ones rate-limit the account and the address (shared by every process)."""
+
+    __table_args__ = (Index("ix_login_failure_email_created", "email", "created_at"),
+                      Index("ix_login_failure_address_created", "address", "created_at"))
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    email: Mapped[str] = mapped_column(String(254))
+    address: Mapped[str] = mapped_column(String(64))
+    created_at: Mapped[datetime] = mapped_column(default=utcnow)

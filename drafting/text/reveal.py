@@ -7,6 +7,7 @@ stored exactly as typed; these functions only change how it is displayed.
 
 from __future__ import annotations
 
+import re
 import unicodedata
 
 from markupsafe import Markup, escape
@@ -36,8 +37,13 @@ def _name(point: int) -> str | None:
     return None
 
 
+_CANDIDATES = re.compile("[" + "".join(chr(p) for p in (*_ALWAYS, *_JOINERS)) + "\U000E0000-\U000E007F]")
+
+
 def find_invisible(text: str) -> list[tuple[int, str, str]]:
     """List (position, U+XXXX, name) of every hidden or direction-changing character in text."""
+    if _CANDIDATES.search(text) is None:  # the common case, at C speed
+        return []
     found = []
     for index, char in enumerate(text):
         point = ord(char)
