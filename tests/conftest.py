@@ -46,9 +46,25 @@ def database_url(database: Path | str) -> str:
     return database if isinstance(database, str) else f"sqlite:///{database}"
 
 
+_made_apps: list = []
+
+
 def make_app(database: Path | str, **overrides):
     settings = {"SQLALCHEMY_DATABASE_URI": database_url(database), "WTF_CSRF_ENABLED": False, **overrides}
-    return create_app(TestConfig, **settings)
+    app = create_app(TestConfig, **settings)
+    _made_apps.append(app)
+    return app
+
+
+@pytest.fixture(autouse=True)
+def _close_database_connections():
+    """Close the pooled connections of every app a test made, so none is left for the GC."""
+    yield
+    while _made_apps:
+        app = _made_apps.pop()
+        with app.app_context():
+            db.session.remove()
+            db.engine.dispose()
 
 
 def build_database(database: Path | str) -> None:

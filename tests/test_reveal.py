@@ -55,3 +55,15 @@ def test_trojan_source_text_is_visible_in_page_fragment_diff_and_editor(client, 
     editor = client.get(f"/clauses/{clause_id}/edit", headers=HX).get_data(as_text=True)
     assert "2 hidden or direction-changing characters" in editor
     assert "U+202E right-to-left override" in editor
+
+
+def test_hidden_characters_are_visible_on_the_sign_off_page(client, auth, api, world):
+    from tests.phases import walk
+
+    declaration = world.document("declaration")
+    clause_id = declaration["clause_ids"][0]
+    assert api.as_("editor").patch(f"/clauses/{clause_id}", json={"text": TROJAN, "base_version": 1}).status_code == 200
+    walk(api, declaration["id"], "signing")
+    auth.login("signatory")
+    page = client.get(f"/documents/{declaration['id']}/signoff").get_data(as_text=True)
+    assert "⟦RLO⟧" in page and RLO not in page

@@ -8,6 +8,9 @@ from collections.abc import Iterable
 from html import escape
 
 from diff_match_patch import diff_match_patch
+from markupsafe import Markup
+
+from .reveal import reveal
 
 DELETE, EQUAL, INSERT = -1, 0, 1
 
@@ -235,9 +238,14 @@ def _word_diff(old: str, new: str) -> list[tuple[int, str]]:
     return [(op, "".join(table[_decode(code)] for code in codes)) for op, codes in diffs if codes]
 
 
+def _shown(text: str) -> str:
+    """Escape text for HTML, showing hidden and direction-changing characters as badges."""
+    return str(reveal(Markup(escape(text))))
+
+
 def _marked(tag: str, cue: str, text: str) -> str:
     """Wrap escaped text in <ins> or <del> with a visually-hidden cue for screen readers."""
-    return (f'<{tag}><span class="visually-hidden">[{cue}: </span>{escape(text)}'
+    return (f'<{tag}><span class="visually-hidden">[{cue}: </span>{_shown(text)}'
             f'<span class="visually-hidden">]</span></{tag}>')
 
 
@@ -250,7 +258,7 @@ def diff_html(ops: Iterable[tuple[int, str]]) -> str:
         elif op == DELETE:
             parts.append(_marked("del", "deleted", text))
         else:
-            parts.append(escape(text))
+            parts.append(_shown(text))
     return "".join(parts)
 
 
@@ -264,6 +272,6 @@ def diff_side_by_side(ops: Iterable[tuple[int, str]]) -> tuple[str, str]:
         elif op == INSERT:
             right.append(_marked("ins", "inserted", text))
         else:
-            left.append(escape(text))
-            right.append(escape(text))
+            left.append(_shown(text))
+            right.append(_shown(text))
     return "".join(left), "".join(right)
