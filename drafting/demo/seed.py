@@ -87,11 +87,14 @@ def _seed_consultation(users: dict, orgs: dict, documents: dict) -> None:
 
 
 def print_logins(echo: Callable[[str], None]) -> None:
-    """Print the demo logins, one per role."""
+    """Print the demo logins, one per role, in the order of the workflow."""
     echo(f"Demo logins (password for all: {content.DEMO_PASSWORD}):")
-    shown = set()
+    by_role: dict[str, dict] = {}
     for spec in content.USERS:
         role = "admin" if spec["admin"] else next((r for r in spec["roles"].values() if r), None)
-        if role and role not in shown and spec["email"].endswith("@drafting.example"):
-            shown.add(role)
+        if role and role not in by_role and spec["email"].endswith("@drafting.example"):
+            by_role[role] = spec
+    for role in ("admin", "editor", "commenter", "signatory", "observer"):
+        if role in by_role:
+            spec = by_role[role]
             echo(f"  {role:<10} {spec['email']:<34} {spec['name']}, {spec['org']}")
