@@ -24,8 +24,12 @@ from .operations import (
 
 
 def number_of(clause: Clause) -> int:
-    """Return the clause's number within its document."""
-    return [c.id for c in clause.document.clauses].index(clause.id) + 1
+    """Return the clause's number within its document.
+
+    Every operation that adds, deletes or moves a clause renumbers the live clauses 1..n
+    (operations._renumber), so the position is the number: no need to load the document.
+    """
+    return clause.position
 
 
 def clause_fragment(clause: Clause, status: str | None = None, code: int = 200, merged_diff=None):

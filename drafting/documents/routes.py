@@ -2,10 +2,10 @@
 
 from __future__ import annotations
 
-from flask import abort, redirect, render_template, request, url_for
+from flask import abort, jsonify, redirect, render_template, request, url_for
 from flask_login import current_user, login_required
 
-from .. import permissions
+from .. import live, permissions
 from ..extensions import db
 from ..history.operations import changed_since, record_visit
 from ..models.base import parse_int
@@ -60,10 +60,6 @@ def page(document_id: int):
 @login_required
 def changes(document_id: int):
     """The browser's catch-up feed after a reconnect (the API has the same under /api/v1)."""
-    from flask import jsonify
-
-    from .. import live
-
     document = get_document_or_404(document_id)
     since = parse_int(request.args.get("since", "0"))
     if since is None:
