@@ -8,6 +8,7 @@ from flask import Flask, jsonify, render_template, request
 from werkzeug.exceptions import HTTPException
 from werkzeug.routing import IntegerConverter
 
+from . import database
 from .config import ROOT, Config, resolve_secret_key
 from .extensions import csrf, db, login_manager, migrate, socketio
 from .models.base import MAX_ID
@@ -36,7 +37,7 @@ def create_app(config_class: type = Config, **overrides) -> Flask:
     migrate.init_app(app, db, directory=str(ROOT / "migrations"))
     login_manager.init_app(app)
     csrf.init_app(app)
-    _configure_sqlite(app)
+    database.configure(app)
 
     from . import api, audit_trail, auth, clauses, consultation, documents, exchange, history, signoff
     from .cli import register_commands
@@ -71,26 +72,6 @@ def create_app(config_class: type = Config, **overrides) -> Flask:
     app.extensions["drafting.presence"] = make_registry(app.config["SOCKETIO_MESSAGE_QUEUE"],
                                                         app.config["SOCKETIO_CHANNEL"])
     return app
-
-
-def _configure_sqlite(app: Flask) -> None:
-    """Use WAL and a busy timeout on SQLite so concurrent requests wait instead of failing."""
-    uri = app.config["SQLALCHEMY_DATABASE_URI"]
-    if not uri.startswith("sqlite"):
-        return
-    from sqlalchemy import event
-
-    with app.app_context():
-        engine = db.engine
-
-        @event.listens_for(engine, "connect")
-        def _pragmas(dbapi_connection, _record):
-            cursor = dbapi_connection.cursor()
-            if ":memory:" not in uri and uri != "sqlite://":
-                cursor.execute("PRAGMA journal_mode=WAL")
-            cursor.execute("PRAGMA busy_timeout=10000")
-            cursor.execute("PRAGMA foreign_keys=ON")
-            cursor.close()
 
 
 def _wants_json() -> bool:

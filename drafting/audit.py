@@ -6,11 +6,15 @@ import hashlib
 import json
 from dataclasses import dataclass, field
 
-from sqlalchemy import select, update
+from sqlalchemy import insert, select
 
+from . import live
 from .extensions import db
 from .models import AuditEvent, Document, User
 from .models.base import utcnow
+
+_INSERT = insert(AuditEvent.__table__)
+_COLUMNS = tuple(column.key for column in AuditEvent.__table__.columns if column.key != "id")
 
 
 def hashed_fields(prev_hash: str | None, event: AuditEvent) -> dict:
@@ -34,16 +38,16 @@ def _event_hash(prev_hash: str | None, event: AuditEvent) -> str:
 
 def record(actor: User | None, document: Document | None, action: str, object_type: str,
            object_id: int | None = None, clause_id: int | None = None, **details) -> AuditEvent:
-    """Append an audit event (flushed, not committed) chained to the document's last one."""
+    """Append an audit event (written, not committed) chained to the document's last one.
+
+    The event returned is not in the session: read events back with `events_of`.
+    """
     prev_hash = None
     if document is not None:
-        # Hold the document's row first, so two transactions cannot both chain to the same event
-        # (a fork would read as tampering). A no-op where the operation already holds it.
-        db.session.execute(update(Document).where(Document.id == document.id).values(seq=Document.seq))
-        prev_hash = db.session.scalar(
-            select(AuditEvent.hash).where(AuditEvent.document_id == document.id)
-            .order_by(AuditEvent.id.desc()).limit(1)
-        )
+        # Read the chain's head under the document's row lock, so two transactions cannot both
+        # chain to the same event (a fork would read as tampering). Free where the operation
+        # already holds the row (live.announce ran first).
+        prev_hash = live.locked_row(document)["audit_head"]
     event = AuditEvent(
         document_id=document.id if document else None,
         actor_id=actor.id if actor else None,
@@ -52,7 +56,13 @@ def record(actor: User | None, document: Document | None, action: str, object_ty
         details=details, created_at=utcnow(), prev_hash=prev_hash,
     )
     event.hash = _event_hash(prev_hash, event)
-    db.session.add(event)
+    if document is None:
+        db.session.flush()  # the actor may be new in this transaction (locked_row flushed otherwise)
+    # A plain INSERT instead of the unit of work: the event is final, nothing changes it later.
+    event.id = db.session.execute(_INSERT, {column: getattr(event, column) for column in _COLUMNS}
+                                  ).inserted_primary_key[0]
+    if document is not None:
+        live.set_audit_head(document, event.hash)
     return event
 
 
@@ -87,4 +97,10 @@ def verify_chain(document: Document, events: list[AuditEvent] | None = None) -> 
         if event.hash != _event_hash(event.prev_hash, event):
             check.problems.append((event.id, "its content no longer matches its hash: it was altered"))
         previous = event.hash
+    if document.audit_head != previous:
+        # The document row keeps the newest event's hash: a chain cut short (or one whose newest
+        # events were replaced) no longer ends where the document says it does.
+        last = events[-1].id if events else None
+        check.problems.append((last, "the trail does not end with the document's newest recorded "
+                                     "event: events were removed from its end or replaced"))
     return check

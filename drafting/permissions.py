@@ -12,6 +12,10 @@ from collections.abc import Iterable
 from dataclasses import dataclass
 from datetime import datetime
 
+from sqlalchemy import bindparam, select
+
+from .extensions import db
+from .models import Membership
 from .models.base import utcnow
 
 ALL_PHASES = frozenset({"drafting", "consultation", "final_review", "signing", "adopted"})
@@ -79,16 +83,22 @@ class Decision:
 ALLOW = Decision(True)
 
 
+_ROLE = select(Membership.role).where(Membership.document_id == bindparam("document_id"),
+                                     Membership.user_id == bindparam("user_id"))
+
+
 def role_of(user, document) -> str | None:
     """Return the user's role on the document ("admin" for the secretariat), or None."""
     if user is None or not getattr(user, "is_authenticated", False):
         return None
     if user.is_admin:
         return "admin"
-    for membership in document.memberships:
-        if membership.user_id == user.id:
-            return membership.role
-    return None
+    if "memberships" in document.__dict__:  # already loaded (a page listing the members)
+        for membership in document.memberships:
+            if membership.user_id == user.id:
+                return membership.role
+        return None
+    return db.session.scalar(_ROLE, {"document_id": document.id, "user_id": user.id})
 
 
 def decide(user, document, action: str, now: datetime | None = None) -> Decision:

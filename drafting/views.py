@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from flask import abort, make_response, request
 from flask_login import current_user
+from sqlalchemy import bindparam, select
 
 from . import permissions
 from .extensions import db
@@ -42,10 +43,15 @@ def get_document_or_404(document_id: int, action: str = "view", user=None) -> Do
     return document
 
 
+_CLAUSE_AND_DOCUMENT = (select(Clause, Document).join(Document, Clause.document_id == Document.id)
+                        .where(Clause.id == bindparam("clause_id")))
+
+
 def get_clause_or_404(clause_id: int, action: str = "view", user=None,
                       include_deleted: bool = False) -> Clause:
     """Load a clause of a document the user may act on, or abort; deleted ones only for history."""
-    clause = db.session.get(Clause, clause_id)
+    row = db.session.execute(_CLAUSE_AND_DOCUMENT, {"clause_id": clause_id}).first()
+    clause = row[0] if row else None  # its document is loaded too: clause.document costs nothing
     if clause is None or (clause.deleted_at is not None and not include_deleted):
         abort(404, "Clause not found.")
     check(clause.document, action, user)

@@ -640,6 +640,29 @@ def test_a_removed_audit_event_is_detected(app, api, declaration):
     assert any("no matching event" in p for p in result["problems"])
 
 
+def test_removing_the_newest_events_is_detected(app, client, auth, api, declaration):
+    for n in range(2):
+        response = api.as_("editor").patch(f"/clauses/{declaration['clause_ids'][0]}",
+                                           json={"text": f"Edit {n}.", "base_version": n + 1})
+        assert response.status_code == 200
+    with app.app_context():
+        newest = list(db.session.scalars(select(AuditEvent).where(AuditEvent.document_id == declaration["id"])
+                                         .order_by(AuditEvent.id.desc()).limit(2)))
+        assert [e.action for e in newest] == ["clause.updated", "clause.updated"]
+        db.session.execute(delete(AuditEvent).where(AuditEvent.id.in_([e.id for e in newest])))
+        db.session.commit()
+        # What is left is a well-linked chain; only the document's recorded head gives the cut away.
+        check = audit.verify_chain(db.session.get(Document, declaration["id"]))
+        assert not check.intact and len(check.problems) == 1
+        assert "removed from its end" in check.problems[0][1]
+    result = api.as_("admin").get(f"/documents/{declaration['id']}/verify").get_json()
+    assert result["ok"] is False and result["audit_chain"]["intact"] is False
+    assert "removed from its end" in result["audit_chain"]["problems"][0]["problem"]
+    auth.login("admin")
+    page = client.get(f"/documents/{declaration['id']}/verify").get_data(as_text=True)
+    assert "events were removed from its end or replaced" in page
+
+
 def test_the_chain_links_every_event_of_a_document(app, api, declaration):
     api.as_("editor").patch(f"/clauses/{declaration['clause_ids'][0]}", json={"text": "New.", "base_version": 1})
     walk(api, declaration["id"], "final_review")

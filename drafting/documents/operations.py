@@ -137,10 +137,10 @@ def ensure_text_open(document: Document) -> None:
     """Refuse (423) a text change whose transaction began before the text was frozen.
 
     Called by text operations after `live.announce` has locked the document's row, so the phase
-    read here is the committed one: an edit racing the move to signing cannot slip in.
+    read here (returned by that UPDATE) is the committed one: an edit racing the move to signing
+    cannot slip in.
     """
-    phase = db.session.scalar(select(Document.phase).where(Document.id == document.id))
-    if phase in FROZEN:
+    if live.locked_row(document)["phase"] in FROZEN:
         raise TextError(423, FROZEN_MESSAGE)
 
 

@@ -30,6 +30,9 @@ class Document(db.Model):
     deadline: Mapped[datetime | None]
     # Incremented by every change; the live protocol's sequence number.
     seq: Mapped[int] = mapped_column(default=0)
+    # The hash of the document's newest audit event: the chain's head, kept beside the chain so
+    # that removing events from its end shows up (see audit.verify_chain).
+    audit_head: Mapped[str | None] = mapped_column(String(64))
     created_at: Mapped[datetime] = mapped_column(default=utcnow)
     updated_at: Mapped[datetime] = mapped_column(default=utcnow)
 
