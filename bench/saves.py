@@ -751,93 +751,72 @@ def method_markdown(duration: float, threads: int) -> str:
 # Written from profiling runs and experiments (see the commands in it); kept with the code so that
 # a rewrite of the section keeps it. Update it when the save path changes.
 FINDINGS = """
-### Where the time goes, and what would reach 200 saves/s (profiles and experiments, 23 Nov 2026)
+### Before and after: what was slow, what changed (profiles and experiments, 23 Nov 2026)
 
-Measured with `.venv/bin/python -m bench saves --no-docs ...` and
-`--saves-experiment thread-cpu` (thread CPU time and the SQL statements of every PATCH, logged by
-`bench/saves_app.py`), `--saves-profile DIR` (py-spy `--idle` on the worker during the window; the
-phase table is printed), and `--saves-experiment "none;sync-normal;write-lock;..." --saves-repeat 2`
-(experiments patched into the served app from `bench/saves_app.py`, nothing in `drafting/` changed;
-runs interleaved so that noise hits all alike). SQLite, case *a different clause each* unless named.
-Other engineers' test suites often used 1-1.5 of the 2 cores; the numbers below come from the
-quieter runs (other load under 0.4 cores unless noted).
+**Before** (the first runs of this benchmark, same machine and date): SQLite, one process, at
+best 105 saves/s in the table (other load 1-1.3 cores) and 149/s on a quiet machine, against the
+target of 200. Measured with `--saves-experiment thread-cpu` (`bench/saves_app.py` logs the
+thread CPU time and the SQL statements of every PATCH) and `--saves-profile DIR` (py-spy):
 
-1. **One save costs about 5.5 ms of Python CPU, and one process has one GIL: that caps it near
-   160-180 saves/s before anything else.** Quiet machine, K = 1: 149 saves/s; the request thread
-   used p50 5.5 ms of CPU for p50 5.8 ms of wall time (so the request is CPU-bound, not waiting
-   on the disk), the whole worker 6.2 ms per save. The same gunicorn + Flask + client serve a
-   bare endpoint (`bench/floor_app.py`) at 620 requests/s with 0.48 ms of server CPU per request
-   (1,478/s at K = 16): the server, the framework and the client are not the limit. Tokens are
-   looked up by SHA-256 (one SELECT), so scrypt is not in this path. On PostgreSQL one save costs
-   7.1 ms of thread CPU (8.0 ms for the worker, plus ~1.7 ms in the PostgreSQL backend): 100
-   saves/s at K = 1.
-2. **The CPU is spread over 16 round trips through the ORM, about 0.3 ms each; no single hot
-   spot.** Every PATCH runs: SELECT api_token; SELECT clause; SELECT document; SELECT membership
-   (all 18 members, for `role_of`); SELECT clause again (`session.refresh` in `save_clause`);
-   UPDATE clause (compare-and-swap); INSERT clause_revision (autoflush); SELECT document again
-   (reloaded after the refresh); UPDATE document SET seq = seq + 1 RETURNING (`live.announce`);
-   INSERT change_event; SELECT document.phase (`ensure_text_open`); UPDATE document SET seq = seq
-   (`audit.record` locking the row the announce already holds); SELECT audit_event.hash; INSERT
-   audit_event; SELECT all 33 clauses of the document (`number_of` for the answer); COMMIT.
-   py-spy shares of the request thread at K = 1: load clause + permission 15%, COMMIT (fsync)
-   13%, Flask/Werkzeug around the view 12%, `save_clause` itself 11%, autoflush of INSERTs 9%,
-   `audit.record` 8%, `live.announce` 7%, `number_of` + `to_json` 7%, token lookup 6%, commit's
-   flush 5%, `session.refresh` 4%, `ensure_text_open` 3%. Removing the audit record (3 statements
-   + SHA-256; experiment `no-audit`, not a proposal) saved 0.9 ms of CPU per save, removing the
-   announce (2 statements, `no-announce`) 0.8 ms, computing the number with one COUNT before the
-   writes (`number-first,number-sql`) 0.1-0.5 ms: about 0.3 ms per statement.
-3. **Concurrent writers on SQLite wait in SQLite's busy handler, which sleeps.** At K = 16, 89%
-   (one clause) to 92% (different clauses) of the request threads' time was inside the
-   compare-and-swap `UPDATE clause`, in the sqlite3 driver, waiting for the database's write lock:
-   the default busy handler polls with sleeps of 1, 2, 5, 10 ... 100 ms, so the lock sits free
-   while waiters sleep, some lose the race again and again, and the holder competes for the GIL
-   with 15 other threads. Result: fewer saves/s than one writer (115-128 vs 140-166 in the same
-   quiet runs) and a p95 of 0.8-1.3 s. Experiment `write-lock` (one Python lock around the
-   PATCH view): 134-158 saves/s at K = 16 with p95 110-176 ms (waiting in a FIFO-ish queue of 16
-   instead of in sleeps), i.e. the K = 1 rate back, tails cut 5-8x.
-4. **fsync per commit** (WAL, `synchronous=FULL`): the COMMIT was 0.55 ms per save on a quiet
-   disk, 2-3 ms when other test suites write. `sync-normal`: no change at K = 1 within noise
-   (152 vs 153/s), +12% at K = 16 (shorter lock hold). Not free: with NORMAL an acknowledged save
-   can be lost on power loss or an OS crash (not on a process crash), which the acknowledgement
-   contract of `PATCH` ("goes out only after the commit") would have to be weakened for.
-5. **Smaller things:** `gc.freeze()` after start-up: 5.6 vs 6.0 ms CPU per save; the pool's
-   pre-ping: below noise; gunicorn's `--threads 100` does not matter by itself (the gthread pool
-   only runs K requests at once, and WebSockets need the threads), but every extra concurrent
-   request is one more thread contending for the GIL and the lock (see 3).
-6. **PostgreSQL, K > 1 and two processes:** at K = 16, 81% (one process) and 83% (two
-   processes) of the request threads' time was in `live.announce`, waiting for the document's
-   row lock: every save of a document takes that lock with the seq UPDATE and holds it through
-   `ensure_text_open`, the audit chain (3 statements), `number_of` (all clauses) and the COMMIT,
-   each a round trip by a thread that must also win the GIL. Saves of one document are therefore
-   serial whatever the number of processes: 62/s with one process, 49/s with two (in a run with
-   1.2-1.4 cores of other load).
+1. **A save cost about 5.5 ms of Python CPU in its request thread (6.2 ms for the worker), and
+   one process has one GIL**: that capped it near 160-180 saves/s whatever the disk did. The
+   same gunicorn, Flask and client answer a bare endpoint (`bench/floor_app.py`) at 620 requests/s
+   with 0.48 ms of server CPU each: the save's own work was the limit.
+2. **That CPU was spread over 16 round trips through the ORM**, about 0.3 ms each: SELECT token;
+   SELECT clause; SELECT document; SELECT all 18 memberships with their users (for the role);
+   `session.refresh(clause)`; the compare-and-swap UPDATE; INSERT revision (autoflush); SELECT
+   document again; UPDATE document seq RETURNING; INSERT change event; SELECT document.phase (the
+   freeze check); UPDATE document SET seq = seq (the audit record locking the row again);
+   SELECT the last audit hash; INSERT audit event; SELECT all clauses (the clause number);
+   COMMIT. cProfile showed statement *construction* (`select(...).where(...)`, `.values(...)`,
+   cache keys) and the unit of work's flush costing as much as running the statements.
+3. **Concurrent writers on SQLite waited in its busy handler, which sleeps** (1, 2, 5 ... 100 ms
+   polls): at K = 16, 89-92% of the request threads' time was inside the compare-and-swap
+   UPDATE waiting for the write lock, fewer saves/s than one writer, p95 0.8-1.3 s. The
+   experiment `write-lock` (one Python lock around the PATCH view) gave the K = 1 rate back at
+   K = 16 with the p95 cut 5-8x.
 
-Proposals (none made here: they are for `drafting/`; expected effects are estimates from the
-numbers above):
+**Changes** (in `drafting/`; each measured in-process on the same data, CPU per save including
+the test client: 7.5 ms before, 2.7 ms after):
 
-- **Cut a save from 16 statements to about 9** (≈ 2 ms of CPU, which is what 200/s needs on
-  SQLite): skip `session.refresh(clause)` on the first compare-and-swap attempt (the clause was
-  loaded in this request; the CAS `WHERE version = ...` already catches a concurrent save, and
-  the retry refreshes); look the role up with one `SELECT role FROM membership WHERE document_id
-  = ? AND user_id = ?` instead of loading the document's memberships; avoid the second SELECT of
-  the document (use `clause.document_id`, do not expire the loaded document); return the phase
-  from the announce's `UPDATE ... RETURNING seq, phase` instead of a separate SELECT; skip the
-  audit's `UPDATE document SET seq = seq` when the transaction already holds the row (the
-  announce ran first), and keep the chain head (last audit hash) on the document row so it comes
-  back from the same RETURNING; number the clause by its dense `position` (kept 1..n by
-  `_renumber`) or one COUNT instead of loading every clause; write the revision, change event
-  and audit event with Core `insert()`s instead of the unit of work (autoflush + flush were 14%).
-- **SQLite: serialize write transactions in the process** with one lock taken before the first
-  write of a request (or around the save operations) and released after COMMIT/rollback, so
-  waiting saves are woken at once instead of sleeping in SQLite's busy handler (measured: K = 16
-  back to the K = 1 rate, p95 from ~0.9 s to ~0.15 s).
-- **Hold the shared locks for as short a time as possible:** compute the answer's clause number
-  before the first write (or after COMMIT), and take the document row (seq) as the last write
-  before COMMIT: on SQLite it shortens the write lock, on PostgreSQL the per-document row lock
-  that makes two processes no faster than one.
-- `gc.freeze()` once the app is built (e.g. in `wsgi.py` or a gunicorn `post_fork`): ~5%.
-- Decide explicitly on `synchronous=NORMAL` for SQLite: faster commits under load, but an
-  acknowledged save may not survive a power loss.
+- The clause number is the clause's dense `position` (no SELECT of every clause).
+- `live.announce`'s row-locking `UPDATE document SET seq = seq + 1 ... RETURNING seq, phase,
+  audit_head` feeds the freeze check and the audit record (`live.locked_row`); the document
+  keeps its audit chain's head (migration `e4a1c9b27f53`), so the audit record needs neither a
+  second lock nor a SELECT of the last hash, and verification now also catches events cut from
+  the end of the chain.
+- The role is one `SELECT role FROM membership WHERE document_id = ? AND user_id = ?`.
+- The token and its user are one SELECT, the clause and its document another.
+- `save_clause` trusts the clause loaded by this request on its first attempt (no refresh): a
+  stale copy loses the compare-and-swap and is re-read; 422, 409 and "nothing changed" are only
+  answered after a re-read (`tests/test_storage.py`).
+- The compare-and-swap, the revision, the change event, the audit event and the head are
+  statements built once at import with bind parameters, executed without the unit of work.
+- SQLite: a per-process write queue (`drafting/database.py`): a lock taken before a connection's
+  first write, released once its transaction has committed or rolled back.
+- `gc.freeze()` after start-up (`wsgi.py`).
+
+A save is now 10 statements: SELECT user+token, SELECT clause+document, SELECT role, UPDATE
+clause (CAS), INSERT revision, UPDATE document RETURNING, INSERT change event, INSERT audit
+event, UPDATE audit head, COMMIT. With `--saves-experiment thread-cpu` on a busy machine (other
+load 1.2 cores) the request thread used p50 3.7 ms of CPU (5.5 ms before on a quiet one); on a
+quieter machine the worker used 3.2 ms per save at K = 1 (*a different clause each*) and served
+250 saves/s. The results table above is the run of record.
+
+**Not changed:** `synchronous=FULL` stays (WAL): with NORMAL an acknowledged save could be lost
+on a power loss or OS crash, which the acknowledgement of `PATCH` (sent only after the commit)
+promises it is not. Measured: no change at K = 1 within noise, +12% at K = 16.
+
+**On one clause with K > 1**, most of the CPU goes to the conflicts the benchmark provokes on
+purpose (writers 2i and 2i+1 edit next to each other): each 409 costs the merge attempt, the
+409 answer and the writer's re-read of the whole document (`GET /api/v1/documents/{id}`), so
+saves/s there count acknowledged saves only and fall with the conflict rate.
+
+**PostgreSQL, K > 1 and two processes:** saves of one document are serial by design (the
+document's row lock gives the seq its commit order), so more processes do not make one
+document's saves faster; the save path above shortened the time the lock is held (it is taken
+by the announce, after the clause's CAS and revision, and held through three statements and the
+COMMIT).
 """
 
 

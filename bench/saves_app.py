@@ -2,7 +2,10 @@
 
 Nothing in drafting/ changes: each experiment patches the served app after import, to measure
 what a proposed fix would gain before anyone makes it. $BENCH_SAVES_EXPERIMENT lists them,
-comma-separated ("none": the app as it is, served the same way, for a baseline):
+comma-separated ("none": the app as it is, served the same way, for a baseline). Three of them
+became changes in drafting/ since (23 Nov 2026) and now only add to what the app does: write-lock
+(drafting/database.py queues SQLite writers), number-first / number-sql (a clause's number is its
+position), gc-freeze (wsgi.py):
 
   sync-normal     SQLite `PRAGMA synchronous=NORMAL` on every connection (WAL stays): no fsync
                   per commit, only at checkpoints.
