@@ -8,7 +8,7 @@ from flask import Flask, jsonify, render_template, request
 from werkzeug.exceptions import HTTPException
 from werkzeug.routing import IntegerConverter
 
-from . import database
+from . import database, fragments
 from .config import ROOT, Config, resolve_secret_key
 from .extensions import csrf, db, login_manager, migrate, socketio
 from .models.base import MAX_ID
@@ -56,6 +56,7 @@ def create_app(config_class: type = Config, **overrides) -> Flask:
     _register_errors(app)
     _register_headers(app)
     _register_template_helpers(app)
+    fragments.init_app(app)
 
     # Handlers must be registered before the first init_app so every app instance gets them.
     from . import events  # noqa: F401
@@ -129,6 +130,7 @@ def _register_template_helpers(app: Flask) -> None:
     from . import permissions
     from .models.base import iso
     from .text.reveal import find_invisible, reveal
+    from .urls import clause_links
 
     @app.context_processor
     def helpers():
@@ -141,3 +143,4 @@ def _register_template_helpers(app: Flask) -> None:
     app.jinja_env.filters["iso"] = iso
     app.jinja_env.filters["reveal"] = reveal
     app.jinja_env.globals["find_invisible"] = find_invisible
+    app.jinja_env.globals["clause_links"] = clause_links

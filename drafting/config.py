@@ -29,6 +29,8 @@ class Config:
     SOCKETIO_EVENTS_PER_SECOND = 20
     MAX_CONTENT_LENGTH = 2 * 1024 * 1024
     MAX_CLAUSE_CHARS = 50_000
+    # Rendered clauses kept per process for the next page load (drafting/fragments.py); 0: off.
+    CLAUSE_FRAGMENT_CACHE = int(os.environ.get("CLAUSE_FRAGMENT_CACHE", "5000"))
     WTF_CSRF_TIME_LIMIT = None
     SESSION_COOKIE_HTTPONLY = True
     SESSION_COOKIE_SAMESITE = "Lax"

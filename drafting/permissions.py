@@ -12,7 +12,8 @@ from collections.abc import Iterable
 from dataclasses import dataclass
 from datetime import datetime
 
-from sqlalchemy import bindparam, select
+from sqlalchemy import bindparam, event, select
+from sqlalchemy.orm import Session
 
 from .extensions import db
 from .models import Membership
@@ -98,7 +99,29 @@ def role_of(user, document) -> str | None:
             if membership.user_id == user.id:
                 return membership.role
         return None
-    return db.session.scalar(_ROLE, {"document_id": document.id, "user_id": user.id})
+    # Remembered for the rest of the transaction: a page asks for every clause. A commit, a
+    # rollback or a flush that touches a membership forgets it (see _forget_roles).
+    roles = db.session.info.setdefault(ROLES_SEEN, {})
+    key = (user.id, document.id)
+    if key not in roles:
+        roles[key] = db.session.scalar(_ROLE, {"document_id": document.id, "user_id": user.id})
+    return roles[key]
+
+
+ROLES_SEEN = "permissions_roles"
+
+
+@event.listens_for(Session, "after_commit")
+@event.listens_for(Session, "after_rollback")
+def _forget_roles(session: Session, *_args) -> None:
+    session.info.pop(ROLES_SEEN, None)
+
+
+@event.listens_for(Session, "before_flush")
+def _forget_roles_on_membership_change(session: Session, *_args) -> None:
+    if ROLES_SEEN in session.info and any(
+            isinstance(obj, Membership) for obj in (*session.new, *session.dirty, *session.deleted)):
+        session.info.pop(ROLES_SEEN, None)
 
 
 def decide(user, document, action: str, now: datetime | None = None) -> Decision:

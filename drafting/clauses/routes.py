@@ -34,7 +34,7 @@ def number_of(clause: Clause) -> int:
 
 def clause_fragment(clause: Clause, status: str | None = None, code: int = 200, merged_diff=None):
     html = render_template("clauses/_clause.html", clause=clause, number=number_of(clause),
-                           document=clause.document, status=status, merged_diff=merged_diff)
+                           document=clause.document, clause_status=status, merged_diff=merged_diff)
     return html, code
 
 

@@ -9,7 +9,7 @@ from datetime import datetime
 
 from flask import g
 from markupsafe import Markup
-from sqlalchemy import func, select
+from sqlalchemy import Row, func, select
 from sqlalchemy.orm import selectinload
 
 from ..extensions import db
@@ -41,18 +41,25 @@ DISPOSITION_LABELS = {"open": "Open", "resolved": "Resolved", "accepted": "Accep
 
 # ---- one clause's discussion ---------------------------------------------------------------------
 
-@dataclass
+@dataclass(slots=True)
 class ThreadView:
     thread: Thread
     clause: Clause
-    comments: list[Comment]          # in order; deleted ones stay as placeholders
-    organisation: Organisation | None
-    changed: bool                    # the clause has a newer version than the thread was opened on
-    outdated: bool                   # its quoted passage is no longer in the clause
+    organisation: Organisation | None  # the opening comment's
+    changed: bool                      # the clause has a newer version than the thread was opened on
+    outdated: bool                     # its quoted passage is no longer in the clause
+    opening: Comment | Row | None      # the first comment (its body and deleted_at), for excerpts
+    comment_count: int                 # deleted ones included
+    replies: int                       # comments after the first, not deleted
+    # None until asked for: a page showing only the discussions' summaries never needs them.
+    loaded_comments: list[Comment] | None = field(default=None, repr=False)
 
     @property
-    def replies(self) -> int:
-        return sum(1 for c in self.comments[1:] if c.deleted_at is None)
+    def comments(self) -> list[Comment]:
+        """The thread's comments in order; deleted ones stay as placeholders."""
+        if self.loaded_comments is None:
+            self.loaded_comments = _comments_of(self.clause.document_id, self.thread.id)
+        return self.loaded_comments
 
 
 @dataclass
@@ -108,9 +115,56 @@ def base_text_of(amendment: Amendment, clause: Clause) -> str:
 
 def thread_view(thread: Thread, clause: Clause) -> ThreadView:
     comments = list(thread.comments)
-    organisation = comments[0].organisation if comments else None
-    outdated = bool(thread.quote) and find_passage(clause.text, thread.quote) is None
-    return ThreadView(thread, clause, comments, organisation, clause.version > thread.clause_version, outdated)
+    opening = comments[0] if comments else None
+    replies = sum(1 for c in comments[1:] if c.deleted_at is None)
+    return ThreadView(thread, clause, opening.organisation if opening else None,
+                      clause.version > thread.clause_version, _outdated(thread, clause), opening,
+                      len(comments), replies, comments)
+
+
+def _outdated(thread: Thread, clause: Clause) -> bool:
+    return bool(thread.quote) and find_passage(clause.text, thread.quote) is None
+
+
+def _thread_views(document: Document, clauses: dict[int, Clause]) -> list[ThreadView]:
+    """Build the views of the document's threads from summaries of their comments (loaded when asked)."""
+    threads = [t for t in db.session.scalars(
+        select(Thread).join(Clause).where(Clause.document_id == document.id, Thread.status != "deleted")
+        .options(selectinload(Thread.author), selectinload(Thread.resolved_by))
+        .order_by(Thread.id)) if t.clause_id in clauses]
+    rows: dict[int, list[Row]] = defaultdict(list)
+    for row in db.session.execute(
+            select(Comment.thread_id, Comment.organisation_id, Comment.deleted_at, Comment.body)
+            .join(Thread).join(Clause).where(Clause.document_id == document.id, Thread.status != "deleted")
+            .order_by(Comment.id)):
+        rows[row.thread_id].append(row)
+    opener_ids = {r[0].organisation_id for r in rows.values() if r[0].organisation_id is not None}
+    organisations = {o.id: o for o in db.session.scalars(
+        select(Organisation).where(Organisation.id.in_(opener_ids)))} if opener_ids else {}
+    views = []
+    for thread in threads:
+        clause, comments = clauses[thread.clause_id], rows.get(thread.id, [])
+        opening = comments[0] if comments else None
+        views.append(ThreadView(
+            thread, clause, organisations.get(opening.organisation_id) if opening else None,
+            clause.version > thread.clause_version, _outdated(thread, clause), opening, len(comments),
+            sum(1 for c in comments[1:] if c.deleted_at is None)))
+    return views
+
+
+def _comments_of(document_id: int, thread_id: int) -> list[Comment]:
+    """Return a thread's comments, loading those of all the document's threads the first time."""
+    cache = g.setdefault("consultation_comments", {})
+    if document_id not in cache:
+        by_thread: dict[int, list[Comment]] = defaultdict(list)
+        for comment in db.session.scalars(
+                select(Comment).join(Thread).join(Clause)
+                .where(Clause.document_id == document_id, Thread.status != "deleted")
+                .options(selectinload(Comment.author), selectinload(Comment.organisation))
+                .order_by(Comment.id)):
+            by_thread[comment.thread_id].append(comment)
+        cache[document_id] = by_thread
+    return list(cache[document_id].get(thread_id, ()))
 
 
 def amendment_view(amendment: Amendment, clause: Clause) -> AmendmentView:
@@ -136,15 +190,8 @@ def _document_consultation(document: Document) -> dict[int, ClauseConsultation]:
         return cache[document.id]
     clauses = {c.id: c for c in document.clauses}
     by_clause: dict[int, ClauseConsultation] = defaultdict(ClauseConsultation)
-    threads = db.session.scalars(
-        select(Thread).join(Clause).where(Clause.document_id == document.id, Thread.status != "deleted")
-        .options(selectinload(Thread.comments).selectinload(Comment.author),
-                 selectinload(Thread.comments).selectinload(Comment.organisation),
-                 selectinload(Thread.resolved_by))
-        .order_by(Thread.id))
-    for thread in threads:
-        if thread.clause_id in clauses:
-            by_clause[thread.clause_id].threads.append(thread_view(thread, clauses[thread.clause_id]))
+    for view in _thread_views(document, clauses):
+        by_clause[view.clause.id].threads.append(view)
     amendments = db.session.scalars(
         select(Amendment).join(Clause).where(Clause.document_id == document.id)
         .options(selectinload(Amendment.author), selectinload(Amendment.decided_by),
@@ -168,9 +215,10 @@ def _document_consultation(document: Document) -> dict[int, ClauseConsultation]:
     return by_clause
 
 
-def clause_consultation(clause: Clause) -> ClauseConsultation:
-    """Return the threads, amendments and linked contributions of a clause."""
-    return _document_consultation(clause.document).get(clause.id) or ClauseConsultation()
+def clause_consultation(clause: Clause, document: Document | None = None) -> ClauseConsultation:
+    """Return the threads, amendments and linked contributions of a clause (of the document, if given)."""
+    return _document_consultation(document if document is not None else clause.document).get(clause.id) \
+        or ClauseConsultation()
 
 
 # Above this many comments a document page shows each clause's discussion as a summary that
@@ -183,13 +231,14 @@ def discussion_loads_on_demand(document: Document) -> bool:
     answers = g.setdefault("discussion_on_demand", {})
     if document.id not in answers:
         answers[document.id] = INLINE_COMMENTS < sum(
-            len(view.comments) for cc in _document_consultation(document).values() for view in cc.threads)
+            view.comment_count for cc in _document_consultation(document).values() for view in cc.threads)
     return answers[document.id]
 
 
 def forget_cache() -> None:
     """Drop what this request loaded (after a change made in the same request)."""
     g.pop("consultation_cache", None)
+    g.pop("consultation_comments", None)
     g.pop("discussion_on_demand", None)
 
 
@@ -218,7 +267,7 @@ def open_threads(document: Document, organisation_id: int | None = None) -> list
 def discussing_organisations(document: Document) -> list[Organisation]:
     """Return the participants and every other organisation that took part in the discussion."""
     ids = set(db.session.scalars(
-        select(Comment.organisation_id).join(Thread).join(Clause)
+        select(Comment.organisation_id).distinct().join(Thread).join(Clause)
         .where(Clause.document_id == document.id, Comment.organisation_id.is_not(None))))
     ids |= {o.id for o in document.participants}
     if not ids:

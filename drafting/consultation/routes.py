@@ -285,7 +285,7 @@ def accept_form(amendment_id: int):
 def _clause_item(clause: Clause, code: int = 200, status: str | None = None, **consult):
     """Render the whole clause (its text changed), with the discussion in the given state."""
     html = render_template("clauses/_clause.html", clause=clause, number=clause_number(clause),
-                           document=clause.document, status=status, consult={"expanded": True, **consult})
+                           document=clause.document, clause_status=status, consult={"expanded": True, **consult})
     return html, code
 
 

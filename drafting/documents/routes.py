@@ -46,14 +46,16 @@ def create():
 @login_required
 def page(document_id: int):
     document = get_document_or_404(document_id)
-    context = {"document": document, "numbered": numbered_clauses(document)}
     if is_htmx() and request.args.get("fragment") == "clauses":
-        return vary_on_htmx(render_template("documents/_clauses.html", **context))
+        return vary_on_htmx(render_template("documents/_clauses.html", document=document,
+                                            numbered=numbered_clauses(document)))
     visit = record_visit(document, current_user)
-    changed = changed_since(document, current_user, visit.seen_at)
-    db.session.commit()
-    return vary_on_htmx(render_template("documents/page.html", content_hash=document_hash(document),
-                                        changed=changed, seen_at=visit.seen_at, **context))
+    seen_at = visit.seen_at
+    db.session.commit()  # first: a commit expires what was loaded, and the clauses are many
+    numbered = numbered_clauses(document)
+    changed = changed_since(document, current_user, seen_at)
+    return vary_on_htmx(render_template("documents/page.html", document=document, numbered=numbered,
+                                        content_hash=document_hash(document), changed=changed, seen_at=seen_at))
 
 
 @bp.get("/documents/<int:document_id>/changes")
