@@ -99,12 +99,12 @@ def clause_item(ctx, clause, number: int) -> Markup:
     """Render one clause of the page's list (documents/_clauses.html), from the store if it can."""
     fragments = store()
     key = _key(ctx, clause, number) if fragments is not None else None
-    template = ctx.environment.get_template(CLAUSE_TEMPLATE)
-    values = {**ctx.get_all(), "clause": clause, "number": number}
-    if key is None:
-        return Markup(template.render(values))
-    html = fragments.get(key)
-    if html is None:
+    html = fragments.get(key) if key is not None else None
+    if html is None:  # render it: the page's context, as an include would see it
+        template = ctx.environment.get_template(CLAUSE_TEMPLATE)
+        values = {**ctx.get_all(), "clause": clause, "number": number}
+        if key is None:
+            return Markup(template.render(values))
         html = template.render({**values, "consult_seq": SEQ_MARK, "page_csrf_token": TOKEN_MARK})
         fragments.put(key, html)
     html = html.replace(SEQ_MARK, str(ctx["document"].seq))
