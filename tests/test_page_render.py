@@ -277,3 +277,23 @@ def test_changed_since_your_last_visit_is_per_person(app, client, auth, api, pla
     auth.logout()
     theirs = _clause_html(_page(client, auth, "editor2", plan["id"]), clause_id)
     assert "since your last visit" not in theirs and "Changed by a colleague." in theirs
+
+
+def test_amendment_diffs_are_worked_out_only_when_shown(client, auth, api, plan, monkeypatch):
+    clause_id = plan["clause_ids"][1]
+    _discussion(api, clause_id)
+    with client.application.app_context():
+        clause = db.session.get(Clause, clause_id)
+        text, version = clause.text, clause.version
+    proposed = api.as_("commenter").post(f"/clauses/{clause_id}/amendments",
+                                         json={"text": text + " With a proposed ending.", "rationale": "Clearer.",
+                                               "base_version": version})
+    assert proposed.status_code == 201, proposed.get_data(as_text=True)
+    monkeypatch.setattr(queries, "INLINE_COMMENTS", 0)  # discussions load on demand
+    calls = []
+    real = queries.diff_ops
+    monkeypatch.setattr(queries, "diff_ops", lambda *args: calls.append(args) or real(*args))
+    html = _page(client, auth, "editor", plan["id"])
+    assert "1 open amendment" in _clause_html(html, clause_id) and calls == []
+    opened = client.get(f"/clauses/{clause_id}/consultation?expanded=1", headers=HX).get_data(as_text=True)
+    assert calls and re.search(r"<ins>(<span[^>]*>[^<]*</span>)? With a proposed ending\.", opened)

@@ -6,6 +6,7 @@ from __future__ import annotations
 from collections import Counter, defaultdict
 from dataclasses import dataclass, field
 from datetime import datetime
+from functools import cached_property
 
 from flask import g
 from markupsafe import Markup
@@ -62,20 +63,52 @@ class ThreadView:
         return self.loaded_comments
 
 
-@dataclass
 class AmendmentView:
-    amendment: Amendment
-    clause: Clause
-    base_text: str
-    stale: bool                      # the clause changed since the amendment's base version
-    diff: Markup                     # the amendment against its base
-    current_diff: Markup | None      # when stale: what accepting would change in the current text
-    conflicts: bool                  # when stale: accepting as proposed touches the same words
-    accepted_diff: Markup | None     # accepted with changes: proposed -> accepted
+    """An amendment as shown: its diffs are worked out when first shown, not when listed (a page
+    whose discussions load on demand only counts amendments)."""
+
+    def __init__(self, amendment: Amendment, clause: Clause):
+        self.amendment, self.clause = amendment, clause
+        # The clause changed since the amendment's base version.
+        self.stale = amendment.status == "open" and clause.version != amendment.base_version
 
     @property
     def disposition(self) -> str:
         return disposition_of(self.amendment)
+
+    @cached_property
+    def base_text(self) -> str:
+        return base_text_of(self.amendment, self.clause)
+
+    @cached_property
+    def diff(self) -> Markup:
+        """The amendment against its base."""
+        return Markup(diff_html(diff_ops(self.base_text, self.amendment.text)))
+
+    @cached_property
+    def _current(self) -> tuple[Markup | None, bool]:
+        if not self.stale:
+            return None, False
+        merged = merge_texts(self.base_text, self.amendment.text, self.clause.text)
+        result = self.amendment.text if not merged.clean else merged.text
+        return Markup(diff_html(diff_ops(self.clause.text, result))), not merged.clean
+
+    @property
+    def current_diff(self) -> Markup | None:
+        """When stale: what accepting would change in the current text."""
+        return self._current[0]
+
+    @property
+    def conflicts(self) -> bool:
+        """When stale: accepting as proposed touches the same words as the newer text."""
+        return self._current[1]
+
+    @cached_property
+    def accepted_diff(self) -> Markup | None:
+        """Accepted with changes: proposed -> accepted."""
+        if self.disposition != "accepted_with_changes":
+            return None
+        return Markup(diff_html(diff_ops(self.amendment.text, self.amendment.accepted_text)))
 
 
 @dataclass
@@ -168,19 +201,7 @@ def _comments_of(document_id: int, thread_id: int) -> list[Comment]:
 
 
 def amendment_view(amendment: Amendment, clause: Clause) -> AmendmentView:
-    base = base_text_of(amendment, clause)
-    diff = Markup(diff_html(diff_ops(base, amendment.text)))
-    stale = amendment.status == "open" and clause.version != amendment.base_version
-    current_diff, conflicts = None, False
-    if stale:
-        merged = merge_texts(base, amendment.text, clause.text)
-        conflicts = not merged.clean
-        result = amendment.text if conflicts else merged.text
-        current_diff = Markup(diff_html(diff_ops(clause.text, result)))
-    accepted_diff = None
-    if disposition_of(amendment) == "accepted_with_changes":
-        accepted_diff = Markup(diff_html(diff_ops(amendment.text, amendment.accepted_text)))
-    return AmendmentView(amendment, clause, base, stale, diff, current_diff, conflicts, accepted_diff)
+    return AmendmentView(amendment, clause)
 
 
 def _document_consultation(document: Document) -> dict[int, ClauseConsultation]:
