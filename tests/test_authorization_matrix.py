@@ -19,7 +19,8 @@ document", "Sign-off") and CONTRACT.md, not read back from drafting/permissions.
 - outsider: a logged-in user with no role on any document: 404 for everything scoped to a
   document (its existence is not revealed); the lists of their own things (documents,
   notifications) answer 200.
-- anonymous: the pages redirect to /login (302), the API answers 401.
+- anonymous: the pages redirect to /login (302), fragments answer 401 with HX-Redirect to /login,
+  the API answers 401.
 - Once the text is frozen (signing, adopted) a text change answers 423 to a role that could make
   it otherwise.
 - After the consultation's deadline the participants' comments, replies, amendments,
@@ -718,6 +719,12 @@ def body_kwargs(rule: Rule, ctx: Ctx, is_api: bool) -> dict[str, Any]:
 
 def problem(rule: Rule, caller: str, response, is_api: bool) -> str | None:
     expected, got = rule.expect[caller], response.status_code
+    if caller == "anonymous" and rule.htmx and not is_api and expected == 302 and rule.anonymous_to == "/login":
+        # A fragment asked for without a session: 401, and htmx sends the whole page to the login.
+        redirect_to = response.headers.get("HX-Redirect", "")
+        if got != 401 or not redirect_to.startswith("/login"):
+            return f"{caller}: got {got} with HX-Redirect {redirect_to!r}, expected 401 to /login"
+        return None
     if got != expected:
         body = response.get_data(as_text=True)[:200].replace("\n", " ")
         return f"{caller}: got {got}, expected {expected} ({body!r})"

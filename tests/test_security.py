@@ -6,6 +6,7 @@ from __future__ import annotations
 import gc
 import json
 import warnings
+from urllib.parse import parse_qs, urlsplit
 
 import pytest
 import requests
@@ -67,6 +68,32 @@ def test_login_is_throttled_per_address(client):
     for n in range(20):
         assert _login(client, f"nobody{n}@example.org", "guess").status_code == 401
     assert _login(client, EMAILS["observer"], PASSWORD).status_code == 429
+
+
+def _login_next(location: str) -> str | None:
+    parts = urlsplit(location)
+    assert parts.path == "/login" and not parts.netloc
+    return parse_qs(parts.query).get("next", [None])[0]
+
+
+def test_an_ended_session_sends_the_whole_page_to_the_login_not_the_fragment(client, auth, world):
+    document = world.document()
+    clause_id = document["clause_ids"][0]
+    page = f"http://localhost/documents/{document['id']}?x=1"
+    fragment = client.get(f"/clauses/{clause_id}/history",
+                          headers={"HX-Request": "true", "HX-Current-URL": page})
+    assert fragment.status_code == 401 and "<form" not in fragment.get_data(as_text=True)
+    assert _login_next(fragment.headers["HX-Redirect"]) == f"/documents/{document['id']}?x=1"
+    # A current URL elsewhere is not followed after login.
+    elsewhere = client.get(f"/clauses/{clause_id}/history",
+                           headers={"HX-Request": "true", "HX-Current-URL": "https://evil.example/x"})
+    assert _login_next(elsewhere.headers["HX-Redirect"]) == "/x"  # only the path: never another host
+    assert client.get(f"/clauses/{clause_id}/history", headers={"HX-Request": "true"}).headers["HX-Redirect"] == "/login"
+    # A page (no htmx) is redirected as before, and comes back after the login.
+    plain = client.get(f"/documents/{document['id']}?x=1")
+    assert plain.status_code == 302 and _login_next(plain.headers["Location"]) == f"/documents/{document['id']}?x=1"
+    back = client.post(plain.headers["Location"], data={"email": EMAILS["editor"], "password": PASSWORD})
+    assert back.status_code == 302 and back.headers["Location"] == f"/documents/{document['id']}?x=1"
 
 
 def test_extra_fields_are_ignored_no_mass_assignment(api, world):

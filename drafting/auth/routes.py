@@ -5,7 +5,7 @@ from __future__ import annotations
 from datetime import timedelta
 from urllib.parse import urlsplit
 
-from flask import flash, redirect, render_template, request, url_for
+from flask import flash, make_response, redirect, render_template, request, url_for
 from flask_login import current_user, login_required, login_user, logout_user
 from sqlalchemy import func, select
 
@@ -43,6 +43,26 @@ def safe_next(target: str | None) -> str:
             or "\\" in target:
         return url_for("documents.index")
     return target
+
+
+@login_manager.unauthorized_handler
+def unauthorized():
+    """Send someone not logged in to the login page, and back here afterwards.
+
+    A page request is redirected (302). An htmx request for a fragment gets 401 with
+    `HX-Redirect`: htmx then loads the login page as the whole page, instead of swapping it
+    into the fragment's place; afterwards the person returns to the page they were on.
+    """
+    if request.headers.get("HX-Request") == "true":
+        current = urlsplit(request.headers.get("HX-Current-URL", ""))
+        page = current.path + (f"?{current.query}" if current.query else "") if current.path else None
+        target = url_for("auth.login", next=safe_next(page)) if page else url_for("auth.login")
+        response = make_response("Your session has ended; log in again to continue.", 401)
+        response.headers["HX-Redirect"] = target
+        return response
+    flash(login_manager.login_message, login_manager.login_message_category)
+    path = request.full_path if request.query_string else request.path
+    return redirect(url_for("auth.login", next=path))
 
 
 # Failed logins allowed in the window, per account and per address, before 429.

@@ -145,3 +145,20 @@ def test_login_and_list_pages_have_no_serious_accessibility_violations(new_page,
     page.click("button[type=submit]")
     page.wait_for_url("**/documents")
     assert run_axe(page) == []
+
+
+def test_an_ended_session_takes_the_whole_page_to_the_login_and_back(new_page, live_server):
+    from tests.conftest import EMAILS, PASSWORD
+
+    page = new_page("editor")
+    open_declaration(page, live_server)
+    document_path = page.url.replace(live_server.url(""), "")
+    page.context.clear_cookies()  # the session ended (expired, or logged out elsewhere)
+    clause(page, 1).get_by_role("link", name="History of clause 1").click()
+    page.wait_for_url(re.compile(r"/login\?next="))
+    expect(page.locator("ol.clause-list")).to_have_count(0)  # the login page, not swapped into a clause
+    page.fill("#email", EMAILS["editor"])
+    page.fill("#password", PASSWORD)
+    page.click("button[type=submit]")
+    page.wait_for_url(re.compile(re.escape(document_path) + "$"))
+    expect(clause(page, 1)).to_be_visible()
