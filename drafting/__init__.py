@@ -71,7 +71,8 @@ def create_app(config_class: type = Config, **overrides) -> Flask:
         max_http_buffer_size=app.config["SOCKETIO_MAX_MESSAGE_BYTES"],
     )
     app.extensions["drafting.presence"] = make_registry(app.config["SOCKETIO_MESSAGE_QUEUE"],
-                                                        app.config["SOCKETIO_CHANNEL"])
+                                                        app.config["SOCKETIO_CHANNEL"],
+                                                        app.config["PRESENCE_ALIVE_SECONDS"])
     return app
 
 

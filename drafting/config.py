@@ -23,6 +23,9 @@ class Config:
     SOCKETIO_ASYNC_MODE = os.environ.get("SOCKETIO_ASYNC_MODE", "threading")
     # Processes sharing a message queue must share the channel; it also prefixes presence keys.
     SOCKETIO_CHANNEL = os.environ.get("SOCKETIO_CHANNEL", "drafting")
+    # Several processes: how long a process that stopped without a goodbye (killed, crashed)
+    # still counts as present; its viewers drop out of presence after that (drafting/presence.py).
+    PRESENCE_ALIVE_SECONDS = int(os.environ.get("PRESENCE_ALIVE_SECONDS", "30"))
     # Clients only join, leave and say what they edit: tiny messages. Larger ones close the connection.
     SOCKETIO_MAX_MESSAGE_BYTES = 16 * 1024
     # Events one connection may send per second before it is disconnected (flooding).

@@ -62,6 +62,7 @@ def _close_database_connections():
     yield
     while _made_apps:
         app = _made_apps.pop()
+        app.extensions["drafting.presence"].close()
         with app.app_context():
             db.session.remove()
             db.engine.dispose()

@@ -5,6 +5,7 @@ Runs in the PostgreSQL pass of `make test` (DRAFTING_TEST_BACKEND=postgres).
 
 from __future__ import annotations
 
+import subprocess
 import threading
 import time
 from concurrent.futures import ThreadPoolExecutor
@@ -120,3 +121,51 @@ def test_concurrent_saves_through_both_processes_lose_nothing(two_processes):
     seqs = requests.get(first.url(f"/api/v1/documents/{declaration['id']}/changes?since={declaration['seq']}"),
                         headers=bearer(tokens[0]), timeout=WAIT).json()
     assert [c["seq"] for c in seqs] == list(range(declaration["seq"] + 1, declaration["seq"] + 26))
+
+
+def _presence_names(listener: Listener) -> set[str]:
+    latest = [d for n, d in listener.events if n == "presence"][-1]
+    return {u["name"] for u in latest["users"]}
+
+
+def test_viewers_of_a_killed_process_drop_out_of_presence(database):
+    """A process that dies without closing its connections (kill -9, a crash) leaves presence
+    entries in Redis; once its heartbeat expires, the other processes stop listing them."""
+    env = {**live_env(), "PRESENCE_ALIVE_SECONDS": "2"}
+    doomed, survivor = LiveServer(database, threads=30, env=env), LiveServer(database, threads=30, env=env)
+    app = make_app(database, **live_env())  # its registry reads the same Redis entries
+    world = World(app)
+    declaration = world.document("declaration")
+    on_doomed = Listener(doomed.base, token=world.token("commenter"))
+    on_survivor = Listener(survivor.base, token=world.token("observer"))
+    late = None
+    try:
+        assert on_doomed.join(declaration["id"])["ok"] and on_survivor.join(declaration["id"])["ok"]
+        deadline = time.time() + WAIT
+        while time.time() < deadline and _presence_names(on_survivor) != {"Lukas Brenner", "Lieve Vandamme"}:
+            time.sleep(0.05)
+        assert _presence_names(on_survivor) == {"Lukas Brenner", "Lieve Vandamme"}
+        # Kill the worker first (gunicorn's master would start another), then the master: no
+        # disconnect handler runs, so the entries stay in Redis.
+        subprocess.run(["pkill", "-KILL", "-P", str(doomed.process.pid)], check=True)
+        doomed.process.kill()
+        doomed.process.wait(timeout=5)
+        doomed.process.stdout.close()
+        time.sleep(3)  # past its heartbeat
+        late = Listener(survivor.base, token=world.token("signatory"))
+        assert late.join(declaration["id"])["ok"]
+        presence = late.wait_for("presence", document_id=declaration["id"])
+        names = {u["name"] for u in presence["users"]}
+        assert "Lieve Vandamme" not in names and "Lukas Brenner" in names and len(names) == 2
+        registry = app.extensions["drafting.presence"]
+        assert all(entry[0] != world.user("commenter").id for entry in registry.viewers(declaration["id"]))
+        assert not registry.sids_of(world.user("commenter").id)  # its keys were cleaned up too
+    finally:
+        for listener in (on_survivor, late, on_doomed):
+            if listener is not None:
+                listener.close()
+        if doomed.process.poll() is None:
+            doomed.stop()
+        survivor.stop()
+        with app.app_context():
+            db.engine.dispose()
