@@ -117,10 +117,12 @@ def _forget_roles(session: Session, *_args) -> None:
     session.info.pop(ROLES_SEEN, None)
 
 
-@event.listens_for(Session, "before_flush")
-def _forget_roles_on_membership_change(session: Session, *_args) -> None:
-    if ROLES_SEEN in session.info and any(
-            isinstance(obj, Membership) for obj in (*session.new, *session.dirty, *session.deleted)):
+@event.listens_for(Membership, "after_insert")
+@event.listens_for(Membership, "after_update")
+@event.listens_for(Membership, "after_delete")
+def _forget_roles_on_membership_change(_mapper, _connection, membership: Membership) -> None:
+    session = Session.object_session(membership)
+    if session is not None:
         session.info.pop(ROLES_SEEN, None)
 
 

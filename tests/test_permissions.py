@@ -302,3 +302,31 @@ def test_may_import_the_secretariat_and_editors_only():
         assert permissions.may_import(make_user("commenter"), roles) is False
     assert permissions.may_import(make_user("admin", authenticated=False)) is False
     assert permissions.may_import(None, ["editor"]) is False
+
+
+# ---- the role lookup, remembered for a transaction --------------------------------------------
+
+def test_a_remembered_role_follows_membership_changes_in_the_same_transaction(app):
+    from sqlalchemy import select
+
+    from drafting.extensions import db
+    from drafting.models import Document, Membership, User
+    from drafting.permissions import role_of
+    from tests.conftest import EMAILS
+
+    with app.app_context():
+        document = db.session.scalar(select(Document).where(Document.kind == "declaration"))
+        outsider = db.session.scalar(select(User).where(User.email == EMAILS["outsider"]))
+        assert role_of(outsider, document) is None
+        membership = Membership(document_id=document.id, user_id=outsider.id, role="commenter")
+        db.session.add(membership)
+        db.session.flush()
+        assert role_of(outsider, document) == "commenter"
+        membership.role = "signatory"
+        db.session.flush()
+        assert role_of(outsider, document) == "signatory"
+        db.session.delete(membership)
+        db.session.flush()
+        assert role_of(outsider, document) is None
+        db.session.rollback()
+        assert role_of(outsider, document) is None
