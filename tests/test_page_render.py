@@ -297,3 +297,13 @@ def test_amendment_diffs_are_worked_out_only_when_shown(client, auth, api, plan,
     assert "1 open amendment" in _clause_html(html, clause_id) and calls == []
     opened = client.get(f"/clauses/{clause_id}/consultation?expanded=1", headers=HX).get_data(as_text=True)
     assert calls and re.search(r"<ins>(<span[^>]*>[^<]*</span>)? With a proposed ending\.", opened)
+
+
+def test_a_list_status_is_announced_once_not_by_every_clause(client, auth, plan):
+    auth.login("editor")
+    third = plan["clause_ids"][2]
+    moved = client.post(f"/clauses/{third}/move", data={"direction": "up"}, headers=HX)
+    html = moved.get_data(as_text=True)
+    assert moved.status_code == 200 and html.count("Clause moved up to number 2.") == 1
+    assert '<p class="list-status" role="status">Clause moved up to number 2.</p>' in html
+    assert 'class="clause-status"' not in html
