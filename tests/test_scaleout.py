@@ -16,6 +16,7 @@ from sqlalchemy import select
 
 from drafting.extensions import db
 from drafting.models import User
+from drafting.presence import RedisRegistry
 from tests.conftest import World, live_env, make_app
 from tests.served import LiveServer
 from tests.test_live_server import Listener, bearer
@@ -133,8 +134,11 @@ def test_viewers_of_a_killed_process_drop_out_of_presence(database):
     entries in Redis; once its heartbeat expires, the other processes stop listing them."""
     env = {**live_env(), "PRESENCE_ALIVE_SECONDS": "2"}
     doomed, survivor = LiveServer(database, threads=30, env=env), LiveServer(database, threads=30, env=env)
-    app = make_app(database, **live_env())  # its registry reads the same Redis entries
+    app = make_app(database)
     world = World(app)
+    # The entries the served processes share (not through an app: Flask-SocketIO is one object
+    # per test process, and an app with a message queue would reconfigure it for later tests).
+    registry = RedisRegistry(env["SOCKETIO_MESSAGE_QUEUE"], env["SOCKETIO_CHANNEL"])
     declaration = world.document("declaration")
     on_doomed = Listener(doomed.base, token=world.token("commenter"))
     on_survivor = Listener(survivor.base, token=world.token("observer"))
@@ -157,7 +161,6 @@ def test_viewers_of_a_killed_process_drop_out_of_presence(database):
         presence = late.wait_for("presence", document_id=declaration["id"])
         names = {u["name"] for u in presence["users"]}
         assert "Lieve Vandamme" not in names and "Lukas Brenner" in names and len(names) == 2
-        registry = app.extensions["drafting.presence"]
         assert all(entry[0] != world.user("commenter").id for entry in registry.viewers(declaration["id"]))
         assert not registry.sids_of(world.user("commenter").id)  # its keys were cleaned up too
     finally:
