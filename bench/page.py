@@ -151,7 +151,7 @@ def measure(app, document_id: int, repeats: int) -> dict:
     fragments = app.extensions["drafting.fragments"]
     cold = []
     for _ in range(5):  # nothing kept, as after a restart (templates already compiled)
-        fragments._items.clear()
+        fragments.clear()
         cold.append(load())
     changed = []
     with app.app_context():

@@ -53,14 +53,16 @@ def _raw(connection):
 
 
 def configure(app: Flask) -> None:
-    """Apply the engine settings the app's database needs."""
+    """Apply the engine settings the app's database needs; keep SQLite's write queue (or None)."""
     uri = app.config["SQLALCHEMY_DATABASE_URI"]
+    queue = None
     if uri.startswith("sqlite"):
         with app.app_context():
-            _configure_sqlite(db.engine, file_backed=":memory:" not in uri and uri != "sqlite://")
+            queue = _configure_sqlite(db.engine, file_backed=":memory:" not in uri and uri != "sqlite://")
+    app.extensions["drafting.write_queue"] = queue
 
 
-def _configure_sqlite(engine, file_backed: bool) -> None:
+def _configure_sqlite(engine, file_backed: bool) -> WriteQueue | None:
     """WAL and a busy timeout, so readers never wait; writers queue in the process.
 
     An in-memory database is one connection shared by every thread: nothing to queue there.
@@ -76,7 +78,7 @@ def _configure_sqlite(engine, file_backed: bool) -> None:
         cursor.close()
 
     if not file_backed:
-        return
+        return None
     queue = WriteQueue(BUSY_TIMEOUT_MS / 1000)
 
     @event.listens_for(engine, "before_cursor_execute")
@@ -107,3 +109,5 @@ def _configure_sqlite(engine, file_backed: bool) -> None:
     @event.listens_for(engine, "close")
     def _closed(dbapi_connection, _record):  # a connection closed mid-transaction lets go too
         queue.after_end(dbapi_connection)
+
+    return queue

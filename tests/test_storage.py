@@ -29,9 +29,17 @@ def _editor() -> User:
 # ---- concurrent writers wait their turn (SQLite: the process's write queue; PostgreSQL: the row
 # lock), and every way a transaction ends lets the next one in ----------------------------------
 
+def _queue_held(app) -> bool | None:
+    """Whether SQLite's write queue is held (None on PostgreSQL, which has no queue)."""
+    queue = app.extensions["drafting.write_queue"]
+    return None if queue is None else queue.lock.locked()
+
+
 def test_a_second_writer_waits_for_the_first_to_commit_then_goes_on_at_once(app):
     with app.app_context():
         engine = db.engine
+    sqlite = engine.dialect.name == "sqlite"
+    held_while_waiting: list[bool | None] = []
     order: list[str] = []
     first_wrote, second_started = threading.Event(), threading.Event()
 
@@ -42,6 +50,7 @@ def test_a_second_writer_waits_for_the_first_to_commit_then_goes_on_at_once(app)
             first_wrote.set()
             second_started.wait(5)
             time.sleep(0.3)  # the second writer is now waiting; nothing of it may run before the commit
+            held_while_waiting.append(_queue_held(app))
             order.append("first commits")
             conn.commit()
 
@@ -62,6 +71,10 @@ def test_a_second_writer_waits_for_the_first_to_commit_then_goes_on_at_once(app)
     for thread in threads:
         thread.join(20)
     assert order == ["first wrote", "first commits", "second wrote"]
+    # On SQLite the second writer waited on the process's queue (not in SQLite's busy handler),
+    # and both gave it back.
+    assert held_while_waiting == ([True] if sqlite else [None])
+    assert _queue_held(app) is (False if sqlite else None)
     # Woken when the first committed; on SQLite not after one of its busy-handler sleeps (up to 100 ms each).
     assert 0.25 < waited[0] < 2
     with app.app_context():
@@ -75,6 +88,8 @@ def test_a_writer_that_rolls_back_fails_or_just_closes_lets_the_next_one_write(a
         engine = db.engine
     conn = engine.connect()
     conn.execute(text("UPDATE document SET title = 'held' WHERE kind = 'declaration'"))
+    sqlite = engine.dialect.name == "sqlite"
+    assert _queue_held(app) is (True if sqlite else None)
     if ending == "rollback":
         conn.rollback()
         conn.close()
@@ -85,6 +100,7 @@ def test_a_writer_that_rolls_back_fails_or_just_closes_lets_the_next_one_write(a
             conn.execute(text("INSERT INTO no_such_table VALUES (1)"))
         conn.rollback()
         conn.close()
+    assert _queue_held(app) is (False if sqlite else None)
 
     done = threading.Event()
 

@@ -146,13 +146,17 @@ def base_text_of(amendment: Amendment, clause: Clause) -> str:
     return revision.text if revision is not None else ""
 
 
+def _view(thread: Thread, clause: Clause, comments: list, organisation: Organisation | None,
+          loaded: list[Comment] | None = None) -> ThreadView:
+    """A thread's view from its comments in order (Comment objects, or rows of their summaries)."""
+    return ThreadView(thread, clause, organisation, clause.version > thread.clause_version,
+                      _outdated(thread, clause), comments[0] if comments else None, len(comments),
+                      sum(1 for c in comments[1:] if c.deleted_at is None), loaded)
+
+
 def thread_view(thread: Thread, clause: Clause) -> ThreadView:
     comments = list(thread.comments)
-    opening = comments[0] if comments else None
-    replies = sum(1 for c in comments[1:] if c.deleted_at is None)
-    return ThreadView(thread, clause, opening.organisation if opening else None,
-                      clause.version > thread.clause_version, _outdated(thread, clause), opening,
-                      len(comments), replies, comments)
+    return _view(thread, clause, comments, comments[0].organisation if comments else None, comments)
 
 
 def _outdated(thread: Thread, clause: Clause) -> bool:
@@ -176,12 +180,9 @@ def _thread_views(document: Document, clauses: dict[int, Clause]) -> list[Thread
         select(Organisation).where(Organisation.id.in_(opener_ids)))} if opener_ids else {}
     views = []
     for thread in threads:
-        clause, comments = clauses[thread.clause_id], rows.get(thread.id, [])
-        opening = comments[0] if comments else None
-        views.append(ThreadView(
-            thread, clause, organisations.get(opening.organisation_id) if opening else None,
-            clause.version > thread.clause_version, _outdated(thread, clause), opening, len(comments),
-            sum(1 for c in comments[1:] if c.deleted_at is None)))
+        comments = rows.get(thread.id, [])
+        opener = organisations.get(comments[0].organisation_id) if comments else None
+        views.append(_view(thread, clauses[thread.clause_id], comments, opener))
     return views
 
 
