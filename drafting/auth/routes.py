@@ -53,6 +53,7 @@ def unauthorized():
     `HX-Redirect`: htmx then loads the login page as the whole page, instead of swapping it
     into the fragment's place; afterwards the person returns to the page they were on.
     """
+    flash(login_manager.login_message, login_manager.login_message_category)
     if request.headers.get("HX-Request") == "true":
         current = urlsplit(request.headers.get("HX-Current-URL", ""))
         page = current.path + (f"?{current.query}" if current.query else "") if current.path else None
@@ -60,7 +61,6 @@ def unauthorized():
         response = make_response("Your session has ended; log in again to continue.", 401)
         response.headers["HX-Redirect"] = target
         return response
-    flash(login_manager.login_message, login_manager.login_message_category)
     path = request.full_path if request.query_string else request.path
     return redirect(url_for("auth.login", next=path))
 

@@ -157,6 +157,7 @@ def test_an_ended_session_takes_the_whole_page_to_the_login_and_back(new_page, l
     clause(page, 1).get_by_role("link", name="History of clause 1").click()
     page.wait_for_url(re.compile(r"/login\?next="))
     expect(page.locator("ol.clause-list")).to_have_count(0)  # the login page, not swapped into a clause
+    expect(page.get_by_text("Please log in to continue.")).to_be_visible()  # and why it is shown
     page.fill("#email", EMAILS["editor"])
     page.fill("#password", PASSWORD)
     page.click("button[type=submit]")
