@@ -5,6 +5,7 @@ from __future__ import annotations
 from pathlib import Path
 
 from flask import Flask, jsonify, render_template, request
+from sqlalchemy.exc import OperationalError
 from werkzeug.exceptions import HTTPException
 from werkzeug.routing import IntegerConverter
 
@@ -13,6 +14,9 @@ from .config import ROOT, Config, resolve_secret_key
 from .extensions import csrf, db, login_manager, migrate, socketio
 from .models.base import MAX_ID
 from .presence import make_registry
+
+BODY_METHODS = frozenset({"POST", "PUT", "PATCH", "DELETE"})
+RETRY_BUSY_SECONDS = 5  # a database locked past its timeouts: when to try again (503)
 
 
 class DatabaseId(IntegerConverter):
@@ -36,6 +40,7 @@ def create_app(config_class: type = Config, **overrides) -> Flask:
     db.init_app(app)
     migrate.init_app(app, db, directory=str(ROOT / "migrations"))
     login_manager.init_app(app)
+    _register_body_reading(app)  # before CSRF's hook, which then parses the form from memory
     csrf.init_app(app)
     database.configure(app)
 
@@ -76,6 +81,21 @@ def create_app(config_class: type = Config, **overrides) -> Flask:
     return app
 
 
+def _register_body_reading(app: Flask) -> None:
+    @app.before_request
+    def read_body_first():
+        """Read the whole request body before any view code opens a transaction."""
+        # A transaction's first write holds the database's write lock (on SQLite, the whole
+        # database's) until it ends: a view that wrote and then read a body sent slowly stalled
+        # every writer. Read raw, within MAX_CONTENT_LENGTH; the form is parsed later from these
+        # bytes, under the view's own limits. A body declared larger is left to the view: only the
+        # imports accept one (they raise the limit after checking who may import, and write
+        # nothing before reading it); every other view refuses it (413) without reading it.
+        limit = request.max_content_length
+        if request.method in BODY_METHODS and (limit is None or (request.content_length or 0) <= limit):
+            request.get_data(cache=True)
+
+
 def _wants_json() -> bool:
     return request.path.startswith("/api/")
 
@@ -105,6 +125,20 @@ def _register_errors(app: Flask) -> None:
             return jsonify(body), error.status
         template = "errors/_message.html" if is_htmx() else "errors/page.html"
         return render_template(template, status=error.status, message=error.message), error.status
+
+    @app.errorhandler(OperationalError)
+    def database_busy(error: OperationalError):
+        """The database stayed locked past its timeouts (another process's long write): 503, retry."""
+        if not database.is_busy(error):
+            raise error  # any other database failure is a 500, as before
+        db.session.rollback()
+        app.logger.warning("database busy, answered 503: %s", error.orig)
+        message = "The database is busy: the request could not be completed. Try again in a few seconds."
+        headers = {"Retry-After": str(RETRY_BUSY_SECONDS)}
+        if _wants_json():
+            return jsonify({"error": {"code": ERROR_CODES[503], "message": message}}), 503, headers
+        template = "errors/_message.html" if is_htmx() else "errors/page.html"
+        return render_template(template, status=503, message=message), 503, headers
 
 
 def _kept_headers(error: HTTPException) -> list[tuple[str, str]]:

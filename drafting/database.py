@@ -15,11 +15,22 @@ import threading
 
 from flask import Flask
 from sqlalchemy import event
+from sqlalchemy.exc import OperationalError
 
 from .extensions import db
 
 BUSY_TIMEOUT_MS = 10_000
 _WRITES = ("INSERT", "UPDATE", "DELETE", "REPLACE", "CREATE", "DROP", "ALTER")
+# PostgreSQL: lock_not_available, deadlock_detected, serialization_failure.
+_BUSY_SQLSTATES = frozenset({"55P03", "40P01", "40001"})
+
+
+def is_busy(error: OperationalError) -> bool:
+    """Tell a database that stayed locked (worth trying again soon) from other operational errors."""
+    if getattr(error.orig, "sqlstate", None) in _BUSY_SQLSTATES:
+        return True
+    message = str(error.orig)
+    return "database is locked" in message or "database table is locked" in message
 
 
 class WriteQueue:

@@ -112,7 +112,6 @@ def on_connect(auth=None):
     if user is None:
         raise ConnectionRefusedError("authentication required")
     registry().add(request.sid, user.id)
-    db.session.commit()  # the token's last use
 
 
 @socketio.on("disconnect")

@@ -12,7 +12,8 @@ from .models import Clause, Document
 
 ERROR_CODES = {400: "bad_request", 401: "unauthorized", 403: "forbidden", 404: "not_found",
                405: "method_not_allowed", 409: "conflict", 413: "too_large",
-               415: "unsupported_media_type", 422: "invalid", 423: "locked", 429: "rate_limited"}
+               415: "unsupported_media_type", 422: "invalid", 423: "locked", 429: "rate_limited",
+               503: "unavailable"}
 
 
 def is_htmx() -> bool:

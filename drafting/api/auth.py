@@ -2,11 +2,12 @@
 
 from __future__ import annotations
 
-from datetime import timedelta
+from datetime import datetime, timedelta
 from functools import wraps
 
-from flask import abort, g, request
+from flask import abort, current_app, g, request
 from sqlalchemy import bindparam, select
+from sqlalchemy.exc import OperationalError
 from sqlalchemy.orm import lazyload
 
 from ..extensions import db
@@ -29,8 +30,24 @@ def user_for_token(secret: str | None) -> User | None:
     user, token = row
     now = utcnow()
     if token.last_used_at is None or now - token.last_used_at > timedelta(minutes=1):
-        token.last_used_at = now  # coarse on purpose: no write on every request
+        _record_use(token, now)  # coarse on purpose: no write on every request
     return user
+
+
+def _record_use(token: ApiToken, now: datetime) -> None:
+    """Commit the token's last use at once, in a short transaction of its own."""
+    # Left in the request's transaction, this write held SQLite's write lock (and the process's
+    # write queue) until the request ended: one client sending its body slowly, or any slow
+    # request, stalled every writer. Committed here, before the view runs, it is also kept when
+    # the request fails. At most one write per token and minute: not worth batching off the
+    # request path. Called first thing (token_required, the Socket.IO connect), nothing else is
+    # pending in the session.
+    token_id, token.last_used_at = token.id, now
+    try:
+        db.session.commit()
+    except OperationalError as error:  # bookkeeping never fails a request; the view's own work decides
+        db.session.rollback()
+        current_app.logger.warning("API token %s: last use not recorded: %s", token_id, error.orig)
 
 
 def token_required(view):

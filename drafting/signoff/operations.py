@@ -145,6 +145,12 @@ def approve(document: Document, signatory: User, content_hash: object, password:
     the caller commits), 409 when the confirmed hash is not the current text's. The last
     participant's approval adopts the document.
     """
+    # The password hash costs about 0.15 s of CPU: check it before taking the document's row (on
+    # SQLite, the write lock of the whole database), unless the rate limit already refuses. Its
+    # answer is still given in the order below, after the checks made under the lock.
+    password_ok = None
+    if isinstance(password, str) and password and password_retry_after(signatory) is None:
+        password_ok = signatory.check_password(password)
     lock_document(document)
     if document.phase != "signing":
         message = ("The document is already adopted." if document.phase == "adopted" else
@@ -165,7 +171,7 @@ def approve(document: Document, signatory: User, content_hash: object, password:
         raise SignoffError(422, "Confirm the content hash of the text you approve.")
     if not isinstance(password, str) or not password:
         raise SignoffError(422, "Enter your password to sign.")
-    if not signatory.check_password(password):
+    if not (password_ok if password_ok is not None else signatory.check_password(password)):
         now = utcnow()
         db.session.add(PasswordFailure(user_id=signatory.id, document_id=document.id, created_at=now))
         db.session.flush()
