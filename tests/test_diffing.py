@@ -6,7 +6,16 @@ import random
 
 import pytest
 
-from drafting.text.diffing import diff_html, diff_ops, diff_side_by_side, tokenize
+from drafting.text.diffing import (
+    DIFF_WORK_BUDGET,
+    INSERT,
+    MAX_SHOWN_CHANGES,
+    Budget,
+    diff_html,
+    diff_ops,
+    diff_side_by_side,
+    tokenize,
+)
 
 RATE = "The annual contribution of each party is 40% of the programme budget."
 SPECIAL = '<script>alert(1)</script> & "q"'
@@ -164,7 +173,13 @@ def test_renderers_return_plain_str() -> None:
 @pytest.mark.parametrize(
     "text, tokens",
     [
-        pytest.param("Pay 40%, now.", ["Pay", " ", "40", "%,", " ", "now", "."], id="words-space-punctuation"),
+        pytest.param("Pay 40%, now.", ["Pay", " ", "40", "%", ",", " ", "now", "."],
+                     id="words-space-and-each-punctuation-mark"),
+        pytest.param("東京都の会議。次", ["東", "京", "都", "の", "会", "議", "。", "次"],
+                     id="scripts-without-spaces-one-character-each"),
+        pytest.param("ภาษาไทย", ["ภ", "า", "ษ", "า", "ไ", "ท", "ย"], id="thai-one-character-each"),
+        pytest.param("नमस्ते 👍👍 🇧🇪", ["नमस्ते", " ", "👍", "👍", " ", "🇧🇪"],
+                     id="indic-word-whole-each-emoji-and-flag-its-own"),
         pytest.param("a\n\n- b", ["a", "\n\n", "-", " ", "b"], id="paragraphs-and-list-items"),
         pytest.param("cafe\u0301 e\u0301te\u0301", ["cafe\u0301", " ", "e\u0301te\u0301"],
                      id="combining-marks-stay-in-their-word"),
@@ -186,3 +201,64 @@ def test_diff_of_long_rewrite_is_deterministic() -> None:
     ops = diff_ops(old, new)
     assert ops == diff_ops(old, new)
     assert _old(ops) == old and _new(ops) == new
+
+
+# --- bounded work and size ---------------------------------------------------------------------
+
+def _prose(rng: random.Random, words: int, paragraphs: int = 1) -> str:
+    """Make varied prose of some words, in paragraphs."""
+    vocab = ["".join(rng.choice("abcdefghijklmnopqrstuvwxyzé") for _ in range(rng.randint(2, 9)))
+             for _ in range(2_000)]
+    sentences = [" ".join(rng.choice(vocab) for _ in range(rng.randint(6, 20))).capitalize() + "."
+                 for _ in range(words // 13 + 1)]
+    per = max(len(sentences) // paragraphs, 1)
+    return "\n\n".join(" ".join(sentences[i:i + per]) for i in range(0, len(sentences), per))
+
+
+WORST_CASES = [
+    pytest.param("a\n\n" * 16_666, "b\n\n" * 16_666, id="16666-paragraphs-all-changed"),
+    pytest.param(_prose(random.Random(1), 8_000), _prose(random.Random(2), 8_000), id="rewrite-one-paragraph"),
+    pytest.param(_prose(random.Random(3), 8_000, 28), _prose(random.Random(4), 8_000, 28),
+                 id="rewrite-28-paragraphs"),
+    pytest.param("東京都の会議。" * 7_000, "大阪府の会談。" * 7_000, id="cjk-rewrite"),
+]
+
+
+@pytest.mark.parametrize("old, new", WORST_CASES)
+def test_total_work_is_bounded_and_the_result_still_exact(old: str, new: str) -> None:
+    """One budget for the whole diff (not one per paragraph); past it the diff is coarser, never wrong."""
+    budget = Budget(DIFF_WORK_BUDGET)
+    ops = diff_ops(old, new, budget)
+    assert DIFF_WORK_BUDGET - budget.remaining < 2 * DIFF_WORK_BUDGET  # spent at most the budget, plus one step
+    assert _old(ops) == old and _new(ops) == new
+    assert sum(1 for op, _ in ops if op) <= MAX_SHOWN_CHANGES
+
+
+def test_a_spent_budget_gives_a_coarser_but_exact_diff() -> None:
+    old = _prose(random.Random(5), 600, 6)
+    new = old.replace("a", "A", 40)
+    fine, coarse = diff_ops(old, new), diff_ops(old, new, Budget(50))
+    assert _old(coarse) == old and _new(coarse) == new
+    assert sum(len(text) for op, text in coarse if op) > sum(len(text) for op, text in fine if op)
+
+
+def test_many_scattered_changes_are_shown_in_at_most_the_bounded_number_of_pieces() -> None:
+    words = [f"w{i}" for i in range(2_400)]  # 800 changed words: 1,600 pieces before the bound
+    changed = [f"X{i}" if i % 3 == 0 else w for i, w in enumerate(words)]
+    ops = diff_ops(" ".join(words), " ".join(changed))
+    assert _old(ops) == " ".join(words) and _new(ops) == " ".join(changed)
+    assert 100 < sum(1 for op, _ in ops if op) <= MAX_SHOWN_CHANGES
+
+
+def test_scattered_edits_in_a_long_clause_stay_word_by_word() -> None:
+    rng = random.Random(6)
+    old = _prose(rng, 8_000, 28)
+    words = old.split(" ")
+    for i in rng.sample(range(len(words)), len(words) // 20):  # 5% of the words
+        words[i] = f"NEW{i}"
+    new = " ".join(words)
+    ops = diff_ops(old, new)
+    assert _old(ops) == old and _new(ops) == new
+    inserted = [text for op, text in ops if op == INSERT]
+    assert sum(text.count("NEW") for text in inserted) == len(words) // 20
+    assert sum(len(text) for text in inserted) < 3 * sum(len(w) + 1 for w in words if w.startswith("NEW"))

@@ -12,7 +12,7 @@ from ..extensions import db
 from ..models import Clause, ClauseRevision, Document, User
 from ..models.base import is_db_int, utcnow
 from ..text.clauses import TextError, clean_clause_text, clean_heading
-from ..text.merge import merge_texts
+from ..text.merge import MergeResult, merge_texts
 
 CAS_ATTEMPTS = 20
 
@@ -86,6 +86,7 @@ def save_clause(clause: Clause, actor: User, text: object, base_version: object,
     # if that copy is stale, the compare-and-swap matches nothing and the next attempt re-reads
     # it. An answer a stale copy could get wrong (a version "from the future", a conflict,
     # "nothing changed") is only given after a re-read.
+    merges: dict[int, MergeResult] = {}  # by the version merged against: a re-read of the same one merges once
     for attempt in range(CAS_ATTEMPTS + 1):
         fresh = attempt > 0
         if fresh:
@@ -100,7 +101,9 @@ def save_clause(clause: Clause, actor: User, text: object, base_version: object,
         base = None
         if merged:
             base = revision_text(clause, base_version)
-            result = merge_texts(base.text, text, current_text)
+            result = merges.get(current_version)
+            if result is None:
+                result = merges[current_version] = merge_texts(base.text, text, current_text)
             new_heading, heading_clean = _merge_heading(base.heading, mine_heading, current_heading)
             if not result.clean or not heading_clean:
                 if not fresh:

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import bisect
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 
@@ -14,7 +13,7 @@ from ..documents.operations import DocumentError, document_hash
 from ..extensions import db
 from ..models import Clause, ClauseRevision, Document, DocumentVisit, Snapshot, SnapshotClause, User
 from ..models.base import is_db_int, parse_int, utcnow
-from ..text.diffing import diff_ops
+from ..text.diffing import DIFF_WORK_BUDGET, Budget, diff_ops, longest_increasing
 
 # Opening a document again after this long starts a new visit (reloads within a visit keep the marks).
 VISIT_GAP = timedelta(minutes=30)
@@ -149,6 +148,9 @@ def snapshot_side(snapshot: Snapshot) -> Side:
                 snapshot.content_hash, snapshot.id, snapshot.created_at)
 
 
+COMPARE_WORK_BUDGET = 3 * DIFF_WORK_BUDGET
+
+
 def current_side(document: Document) -> Side:
     clauses = document.clauses
     return Side("Current text", [c.id for c in clauses], {c.id: c.version for c in clauses},
@@ -161,26 +163,7 @@ def _stable_ids(old: list[int], new: list[int]) -> set[int]:
     a = [i for i in old if i in common]
     index_in_new = {cid: n for n, cid in enumerate(i for i in new if i in common)}
     seq = [index_in_new[i] for i in a]
-    # Longest increasing subsequence of positions, O(n log n), with back-pointers.
-    tails: list[int] = []
-    tails_at: list[int] = []
-    previous = [-1] * len(seq)
-
-    for k, value in enumerate(seq):
-        spot = bisect.bisect_left(tails, value)
-        if spot == len(tails):
-            tails.append(value)
-            tails_at.append(k)
-        else:
-            tails[spot] = value
-            tails_at[spot] = k
-        previous[k] = tails_at[spot - 1] if spot else -1
-    keep: set[int] = set()
-    k = tails_at[-1] if tails_at else -1
-    while k != -1:
-        keep.add(a[k])
-        k = previous[k]
-    return keep
+    return {a[k] for k in longest_increasing(seq)}
 
 
 def compare(old: Side, new: Side) -> Comparison:
@@ -196,6 +179,9 @@ def compare(old: Side, new: Side) -> Comparison:
     old_number = {cid: n for n, cid in enumerate(old.order, start=1)}
     new_number = {cid: n for n, cid in enumerate(new.order, start=1)}
     stable = _stable_ids(old.order, new.order)
+    # One budget for the whole comparison, not one per clause: past it, the remaining changed
+    # clauses show as replaced whole, so a document of many rewritten clauses stays bounded.
+    budget = Budget(COMPARE_WORK_BUDGET)
     added, removed, moved, changed = [], [], [], []
     for cid in new.order:
         rev = texts[(cid, new.versions[cid])]
@@ -214,7 +200,7 @@ def compare(old: Side, new: Side) -> Comparison:
         if cid not in stable:
             moved.append(entry)
         if before.text != after.text or (before.heading or "") != (after.heading or ""):
-            changed.append(Entry(**{**entry.__dict__, "ops": diff_ops(before.text, after.text)}))
+            changed.append(Entry(**{**entry.__dict__, "ops": diff_ops(before.text, after.text, budget)}))
     return Comparison(old, new, added, removed, moved, changed)
 
 

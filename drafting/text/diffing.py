@@ -1,43 +1,121 @@
-"""Word-level diffs of clause text, and their rendering as accessible inline HTML."""
+"""Word-level diffs of clause text, bounded in total work, and their rendering as accessible HTML.
+
+How a diff is found (docs/architecture.md, "Diffs and merges"):
+
+1. The common start and end of the two texts are cut off at whitespace boundaries; this is
+   string slicing in C, so a one-word change in a 100 KB clause costs microseconds.
+2. What is left is compared in ever finer units: paragraphs, then sentences (and lines), then
+   tokens. At paragraph and sentence level, units found exactly once on each side anchor the
+   alignment (patience diff) and diff-match-patch's Myers bisection aligns what lies between
+   anchors; changed units are then compared at the next level. Tokens are words, whitespace
+   runs, single punctuation marks or emoji, and single characters of scripts written without
+   spaces (Chinese, Japanese, Thai...), so "alpha, beta" and "東京都の" have several units.
+3. All of it draws on one work budget per call, counted in steps rather than timed so that
+   results never depend on machine load. Once it is spent, changed regions not yet compared
+   stay whole: the diff gets coarser (whole sentences or paragraphs replaced), never wrong.
+
+`diff_ops` is for people: it folds short unchanged stretches into the edits around them
+(semantic cleanup) and bounds the number of pieces. `token_ops` is for merges: minimal edit
+ranges, no cleanup, so a merge sees each edit where it really is.
+"""
 
 from __future__ import annotations
 
 import re
-import unicodedata
-from collections.abc import Iterable
+from bisect import bisect_left
+from collections import Counter
+from collections.abc import Callable, Iterable
 from html import escape
 
+import regex
 from diff_match_patch import diff_match_patch
 from markupsafe import Markup
 
 from .reveal import reveal
 
 DELETE, EQUAL, INSERT = -1, 0, 1
+Op = tuple[int, str]
 
-# Bisect work (roughly: cells of the edit graph visited) one diff may spend before settling
-# for a coarser, still correct, answer. Counted rather than timed, so results never depend
-# on machine load. A million is about 0.3 s of pure Python, reached only by near-total
-# rewrites (some 700 scattered word changes in one text still diff exactly).
-DIFF_WORK_BUDGET = 1_000_000
+# Work one diff may spend, in steps of roughly one Python-level operation (a bisect cell, a
+# unit counted or encoded, 16 characters split, a piece emitted; 0.3-0.5 us each here).
+# 150,000 is some 50-70 ms; a clause of 100 KB with 5% of its words changed at random
+# places needs about half of it, one with a few edited passages a few hundred.
+DIFF_WORK_BUDGET = 150_000
+# A diff shown to people has at most this many inserted or deleted pieces; past it, the
+# shortest unchanged stretches are folded into the edits around them until it fits.
+MAX_SHOWN_CHANGES = 1_500
 
-_TOKEN_RE = re.compile(r"\w+|\s+|[^\w\s]+")
-_JOINERS = frozenset("\u200c\u200d")  # ZWNJ, ZWJ: bind to the character before them
-# Private code points start above ASCII and skip the surrogates, one per distinct token.
+# Scripts written without spaces between words: each character is a unit of its own.
+_NO_SPACE = r"\p{Han}\p{Hiragana}\p{Katakana}\p{Bopomofo}\p{Thai}\p{Lao}\p{Khmer}\p{Myanmar}"
+# Whitespace runs; runs of word characters (letters, digits, combining marks and joiners, so
+# "café" and "नमस्ते" stay whole) outside those scripts; anything else one grapheme cluster at
+# a time: a punctuation mark, an emoji with its modifiers and joiners, one ideograph.
+_TOKEN_RE = regex.compile(r"(?V1)\s+|[\w--[" + _NO_SPACE + r"]]+|\X")
+# The same units with the spaces after them, for merges: a minimal diff then cannot keep a
+# stray shared space between two unrelated words and cut one edit into several.
+_SPACED_TOKEN_RE = regex.compile(r"(?V1)\s+|(?:[\w--[" + _NO_SPACE + r"]]+|(?!\s)\X)\s*")
+# A paragraph is its lines up to and with the blank lines after it; a sentence ends after
+# . ! ? ; : and the spaces that follow (not inside "40.5" or "e.g."), after 。！？, at a line end.
+# Plain `re`: these run over whole changed paragraphs, and it is faster than `regex` here.
+_PARAGRAPH_RE = re.compile(r"[^\n]*(?:\n(?!\n)[^\n]*)*\n*")
+_SENTENCE_RE = re.compile(r"(?:[^.!?;:。！？\n]|[.!?;:]+(?=[^\s.!?;:]))*(?:[.!?;:]+\s*|[。！？]+\s*|\n\s*)?")
+# Below U+0300 there are no combining marks, emoji or scripts without spaces: `re`'s \w is right.
+_PLAIN_TOKEN_RE = re.compile(r"\s+|\w+|[^\w\s]")
+_PLAIN_SPACED_TOKEN_RE = re.compile(r"\s+|(?:\w+|[^\w\s])\s*")
+_PLAIN_BELOW = "\u0300"
+_LAST_BREAK = regex.compile(r"(?r)\s\S|\S\s")  # searched backwards: the last space/text edge
+_FIRST_BREAK = regex.compile(r"\s\S|\S\s")
+_LAST_SPACED_BREAK = regex.compile(r"(?r)\s\S")  # with spaced tokens only space-then-text is an edge
+_FIRST_SPACED_BREAK = regex.compile(r"\s\S")
+
+PARAGRAPHS, SENTENCES, TOKENS = 0, 1, 2
+
+
+def _units_of(pattern: re.Pattern) -> Callable[[str], list[str]]:
+    """Split text into the non-empty matches of a pattern that covers all of it."""
+    findall = pattern.findall
+    return lambda text: [unit for unit in findall(text) if unit]
+
+
+def _tokens_of(plain: re.Pattern, full: regex.Pattern) -> Callable[[str], list[str]]:
+    """Tokenise with the fast plain pattern when the text allows it, else the full one."""
+    return lambda text: (plain if max(text) < _PLAIN_BELOW else full).findall(text) if text else []
+
+
+_SPLITTERS = {PARAGRAPHS: _units_of(_PARAGRAPH_RE), SENTENCES: _units_of(_SENTENCE_RE),
+              TOKENS: _tokens_of(_PLAIN_TOKEN_RE, _TOKEN_RE)}
+_SPACED_SPLITTERS = {**_SPLITTERS, TOKENS: _tokens_of(_PLAIN_SPACED_TOKEN_RE, _SPACED_TOKEN_RE)}
+
+# Code points standing for units while diffing: above ASCII, skipping the surrogates.
 _FIRST_CODE = 0x100
 _SURROGATES = range(0xD800, 0xE000)
+_MAX_DEPTH = 12  # patience recursion; deeper gaps go to Myers directly
+_CALL = 40  # work charged for each comparison or alignment begun: its calls and slicing
+_SHORT = 400  # characters of both sides below which a stretch is compared in tokens directly
 
 
-class _Budget:
-    """Hold the bisect work left for one diff."""
+class Budget:
+    """Hold the work one diff or merge may still spend."""
 
-    def __init__(self, work: int):
+    def __init__(self, work: int = DIFF_WORK_BUDGET):
         self.remaining = work
+
+    def spend(self, work: int) -> bool:
+        """Charge work; tell whether any budget was left before it."""
+        left = self.remaining > 0
+        self.remaining -= work
+        return left
+
+    @property
+    def spent(self) -> bool:
+        """Tell whether the budget is used up."""
+        return self.remaining <= 0
 
 
 class _Clock:
     """Stand in for diff_match_patch's float deadline, expiring on spent work, not on time."""
 
-    def __init__(self, budget: _Budget):
+    def __init__(self, budget: Budget):
         self.budget = budget
         self.step = 0
 
@@ -55,187 +133,331 @@ class _Differ(diff_match_patch):
         super().__init__()
         self.Diff_Timeout = 0  # no wall-clock cut-off, no half-match shortcut: deterministic
 
-    def diff_bisect(self, text1: str, text2: str, deadline: object) -> list[tuple[int, str]]:
+    def diff_bisect(self, text1: str, text2: str, deadline: object) -> list[Op]:
         """Run dmp's bisection with a fresh step counter drawing on the shared budget."""
-        budget = deadline.budget if isinstance(deadline, _Clock) else _Budget(DIFF_WORK_BUDGET)
+        budget = deadline.budget if isinstance(deadline, _Clock) else Budget()
         return super().diff_bisect(text1, text2, _Clock(budget))
 
 
 _DIFFER = _Differ()
-
-
-def _is_joiner(char: str) -> bool:
-    """Tell whether a character belongs to the one before it (combining mark, ZWJ, ZWNJ)."""
-    return char in _JOINERS or unicodedata.category(char).startswith("M")
+_common_prefix = _DIFFER.diff_commonPrefix  # binary search on slices: C speed
+_common_suffix = _DIFFER.diff_commonSuffix
 
 
 def tokenize(text: str) -> list[str]:
-    """Split text into runs of word characters, of whitespace and of other characters."""
-    if not any(_is_joiner(char) for char in set(text) if ord(char) >= 0x300):
-        return _TOKEN_RE.findall(text)
-    # Slow path: keep combining marks and joiners with the character they modify.
-    tokens: list[str] = []
-    current: list[str] = []
-    kind = ""
-    for char in text:
-        if current and _is_joiner(char):
-            current.append(char)
-            continue
-        char_kind = "w" if char.isalnum() or char == "_" else "s" if char.isspace() else "p"
-        if char_kind != kind and current:
-            tokens.append("".join(current))
-            current = []
-        kind = char_kind
-        current.append(char)
-    if current:
-        tokens.append("".join(current))
-    return tokens
+    """Split text into the units a diff compares: words, spaces, marks, emoji, ideographs."""
+    return _SPLITTERS[TOKENS](text)
 
 
-def _encode(texts: Iterable[str]) -> tuple[list[str], list[str]]:
-    """Map each distinct token to one character (diff_linesToChars for words); return codes and table."""
+def _code(index: int) -> str:
+    """The character standing for the unit at this index of a table."""
+    point = _FIRST_CODE + index
+    if point >= _SURROGATES.start:
+        point += len(_SURROGATES)
+    return chr(point)
+
+
+def _encode(old_units: list[str], new_units: list[str]) -> tuple[str, str, dict[str, str]]:
+    """Map each distinct unit to one character (dmp's linesToChars for any unit); return both and the table."""
     codes: dict[str, str] = {}
-    table: list[str] = []
-    encoded: list[str] = []
-    for text in texts:
-        chars: list[str] = []
-        for token in tokenize(text):
-            code = codes.get(token)
+
+    def encode(units: list[str]) -> str:
+        chars = []
+        for unit in units:
+            code = codes.get(unit)
             if code is None:
-                point = _FIRST_CODE + len(table)
-                if point >= _SURROGATES.start:
-                    point += len(_SURROGATES)
-                code = codes[token] = chr(point)
-                table.append(token)
+                code = codes[unit] = _code(len(codes))
             chars.append(code)
-        encoded.append("".join(chars))
-    return encoded, table
+        return "".join(chars)
+
+    old_codes, new_codes = encode(old_units), encode(new_units)
+    return old_codes, new_codes, {code: unit for unit, code in codes.items()}
 
 
-def _decode(code: str) -> int:
-    """Turn a token's code character back into its index in the table."""
-    point = ord(code)
-    if point >= _SURROGATES.stop:
-        point -= len(_SURROGATES)
-    return point - _FIRST_CODE
-
-
-def _absorb_equalities(diffs: list[tuple[int, str]], table: list[str]) -> None:
-    """Fold each equality no longer (in characters) than the edits on both its sides into them.
-
-    dmp's semantic cleanup, run on token codes, counts a space as much as a word; this second
-    pass measures the decoded text, so a stray shared " the " inside a rewrite goes too.
-    """
-    def size(codes: str) -> int:
-        return sum(len(table[_decode(code)]) for code in codes)
-
-    changed = False
-    equalities: list[int] = []  # indices of equalities still standing, innermost last
-    before = after = (0, 0)  # (inserted, deleted) characters around the last equality
-    last: str | None = None
-    last_size = 0
-    pointer = 0
-    while pointer < len(diffs):
-        op, codes = diffs[pointer]
-        if op == EQUAL:
-            equalities.append(pointer)
-            before, after, last, last_size = after, (0, 0), codes, size(codes)
+def longest_increasing(values: list[int]) -> list[int]:
+    """Return the indices of a longest strictly increasing run of values, in order (patience sorting)."""
+    tails: list[int] = []  # smallest last value of an increasing run of each length
+    tail_at: list[int] = []  # index of that last value
+    before = [-1] * len(values)
+    for k, value in enumerate(values):
+        length = bisect_left(tails, value)
+        if length == len(tails):
+            tails.append(value)
+            tail_at.append(k)
         else:
-            inserted, deleted = after
-            after = (inserted + size(codes), deleted) if op == INSERT else (inserted, deleted + size(codes))
-            if last and last_size <= max(before) and last_size <= max(after):
-                at = equalities.pop()
-                diffs[at:at + 1] = [(DELETE, last), (INSERT, last)]
-                if equalities:
-                    equalities.pop()  # the equality before it must be looked at again
-                pointer = equalities[-1] if equalities else -1
-                before = after = (0, 0)
-                last = None
-                changed = True
-        pointer += 1
-    if changed:
-        _DIFFER.diff_cleanupMerge(diffs)
+            tails[length] = value
+            tail_at[length] = k
+        before[k] = tail_at[length - 1] if length else -1
+    run = []
+    k = tail_at[-1] if tail_at else -1
+    while k >= 0:
+        run.append(k)
+        k = before[k]
+    run.reverse()
+    return run
 
 
-_PARAGRAPH_RE = re.compile(r"(?<=\n\n)(?=[^\n])")
+def _anchors(old: str, new: str) -> list[tuple[int, int]]:
+    """Pair the codes found exactly once on each side, longest run in order (patience diff)."""
+    once_old = Counter(old)
+    once_new = Counter(new)
+    where_new = {code: j for j, code in enumerate(new) if once_new[code] == 1}
+    pairs = [(i, where_new[code]) for i, code in enumerate(old)
+             if once_old[code] == 1 and code in where_new]
+    return [pairs[k] for k in longest_increasing([j for _, j in pairs])]
 
 
-def diff_ops(old: str, new: str) -> list[tuple[int, str]]:
-    """Word-level diff of two texts, semantically cleaned: [(op, text)], op -1 delete, 0 equal, 1 insert.
+class _Diff:
+    """One diff between two texts, drawing on one budget."""
 
-    Long texts are first matched paragraph by paragraph (like dmp's line mode): unchanged
-    paragraphs are kept whole and a run of changed paragraphs is word-diffed pairwise when
-    the paragraph count is unchanged, so scattered edits stay cheap in 20,000-character clauses.
-    """
-    if old == new:
-        return [(EQUAL, old)] if old else []
-    old_paragraphs, new_paragraphs = _PARAGRAPH_RE.split(old), _PARAGRAPH_RE.split(new)
-    if len(old_paragraphs) < 3 and len(new_paragraphs) < 3:
-        return _word_diff(old, new)
-    (old_codes, new_codes), table = _encode_whole((old_paragraphs, new_paragraphs))
-    ops: list[tuple[int, str]] = []
-    deleted: list[str] = []
-    inserted: list[str] = []
+    def __init__(self, budget: Budget, spaced: bool = False):
+        self.budget = budget
+        self.spaced = spaced
+        self.splitters = _SPACED_SPLITTERS if spaced else _SPLITTERS
+        self.ops: list[Op] = []
 
-    def flush() -> None:
-        if len(deleted) == len(inserted):
-            for before, after in zip(deleted, inserted, strict=True):
-                ops.extend(_word_diff(before, after))
+    def emit(self, op: int, text: str) -> None:
+        if text:
+            self.ops.append((op, text))
+
+    def replace(self, old: str, new: str) -> None:
+        self.emit(DELETE, old)
+        self.emit(INSERT, new)
+
+    def compare(self, old: str, new: str, level: int = PARAGRAPHS) -> None:
+        """Append the ops turning old into new, in this level's units and finer ones while the budget lasts."""
+        if old == new:
+            self.emit(EQUAL, old)
+            return
+        if not old or not new or self.budget.spent:
+            self.replace(old, new)
+            return
+        self.budget.spend(_CALL)
+        head, old, new, tail = _trim(old, new, self.spaced)
+        self.emit(EQUAL, head)
+        if not old or not new:
+            self.replace(old, new)
         else:
-            ops.extend(_word_diff("".join(deleted), "".join(inserted)))
+            # A short stretch is compared word by word at once: paragraphs and sentences
+            # only pay off where there are many of them.
+            self._units(old, new, TOKENS if len(old) + len(new) < _SHORT else level)
+        self.emit(EQUAL, tail)
+
+    def _units(self, old: str, new: str, level: int) -> None:
+        split = self.splitters[level]
+        self.budget.spend((len(old) + len(new)) >> 4)
+        old_units, new_units = split(old), split(new)
+        if level < TOKENS and len(old_units) == 1 and len(new_units) == 1:
+            self._units(old, new, level + 1)
+            return
+        self.budget.spend(len(old_units) + len(new_units))
+        old_codes, new_codes, table = _encode(old_units, new_units)
+        aligned: list[Op] = []
+        self._patience(old_codes, new_codes, aligned, 0)
+        self.budget.spend(4 * len(aligned))  # each piece is decoded, emitted and compared again
+        unit = table.__getitem__
+        if level == TOKENS:
+            for op, codes in aligned:
+                self.emit(op, "".join(map(unit, codes)))
+            return
+        deleted: list[str] = []
+        inserted: list[str] = []
+        for op, codes in aligned:
+            units = list(map(unit, codes))
+            if op == EQUAL:
+                self._changed(deleted, inserted, level)
+                self.emit(EQUAL, "".join(units))
+            else:
+                (deleted if op == DELETE else inserted).extend(units)
+        self._changed(deleted, inserted, level)
+
+    def _changed(self, deleted: list[str], inserted: list[str], level: int) -> None:
+        """Compare a changed run of units at the next level: pairwise when the counts match."""
+        if not deleted and not inserted:
+            return
+        if deleted and inserted and len(deleted) == len(inserted):
+            for k, (before, after) in enumerate(zip(deleted, inserted, strict=True)):
+                if self.budget.spent:  # the rest as one replacement, not unit by unit
+                    self.replace("".join(deleted[k:]), "".join(inserted[k:]))
+                    break
+                self.compare(before, after, level + 1)
+        else:
+            self.compare("".join(deleted), "".join(inserted), level + 1)
         deleted.clear()
         inserted.clear()
 
-    plain = diff_match_patch()
-    plain.Diff_Timeout = 0
-    for op, codes in plain.diff_main(old_codes, new_codes, False):
-        paragraphs = [table[ord(code) - _FIRST_CODE] for code in codes]
-        if op == EQUAL:
-            flush()
-            ops.append((EQUAL, "".join(paragraphs)))
+    def _patience(self, old: str, new: str, out: list[Op], depth: int) -> None:
+        """Align two code strings: unique common codes anchor, Myers between anchors."""
+        head = _common_prefix(old, new)
+        if head:
+            out.append((EQUAL, old[:head]))
+            old, new = old[head:], new[head:]
+        size = _common_suffix(old, new)
+        tail = old[len(old) - size:] if size else ""
+        if size:
+            old, new = old[:-size], new[:-size]
+        if not old or not new:
+            out.extend((op, codes) for op, codes in ((DELETE, old), (INSERT, new)) if codes)
+        elif len(old) == 1 or len(new) == 1:
+            out.extend(_one_against_many(old, new))
+        elif depth >= _MAX_DEPTH or not self.budget.spend(_CALL + len(old) + len(new)):
+            out.extend(_DIFFER.diff_main(old, new, False, _Clock(self.budget)))
         else:
-            (deleted if op == DELETE else inserted).extend(paragraphs)
-    flush()
-    merged: list[tuple[int, str]] = []
+            anchors = _anchors(old, new)
+            if not anchors:
+                out.extend(_DIFFER.diff_main(old, new, False, _Clock(self.budget)))
+            else:
+                i0 = j0 = 0
+                for i, j in anchors:
+                    self._patience(old[i0:i], new[j0:j], out, depth + 1)
+                    out.append((EQUAL, old[i]))
+                    i0, j0 = i + 1, j + 1
+                self._patience(old[i0:], new[j0:], out, depth + 1)
+        if tail:
+            out.append((EQUAL, tail))
+
+
+def _one_against_many(old: str, new: str) -> list[Op]:
+    """Align a single code against several: kept where it recurs (first place), else replaced."""
+    if len(old) == 1 and (at := new.find(old)) >= 0:
+        return [(op, codes) for op, codes in ((INSERT, new[:at]), (EQUAL, old), (INSERT, new[at + 1:])) if codes]
+    if len(new) == 1 and (at := old.find(new)) >= 0:
+        return [(op, codes) for op, codes in ((DELETE, old[:at]), (EQUAL, new), (DELETE, old[at + 1:])) if codes]
+    return [(DELETE, old), (INSERT, new)]
+
+
+def _trim(old: str, new: str, spaced: bool = False) -> tuple[str, str, str, str]:
+    """Cut the common start and end off two texts at token edges: (head, old, new, tail)."""
+    edge = _spaced_edge if spaced else _edge
+    head = _common_prefix(old, new)
+    if head and not (edge(old, head) and edge(new, head)):
+        found = (_LAST_SPACED_BREAK if spaced else _LAST_BREAK).search(old, 0, head)
+        head = found.start() + 1 if found else 0
+    old_rest, new_rest = old[head:], new[head:]
+    size = _common_suffix(old_rest, new_rest)
+    cut_old, cut_new = len(old_rest) - size, len(new_rest) - size
+    if size and not (edge(old_rest, cut_old) and edge(new_rest, cut_new)):
+        found = (_FIRST_SPACED_BREAK if spaced else _FIRST_BREAK).search(old_rest, cut_old)
+        size = len(old_rest) - found.start() - 1 if found else 0
+    if not size:
+        return old[:head], old_rest, new_rest, ""
+    return old[:head], old_rest[:-size], new_rest[:-size], old_rest[-size:]
+
+
+def _edge(text: str, at: int) -> bool:
+    """Tell whether position at is an edge between units of text for certain (an end or space/text)."""
+    return at <= 0 or at >= len(text) or text[at - 1].isspace() != text[at].isspace()
+
+
+def _spaced_edge(text: str, at: int) -> bool:
+    """Tell whether position at is an edge between spaced units for certain (an end or space, then text)."""
+    return at <= 0 or at >= len(text) or (text[at - 1].isspace() and not text[at].isspace())
+
+
+def spaced_tokenize(text: str) -> list[str]:
+    """Split text into the units a merge compares: each word, mark or ideograph with the spaces after it."""
+    return _SPACED_SPLITTERS[TOKENS](text)
+
+
+def token_ops(old: str, new: str, budget: Budget | None = None, spaced: bool = False) -> list[Op]:
+    """Diff two texts into minimal token-aligned ops: no cleanup, edits where they are.
+
+    Merges pass spaced=True: words carry the spaces after them, so edits stay whole.
+    """
+    work = _Diff(budget or Budget(), spaced)
+    work.compare(old, new)
+    return _coalesce(work.ops)
+
+
+def diff_ops(old: str, new: str, budget: Budget | None = None) -> list[Op]:
+    """Word-level diff of two texts for people: [(op, text)], op -1 delete, 0 equal, 1 insert.
+
+    Short unchanged stretches inside a rewrite are folded into it (no confetti), and at most
+    MAX_SHOWN_CHANGES pieces are changed: past that, the diff is shown coarser.
+    """
+    return _bound_changes(_absorb_equalities(token_ops(old, new, budget), 0), MAX_SHOWN_CHANGES)
+
+
+def _bound_changes(ops: list[Op], limit: int) -> list[Op]:
+    """Fold the shortest unchanged stretches between edits into them until at most limit pieces change."""
+    changes = sum(1 for op, _ in ops if op != EQUAL)
+    if changes <= limit:
+        return ops
+    inner = [k for k in range(1, len(ops) - 1) if ops[k][0] == EQUAL]
+    # Folding one stretch joins two runs of changes into one: at most two pieces fewer.
+    runs = len(inner) + 1
+    fold = sorted(inner, key=lambda k: (len(ops[k][1]), k))[:max(runs - limit // 2, 0)]
+    ops = list(ops)
+    for k in fold:
+        ops[k] = (_FOLDED, ops[k][1])
+    return _unfold(ops)
+
+
+def _coalesce(ops: Iterable[Op]) -> list[Op]:
+    """Join neighbouring ops of one kind; each run of changes becomes one delete then one insert."""
+    out: list[Op] = []
+    deleted: list[str] = []
+    inserted: list[str] = []
     for op, text in ops:
         if not text:
             continue
-        if merged and merged[-1][0] == op:
-            merged[-1] = (op, merged[-1][1] + text)
+        if op == EQUAL:
+            if deleted or inserted:
+                out.extend(_changes(deleted, inserted))
+            if out and out[-1][0] == EQUAL:
+                out[-1] = (EQUAL, out[-1][1] + text)
+            else:
+                out.append((EQUAL, text))
         else:
-            merged.append((op, text))
-    return merged
+            (deleted if op == DELETE else inserted).append(text)
+    out.extend(_changes(deleted, inserted))
+    return out
 
 
-def _encode_whole(sequences: tuple[list[str], list[str]]) -> tuple[tuple[str, str], list[str]]:
-    """Map each distinct paragraph to one character; return both code strings and the table."""
-    codes: dict[str, str] = {}
-    table: list[str] = []
-    encoded = []
-    for sequence in sequences:
-        chars = []
-        for item in sequence:
-            code = codes.get(item)
-            if code is None:
-                code = codes[item] = chr(_FIRST_CODE + len(table))
-                table.append(item)
-            chars.append(code)
-        encoded.append("".join(chars))
-    return (encoded[0], encoded[1]), table
+def _changes(deleted: list[str], inserted: list[str]) -> list[Op]:
+    ops = [(op, "".join(parts)) for op, parts in ((DELETE, deleted), (INSERT, inserted)) if parts]
+    deleted.clear()
+    inserted.clear()
+    return ops
 
 
-def _word_diff(old: str, new: str) -> list[tuple[int, str]]:
-    """Word-level diff of two texts (or paragraphs), semantically cleaned."""
-    if old == new:
-        return [(EQUAL, old)] if old else []
-    if not old or not new:
-        return [(INSERT, new)] if new else [(DELETE, old)]
-    (old_codes, new_codes), table = _encode((old, new))
-    diffs = _DIFFER.diff_main(old_codes, new_codes, False, _Clock(_Budget(DIFF_WORK_BUDGET)))
-    # Clean up on token codes, never on characters, so edges stay on token boundaries.
-    _DIFFER.diff_cleanupSemantic(diffs)
-    _absorb_equalities(diffs, table)
-    return [(op, "".join(table[_decode(code)] for code in codes)) for op, codes in diffs if codes]
+_FOLDED = 2  # an equality folded into the edits around it: deleted and inserted again
+
+
+def _absorb_equalities(ops: list[Op], floor: int) -> list[Op]:
+    """Fold each equality no longer than the edits on both its sides (or than floor) into them.
+
+    dmp's semantic cleanup rule, measured in characters on token-aligned ops, so edits keep
+    whole words; a stray shared " the " inside a rewrite goes, a kept sentence stays. Folding
+    one equality can make the one before it fold too; a stack makes that linear.
+    """
+    ops = list(ops)
+    folded = False
+    standing: list[tuple[int, tuple[int, int]]] = []  # (index, edits just before it)
+    after = (0, 0)  # (inserted, deleted) characters since the last standing equality
+    for index, (op, text) in enumerate(ops):
+        if op == EQUAL:
+            standing.append((index, after))
+            after = (0, 0)
+            continue
+        size = len(text)
+        after = (after[0] + size * (op == INSERT), after[1] + size * (op == DELETE))
+        while standing:
+            at, before = standing[-1]
+            size = len(ops[at][1])
+            if size > floor and (size > max(before) or size > max(after)):
+                break
+            ops[at] = (_FOLDED, ops[at][1])
+            folded = True
+            standing.pop()
+            after = (before[0] + size + after[0], before[1] + size + after[1])
+    return _unfold(ops) if folded else ops
+
+
+def _unfold(ops: list[Op]) -> list[Op]:
+    """Turn folded equalities into a deletion and an insertion, merged with the edits around them."""
+    return _coalesce(piece for op, text in ops
+                     for piece in (((DELETE, text), (INSERT, text)) if op == _FOLDED else ((op, text),)))
 
 
 def _shown(text: str) -> str:
@@ -249,7 +471,7 @@ def _marked(tag: str, cue: str, text: str) -> str:
             f'<span class="visually-hidden">]</span></{tag}>')
 
 
-def diff_html(ops: Iterable[tuple[int, str]]) -> str:
+def diff_html(ops: Iterable[Op]) -> str:
     """Render ops as inline HTML with <ins>/<del>, every text escaped; a visually-hidden text cue for insertions and deletions."""
     parts: list[str] = []
     for op, text in ops:
@@ -262,7 +484,7 @@ def diff_html(ops: Iterable[tuple[int, str]]) -> str:
     return "".join(parts)
 
 
-def diff_side_by_side(ops: Iterable[tuple[int, str]]) -> tuple[str, str]:
+def diff_side_by_side(ops: Iterable[Op]) -> tuple[str, str]:
     """Render ops as (left_html, right_html): old text with deletions marked, new with insertions marked."""
     left: list[str] = []
     right: list[str] = []

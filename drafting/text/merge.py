@@ -1,21 +1,29 @@
-"""Three-way merge of clause text like diff3, at word granularity: never text nobody wrote.
+"""Three-way merge of clause text like diff3, in word units: never text nobody wrote.
 
-Both sides are diffed against the base word by word. Their edits, as ranges of the base,
-are merged when at least one unchanged word of the base lies between them; edits that
-overlap, insert at the same point, or sit on adjacent words (only spaces or punctuation
-between) are a conflict, unless both sides wrote exactly the same text there.
+Both sides are diffed against the base with minimal, token-aligned edit ranges (no semantic
+cleanup: that is for display). Their edits, as ranges of the base, are merged when anything
+but whitespace of the base lies between them: a word, a punctuation mark, an emoji, one
+character of a script written without spaces. Edits that overlap, insert at the same point,
+or are separated only by spaces are a conflict, unless both sides wrote exactly the same there.
+
+When that conflicts, one more alignment is tried: if one side is the other plus edits clear of
+the other's own edits (a save retried after it was merged, say), that side is the merge. All
+diffs of one merge draw on one work budget; a merge that cannot be proved safe within it is a
+conflict.
 """
 
 from __future__ import annotations
 
-import re
+from bisect import bisect_right
 from collections.abc import Iterable
 from dataclasses import dataclass
 from typing import NamedTuple
 
-from .diffing import DELETE, EQUAL, diff_ops
+from .diffing import DELETE, EQUAL, Budget, spaced_tokenize, token_ops, tokenize
 
-_WORD_CHAR = re.compile(r"\w")
+# Two diffs and, on a conflict, up to two more, all on one budget: some 100 ms at worst
+# (docs/benchmarks.md, "Clause diff and merge").
+MERGE_WORK_BUDGET = 200_000
 
 MINE, THEIRS = 0, 1
 
@@ -46,13 +54,13 @@ class _Cluster:
     hunks: list[tuple[Hunk, int]]
 
 
-def edit_hunks(base: str, other: str) -> list[Hunk]:
+def edit_hunks(base: str, other: str, budget: Budget | None = None) -> list[Hunk]:
     """List the edits turning base into other, in base order, on whole-token boundaries."""
     hunks: list[Hunk] = []
     pos = 0
     start: int | None = None
     inserted: list[str] = []
-    for op, text in diff_ops(base, other):
+    for op, text in token_ops(base, other, budget, spaced=True):
         if op == EQUAL:
             if start is not None:
                 hunks.append(Hunk(start, pos, "".join(inserted)))
@@ -84,8 +92,8 @@ def apply_hunks(base: str, hunks: Iterable[Hunk], start: int = 0, end: int | Non
 
 
 def _touches(base: str, end: int, start: int) -> bool:
-    """Tell whether an edit starting at start meets one ending at end: no base word between."""
-    return start < end or _WORD_CHAR.search(base, end, start) is None
+    """Tell whether an edit starting at start meets one ending at end: only spaces between."""
+    return start < end or not base[end:start].strip()
 
 
 def _clusters(base: str, mine: list[Hunk], theirs: list[Hunk]) -> list[_Cluster]:
@@ -103,7 +111,7 @@ def _clusters(base: str, mine: list[Hunk], theirs: list[Hunk]) -> list[_Cluster]
     return clusters
 
 
-def merge_texts(base: str, mine: str, theirs: str) -> MergeResult:
+def merge_texts(base: str, mine: str, theirs: str, budget: Budget | None = None) -> MergeResult:
     """Merge two concurrent edits of base like diff3; conflict when they touch the same words."""
     if mine == theirs:
         return MergeResult(mine, True, [])
@@ -111,11 +119,12 @@ def merge_texts(base: str, mine: str, theirs: str) -> MergeResult:
         return MergeResult(theirs, True, [])
     if theirs == base:
         return MergeResult(mine, True, [])
-
+    budget = budget or Budget(MERGE_WORK_BUDGET)
+    mine_hunks, theirs_hunks = edit_hunks(base, mine, budget), edit_hunks(base, theirs, budget)
     pieces: list[str] = []
     conflicts: list[tuple[int, int]] = []
     pos = 0
-    for cluster in _clusters(base, edit_hunks(base, mine), edit_hunks(base, theirs)):
+    for cluster in _clusters(base, mine_hunks, theirs_hunks):
         sides = {side for _, side in cluster.hunks}
         versions = {
             apply_hunks(base, [hunk for hunk, s in cluster.hunks if s == side], cluster.start, cluster.end)
@@ -128,6 +137,100 @@ def merge_texts(base: str, mine: str, theirs: str) -> MergeResult:
         pieces.append(versions.pop())
         pos = cluster.end
     if conflicts:
+        if _extends(base, mine, mine_hunks, theirs, budget):
+            return MergeResult(theirs, True, [])
+        if _extends(base, theirs, theirs_hunks, mine, budget):
+            return MergeResult(mine, True, [])
         return MergeResult(None, False, conflicts)
     pieces.append(base[pos:])
     return MergeResult("".join(pieces), True, [])
+
+
+def _extends(base: str, first: str, first_hunks: list[Hunk], second: str, budget: Budget) -> bool:
+    """Tell whether second is first plus edits clear of first's own edits (second is then the merge).
+
+    first's edits are located in first's own text; the edits from first to second must each
+    have something other than whitespace between them and every one of first's edits, so
+    they sit in text first kept from the base: second then holds both sides' edits, apart.
+    They must also not put back a word first deleted, nor delete one first wrote: with
+    repeated words, edits from first to second could otherwise undo one of first's edits a
+    word away from it ("shall, shall" cut to "shall" by first, put back by second).
+    """
+    if budget.spent:
+        return False
+    spans: list[tuple[int, int]] = []  # where each of first's edits sits in first
+    shift = 0
+    for hunk in first_hunks:
+        start = hunk.start + shift
+        spans.append((start, start + len(hunk.replacement)))
+        shift += len(hunk.replacement) - (hunk.end - hunk.start)
+    extra = edit_hunks(first, second, budget)
+    if budget.spent:
+        return False  # the diff was cut short: its ranges are too coarse to judge by
+    first_deleted = _words(base[hunk.start:hunk.end] for hunk in first_hunks)
+    first_wrote = _words(hunk.replacement for hunk in first_hunks)
+    if (_words(hunk.replacement for hunk in extra) & first_deleted
+            or _words(first[hunk.start:hunk.end] for hunk in extra) & first_wrote):
+        return False
+    ends = [end for _, end in spans]
+    return all(any(_clear(first, spans, ends, slid) for slid in _slides(first, hunk)) for hunk in extra)
+
+
+def _clear(first: str, spans: list[tuple[int, int]], ends: list[int], hunk: Hunk) -> bool:
+    """Tell whether an edit of first has more than whitespace between it and each of first's own edits."""
+    k = bisect_right(ends, hunk.start)  # only the nearest edit on each side can meet this one
+    for start, end in spans[max(k - 1, 0):k + 1]:
+        if start >= hunk.end:
+            if _touches(first, hunk.end, start):
+                return False
+        elif hunk.start >= end:
+            if _touches(first, end, hunk.start):
+                return False
+        else:
+            return False  # overlapping
+    return True
+
+
+def _slides(text: str, hunk: Hunk, limit: int = 64) -> Iterable[Hunk]:
+    """Yield a pure insertion or deletion where it is, then the same edit slid over repeated text.
+
+    Deleting one of "康康", or one "the " of "the the ", may be placed on either copy; a diff
+    picks one, and the other may be the one clear of the other side's edits.
+    """
+    yield hunk
+    if hunk.start != hunk.end and hunk.replacement:
+        return
+    moved = hunk.replacement or text[hunk.start:hunk.end]
+    width = hunk.end - hunk.start
+    for step in (1, -1):
+        piece, start = moved, hunk.start
+        for _ in range(limit):
+            if step > 0:
+                if start + width >= len(text) or text[start + width] != piece[0]:
+                    break
+                piece = piece[1:] + piece[0]
+            else:
+                if start == 0 or text[start - 1] != piece[-1]:
+                    break
+                piece = piece[-1] + piece[:-1]
+            start += step
+            if _on_token_edges(text, start) and _on_token_edges(text, start + width):
+                yield Hunk(start, start + width, "" if width else piece)
+
+
+def _on_token_edges(text: str, at: int) -> bool:
+    """Tell whether a position of text falls between two tokens."""
+    if at <= 0 or at >= len(text):
+        return True
+    left = max(at - 48, 0)
+    edge = left
+    for token in spaced_tokenize(text[left:at + 48]):
+        edge += len(token)
+        if edge >= at:
+            return edge == at
+    return False
+
+
+def _words(texts: Iterable[str]) -> set[str]:
+    """The tokens of some texts other than whitespace."""
+    return {token for text in texts for token in tokenize(text) if not token.isspace()}
