@@ -24,6 +24,7 @@ from .diffing import DELETE, EQUAL, Budget, spaced_tokenize, token_ops, tokenize
 # Two diffs and, on a conflict, up to two more, all on one budget: some 100 ms at worst
 # (docs/benchmarks.md, "Clause diff and merge").
 MERGE_WORK_BUDGET = 200_000
+_SLIDE_WORK = 100  # budget charged for each placement of an edit tried (a short tokenising)
 
 MINE, THEIRS = 0, 1
 
@@ -156,7 +157,8 @@ def _extends(base: str, first: str, first_hunks: list[Hunk], second: str, budget
     repeated words, edits from first to second could otherwise undo one of first's edits a
     word away from it ("shall, shall" cut to "shall" by first, put back by second).
     """
-    if budget.spent:
+    # Cheap first: all that first wrote must be in second.
+    if budget.spent or not all(hunk.replacement in second for hunk in first_hunks):
         return False
     spans: list[tuple[int, int]] = []  # where each of first's edits sits in first
     shift = 0
@@ -173,7 +175,15 @@ def _extends(base: str, first: str, first_hunks: list[Hunk], second: str, budget
             or _words(first[hunk.start:hunk.end] for hunk in extra) & first_wrote):
         return False
     ends = [end for _, end in spans]
-    return all(any(_clear(first, spans, ends, slid) for slid in _slides(first, hunk)) for hunk in extra)
+    for hunk in extra:
+        for slid in _slides(first, hunk):
+            if not budget.spend(_SLIDE_WORK):
+                return False
+            if _clear(first, spans, ends, slid):
+                break
+        else:
+            return False
+    return True
 
 
 def _clear(first: str, spans: list[tuple[int, int]], ends: list[int], hunk: Hunk) -> bool:
