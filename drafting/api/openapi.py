@@ -14,7 +14,8 @@ def respond(schema: dict, description: str = "OK") -> dict:
 def errors(*codes: int) -> dict:
     text = {400: "Malformed request", 401: "No or bad token", 403: "Not allowed for this role or phase",
             404: "Unknown id", 409: "Conflict", 413: "Too large", 415: "Unsupported file type",
-            422: "Invalid value", 423: "Text frozen", 429: "Too many attempts (see Retry-After)"}
+            422: "Invalid value", 423: "Text frozen", 429: "Too many attempts (see Retry-After)",
+            503: "Database busy, try again (see Retry-After)"}
     return {str(code): respond(ERROR, text[code]) for code in codes}
 
 
