@@ -32,6 +32,12 @@ class Config:
     SOCKETIO_EVENTS_PER_SECOND = 20
     MAX_CONTENT_LENGTH = 2 * 1024 * 1024
     MAX_CLAUSE_CHARS = 50_000
+    # Files imported as new documents (drafting/exchange): at most this many paragraphs (Word, table
+    # cells included) or paragraphs and headings (Markdown, with at most 5 lines a paragraph), counted
+    # before the file is parsed, so a larger one is refused at once (413). It allows 20 paragraphs to
+    # each of the 1,000 clauses an import may make (text/outline.py), and it bounds how far a Word
+    # file's text may expand: 1.6 KB and 50 XML elements a paragraph, 31 MB in all (text/word.py).
+    MAX_IMPORT_PARAGRAPHS = 20_000
     # Rendered clauses kept per process for the next page load (drafting/fragments.py); 0: off.
     CLAUSE_FRAGMENT_CACHE = int(os.environ.get("CLAUSE_FRAGMENT_CACHE", "5000"))
     WTF_CSRF_TIME_LIMIT = None

@@ -9,8 +9,10 @@ from datetime import datetime
 
 import docx
 import pytest
+from markupsafe import escape
 from sqlalchemy import func, select
 
+from drafting.config import Config
 from drafting.extensions import db
 from drafting.models import AuditEvent, ClauseRevision, Document, Membership, User
 from drafting.text.markdown import parse_markdown, to_markdown
@@ -19,6 +21,7 @@ from drafting.text.word import parse_docx, to_docx
 from tests.conftest import EMAILS
 from tests.phases import adopt, walk
 
+LIMIT = Config.MAX_IMPORT_PARAGRAPHS
 PHASES = ("drafting", "consultation", "final_review", "signing", "adopted")
 DOCX_TYPE = "application/vnd.openxmlformats-officedocument.wordprocessingml.document"
 
@@ -301,27 +304,31 @@ def test_docx_import_by_numbered_paragraphs(api):
     assert all(c["heading"] is None for c in data["clauses"])
 
 
+def markdown(source: str):
+    return parse_markdown(source, max_paragraphs=LIMIT)
+
+
 def test_markdown_import_rules():
-    text = parse_markdown("\ufeff# A title\n\nIntro line.\n\n## 2. Scope ##x\n\nBody\r\nmore\n\n### Deeper\n\nStays.\n")
+    text = markdown("\ufeff# A title\n\nIntro line.\n\n## 2. Scope ##x\n\nBody\r\nmore\n\n### Deeper\n\nStays.\n")
     assert text.title == "A title"
     assert [(c.heading, c.text) for c in text.clauses] == [
         (None, "Intro line."), ("Scope ##x", "Body\nmore\n\n### Deeper\n\nStays.")]
-    plain = parse_markdown("The clusters agree:\n\n1. First.\n\n(a) one;\n(b) two.\n\n2) Second.\n")
+    plain = markdown("The clusters agree:\n\n1. First.\n\n(a) one;\n(b) two.\n\n2) Second.\n")
     assert plain.title is None
     assert [c.text for c in plain.clauses] == ["The clusters agree:", "First.\n\n(a) one;\n(b) two.", "Second."]
-    lettered = parse_markdown("(a) One.\n\n(b) Two.\n")
+    lettered = markdown("(a) One.\n\n(b) Two.\n")
     assert [c.text for c in lettered.clauses] == ["One.", "Two."]
-    many_h1 = parse_markdown("# One\n\nA.\n\n# Two\n\nB.\n")
+    many_h1 = markdown("# One\n\nA.\n\n# Two\n\nB.\n")
     assert many_h1.title is None and [c.heading for c in many_h1.clauses] == ["One", "Two"]
     with pytest.raises(ImportFailure):
-        parse_markdown("# Only a title\n\n## Empty heading\n")
+        markdown("# Only a title\n\n## Empty heading\n")
 
 
 def test_pure_round_trip_of_exports():
     clauses = [(1, "Heading #1", "\nstarts with a newline"), (2, None, "ends with spaces  \n"),
                (3, "2024 targets", "\\\\ two backslashes\n#\n<\n\n\n\nfar")]
     text = ExportedText("Title", "Joint Declaration", "drafting", "Drafting", clauses, "ab" * 32, datetime(2026, 1, 1))
-    for parsed in (parse_markdown(to_markdown(text)), parse_docx(to_docx(text))):
+    for parsed in (markdown(to_markdown(text)), parse_docx(to_docx(text), max_paragraphs=LIMIT)):
         assert parsed.title == "Title"
         assert [(c.heading, c.text) for c in parsed.clauses] == [(h, t) for _, h, t in clauses]
 
@@ -364,6 +371,171 @@ def test_bad_files_are_refused_and_nothing_is_created(app, api, client, auth, na
     assert page.status_code == status
     assert message in page.get_data(as_text=True) and 'id="import-error"' in page.get_data(as_text=True)
     assert documents_count(app) == before
+
+
+# ---- import: oversized and hostile files ------------------------------------------------------------
+# Built here, byte by byte: python-docx's own template with a body written by hand, so the shape of
+# the text part is exactly what the attack needs. The limits follow from MAX_IMPORT_PARAGRAPHS (20,000):
+# text part 31 MB expanded, whole file 47 MB in up to 2,000 parts, 1,000,000 XML elements, 400,000
+# pieces of text, 40,000 table rows and cells; Markdown 100,000 lines. Speed is measured by hand
+# (docs/security.md), never asserted.
+
+W_NAMESPACE = 'xmlns:w="http://schemas.openxmlformats.org/wordprocessingml/2006/main"'
+
+
+def word_file(body: bytes = b"", parts: dict[str, bytes] | None = None) -> bytes:
+    """Build a .docx from python-docx's template with `body` as its body; `parts` replace or add members."""
+    template = zipfile.ZipFile(io.BytesIO(make_docx(lambda word: None)))
+    members = {name: template.read(name) for name in template.namelist()}
+    members["word/document.xml"] = (b'<?xml version="1.0" encoding="UTF-8" standalone="yes"?>\n<w:document '
+                                    + W_NAMESPACE.encode() + b"><w:body>" + body + b"</w:body></w:document>")
+    members.update(parts or {})
+    out = io.BytesIO()
+    with zipfile.ZipFile(out, "w", zipfile.ZIP_DEFLATED) as archive:
+        for name, content in members.items():
+            archive.writestr(name, content)
+    return out.getvalue()
+
+
+def zip_bomb() -> bytes:
+    """Build a zip bomb: a text part of 100 MB of zeros in a file of about 100 KB, written in chunks."""
+    out = io.BytesIO()
+    with zipfile.ZipFile(out, "w", zipfile.ZIP_DEFLATED) as archive:
+        with archive.open("word/document.xml", "w") as member:
+            member.write(b"<w:document " + W_NAMESPACE.encode() + b"><w:body><w:p><w:r><w:t>")
+            for _ in range(100):
+                member.write(b"0" * (1024 * 1024))
+            member.write(b"</w:t></w:r></w:p></w:body></w:document>")
+    return out.getvalue()
+
+
+def lying_sizes() -> bytes:
+    """Build a file whose zip headers say its 2 MB text part expands to 100 bytes."""
+    data = bytearray(word_file(b"<w:p><w:r><w:t>" + b" " * (2 * 1024 * 1024) + b"</w:t></w:r></w:p>"))
+    name = b"word/document.xml"
+    local = zipfile.ZipFile(io.BytesIO(bytes(data))).getinfo(name.decode()).header_offset
+    central = data.find(b"PK\x01\x02")
+    while data[central + 46:central + 46 + len(name)] != name:
+        central = data.find(b"PK\x01\x02", central + 4)
+    data[local + 22:local + 26] = data[central + 24:central + 28] = (100).to_bytes(4, "little")
+    return bytes(data)
+
+
+ONE_LETTER = b"<w:p><w:r><w:t>a</w:t></w:r></w:p>"
+HOSTILE_FILES = {
+    # (how it is built, status, what the message says)
+    "50,000 one-letter paragraphs": (lambda: word_file(ONE_LETTER * 50_000), 413,
+                                     "This Word document has 50,000 paragraphs; documents with up to 20,000 can "
+                                     "be imported."),
+    "1.6 million paragraphs": (lambda: word_file(ONE_LETTER * 1_600_000), 413,
+                               "MB; documents expanding to up to 47.0 MB can be imported."),
+    "a zip bomb": (zip_bomb, 413, "This Word document expands to 100.0 MB"),
+    "a text part of 32 MB": (lambda: word_file(ONE_LETTER + b" " * (32 * 1024 * 1024)), 413,
+                             "This Word document's text part expands to 32.0 MB; up to 31.0 MB can be imported."),
+    "a styles part of 3 MB": (lambda: word_file(ONE_LETTER, {"word/styles.xml": b" " * (3 * 1024 * 1024)}), 413,
+                              "This Word document's styles part expands to 3.0 MB; up to 2.0 MB can be imported."),
+    "a million tiny runs": (lambda: word_file(b"<w:p>" + b"<w:r/>" * 1_000_000 + b"</w:p>"), 413,
+                            "XML elements in its text"),
+    "400,001 tabs": (lambda: word_file(b"<w:p><w:r>" + b"<w:tab/>" * 400_001 + b"</w:r></w:p>"), 413,
+                     "This Word document has 400,001 pieces of text (runs, tabs, line breaks)"),
+    "a table of 40,001 rows": (lambda: word_file(b"<w:tbl>" + b"<w:tr/>" * 40_001 + b"</w:tbl>"), 413,
+                               "This Word document has 40,001 table rows and cells"),
+    "a table row holding 63 copies of a long cell": (
+        lambda: word_file(b"<w:tbl>" + b'<w:tr><w:tc><w:tcPr><w:gridSpan w:val="63"/></w:tcPr><w:p><w:r><w:t>'
+                          + b"x" * 1000 + b"</w:t></w:r></w:p></w:tc></w:tr>" + b"</w:tbl>"), 413,
+        "A table in this Word document holds more than 50,000 characters"),
+    "5,000 parts": (lambda: zipped(**{"word__document.xml": ONE_LETTER, **{f"p{i}": b"" for i in range(5_000)}}),
+                    413, "This Word document has 5,001 parts; documents with up to 2,000 can be imported."),
+    "tables nested 90 deep": (lambda: word_file(b"<w:tbl><w:tr><w:tc>" * 90 + ONE_LETTER
+                                                + b"</w:tc></w:tr></w:tbl>" * 90), 422, "damaged"),
+    "entities expanding a billion times": (
+        lambda: zipped(**{"word__document.xml": b'<?xml version="1.0"?><!DOCTYPE d [<!ENTITY a "aaaaaaaaaa">'
+                          + b"".join(b'<!ENTITY %c "%s">' % (98 + i, b"&%c;" % (97 + i) * 10) for i in range(9))
+                          + b"]><w:document " + W_NAMESPACE.encode() + b"><w:body><w:p><w:r><w:t>&j;</w:t></w:r>"
+                          + b"</w:p></w:body></w:document>"}), 422, "damaged"),
+    "more than 5 million characters": (
+        lambda: word_file(b"".join(b'<w:p><w:pPr><w:pStyle w:val="Heading1"/></w:pPr><w:r><w:t>H</w:t></w:r></w:p>'
+                                   b"<w:p><w:r><w:t>" + b"y" * 49_000 + b"</w:t></w:r></w:p>" for _ in range(108))),
+        413, "The file holds 5,292,000 characters of text; files with up to 5,242,880 can be imported."),
+    "100,001 Markdown lines": (lambda: b"a\n" * 100_000, 413,
+                               "This Markdown file has 100,001 lines; files of up to 100,000 lines can be imported."),
+    "20,001 Markdown headings": (lambda: b"## h\n" * 20_001, 413,
+                                 "This Markdown file has 20,001 paragraphs and headings; files with up to 20,000"),
+    "20,001 Markdown paragraphs": (lambda: b"a\n\n" * 20_001, 413, "has 20,001 paragraphs and headings"),
+}
+
+
+def audit_count(app) -> int:
+    with app.app_context():
+        return db.session.scalar(select(func.count(AuditEvent.id)))
+
+
+@pytest.mark.parametrize("case", list(HOSTILE_FILES))
+def test_oversized_files_are_refused_before_parsing_and_nothing_is_created(app, api, client, auth, case):
+    build, status, message = HOSTILE_FILES[case]
+    content = build()
+    name = "hostile.md" if "Markdown" in case else "hostile.docx"
+    before = documents_count(app), audit_count(app)
+    answer = upload(api, name, content)
+    assert answer.status_code == status, answer.get_json()
+    assert message in answer.get_json()["error"]["message"]
+    auth.login("editor")
+    body, content_type = multipart(name, content)
+    page = client.post("/documents/import", data=body, content_type=content_type)
+    assert page.status_code == status
+    assert 'id="import-error"' in page.get_data(as_text=True) and escape(message) in page.get_data(as_text=True)
+    assert (documents_count(app), audit_count(app)) == before
+
+
+def test_lying_zip_headers_are_refused(app, api):
+    before = documents_count(app)
+    answer = upload(api, "lying.docx", lying_sizes())
+    assert answer.status_code == 422 and "damaged" in answer.get_json()["error"]["message"]
+    assert documents_count(app) == before
+
+
+def test_a_tall_merged_table_imports(api):
+    # python-docx followed merged cells recursively: 3,000 merged rows ended in a 500 after a minute.
+    merged = b"<w:tr><w:tc><w:tcPr><w:vMerge/></w:tcPr><w:p/></w:tc></w:tr>"
+    table = (b'<w:tbl><w:tr><w:tc><w:tcPr><w:vMerge w:val="restart"/></w:tcPr><w:p><w:r><w:t>Cell</w:t></w:r>'
+             b"</w:p></w:tc></w:tr>" + merged * 3000 + b"</w:tbl>")
+    data = upload(api, "merged.docx", word_file(table), preview="true").get_json()
+    assert [c["text"] for c in data["clauses"]] == ["\n".join(["Cell"] * 3001)]
+
+
+def test_a_large_styled_document_imports_exactly(api):
+    # 300 paragraphs with headings, lists, quotes and tables import exactly, and export back the same.
+    expected = []
+
+    def build(word):
+        word.add_heading("Joint Action Plan on Health Data 2025-2030", 0)
+        word.add_paragraph("Draft for the Council presidency", style="Subtitle")
+        for number in range(1, 31):
+            word.add_heading(f"{number}. Action {number}", 1)
+            texts = [f"The clusters commit to action {number}, step {step}." for step in range(1, 6)]
+            texts.append(f"Timeframe for action {number}")
+            word.add_paragraph(texts[0])
+            word.add_paragraph(texts[1], style="Quote")
+            word.add_paragraph(texts[2], style="List Bullet")
+            word.add_paragraph(texts[3], style="List Number")
+            word.add_paragraph(texts[4], style="Intense Quote")
+            word.add_heading(texts[5], 2)  # deeper headings stay in the text
+            table = word.add_table(rows=1, cols=2)
+            table.rows[0].cells[0].text, table.rows[0].cells[1].text = "Funding", f"EU4Health {number}"
+            texts.append(f"Funding | EU4Health {number}")
+            word.add_paragraph("")  # spacing, left out
+            expected.append((f"Action {number}", "\n\n".join(texts)))
+
+    content = make_docx(build)
+    assert len(read_docx(content).element.body.xpath(".//w:p")) == 302  # 60 of them in table cells
+    created = upload(api, "plan.docx", content, kind="action_plan")
+    assert created.status_code == 201, created.get_json()
+    copy = created.get_json()
+    assert copy["title"] == "Joint Action Plan on Health Data 2025-2030"
+    assert [(c["heading"], c["text"]) for c in copy["clauses"]] == expected
+    exported = api.as_("editor").get(f"/documents/{copy['id']}/export?format=docx").data
+    again = upload(api, "again.docx", exported, preview="true").get_json()
+    assert [(c["heading"], c["text"]) for c in again["clauses"]] == expected and again["title"] == copy["title"]
 
 
 def test_import_permissions(app, api, client, auth):

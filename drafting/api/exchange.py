@@ -7,6 +7,7 @@ from sqlalchemy import select
 from werkzeug.exceptions import RequestEntityTooLarge
 
 from .. import permissions
+from ..config import Config
 from ..documents.operations import document_json
 from ..exchange.operations import (
     FORMATS,
@@ -95,9 +96,10 @@ PATHS.update({
                        "schema": {"type": "string", "enum": sorted(FORMATS), "default": "md"}}])},
     "/documents/import": {"post": {
         **operation(
-            "Create a document in drafting from a Markdown (.md) or Word (.docx) file of up to 5 MB, split into "
-            "clauses by headings and numbered paragraphs (editor of any document, or admin; the importer "
-            "becomes its editor). With preview=true nothing is created and the split is returned",
+            "Create a document in drafting from a Markdown (.md) or Word (.docx) file of up to 5 MB and "
+            f"{Config.MAX_IMPORT_PARAGRAPHS:,} paragraphs, split into clauses by headings and numbered paragraphs "
+            "(editor of any document, or admin; the importer becomes its editor). A larger file is refused with "
+            "413 before it is parsed. With preview=true nothing is created and the split is returned",
             {"201": respond(ref("Document"), "Created"),
              "200": respond({"type": "object", "required": ["title", "clauses"], "properties": {
                  "title": {"type": "string"}, "kind": {"type": "string", "nullable": True},

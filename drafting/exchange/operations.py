@@ -3,7 +3,8 @@
 The conversions themselves are pure (`text/markdown.py`, `text/word.py`, `text/outline.py`); this
 module gathers what they need from the database and, for imports, creates the document. An import
 is checked completely (type, size, text, every clause) before anything is written, and it is
-written in one transaction: a bad file creates nothing.
+written in one transaction: a bad file creates nothing. How much a file may hold (bytes here,
+paragraphs in `MAX_IMPORT_PARAGRAPHS` of the app's config) is checked before it is parsed.
 """
 
 from __future__ import annotations
@@ -27,6 +28,9 @@ from ..text.outline import ExportedText, ImportedClause, ImportedText, ImportFai
 from ..text.word import parse_docx, to_docx
 
 MAX_IMPORT_BYTES = 5 * 1024 * 1024
+# An import carries no more text than the largest Markdown file: a Word file compresses far more
+# text into 5 MB, which the preview would show and carry to the save step in full.
+MAX_IMPORT_CHARS = MAX_IMPORT_BYTES
 PREVIEW_MAX_AGE = 60 * 60  # seconds a preview can be saved after the upload
 FORMATS = {
     "md": ("text/markdown; charset=utf-8", "md"),
@@ -103,8 +107,9 @@ def read_file(filename: str, data: bytes) -> tuple[ImportedText, Source]:
         raise ImportFailure(413, f"The file is {len(data) / (1024 * 1024):.1f} MB; files up to "
                                  f"{MAX_IMPORT_BYTES // (1024 * 1024)} MB can be imported.")
     lower = filename.lower()
+    max_paragraphs = current_app.config["MAX_IMPORT_PARAGRAPHS"]
     if lower.endswith((".docx", ".doc")) or data[:4] == b"PK\x03\x04" or data[:4] == b"\xd0\xcf\x11\xe0":
-        kind, imported = "docx", parse_docx(data)
+        kind, imported = "docx", parse_docx(data, max_paragraphs=max_paragraphs)
     elif lower.endswith(MARKDOWN_SUFFIXES):
         if b"\x00" in data:
             raise ImportFailure(422, "This file is not text: Markdown files contain plain text only.")
@@ -113,7 +118,7 @@ def read_file(filename: str, data: bytes) -> tuple[ImportedText, Source]:
         except UnicodeDecodeError:
             raise ImportFailure(422, "This Markdown file is not UTF-8 text. Save it with UTF-8 encoding and "
                                      "import it again.") from None
-        kind, imported = "markdown", parse_markdown(source)
+        kind, imported = "markdown", parse_markdown(source, max_paragraphs=max_paragraphs)
     else:
         raise ImportFailure(415, "Choose a Markdown file (.md) or a Word document (.docx).")
     checked = check_clauses(imported)
@@ -129,7 +134,7 @@ def guess_kind(title: str | None) -> str:
 
 
 def check_clauses(imported: ImportedText) -> ImportedText:
-    """Validate every clause as a save would; name the clause that fails."""
+    """Validate every clause as a save would, naming the one that fails, and bound the text in all."""
     clauses = []
     for number, clause in enumerate(imported.clauses, start=1):
         label = f"Clause {number}" + (f" (“{clause.heading[:60]}”)" if clause.heading else "")
@@ -138,6 +143,9 @@ def check_clauses(imported: ImportedText) -> ImportedText:
         except TextError as error:
             raise ImportFailure(error.status, f"{label}: {error.message} Shorten it in the file and "
                                               "import it again.") from None
+    if (total := sum(len(clause.text) for clause in clauses)) > MAX_IMPORT_CHARS:
+        raise ImportFailure(413, f"The file holds {total:,} characters of text; files with up to "
+                                 f"{MAX_IMPORT_CHARS:,} can be imported.")
     return ImportedText(imported.title, clauses, imported.notes)
 
 

@@ -59,7 +59,8 @@ def _may_import() -> None:
 
 def _upload_form(error: str | None = None, status: int = 200):
     return render_template("exchange/import.html", error=error,
-                           limit_mb=MAX_IMPORT_BYTES // (1024 * 1024)), status
+                           limit_mb=MAX_IMPORT_BYTES // (1024 * 1024),
+                           limit_paragraphs=current_app.config["MAX_IMPORT_PARAGRAPHS"]), status
 
 
 @bp.get("/documents/import")

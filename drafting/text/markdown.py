@@ -4,7 +4,8 @@ The export writes `# Title`, then per clause `## N. Heading` (`## N.` without a 
 line, the clause text, a blank line; then an end marker and, below it, the record of the export
 (phase, content hash, signatories) that is not part of the text. Lines of clause text that start
 with `#`, `\\` or `<` get a leading backslash, so no clause line can pass for a heading or the
-marker; the import takes exactly one backslash off again. Splitting rules: see `outline.py`.
+marker; the import takes exactly one backslash off again. Splitting rules: see `outline.py`. A file
+with more lines, or paragraphs and headings, than the import allows is refused before it is split.
 """
 
 from __future__ import annotations
@@ -16,6 +17,7 @@ from .outline import (
     ExportedText,
     ImportedClause,
     ImportedText,
+    ImportFailure,
     Paragraph,
     choose_title,
     finish,
@@ -27,6 +29,7 @@ END_MARKER = "<!-- drafting: end of the text; what follows records the export an
 _END_PREFIX = "<!-- drafting: end of the text"
 ATX = re.compile(r"^(#{1,6})(?:[ \t]+(.*))?$")
 _ESCAPED = ("#", "\\", "<")
+LINES_PER_PARAGRAPH = 5  # on average, at most: paragraphs with line breaks, blank lines between them
 
 
 def escape_line(line: str) -> str:
@@ -98,9 +101,32 @@ def _paragraphs(lines: list[str]) -> list[Paragraph]:
     return paragraphs
 
 
-def parse_markdown(source: str) -> ImportedText:
+def _count_blocks(lines: list[str]) -> int:
+    """Count the paragraphs and headings among lines, as the import will split them."""
+    count, inside = 0, False
+    for line in lines:
+        if not line.strip():
+            inside = False
+        elif line.startswith("#") and ATX.match(line):
+            count, inside = count + 1, False
+        elif not inside:
+            count, inside = count + 1, True
+    return count
+
+
+def parse_markdown(source: str, *, max_paragraphs: int) -> ImportedText:
     """Split Markdown into a title and clauses (see `outline.py`); exact for this app's own export."""
-    lines = normalise_newlines(source.removeprefix("\ufeff")).split("\n")
+    text = normalise_newlines(source.removeprefix("\ufeff"))
+    # Lines are counted before anything else (in C); the paragraphs and headings once the lines are
+    # known to be few enough for a quick count, and before the text is split into clauses.
+    max_lines = max_paragraphs * LINES_PER_PARAGRAPH
+    if (line_count := text.count("\n") + 1) > max_lines:
+        raise ImportFailure(413, f"This Markdown file has {line_count:,} lines; files of up to {max_lines:,} "
+                                 "lines can be imported.")
+    lines = text.split("\n")
+    if (blocks := _count_blocks(lines)) > max_paragraphs:
+        raise ImportFailure(413, f"This Markdown file has {blocks:,} paragraphs and headings; files with up to "
+                                 f"{max_paragraphs:,} can be imported.")
     exported = False
     for index, line in enumerate(lines):
         if line.startswith(_END_PREFIX):
