@@ -14,6 +14,7 @@ from .config import ROOT, Config, resolve_secret_key
 from .extensions import csrf, db, login_manager, migrate, socketio
 from .models.base import MAX_ID
 from .presence import make_registry
+from .text import offload
 
 BODY_METHODS = frozenset({"POST", "PUT", "PATCH", "DELETE"})
 RETRY_BUSY_SECONDS = 5  # a database locked past its timeouts: when to try again (503)
@@ -43,6 +44,8 @@ def create_app(config_class: type = Config, **overrides) -> Flask:
     _register_body_reading(app)  # before CSRF's hook, which then parses the form from memory
     csrf.init_app(app)
     database.configure(app)
+    offload.configure(app.config["TEXT_WORK_PROCESSES"])
+    _register_text_workers(app)
 
     from . import api, audit_trail, auth, clauses, consultation, documents, exchange, history, signoff
     from .cli import register_commands
@@ -79,6 +82,16 @@ def create_app(config_class: type = Config, **overrides) -> Flask:
                                                         app.config["SOCKETIO_CHANNEL"],
                                                         app.config["PRESENCE_ALIVE_SECONDS"])
     return app
+
+
+def _register_text_workers(app: Flask) -> None:
+    """Start the text worker processes with the first request a served process answers."""
+    if app.testing or not app.config["TEXT_WORK_PROCESSES"]:
+        return
+
+    @app.before_request
+    def start_text_workers():
+        offload.warm()  # cheap once started; a forked process starts its own
 
 
 def _register_body_reading(app: Flask) -> None:

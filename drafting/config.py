@@ -38,6 +38,9 @@ class Config:
     # each of the 1,000 clauses an import may make (text/outline.py), and it bounds how far a Word
     # file's text may expand: 1.6 KB and 50 XML elements a paragraph, 31 MB in all (text/word.py).
     MAX_IMPORT_PARAGRAPHS = 20_000
+    # Worker processes per server process for diffs and merges too heavy to run beside other
+    # requests (drafting/text/offload.py); 0: all in the request's own thread.
+    TEXT_WORK_PROCESSES = int(os.environ.get("TEXT_WORK_PROCESSES", "1"))
     # Rendered clauses kept per process for the next page load (drafting/fragments.py); 0: off.
     CLAUSE_FRAGMENT_CACHE = int(os.environ.get("CLAUSE_FRAGMENT_CACHE", "5000"))
     WTF_CSRF_TIME_LIMIT = None

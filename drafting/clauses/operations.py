@@ -11,8 +11,9 @@ from .. import audit, live
 from ..extensions import db
 from ..models import Clause, ClauseRevision, Document, User
 from ..models.base import is_db_int, utcnow
+from ..text import offload
 from ..text.clauses import TextError, clean_clause_text, clean_heading
-from ..text.merge import MergeResult, merge_texts
+from ..text.merge import MergeResult
 
 CAS_ATTEMPTS = 20
 
@@ -103,7 +104,7 @@ def save_clause(clause: Clause, actor: User, text: object, base_version: object,
             base = revision_text(clause, base_version)
             result = merges.get(current_version)
             if result is None:
-                result = merges[current_version] = merge_texts(base.text, text, current_text)
+                result = merges[current_version] = offload.merge(base.text, text, current_text)
             new_heading, heading_clean = _merge_heading(base.heading, mine_heading, current_heading)
             if not result.clean or not heading_clean:
                 if not fresh:

@@ -9,8 +9,9 @@ from markupsafe import Markup
 from ..extensions import db
 from ..models import Clause
 from ..models.base import parse_int
+from ..text import offload
 from ..text.clauses import TextError
-from ..text.diffing import diff_html, diff_ops
+from ..text.diffing import diff_html
 from ..views import get_clause_or_404, get_document_or_404, is_htmx, vary_on_htmx
 from . import bp
 from .operations import (
@@ -101,7 +102,7 @@ def save(clause_id: int):
     merged_diff = None
     if result.merged:
         # Show what the others changed meanwhile, so the merge is never a surprise.
-        merged_diff = Markup(diff_html(diff_ops(result.base_text, result.theirs_text)))
+        merged_diff = Markup(diff_html(offload.diff(result.base_text, result.theirs_text)))
     if not result.changed:
         status = "No changes to save."
     elif result.merged:

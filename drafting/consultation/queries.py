@@ -28,8 +28,8 @@ from ..models import (
     contribution_clauses,
 )
 from ..models.base import iso, utcnow
-from ..text.diffing import diff_html, diff_ops
-from ..text.merge import merge_texts
+from ..text import offload
+from ..text.diffing import diff_html
 from .operations import find_passage, fold_text
 
 TOPIC_LABELS = {"research": "Research", "patient_care": "Patient care",
@@ -83,15 +83,15 @@ class AmendmentView:
     @cached_property
     def diff(self) -> Markup:
         """The amendment against its base."""
-        return Markup(diff_html(diff_ops(self.base_text, self.amendment.text)))
+        return Markup(diff_html(offload.diff(self.base_text, self.amendment.text)))
 
     @cached_property
     def _current(self) -> tuple[Markup | None, bool]:
         if not self.stale:
             return None, False
-        merged = merge_texts(self.base_text, self.amendment.text, self.clause.text)
+        merged = offload.merge(self.base_text, self.amendment.text, self.clause.text)
         result = self.amendment.text if not merged.clean else merged.text
-        return Markup(diff_html(diff_ops(self.clause.text, result))), not merged.clean
+        return Markup(diff_html(offload.diff(self.clause.text, result))), not merged.clean
 
     @property
     def current_diff(self) -> Markup | None:
@@ -108,7 +108,7 @@ class AmendmentView:
         """Accepted with changes: proposed -> accepted."""
         if self.disposition != "accepted_with_changes":
             return None
-        return Markup(diff_html(diff_ops(self.amendment.text, self.amendment.accepted_text)))
+        return Markup(diff_html(offload.diff(self.amendment.text, self.amendment.accepted_text)))
 
 
 @dataclass

@@ -17,7 +17,8 @@ from sqlalchemy.orm import selectinload
 from ..extensions import db
 from ..models import Amendment, Clause, Comment, Document, Thread
 from ..models.base import iso
-from ..text.diffing import diff_html, diff_ops
+from ..text import offload
+from ..text.diffing import diff_html
 from ..text.sanitise import plain_text
 from .queries import DISPOSITION_LABELS, base_text_of, disposition_of
 
@@ -132,7 +133,7 @@ def build_report(document: Document) -> Report:
             decided_by=_name(amendment.decided_by) if amendment.decided_by else None,
             decided_at=amendment.decided_at, accepted_text=amendment.accepted_text,
             accepted_version=amendment.accepted_version,
-            diff=Markup(diff_html(diff_ops(base_text_of(amendment, clause), amendment.text)))))
+            diff=Markup(diff_html(offload.diff(base_text_of(amendment, clause), amendment.text)))))
     entries.sort(key=lambda e: (e.number is None, e.number or 0, e.kind != "amendment", e.created_at, e.id))
     return Report(document, entries)
 

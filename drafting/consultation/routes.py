@@ -12,8 +12,9 @@ from ..extensions import db
 from ..models import Clause, Notification
 from ..models.base import utcnow
 from ..models.consultation import TOPICS
+from ..text import offload
 from ..text.clauses import TextError
-from ..text.diffing import diff_html, diff_ops
+from ..text.diffing import diff_html
 from ..text.sanitise import clean_html, editable_text
 from ..views import get_clause_or_404, get_document_or_404, is_htmx, vary_on_htmx
 from . import bp, queries
@@ -233,7 +234,7 @@ def thread_changes(thread_id: int):
     old = revision_text(thread.clause, thread.clause_version)
     context = {"thread": thread, "clause": thread.clause, "document": thread.clause.document,
                "number": clause_number(thread.clause),
-               "diff": Markup(diff_html(diff_ops(old.text, thread.clause.text)))}
+               "diff": Markup(diff_html(offload.diff(old.text, thread.clause.text)))}
     template = "consultation/_thread_changes.html" if is_htmx() else "consultation/changes_page.html"
     return vary_on_htmx(render_template(template, **context))
 

@@ -13,7 +13,8 @@ from ..documents.operations import DocumentError, document_hash
 from ..extensions import db
 from ..models import Clause, ClauseRevision, Document, DocumentVisit, Snapshot, SnapshotClause, User
 from ..models.base import is_db_int, parse_int, utcnow
-from ..text.diffing import DIFF_WORK_BUDGET, Budget, diff_ops, longest_increasing
+from ..text import offload
+from ..text.diffing import DIFF_WORK_BUDGET, Budget, longest_increasing
 
 # Opening a document again after this long starts a new visit (reloads within a visit keep the marks).
 VISIT_GAP = timedelta(minutes=30)
@@ -57,7 +58,7 @@ class ClauseDiff:
 def diff_versions(clause: Clause, from_version: object, to_version: object) -> ClauseDiff:
     """Diff two versions of a clause; from later than to shows the reverse change."""
     old, new = revision(clause, from_version), revision(clause, to_version)
-    return ClauseDiff(old, new, diff_ops(old.text, new.text), (old.heading or "") != (new.heading or ""))
+    return ClauseDiff(old, new, offload.diff(old.text, new.text), (old.heading or "") != (new.heading or ""))
 
 
 def restore_revision(clause: Clause, actor: User, version: object) -> SaveResult:
@@ -200,7 +201,7 @@ def compare(old: Side, new: Side) -> Comparison:
         if cid not in stable:
             moved.append(entry)
         if before.text != after.text or (before.heading or "") != (after.heading or ""):
-            changed.append(Entry(**{**entry.__dict__, "ops": diff_ops(before.text, after.text, budget)}))
+            changed.append(Entry(**{**entry.__dict__, "ops": offload.diff(before.text, after.text, budget)}))
     return Comparison(old, new, added, removed, moved, changed)
 
 

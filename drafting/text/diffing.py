@@ -82,9 +82,11 @@ def _tokens_of(plain: re.Pattern, full: regex.Pattern) -> Callable[[str], list[s
     return lambda text: (plain if max(text) < _PLAIN_BELOW else full).findall(text) if text else []
 
 
+_FULL_TOKENS = 3  # the tokens of a pair of texts of which one is not plain
 _SPLITTERS = {PARAGRAPHS: _units_of(_PARAGRAPH_RE), SENTENCES: _units_of(_SENTENCE_RE),
-              TOKENS: _tokens_of(_PLAIN_TOKEN_RE, _TOKEN_RE)}
-_SPACED_SPLITTERS = {**_SPLITTERS, TOKENS: _tokens_of(_PLAIN_SPACED_TOKEN_RE, _SPACED_TOKEN_RE)}
+              TOKENS: _tokens_of(_PLAIN_TOKEN_RE, _TOKEN_RE), _FULL_TOKENS: _TOKEN_RE.findall}
+_SPACED_SPLITTERS = {**_SPLITTERS, TOKENS: _tokens_of(_PLAIN_SPACED_TOKEN_RE, _SPACED_TOKEN_RE),
+                     _FULL_TOKENS: _SPACED_TOKEN_RE.findall}
 
 # Code points standing for units while diffing: above ASCII, skipping the surrogates.
 _FIRST_CODE = 0x100
@@ -245,12 +247,20 @@ class _Diff:
 
     def _units(self, old: str, new: str, level: int) -> None:
         split = self.splitters[level]
+        if level == TOKENS and (max(old) >= _PLAIN_BELOW or max(new) >= _PLAIN_BELOW):
+            split = self.splitters[_FULL_TOKENS]  # both sides the same way, or equal words could differ
         self.budget.spend((len(old) + len(new)) >> 4)
+        if self.budget.spent:  # not even the split fits: leave it whole
+            self.replace(old, new)
+            return
         old_units, new_units = split(old), split(new)
         if level < TOKENS and len(old_units) == 1 and len(new_units) == 1:
             self._units(old, new, level + 1)
             return
         self.budget.spend(len(old_units) + len(new_units))
+        if self.budget.spent:  # nor the units: leave it whole before encoding them all
+            self.replace(old, new)
+            return
         old_codes, new_codes, table = _encode(old_units, new_units)
         aligned: list[Op] = []
         self._patience(old_codes, new_codes, aligned, 0)
