@@ -38,9 +38,9 @@ Op = tuple[int, str]
 
 # Work one diff may spend, in steps of roughly one Python-level operation (a bisect cell, a
 # unit counted or encoded, 16 characters split, a piece emitted; 0.3-0.5 us each here).
-# 150,000 is some 50-70 ms; a clause of 100 KB with 5% of its words changed at random
-# places needs about half of it, one with a few edited passages a few hundred.
-DIFF_WORK_BUDGET = 150_000
+# 120,000 is some 40-60 ms; a clause of 100 KB with 5% of its words changed at random
+# places needs about half of it, one with a few edited passages a few thousand.
+DIFF_WORK_BUDGET = 120_000
 # A diff shown to people has at most this many inserted or deleted pieces; past it, the
 # shortest unchanged stretches are folded into the edits around them until it fits.
 MAX_SHOWN_CHANGES = 1_500
@@ -63,10 +63,9 @@ _SENTENCE_RE = re.compile(r"(?:[^.!?;:。！？\n]|[.!?;:]+(?=[^\s.!?;:]))*(?:[.
 _PLAIN_TOKEN_RE = re.compile(r"\s+|\w+|[^\w\s]")
 _PLAIN_SPACED_TOKEN_RE = re.compile(r"\s+|(?:\w+|[^\w\s])\s*")
 _PLAIN_BELOW = "\u0300"
-_LAST_BREAK = regex.compile(r"(?r)\s\S|\S\s")  # searched backwards: the last space/text edge
-_FIRST_BREAK = regex.compile(r"\s\S|\S\s")
-_LAST_SPACED_BREAK = regex.compile(r"(?r)\s\S")  # with spaced tokens only space-then-text is an edge
-_FIRST_SPACED_BREAK = regex.compile(r"\s\S")
+
+# Two characters of those scripts in a row: always two units (neither is a mark or joiner).
+_SOLO = regex.compile(r"[" + _NO_SPACE + r"]{2}")
 
 PARAGRAPHS, SENTENCES, TOKENS = 0, 1, 2
 
@@ -263,7 +262,7 @@ class _Diff:
             return
         old_codes, new_codes, table = _encode(old_units, new_units)
         aligned: list[Op] = []
-        self._patience(old_codes, new_codes, aligned, 0)
+        self._patience(old_codes, new_codes, aligned, 0, level >= TOKENS)
         self.budget.spend(4 * len(aligned))  # each piece is decoded, emitted and compared again
         unit = table.__getitem__
         if level == TOKENS:
@@ -296,7 +295,7 @@ class _Diff:
         deleted.clear()
         inserted.clear()
 
-    def _patience(self, old: str, new: str, out: list[Op], depth: int) -> None:
+    def _patience(self, old: str, new: str, out: list[Op], depth: int, tokens: bool) -> None:
         """Align two code strings: unique common codes anchor, Myers between anchors."""
         head = _common_prefix(old, new)
         if head:
@@ -311,16 +310,16 @@ class _Diff:
         elif len(old) == 1 or len(new) == 1:
             out.extend(_one_against_many(old, new))
         elif depth >= _MAX_DEPTH or not self.budget.spend(_CALL + len(old) + len(new)):
-            out.extend(_myers(old, new, self.budget))
+            out.extend(_myers(old, new, self.budget, tokens))
         else:
             anchors = _anchors(old, new)
             if not anchors:
-                out.extend(_myers(old, new, self.budget))
+                out.extend(_myers(old, new, self.budget, tokens))
             else:
                 i0 = j0 = 0
                 for i, j in (*anchors, (len(old), len(new))):
                     if i > i0 and j > j0:
-                        self._patience(old[i0:i], new[j0:j], out, depth + 1)
+                        self._patience(old[i0:i], new[j0:j], out, depth + 1, tokens)
                     elif i > i0:  # most gaps between anchors are one-sided or empty
                         out.append((DELETE, old[i0:i]))
                     elif j > j0:
@@ -332,21 +331,26 @@ class _Diff:
             out.append((EQUAL, tail))
 
 
-def _myers(old: str, new: str, budget: Budget) -> list[Op]:
-    """Align two code strings with dmp's Myers bisection, unless they are mostly different.
+def _myers(old: str, new: str, budget: Budget, tokens: bool) -> list[Op]:
+    """Align two code strings with dmp's Myers bisection, unless they are (mostly) different.
 
     Myers costs about the square of the differences: a rewritten passage of 20 words costs
-    thousands of steps to find the odd shared "the". Where fewer than a quarter of the units
-    (the most frequent one, a space, left aside) are shared, it is one replacement.
+    thousands of steps to find the odd shared "the". Where fewer than a quarter of the tokens
+    (the most frequent one, a space, left aside) are shared, it is one replacement. Sentences
+    and paragraphs are only replaced whole when none is shared: changed ones are compared
+    again, word by word.
     """
     if min(len(old), len(new)) > 16:
         budget.spend(len(old) + len(new))
         counts_old, counts_new = Counter(old), Counter(new)
         shared = counts_old & counts_new
-        commonest, times = counts_old.most_common(1)[0]
-        strong = shared.total() - min(times, counts_new[commonest])
-        if 4 * strong < min(len(old), len(new)):
+        if not shared:  # nothing in common: Myers would search the whole square to say so
             return [(DELETE, old), (INSERT, new)]
+        if tokens:
+            commonest, times = counts_old.most_common(1)[0]
+            strong = shared.total() - min(times, counts_new[commonest])
+            if 4 * strong < min(len(old), len(new)):
+                return [(DELETE, old), (INSERT, new)]
     return _DIFFER.diff_main(old, new, False, _Clock(budget))
 
 
@@ -364,27 +368,58 @@ def _trim(old: str, new: str, spaced: bool = False) -> tuple[str, str, str, str]
     edge = _spaced_edge if spaced else _edge
     head = _common_prefix(old, new)
     if head and not (edge(old, head) and edge(new, head)):
-        found = (_LAST_SPACED_BREAK if spaced else _LAST_BREAK).search(old, 0, head)
-        head = found.start() + 1 if found else 0
+        head = _edge_before(old, head, spaced)
     old_rest, new_rest = old[head:], new[head:]
     size = _common_suffix(old_rest, new_rest)
     cut_old, cut_new = len(old_rest) - size, len(new_rest) - size
     if size and not (edge(old_rest, cut_old) and edge(new_rest, cut_new)):
-        found = (_FIRST_SPACED_BREAK if spaced else _FIRST_BREAK).search(old_rest, cut_old)
-        size = len(old_rest) - found.start() - 1 if found else 0
+        size = len(old_rest) - _edge_after(old_rest, cut_old, spaced)
     if not size:
         return old[:head], old_rest, new_rest, ""
     return old[:head], old_rest[:-size], new_rest[:-size], old_rest[-size:]
 
 
+def _tokens_for(text: str, spaced: bool) -> list[str]:
+    return (_SPACED_SPLITTERS if spaced else _SPLITTERS)[TOKENS](text)
+
+
+def _edge_before(text: str, at: int, spaced: bool) -> int:
+    """The last token edge of text before position at, found by tokenising a window behind it.
+
+    The window's first token may be cut short by the window; every later token starts where it
+    would in the whole text. (Only spaces once told edges apart: a clause in Chinese or
+    Japanese, which has none, was then compared whole.)
+    """
+    width = 64
+    while True:
+        start = max(at - width, 0)
+        tokens = _tokens_for(text[start:at], spaced)
+        if start == 0 or len(tokens) > 1:
+            return at - len(tokens[-1]) if tokens else start
+        width *= 4
+
+
+def _edge_after(text: str, at: int, spaced: bool) -> int:
+    """The first token edge of text after position at (the end of the token that starts there)."""
+    width = 64
+    while True:
+        end = min(at + width, len(text))
+        tokens = _tokens_for(text[at:end], spaced)
+        if end == len(text) or len(tokens) > 1:
+            return at + len(tokens[0]) if tokens else end
+        width *= 4
+
+
 def _edge(text: str, at: int) -> bool:
-    """Tell whether position at is an edge between units of text for certain (an end or space/text)."""
-    return at <= 0 or at >= len(text) or text[at - 1].isspace() != text[at].isspace()
+    """Tell whether position at is an edge between units of text for certain (an end, space/text, two ideographs)."""
+    return (at <= 0 or at >= len(text) or text[at - 1].isspace() != text[at].isspace()
+            or _SOLO.fullmatch(text, at - 1, at + 1) is not None)
 
 
 def _spaced_edge(text: str, at: int) -> bool:
-    """Tell whether position at is an edge between spaced units for certain (an end or space, then text)."""
-    return at <= 0 or at >= len(text) or (text[at - 1].isspace() and not text[at].isspace())
+    """Tell whether position at is an edge between spaced units for certain (an end, space then text, two ideographs)."""
+    return (at <= 0 or at >= len(text) or (text[at - 1].isspace() and not text[at].isspace())
+            or _SOLO.fullmatch(text, at - 1, at + 1) is not None)
 
 
 def spaced_tokenize(text: str) -> list[str]:

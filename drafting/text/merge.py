@@ -23,7 +23,7 @@ from .diffing import DELETE, EQUAL, Budget, spaced_tokenize, token_ops, tokenize
 
 # Two diffs and, on a conflict, up to two more, all on one budget: some 100 ms at worst
 # (docs/benchmarks.md, "Clause diff and merge").
-MERGE_WORK_BUDGET = 200_000
+MERGE_WORK_BUDGET = 150_000
 _SLIDE_WORK = 100  # budget charged for each placement of an edit tried (a short tokenising)
 
 MINE, THEIRS = 0, 1
@@ -157,8 +157,7 @@ def _extends(base: str, first: str, first_hunks: list[Hunk], second: str, budget
     repeated words, edits from first to second could otherwise undo one of first's edits a
     word away from it ("shall, shall" cut to "shall" by first, put back by second).
     """
-    # Cheap first: all that first wrote must be in second.
-    if budget.spent or not all(hunk.replacement in second for hunk in first_hunks):
+    if budget.spent:
         return False
     spans: list[tuple[int, int]] = []  # where each of first's edits sits in first
     shift = 0
@@ -166,6 +165,10 @@ def _extends(base: str, first: str, first_hunks: list[Hunk], second: str, budget
         start = hunk.start + shift
         spans.append((start, start + len(hunk.replacement)))
         shift += len(hunk.replacement) - (hunk.end - hunk.start)
+    # Cheap first: each of first's edits, with the character on each side (which an edit clear
+    # of it cannot change), must be found in second.
+    if not all(first[max(start - 1, 0):end + 1] in second for start, end in spans):
+        return False
     extra = edit_hunks(first, second, budget)
     if budget.spent:
         return False  # the diff was cut short: its ranges are too coarse to judge by
