@@ -291,8 +291,8 @@ def test_amendment_diffs_are_worked_out_only_when_shown(client, auth, api, plan,
     assert proposed.status_code == 201, proposed.get_data(as_text=True)
     monkeypatch.setattr(queries, "INLINE_COMMENTS", 0)  # discussions load on demand
     calls = []
-    real = queries.diff_ops
-    monkeypatch.setattr(queries, "diff_ops", lambda *args: calls.append(args) or real(*args))
+    real = queries.offload.diff
+    monkeypatch.setattr(queries.offload, "diff", lambda *args: calls.append(args) or real(*args))
     html = _page(client, auth, "editor", plan["id"])
     assert "1 open amendment" in _clause_html(html, clause_id) and calls == []
     opened = client.get(f"/clauses/{clause_id}/consultation?expanded=1", headers=HX).get_data(as_text=True)
