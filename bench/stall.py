@@ -54,6 +54,7 @@ from .common import (
     wait_for_quiet,
 )
 from .page import _calibrate
+from .saves import _ready as saves_ready
 
 TITLE = "Heavy diffs beside ordinary reads (stall)"
 NAME = "stall"
@@ -242,13 +243,17 @@ async def _heavy_client(base: str, session, paths: list[tuple[str, str]], start_
         case, path = paths[turn % len(paths)]
         turn += 1
         began = time.monotonic()
-        try:
-            async with session.get(base + path) as response:
-                body = await response.read()
-                status = response.status
-        except Exception as error:  # noqa: BLE001 - recorded as a failed request
-            body, status = repr(error).encode(), -1
-        records.append((case, began, time.monotonic(), status, len(body)))
+        status, size = await _get(session, base + path)
+        records.append((case, began, time.monotonic(), status, size))
+
+
+async def _get(session, url: str) -> tuple[int, int]:
+    """GET a URL and read the answer: (status, bytes); a failed request is status -1."""
+    try:
+        async with session.get(url) as response:
+            return response.status, len(await response.read())
+    except Exception as error:  # noqa: BLE001 - recorded as a failed request
+        return -1, len(repr(error))
 
 
 async def _heavy_main(spec: dict) -> list:
@@ -312,14 +317,9 @@ async def _probe(base: str, token: str, paths: list[tuple[str, str]], start_at: 
         async def one(i: int, scheduled: float) -> None:
             route, path = paths[i % len(paths)]
             began = time.monotonic()
-            try:
-                async with session.get(base + path) as response:
-                    body = await response.read()
-                    status = response.status
-            except Exception as error:  # noqa: BLE001 - counted as a failed probe
-                body, status = repr(error).encode(), -1
+            status, size = await _get(session, base + path)
             if opens <= scheduled < closes:
-                samples.append((route, time.monotonic() - scheduled, began - scheduled, status, len(body)))
+                samples.append((route, time.monotonic() - scheduled, began - scheduled, status, size))
 
         async def metered() -> None:
             await asyncio.sleep(max(0.0, opens - time.monotonic()))
@@ -426,22 +426,12 @@ def time_alone(server: Gunicorn, fixture: Fixture, kinds: list[str]) -> list[tup
     return asyncio.run(run())
 
 
-async def _ready(base: str, timeout: float = 30.0) -> None:
+async def _ready(base: str) -> None:
+    """Wait until the served app answers (bench/saves.py's wait, in a session of its own)."""
     import aiohttp
 
-    deadline = time.monotonic() + timeout
     async with aiohttp.ClientSession() as session:
-        while True:
-            try:
-                async with session.get(f"{base}/api/v1/openapi.json") as response:
-                    await response.read()
-                    if response.status == 200:
-                        return
-            except Exception:  # noqa: BLE001 - not up yet
-                pass
-            if time.monotonic() > deadline:
-                raise RuntimeError(f"{base} did not answer within {timeout:.0f} s")
-            await asyncio.sleep(0.1)
+        await saves_ready(session, base)
 
 
 # --- profile summary --------------------------------------------------------------------------

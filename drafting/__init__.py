@@ -116,16 +116,19 @@ def _wants_json() -> bool:
 def _register_errors(app: Flask) -> None:
     from .views import ERROR_CODES, is_htmx
 
+    def answer(status: int, message: str, headers=()):
+        """The API's error object, or the error message as a fragment or a page."""
+        if _wants_json():
+            return jsonify({"error": {"code": ERROR_CODES.get(status, "error"), "message": message}}), status, headers
+        template = "errors/_message.html" if is_htmx() else "errors/page.html"
+        return render_template(template, status=status, message=message), status, headers
+
     @app.errorhandler(HTTPException)
     def http_error(error: HTTPException):
         message = error.description or error.name
         if error.code == 413 and "exceeds the capacity limit" in str(message):
             message = "The request is too large."
-        if _wants_json():
-            body = {"error": {"code": ERROR_CODES.get(error.code, "error"), "message": message}}
-            return jsonify(body), error.code, _kept_headers(error)
-        template = "errors/_message.html" if is_htmx() else "errors/page.html"
-        return render_template(template, status=error.code, message=message), error.code, _kept_headers(error)
+        return answer(error.code, message, _kept_headers(error))
 
     from .text.clauses import TextError
 
@@ -133,11 +136,7 @@ def _register_errors(app: Flask) -> None:
     def text_error(error: TextError):
         """A text error no view caught (e.g. 423: the text froze while the change was under way)."""
         db.session.rollback()
-        if _wants_json():
-            body = {"error": {"code": ERROR_CODES.get(error.status, "error"), "message": error.message}}
-            return jsonify(body), error.status
-        template = "errors/_message.html" if is_htmx() else "errors/page.html"
-        return render_template(template, status=error.status, message=error.message), error.status
+        return answer(error.status, error.message)
 
     @app.errorhandler(OperationalError)
     def database_busy(error: OperationalError):
@@ -146,12 +145,8 @@ def _register_errors(app: Flask) -> None:
             raise error  # any other database failure is a 500, as before
         db.session.rollback()
         app.logger.warning("database busy, answered 503: %s", error.orig)
-        message = "The database is busy: the request could not be completed. Try again in a few seconds."
-        headers = {"Retry-After": str(RETRY_BUSY_SECONDS)}
-        if _wants_json():
-            return jsonify({"error": {"code": ERROR_CODES[503], "message": message}}), 503, headers
-        template = "errors/_message.html" if is_htmx() else "errors/page.html"
-        return render_template(template, status=503, message=message), 503, headers
+        return answer(503, "The database is busy: the request could not be completed. Try again in a few seconds.",
+                      {"Retry-After": str(RETRY_BUSY_SECONDS)})
 
 
 def _kept_headers(error: HTTPException) -> list[tuple[str, str]]:

@@ -410,6 +410,11 @@ def _edge_after(text: str, at: int, spaced: bool) -> int:
         width *= 4
 
 
+def is_token_edge(text: str, at: int, spaced: bool = False) -> bool:
+    """Tell whether a position of text falls between two tokens (spaced: as merges cut them)."""
+    return at <= 0 or at >= len(text) or _edge_after(text, _edge_before(text, at, spaced), spaced) == at
+
+
 def _edge(text: str, at: int) -> bool:
     """Tell whether position at is an edge between units of text for certain (an end, space/text, two ideographs)."""
     return (at <= 0 or at >= len(text) or text[at - 1].isspace() != text[at].isspace()
@@ -420,11 +425,6 @@ def _spaced_edge(text: str, at: int) -> bool:
     """Tell whether position at is an edge between spaced units for certain (an end, space then text, two ideographs)."""
     return (at <= 0 or at >= len(text) or (text[at - 1].isspace() and not text[at].isspace())
             or _SOLO.fullmatch(text, at - 1, at + 1) is not None)
-
-
-def spaced_tokenize(text: str) -> list[str]:
-    """Split text into the units a merge compares: each word, mark or ideograph with the spaces after it."""
-    return _SPACED_SPLITTERS[TOKENS](text)
 
 
 def token_ops(old: str, new: str, budget: Budget | None = None, spaced: bool = False) -> list[Op]:

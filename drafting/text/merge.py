@@ -19,7 +19,7 @@ from collections.abc import Iterable
 from dataclasses import dataclass
 from typing import NamedTuple
 
-from .diffing import DELETE, EQUAL, Budget, spaced_tokenize, token_ops, tokenize
+from .diffing import DELETE, EQUAL, Budget, is_token_edge, token_ops, tokenize
 
 # Two diffs and, on a conflict, up to two more, all on one budget: some 100 ms at worst
 # (docs/benchmarks.md, "Clause diff and merge").
@@ -227,21 +227,8 @@ def _slides(text: str, hunk: Hunk, limit: int = 64) -> Iterable[Hunk]:
                     break
                 piece = piece[-1] + piece[:-1]
             start += step
-            if _on_token_edges(text, start) and _on_token_edges(text, start + width):
+            if is_token_edge(text, start, spaced=True) and is_token_edge(text, start + width, spaced=True):
                 yield Hunk(start, start + width, "" if width else piece)
-
-
-def _on_token_edges(text: str, at: int) -> bool:
-    """Tell whether a position of text falls between two tokens."""
-    if at <= 0 or at >= len(text):
-        return True
-    left = max(at - 48, 0)
-    edge = left
-    for token in spaced_tokenize(text[left:at + 48]):
-        edge += len(token)
-        if edge >= at:
-            return edge == at
-    return False
 
 
 def _words(texts: Iterable[str]) -> set[str]:

@@ -58,9 +58,10 @@ class _Pool:
 
     def run(self, job: Callable, *args, wait: bool) -> object | None:
         """Run job(*args) in a worker; None if none runs, too many wait (unless wait), or it failed."""
+        slots = self.slots  # released to the same one, even if configure() replaced it meanwhile
         if self.processes == 0:
             return None
-        if not (self.slots.acquire(timeout=WAIT_SECONDS) if wait else self.slots.acquire(blocking=False)):
+        if not (slots.acquire(timeout=WAIT_SECONDS) if wait else slots.acquire(blocking=False)):
             return None
         try:
             outcome = self._executor().submit(job, *args).result(timeout=WAIT_SECONDS)
@@ -72,7 +73,7 @@ class _Pool:
                 self._shut()
             return None
         finally:
-            self.slots.release()
+            slots.release()
 
     def warm(self) -> None:
         """Start the workers now (a new interpreter takes a second or two), not on the first heavy request."""
