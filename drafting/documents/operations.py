@@ -185,7 +185,7 @@ def move_phase(actor: User, document: Document, phase: object, deadline: datetim
         raise DocumentError(422, "The deadline must be in the future.")
     reason = clean_reason(reason, required=previous == "signing" and phase == "drafting")
     if phase == "signing" and previous != "signing":
-        if not document.participations:
+        if not document.active_participations:
             raise DocumentError(422, "Add the participating organisations before opening the signing: "
                                      "each of them has to sign.")
         if not document.clauses:

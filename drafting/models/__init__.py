@@ -12,11 +12,11 @@ from .document import (
     Snapshot,
     SnapshotClause,
 )
-from .people import ApiToken, LoginFailure, Organisation, User
+from .people import ApiToken, Invitation, LoginFailure, Organisation, User
 from .signoff import Approval, PasswordFailure
 
 __all__ = [
-    "Amendment", "ApiToken", "LoginFailure", "Approval", "AuditEvent", "ChangeEvent", "Clause", "ClauseRevision",
+    "Amendment", "ApiToken", "Invitation", "LoginFailure", "Approval", "AuditEvent", "ChangeEvent", "Clause", "ClauseRevision",
     "Comment", "Contribution", "Document", "DocumentVisit", "Membership", "Notification",
     "Organisation", "Participation", "PasswordFailure", "Snapshot", "SnapshotClause", "Thread", "User",
     "contribution_clauses",

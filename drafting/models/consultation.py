@@ -11,6 +11,9 @@ from ..extensions import db
 from .base import utcnow
 
 TOPICS = ("research", "patient_care", "digital_solutions", "fast_track")
+DISPOSITIONS = ("accepted", "partly_accepted", "not_accepted", "noted")
+DISPOSITION_LABELS = {"accepted": "Accepted", "partly_accepted": "Partly accepted",
+                      "not_accepted": "Not accepted", "noted": "Noted", "clause_deleted": "Clause deleted"}
 
 contribution_clauses = Table(
     "contribution_clause",
@@ -29,6 +32,9 @@ class Thread(db.Model):
     quote: Mapped[str | None] = mapped_column(Text)
     clause_version: Mapped[int]
     status: Mapped[str] = mapped_column(String(20), default="open")
+    # How it was closed: accepted, partly_accepted, not_accepted, noted or clause_deleted; and why.
+    disposition: Mapped[str | None] = mapped_column(String(20))
+    reason: Mapped[str | None] = mapped_column(Text)
     resolved_by_id: Mapped[int | None] = mapped_column(ForeignKey("user.id"))
     resolved_at: Mapped[datetime | None]
     created_at: Mapped[datetime] = mapped_column(default=utcnow)
@@ -95,6 +101,9 @@ class Contribution(db.Model):
     body: Mapped[str] = mapped_column(Text)
     proposal: Mapped[str] = mapped_column(Text, default="")
     created_at: Mapped[datetime] = mapped_column(default=utcnow)
+    updated_at: Mapped[datetime | None]
+    # Withdrawn by its author before the deadline: kept on record, no longer counted or listed.
+    withdrawn_at: Mapped[datetime | None]
 
     organisation: Mapped[Organisation] = relationship()  # noqa: F821
     author: Mapped[User] = relationship()  # noqa: F821

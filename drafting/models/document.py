@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from datetime import datetime
 
-from sqlalchemy import JSON, ForeignKey, String, UniqueConstraint
+from sqlalchemy import JSON, ForeignKey, String, Text, UniqueConstraint
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from ..extensions import db
@@ -28,6 +28,8 @@ class Document(db.Model):
     kind: Mapped[str] = mapped_column(String(20))
     phase: Mapped[str] = mapped_column(String(20), default="drafting")
     deadline: Mapped[datetime | None]
+    # The call for contributions closes here (its own date, apart from the consultation's).
+    contributions_deadline: Mapped[datetime | None]
     # Incremented by every change; the live protocol's sequence number.
     seq: Mapped[int] = mapped_column(default=0)
     # The hash of the document's newest audit event: the chain's head, kept beside the chain so
@@ -53,8 +55,13 @@ class Document(db.Model):
         return PHASE_LABELS[self.phase]
 
     @property
+    def active_participations(self) -> list[Participation]:
+        """The participations that count: a withdrawn cluster no longer signs."""
+        return [p for p in self.participations if p.withdrawn_at is None]
+
+    @property
     def participants(self) -> list[Organisation]:  # noqa: F821
-        return sorted((p.organisation for p in self.participations), key=lambda o: o.name)
+        return sorted((p.organisation for p in self.active_participations), key=lambda o: o.name)
 
 
 class Membership(db.Model):
@@ -81,6 +88,9 @@ class Participation(db.Model):
     document_id: Mapped[int] = mapped_column(ForeignKey("document.id", ondelete="CASCADE"), index=True)
     organisation_id: Mapped[int] = mapped_column(ForeignKey("organisation.id"), index=True)
     created_at: Mapped[datetime] = mapped_column(default=utcnow)
+    # A cluster that drops out is withdrawn, not deleted: the record says when and why.
+    withdrawn_at: Mapped[datetime | None]
+    withdrawn_reason: Mapped[str | None] = mapped_column(Text)
 
     document: Mapped[Document] = relationship(back_populates="participations")
     organisation: Mapped[Organisation] = relationship(lazy="joined")  # noqa: F821
@@ -122,6 +132,8 @@ class Snapshot(db.Model):
     document_id: Mapped[int] = mapped_column(ForeignKey("document.id", ondelete="CASCADE"), index=True)
     name: Mapped[str] = mapped_column(String(200))
     content_hash: Mapped[str] = mapped_column(String(64))
+    # "manual", or taken by the application when signing opens ("signing") or at adoption ("adopted").
+    origin: Mapped[str] = mapped_column(String(20), default="manual")
     created_by_id: Mapped[int] = mapped_column(ForeignKey("user.id"))
     created_at: Mapped[datetime] = mapped_column(default=utcnow)
 

@@ -160,7 +160,7 @@ def approve(document: Document, signatory: User, content_hash: object, password:
     if wait:
         raise SignoffError(429, wait_message(wait), retry_after=wait)
     organisation = signatory.organisation
-    if organisation.id not in {p.organisation_id for p in document.participations}:
+    if organisation.id not in {p.organisation_id for p in document.active_participations}:
         raise SignoffError(422, f"{organisation.name} is not a participating organisation of this "
                                 "document: only participants sign it.")
     existing = approval_of(document, organisation.id)
@@ -197,7 +197,7 @@ def approve(document: Document, signatory: User, content_hash: object, password:
 
 
 def _adopt_if_complete(document: Document, actor: User, current: str) -> bool:
-    participants = {p.organisation_id for p in document.participations}
+    participants = {p.organisation_id for p in document.active_participations}
     signed = {a.organisation_id for a in valid_approvals(document) if a.content_hash == current}
     if not participants or not participants <= signed:
         return False

@@ -143,7 +143,7 @@ def signoff_helpers() -> dict:
     def signoff_summary(document) -> dict:
         rows = board(document) if document.phase in ("signing", "adopted") else []
         mine = next((r for r in rows if r.organisation.id == current_user.organisation_id), None)
-        return {"participants": len(document.participations), "signed": sum(1 for r in rows if r.signed),
+        return {"participants": len(document.active_participations), "signed": sum(1 for r in rows if r.signed),
                 "mine": mine, "may_approve": permissions.can(current_user, document, "approve")}
 
     return {"signoff_summary": signoff_summary, "phase_moves": moves, "allowed_now": allowed_now,
