@@ -667,24 +667,34 @@ def _key(heading: str) -> str:
 
 
 READING = """
-### Reading (29 Nov 2026; by hand, not part of the run)
+### Reading (30 Nov 2026; by hand, not part of the run)
 
-- **Bounded.** Before, 23 of 191 cases ran past the 2 s timeout (the 16,666-paragraph diff
-  took 139 s when let run; rewrites merged in 12-17 s) and nothing over 1 KB met a target.
-  After, nothing times out and the worst p99 is 140-185 ms, on a machine whose calibration loop
-  ran 103-152 ms against 65-85 ms on a quiet day (so about 90-120 ms there). What bounds it is
-  the one budget per diff (120,000 steps) and merge (150,000): counted, not timed.
-- **Not met: 10 ms with 5% of the words changed, past about 10 KB.** Scattered edits of 5% of
-  the words of 100 KB touch some 500 sentences; each changed sentence costs 30-60 us of Python
-  (trim, split, encode, align, emit), 20-40 ms a diff and twice that a merge. Edits in passages
-  (as editors make them) are about half that. Tokenising 100 KB alone takes 3-7 ms here, so no
-  design that looks at every changed sentence in pure Python reaches 10 ms at that size; the
-  clause limit is 50,000 characters, where the numbers are half the 100 KB ones.
-- **Why that is acceptable for now:** what the budget does not make fast it keeps from
-  stalling others: heavy diffs and merges run in a worker process (`drafting/text/offload.py`,
-  see "Heavy diffs beside ordinary reads"), so a 40 ms merge delays only its own save.
-- **Scripts.** CJK is the slowest (every character a unit; some 3 times the Latin figures):
-  before this rewrite a CJK clause had no token edges at all and was compared whole.
+- **Batched path (rapidfuzz), 30 Nov.** Texts of 2,000 characters or more are now aligned
+  level by level with rapidfuzz's compiled LCS (docs/architecture.md, "Diffs and merges"), the
+  sentence splitter matches runs instead of single characters (same matches, 3-5 times
+  faster), the plain-text check is one regex search instead of `max(text)`, and joining ops is
+  linear. The "After" run above was made on a loaded machine (others used 1.3-1.9 cores,
+  calibration 112-188 ms against 65-85 quiet); 112 of 227 cases met their target against 88
+  in the previous run, also loaded. Interleaved in one process on the same inputs (CPU time,
+  same load for both), the 100 KB / 5% cases went from 65-80 ms to 15-25 ms a diff (Latin and
+  emoji; CJK 65-75 to 30-35) and from 90-120 ms to 35-60 ms a merge; the issue's pathological
+  cases and rewrites got no slower (the 100 KB one-paragraph rewrite merge 70-90 ms to 20-30).
+- **Still not met: 10 ms at 100 KB with 5% of the words changed.** Diffs are about 15-30 ms
+  there, merges 35-100 ms (two diffs, and on a conflict up to two more). What remains is
+  Python work per changed sentence (some 500 of them: trim, tokenise the changed middle, one
+  LCS call, emit) and tokenising with `regex` (CJK: 0.5 us a character). 10 ms is met up to
+  10 KB and at 100 KB with 1% (diff 7.9 ms p99 on this loaded run). Reaching it at 100 KB / 5%
+  would take the whole token pipeline (tokenising, alignment, ops) in compiled code.
+- **Bounded.** Nothing times out; one budget per diff (120,000 steps) and merge (150,000) still
+  bounds everything, the compiled LCS charged before each call ((n/64)·m words, 32 a step) and
+  not begun when the budget cannot pay for it. On this loaded run a few 100 ms cases came out
+  at 100-120 ms p99 (the 16,666-paragraph diff 100.8 ms), which the calibration puts at about
+  60-70 ms on a quiet machine.
+- **Why 5% at 100 KB is acceptable for now:** heavy diffs and merges run in a worker process
+  (`drafting/text/offload.py`, see "Heavy diffs beside ordinary reads"), so they delay only
+  their own request; the clause limit is 50,000 characters, where the numbers are about half.
+- **Scripts.** CJK is the slowest (every character a unit, tokenised by `regex`); its 100 KB
+  5% merges in halves still conflict because the budget runs out before they are proved safe.
 """
 
 

@@ -197,7 +197,7 @@ CLEAN_CASES = [
 
 
 @pytest.mark.parametrize("base, mine, theirs, expected", CLEAN_CASES)
-def test_clean_merges(base: str, mine: str, theirs: str, expected: str) -> None:
+def test_clean_merges(base: str, mine: str, theirs: str, expected: str, diff_path: str) -> None:
     result = merge_texts(base, mine, theirs)
     assert result == MergeResult(expected, True, [])
     # The merge is symmetric when clean.
@@ -305,7 +305,7 @@ CONFLICT_CASES = [
 
 
 @pytest.mark.parametrize("base, mine, theirs", CONFLICT_CASES)
-def test_conflicts(base: str, mine: str, theirs: str) -> None:
+def test_conflicts(base: str, mine: str, theirs: str, diff_path: str) -> None:
     for ours, others in ((mine, theirs), (theirs, mine)):
         result = merge_texts(base, ours, others)
         assert result.clean is False
@@ -450,8 +450,20 @@ def _merge_checked(base: str, mine: str, theirs: str, context: str):
     return result
 
 
+@pytest.fixture(params=["auto", "batched"])
+def diff_path(request: pytest.FixtureRequest, monkeypatch: pytest.MonkeyPatch) -> str:
+    """Run as shipped (these short texts take the pure path), then with every diff on the batched path."""
+    if request.param == "batched":
+        from drafting.text import diffing
+
+        if diffing._Indel is None:
+            pytest.skip("rapidfuzz is not installed")
+        monkeypatch.setattr(diffing, "_BATCHED_FROM", 0)
+    return request.param
+
+
 @pytest.mark.parametrize("script", SCRIPTS, ids=lambda script: script.name)
-def test_random_edit_pairs_merge_to_exact_union_or_conflict(script: Script) -> None:
+def test_random_edit_pairs_merge_to_exact_union_or_conflict(script: Script, diff_path: str) -> None:
     """No lost, duplicated or misplaced change; symmetric; re-merging a side into a clean merge keeps it."""
     rng = random.Random(f"20240611-{script.name}")
     clean = conflicted = 0

@@ -31,6 +31,13 @@ import regex
 from diff_match_patch import diff_match_patch
 from markupsafe import Markup
 
+try:  # compiled LCS and affix lengths (C++): the batched path for long texts (docs/architecture.md)
+    from rapidfuzz.distance import Indel as _Indel
+    from rapidfuzz.distance import Postfix as _Postfix
+    from rapidfuzz.distance import Prefix as _Prefix
+except ImportError:  # pragma: no cover - requirements.txt pins it; without it every diff takes the pure path
+    _Indel = _Prefix = _Postfix = None
+
 from .reveal import reveal
 
 DELETE, EQUAL, INSERT = -1, 0, 1
@@ -58,11 +65,13 @@ _SPACED_TOKEN_RE = regex.compile(r"(?V1)\s+|(?:[\w--[" + _NO_SPACE + r"]]+|(?!\s
 # . ! ? ; : and the spaces that follow (not inside "40.5" or "e.g."), after 。！？, at a line end.
 # Plain `re`: these run over whole changed paragraphs, and it is faster than `regex` here.
 _PARAGRAPH_RE = re.compile(r"[^\n]*(?:\n(?!\n)[^\n]*)*\n*")
-_SENTENCE_RE = re.compile(r"(?:[^.!?;:。！？\n]|[.!?;:]+(?=[^\s.!?;:]))*(?:[.!?;:]+\s*|[。！？]+\s*|\n\s*)?")
+# (Runs of ordinary characters, `[^...]+`, not one at a time: the same matches, 3-5 times faster.)
+_SENTENCE_RE = re.compile(r"(?:[^.!?;:。！？\n]+|[.!?;:]+(?=[^\s.!?;:]))*(?:[.!?;:]+\s*|[。！？]+\s*|\n\s*)?")
 # Below U+0300 there are no combining marks, emoji or scripts without spaces: `re`'s \w is right.
 _PLAIN_TOKEN_RE = re.compile(r"\s+|\w+|[^\w\s]")
 _PLAIN_SPACED_TOKEN_RE = re.compile(r"\s+|(?:\w+|[^\w\s])\s*")
 _PLAIN_BELOW = "\u0300"
+_NOT_PLAIN = re.compile("[^\x00-\u02ff]")  # finds what max(text) >= _PLAIN_BELOW tells, 4 times faster
 
 # Two characters of those scripts in a row: always two units (neither is a mark or joiner).
 _SOLO = regex.compile(r"[" + _NO_SPACE + r"]{2}")
@@ -78,7 +87,12 @@ def _units_of(pattern: re.Pattern) -> Callable[[str], list[str]]:
 
 def _tokens_of(plain: re.Pattern, full: regex.Pattern) -> Callable[[str], list[str]]:
     """Tokenise with the fast plain pattern when the text allows it, else the full one."""
-    return lambda text: (plain if max(text) < _PLAIN_BELOW else full).findall(text) if text else []
+    return lambda text: (full if _not_plain(text) else plain).findall(text)
+
+
+def _not_plain(text: str) -> bool:
+    """Tell whether text has a character from U+0300 on (marks, emoji, scripts without spaces...)."""
+    return not text.isascii() and _NOT_PLAIN.search(text) is not None
 
 
 _FULL_TOKENS = 3  # the tokens of a pair of texts of which one is not plain
@@ -93,6 +107,11 @@ _SURROGATES = range(0xD800, 0xE000)
 _MAX_DEPTH = 12  # patience recursion; deeper gaps go to Myers directly
 _CALL = 40  # work charged for each comparison or alignment begun: its calls and slicing
 _SHORT = 400  # characters of both sides below which a stretch is compared in tokens directly
+# Characters of both texts from which a diff takes the batched path (rapidfuzz installed): the
+# same levels, each aligned by a compiled LCS, no per-unit Python work. Shorter texts keep the
+# pure path (patience anchors and dmp's Myers), whose results the tests pin most closely.
+_BATCHED_FROM = 2_000
+_CELLS_PER_STEP = 32  # 64-unit words of rapidfuzz's bit-parallel LCS matrix (and its backtrace) in one step
 
 
 class Budget:
@@ -141,8 +160,12 @@ class _Differ(diff_match_patch):
 
 
 _DIFFER = _Differ()
-_common_prefix = _DIFFER.diff_commonPrefix  # binary search on slices: C speed
-_common_suffix = _DIFFER.diff_commonSuffix
+if _Prefix is not None:  # the same lengths, found in C without slicing
+    _common_prefix = _Prefix.similarity
+    _common_suffix = _Postfix.similarity
+else:  # pragma: no cover
+    _common_prefix = _DIFFER.diff_commonPrefix  # binary search on slices: C speed
+    _common_suffix = _DIFFER.diff_commonSuffix
 
 
 def tokenize(text: str) -> list[str]:
@@ -211,9 +234,10 @@ def _anchors(old: str, new: str) -> list[tuple[int, int]]:
 class _Diff:
     """One diff between two texts, drawing on one budget."""
 
-    def __init__(self, budget: Budget, spaced: bool = False):
+    def __init__(self, budget: Budget, spaced: bool = False, batched: bool = False):
         self.budget = budget
         self.spaced = spaced
+        self.batched = batched and _Indel is not None
         self.splitters = _SPACED_SPLITTERS if spaced else _SPLITTERS
         self.ops: list[Op] = []
 
@@ -238,15 +262,107 @@ class _Diff:
         self.emit(EQUAL, head)
         if not old or not new:
             self.replace(old, new)
+        elif self.batched:
+            if level < TOKENS and len(old) + len(new) >= _SHORT:
+                self._batched(old, new, level)
+            else:
+                self._tokens(old, new)
         else:
             # A short stretch is compared word by word at once: paragraphs and sentences
             # only pay off where there are many of them.
             self._units(old, new, TOKENS if len(old) + len(new) < _SHORT else level)
         self.emit(EQUAL, tail)
 
+    # --- the batched path: one compiled LCS per level and group, no per-unit Python loops ---
+
+    def _lcs(self, old: list[str], new: list[str]) -> list[tuple[int, int, int, int]] | None:
+        """Equal runs (i1, i2, j1, j2) of a longest common subsequence of two unit lists; None past the budget.
+
+        rapidfuzz compares the units' hashes; a run is kept only if its units are equal, so a
+        collision can only make the diff coarser, never wrong.
+        """
+        n, m = len(old), len(new)
+        if not self.budget.spend(_CALL + n + m):
+            return None
+        # The common start and end first, as dmp does: among alignments of one length, the one
+        # that keeps them keeps a change to one of several repeated sentences where it is.
+        head = _Prefix.similarity(old, new)
+        if old[:head] != new[:head]:
+            head = 0
+        tail = _Postfix.similarity(old[head:], new[head:])
+        if tail and old[n - tail:] != new[m - tail:]:
+            tail = 0
+        runs = [(0, head, 0, head)] if head else []
+        if head < n - tail and head < m - tail and not set(old[head:n - tail]).isdisjoint(new[head:m - tail]):
+            cost = ((n - tail - head + 63) >> 6) * (m - tail - head) // _CELLS_PER_STEP
+            if cost > self.budget.remaining:  # one call that the budget cannot pay for is not begun
+                self.budget.spend(cost)
+                return None
+            self.budget.spend(cost)
+            runs += [(head + i1, head + i2, head + j1, head + j2)
+                     for tag, i1, i2, j1, j2 in _Indel.opcodes(old[head:n - tail], new[head:m - tail]).as_list()
+                     if tag == "equal" and old[head + i1:head + i2] == new[head + j1:head + j2]]
+        if tail:
+            runs.append((n - tail, n, m - tail, m))
+        return runs
+
+    def _batched(self, old: str, new: str, level: int) -> None:
+        """Align paragraphs (or sentences) by LCS; compare each changed group at the next level."""
+        self.budget.spend((len(old) + len(new)) >> 4)
+        if self.budget.spent:
+            self.replace(old, new)
+            return
+        split = self.splitters[level]
+        old_units, new_units = split(old), split(new)
+        if level == PARAGRAPHS and len(old_units) == 1 and len(new_units) == 1:
+            self._batched(old, new, SENTENCES)
+            return
+        runs = self._lcs(old_units, new_units)
+        if runs is None:
+            self.replace(old, new)
+            return
+        i0 = j0 = 0
+        for i1, i2, j1, j2 in (*runs, (len(old_units), len(old_units), len(new_units), len(new_units))):
+            if i1 > i0 or j1 > j0:
+                self._changed(old_units[i0:i1], new_units[j0:j1], level)
+            if i2 > i1:
+                self.emit(EQUAL, "".join(old_units[i1:i2]))
+            i0, j0 = i2, j2
+
+    def _tokens(self, old: str, new: str) -> None:
+        """Align the tokens of two short stretches by LCS, unless the stretch was rewritten."""
+        full = _not_plain(old) or _not_plain(new)  # both sides the same way, or equal words could differ
+        split = (_SPACED_TOKEN_RE if self.spaced else _TOKEN_RE) if full else (
+            _PLAIN_SPACED_TOKEN_RE if self.spaced else _PLAIN_TOKEN_RE)
+        split = split.findall
+        self.budget.spend((len(old) + len(new)) >> 4)
+        if self.budget.spent:
+            self.replace(old, new)
+            return
+        old_tokens, new_tokens = split(old), split(new)
+        # Splitting costs about a step a token, two with grapheme clusters and scripts (`regex`).
+        self.budget.spend((len(old_tokens) + len(new_tokens)) << full)
+        if min(len(old_tokens), len(new_tokens)) > 16 and _rewritten(old_tokens, new_tokens, self.budget):
+            self.replace(old, new)
+            return
+        runs = self._lcs(old_tokens, new_tokens)
+        if runs is None:
+            self.replace(old, new)
+            return
+        self.budget.spend(4 * len(runs))
+        i0 = j0 = 0
+        for i1, i2, j1, j2 in (*runs, (len(old_tokens), len(old_tokens), len(new_tokens), len(new_tokens))):
+            if i1 > i0:
+                self.ops.append((DELETE, "".join(old_tokens[i0:i1])))
+            if j1 > j0:
+                self.ops.append((INSERT, "".join(new_tokens[j0:j1])))
+            if i2 > i1:
+                self.ops.append((EQUAL, "".join(old_tokens[i1:i2])))
+            i0, j0 = i2, j2
+
     def _units(self, old: str, new: str, level: int) -> None:
         split = self.splitters[level]
-        if level == TOKENS and (max(old) >= _PLAIN_BELOW or max(new) >= _PLAIN_BELOW):
+        if level == TOKENS and (_not_plain(old) or _not_plain(new)):
             split = self.splitters[_FULL_TOKENS]  # both sides the same way, or equal words could differ
         self.budget.spend((len(old) + len(new)) >> 4)
         if self.budget.spent:  # not even the split fits: leave it whole
@@ -329,6 +445,19 @@ class _Diff:
                     i0, j0 = i + 1, j + 1
         if tail:
             out.append((EQUAL, tail))
+
+
+def _rewritten(old: list[str], new: list[str], budget: Budget) -> bool:
+    """Tell whether fewer than a quarter of the tokens are shared, the commonest left aside (see _myers)."""
+    budget.spend(len(old) + len(new))
+    counts_old, counts_new = Counter(old), Counter(new)
+    get = counts_new.get
+    shared = sum(min(times, get(token, 0)) for token, times in counts_old.items())
+    if not shared:
+        return True
+    commonest = max(counts_old, key=counts_old.__getitem__)  # the first of the commonest, as most_common
+    strong = shared - min(counts_old[commonest], get(commonest, 0))
+    return 4 * strong < min(len(old), len(new))
 
 
 def _myers(old: str, new: str, budget: Budget, tokens: bool) -> list[Op]:
@@ -427,12 +556,17 @@ def _spaced_edge(text: str, at: int) -> bool:
             or _SOLO.fullmatch(text, at - 1, at + 1) is not None)
 
 
-def token_ops(old: str, new: str, budget: Budget | None = None, spaced: bool = False) -> list[Op]:
+def token_ops(old: str, new: str, budget: Budget | None = None, spaced: bool = False,
+              batched: bool | None = None) -> list[Op]:
     """Diff two texts into minimal token-aligned ops: no cleanup, edits where they are.
 
-    Merges pass spaced=True: words carry the spaces after them, so edits stay whole.
+    Merges pass spaced=True: words carry the spaces after them, so edits stay whole. batched
+    picks the path (tests): by default texts of _BATCHED_FROM characters or more take the
+    batched one, when rapidfuzz is installed.
     """
-    work = _Diff(budget or Budget(), spaced)
+    if batched is None:
+        batched = len(old) + len(new) >= _BATCHED_FROM
+    work = _Diff(budget or Budget(), spaced, batched)
     work.compare(old, new)
     return _coalesce(work.ops)
 
@@ -464,21 +598,34 @@ def _bound_changes(ops: list[Op], limit: int) -> list[Op]:
 def _coalesce(ops: Iterable[Op]) -> list[Op]:
     """Join neighbouring ops of one kind; each run of changes becomes one delete then one insert."""
     out: list[Op] = []
+    equal: list[str] = []  # at most one of equal and (deleted, inserted) holds text at a time
     deleted: list[str] = []
     inserted: list[str] = []
     for op, text in ops:
         if not text:
             continue
         if op == EQUAL:
-            if deleted or inserted:
-                out.extend(_changes(deleted, inserted))
-            if out and out[-1][0] == EQUAL:
-                out[-1] = (EQUAL, out[-1][1] + text)
-            else:
-                out.append((EQUAL, text))
+            if deleted:
+                out.append((DELETE, "".join(deleted)))
+                deleted.clear()
+            if inserted:
+                out.append((INSERT, "".join(inserted)))
+                inserted.clear()
+            equal.append(text)
         else:
-            (deleted if op == DELETE else inserted).append(text)
-    out.extend(_changes(deleted, inserted))
+            if equal:
+                out.append((EQUAL, "".join(equal)))
+                equal.clear()
+            if op == DELETE:
+                deleted.append(text)
+            else:
+                inserted.append(text)
+    if deleted:
+        out.append((DELETE, "".join(deleted)))
+    if inserted:
+        out.append((INSERT, "".join(inserted)))
+    if equal:
+        out.append((EQUAL, "".join(equal)))
     return out
 
 
