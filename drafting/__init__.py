@@ -47,7 +47,7 @@ def create_app(config_class: type = Config, **overrides) -> Flask:
     offload.configure(app.config["TEXT_WORK_PROCESSES"])
     _register_text_workers(app)
 
-    from . import api, audit_trail, auth, clauses, consultation, documents, exchange, history, signoff
+    from . import api, audit_trail, auth, clauses, consultation, documents, exchange, history, people, signoff
     from .cli import register_commands
 
     app.register_blueprint(auth.bp)
@@ -58,6 +58,7 @@ def create_app(config_class: type = Config, **overrides) -> Flask:
     app.register_blueprint(signoff.bp)
     app.register_blueprint(exchange.bp)
     app.register_blueprint(audit_trail.bp)
+    app.register_blueprint(people.bp)
     app.register_blueprint(api.bp)
     csrf.exempt(api.bp)  # the API authenticates by bearer token only, never by cookie
     register_commands(app)

@@ -16,12 +16,12 @@ from ..models.base import utcnow
 
 # Built once; the user and the token in one row (the organisation loads if something asks).
 _BY_HASH = (select(User, ApiToken).join(ApiToken, ApiToken.user_id == User.id)
-            .where(ApiToken.token_hash == bindparam("token_hash"))
+            .where(ApiToken.token_hash == bindparam("token_hash"), User.deactivated_at.is_(None))
             .options(lazyload(User.organisation), lazyload(ApiToken.user)))
 
 
 def user_for_token(secret: str | None) -> User | None:
-    """Return the user a token secret belongs to, or None."""
+    """Return the user a token secret belongs to, or None (also when the account is deactivated)."""
     if not secret:
         return None
     row = db.session.execute(_BY_HASH, {"token_hash": ApiToken.hash(secret)}).first()

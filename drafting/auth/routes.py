@@ -29,8 +29,8 @@ def load_user(session_id: str) -> User | None:
     if user_id is None or epoch is None:
         return None
     user = db.session.get(User, user_id)
-    if user is None or user.session_epoch != epoch:
-        return None
+    if user is None or user.session_epoch != epoch or not user.is_active:
+        return None  # a deactivated account's sessions end at once
     return user
 
 
@@ -99,6 +99,9 @@ def login():
                 db.session.add(LoginFailure(email=email, address=address))
                 db.session.commit()
                 error, status = "That email and password do not match an account.", 401
+            elif not user.is_active:
+                error, status = ("This account has been deactivated. Ask the secretariat if you need "
+                                 "access again."), 403
             else:
                 login_user(user)
                 return redirect(safe_next(request.args.get("next")))
