@@ -33,6 +33,8 @@ from drafting.text.sanitise import clean_html, editable_text, plain_text, saniti
 from tests.conftest import EMAILS, Auth
 
 HX = {"HX-Request": "true"}
+ACCEPTED = {"disposition": "accepted"}
+NOTED = {"disposition": "noted", "reason": "Taken into account in the next revision of the plan."}
 
 
 @pytest.fixture
@@ -256,14 +258,17 @@ def test_resolve_and_reopen_are_for_editors(api, plan):
     thread = open_thread(api, plan["clause_ids"][2])
     for role in ("commenter", "signatory", "observer"):
         assert_error(api.as_(role).post(f"/threads/{thread['id']}/resolve"), 403)
-    resolved = ok(api.as_("editor").post(f"/threads/{thread['id']}/resolve"))
+    resolved = ok(api.as_("editor").post(f"/threads/{thread['id']}/resolve", json=NOTED))
     assert resolved["status"] == "resolved" and resolved["resolved_by"]["name"] == "Tereza Novotná"
-    assert ok(api.as_("editor").post(f"/threads/{thread['id']}/resolve"))["status"] == "resolved"  # idempotent
+    assert (resolved["disposition"], resolved["reason"]) == ("noted", NOTED["reason"])
+    again = ok(api.as_("editor").post(f"/threads/{thread['id']}/resolve", json=NOTED))  # idempotent
+    assert again["status"] == "resolved" and again["resolved_at"] == resolved["resolved_at"]
     assert_error(api.as_("commenter").post(f"/threads/{thread['id']}/comments", json={"body": "But…"}), 409,
                  "resolved")
     assert_error(api.as_("commenter").post(f"/threads/{thread['id']}/reopen"), 403)
     reopened = ok(api.as_("editor").post(f"/threads/{thread['id']}/reopen"))
     assert reopened["status"] == "open" and reopened["resolved_by"] is None
+    assert reopened["disposition"] is None and reopened["reason"] is None
     ok(api.as_("commenter").post(f"/threads/{thread['id']}/comments", json={"body": "But…"}), 201)
 
 
@@ -319,7 +324,7 @@ def test_open_thread_counts_and_the_filter_marker(api, auth, client, plan):
     clause_id = plan["clause_ids"][1]
     first = open_thread(api, clause_id)
     open_thread(api, clause_id, "Second point.")
-    ok(api.as_("editor").post(f"/threads/{first['id']}/resolve"))
+    ok(api.as_("editor").post(f"/threads/{first['id']}/resolve", json=ACCEPTED))
     auth.login("observer")
     page = client.get(f"/documents/{plan['id']}").get_data(as_text=True)
     section = re.search(rf'<section id="consult-{clause_id}".*?</section>', page, re.S).group(0)
@@ -389,13 +394,13 @@ def test_reply_edit_delete_resolve_through_the_page(app, api, auth, client, plan
     assert form.status_code == 200 and "Adding a detail." in form.get_data(as_text=True)
     saved = client.post(f"/comments/{mine}", headers=HX, data={"body": "Adding a better detail."})
     assert "Comment saved." in saved.get_data(as_text=True) and "edited" in saved.get_data(as_text=True)
-    assert client.post(f"/threads/{thread['id']}/resolve", headers=HX).status_code == 403
+    assert client.post(f"/threads/{thread['id']}/resolve", headers=HX, data=ACCEPTED).status_code == 403
 
     Auth(client).logout()
     auth.login("editor")
     assert client.get(f"/comments/{mine}/edit", headers=HX).status_code == 403
     assert client.post(f"/comments/{mine}/delete", headers=HX).status_code == 403
-    resolved = client.post(f"/threads/{thread['id']}/resolve", headers=HX)
+    resolved = client.post(f"/threads/{thread['id']}/resolve", headers=HX, data=ACCEPTED)
     assert "Thread resolved." in resolved.get_data(as_text=True) and ">Reopen<" in resolved.get_data(as_text=True)
     reopened = client.post(f"/threads/{thread['id']}/reopen", headers=HX)
     assert "Thread reopened." in reopened.get_data(as_text=True)
@@ -641,7 +646,7 @@ def test_after_the_deadline_participants_are_closed_and_editors_still_reply(app,
             "kind": "best_practice", "topic": "research", "title": "t", "body": "b"}), 403, "deadline")
     assert_error(api.as_("commenter").patch(f"/comments/{thread['comments'][0]['id']}", json={"body": "x"}), 403)
     ok(api.as_("editor").post(f"/threads/{thread['id']}/comments", json={"body": "We take note."}), 201)
-    ok(api.as_("editor").post(f"/threads/{thread['id']}/resolve"))
+    ok(api.as_("editor").post(f"/threads/{thread['id']}/resolve", json=NOTED))
     ok(api.as_("commenter").post(f"/amendments/{amendment['id']}/withdraw"))  # withdrawing is still possible
 
     auth.login("commenter")
@@ -828,7 +833,7 @@ def test_report_page_and_downloads(app, api, auth, client, plan):
     clause = current_text(api, plan["id"], plan["clause_ids"][0])
     thread = open_thread(api, clause["id"], "=HYPERLINK(\"http://attacker.example\",\"click\")",
                          quote=" ".join(clause["text"].split()[:2]))
-    ok(api.as_("editor").post(f"/threads/{thread['id']}/resolve"))
+    ok(api.as_("editor").post(f"/threads/{thread['id']}/resolve", json=NOTED))
     kept = propose(api, clause["id"], clause["text"] + " Kept.")
     changed = propose(api, plan["clause_ids"][1], "+cmd|' /C calc'!A0", rationale="-2+3")
     rejected = propose(api, plan["clause_ids"][4], "@SUM(1+1)*cmd", rationale="<script>alert(1)</script> *bold*")
@@ -838,7 +843,7 @@ def test_report_page_and_downloads(app, api, auth, client, plan):
 
     auth.login("observer")
     page = client.get(f"/documents/{plan['id']}/report").get_data(as_text=True)
-    for label in ("Resolved", "Accepted", "Accepted with changes", "Rejected", "Open", "By clause", "By organisation"):
+    for label in ("Noted", "Accepted", "Accepted with changes", "Rejected", "Open", "By clause", "By cluster"):
         assert label in page
     assert "=1+1 is not a reason" in page
 
@@ -858,7 +863,8 @@ def test_report_page_and_downloads(app, api, auth, client, plan):
     assert dispositions[str(changed["id"])] == "accepted_with_changes"
     assert dispositions[str(rejected["id"])] == "rejected"
     ours = next(row for row in rows if row["type"] == "thread" and row["id"] == str(thread["id"]))
-    assert ours["disposition"] == "resolved" and ours["text"].startswith("'=HYPERLINK")
+    assert ours["disposition"] == "noted" and ours["text"].startswith("'=HYPERLINK")
+    assert ours["excerpt"].startswith("'=HYPERLINK") and ours["reason"] == NOTED["reason"]
     bad = next(row for row in rows if row["id"] == str(rejected["id"]) and row["type"] == "amendment")
     assert bad["text"].startswith("'@SUM") and bad["reason"].startswith("'=1+1")
     worse = next(row for row in rows if row["id"] == str(changed["id"]) and row["type"] == "amendment")
@@ -868,7 +874,7 @@ def test_report_page_and_downloads(app, api, auth, client, plan):
             assert not value.startswith(("=", "+", "-", "@")), value
 
     api_report = ok(api.as_("observer").get(f"/documents/{plan['id']}/consultation/report"))
-    assert {entry["disposition"] for entry in api_report} >= {"open", "resolved", "accepted",
+    assert {entry["disposition"] for entry in api_report} >= {"open", "noted", "accepted",
                                                               "accepted_with_changes", "rejected"}
     assert api.as_("observer").get(f"/documents/{plan['id']}/consultation/report?format=csv").mimetype == "text/csv"
     assert_error(api.as_("observer").get(f"/documents/{plan['id']}/consultation/report?format=pdf"), 422)
@@ -898,7 +904,7 @@ def test_consultation_events_reach_the_room(app, api, socket_client, plan):
 
     thread = open_thread(api, clause["id"])
     ok(api.as_("editor").post(f"/threads/{thread['id']}/comments", json={"body": "Noted."}), 201)
-    ok(api.as_("editor").post(f"/threads/{thread['id']}/resolve"))
+    ok(api.as_("editor").post(f"/threads/{thread['id']}/resolve", json=NOTED))
     accepted = propose(api, clause["id"], clause["text"] + " Accepted.")
     ok(api.as_("editor").post(f"/amendments/{accepted['id']}/accept"))
     rejected = propose(api, clause["id"], "Rejected.")

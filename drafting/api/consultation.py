@@ -21,6 +21,7 @@ from ..consultation.operations import (
     add_comment,
     delete_comment,
     edit_comment,
+    edit_contribution,
     link_contribution,
     mark_read,
     open_thread,
@@ -30,6 +31,7 @@ from ..consultation.operations import (
     resolve_thread,
     submit_contribution,
     withdraw_amendment,
+    withdraw_contribution,
 )
 from ..consultation.report import build_report, report_csv, report_json, report_markdown
 from ..extensions import db
@@ -120,7 +122,9 @@ def reply(thread_id: int):
 @bp.post("/threads/<int:thread_id>/resolve")
 @token_required
 def resolve(thread_id: int):
-    thread = resolve_thread(get_thread_or_404(thread_id, "resolve_thread", g.api_user), g.api_user)
+    thread = get_thread_or_404(thread_id, "resolve_thread", g.api_user)
+    data = body() if request.data else {}  # no body at all: the disposition is missing (422)
+    resolve_thread(thread, g.api_user, data.get("disposition"), data.get("reason"))
     db.session.commit()
     return jsonify(queries.thread_json(thread))
 
@@ -246,6 +250,23 @@ def create_contribution(document_id: int):
     return jsonify(queries.contribution_json(contribution)), 201
 
 
+@bp.patch("/contributions/<int:contribution_id>")
+@token_required
+def patch_contribution(contribution_id: int):
+    contribution = get_contribution_or_404(contribution_id, "contribute", g.api_user)
+    edit_contribution(contribution, g.api_user, body())
+    db.session.commit()
+    return jsonify(queries.contribution_json(contribution))
+
+
+@bp.delete("/contributions/<int:contribution_id>")
+@token_required
+def delete_contribution(contribution_id: int):
+    withdraw_contribution(get_contribution_or_404(contribution_id, "contribute", g.api_user), g.api_user)
+    db.session.commit()
+    return "", 204
+
+
 @bp.put("/contributions/<int:contribution_id>/clauses")
 @token_required
 def link_clauses(contribution_id: int):
@@ -305,7 +326,10 @@ _AMENDMENT, _CONTRIBUTION = path_id("amendment_id"), path_id("contribution_id")
 _TEXT = {"type": "string"}
 _NULLABLE_TEXT = {"type": "string", "nullable": True}
 _WHEN = {"type": "string", "nullable": True}
-_DISPOSITIONS = ["open", "resolved", "accepted", "accepted_with_changes", "rejected", "withdrawn"]
+_DISPOSITIONS = ["open", "resolved", "accepted", "partly_accepted", "not_accepted", "noted",
+                 "accepted_with_changes", "rejected", "withdrawn", "clause_deleted"]
+_THREAD_DISPOSITIONS = {"type": "string", "nullable": True,
+                        "enum": ["accepted", "partly_accepted", "not_accepted", "noted", "clause_deleted", None]}
 _ORGANISATION_QUERY = {"name": "organisation", "in": "query", "required": False, "schema": _TEXT,
                        "description": "only what members of this organisation (by name) wrote"}
 
@@ -324,13 +348,15 @@ SCHEMAS.update({
                               "status": {"type": "string", "enum": ["open", "resolved"]},
                               "author": ref("Person"), "organisation": _NULLABLE_TEXT, "created_at": _TEXT,
                               "resolved_by": ref("Person"), "resolved_at": _WHEN,
+                              "disposition": _THREAD_DISPOSITIONS, "reason": _NULLABLE_TEXT,
                               "clause_changed": {"type": "boolean"}, "outdated": {"type": "boolean"},
                               "comments": {"type": "array", "items": ref("Comment")}}},
     "Amendment": {"type": "object", "required": ["id", "clause_id", "base_version", "text", "rationale", "status"],
                   "properties": {"id": {"type": "integer"}, "clause_id": {"type": "integer"},
                                  "document_id": {"type": "integer"}, "base_version": {"type": "integer"},
                                  "text": _TEXT, "rationale": {"type": "string", "description": "sanitised HTML"},
-                                 "status": {"type": "string", "enum": ["open", "accepted", "rejected", "withdrawn"]},
+                                 "status": {"type": "string", "enum": ["open", "accepted", "rejected", "withdrawn",
+                                                                       "clause_deleted"]},
                                  "disposition": {"type": "string", "enum": _DISPOSITIONS},
                                  "reason": _NULLABLE_TEXT, "author": ref("Person"), "organisation": _NULLABLE_TEXT,
                                  "created_at": _TEXT, "decided_by": ref("Person"), "decided_at": _WHEN,
@@ -343,7 +369,7 @@ SCHEMAS.update({
                                     "topic": {"type": "string", "enum": list(TOPICS)}, "title": _TEXT,
                                     "body": _TEXT, "proposal": _TEXT,
                                     "clause_ids": {"type": "array", "items": {"type": "integer"}},
-                                    "created_at": _TEXT}},
+                                    "created_at": _TEXT, "updated_at": _WHEN}},
     "OrganisationSummary": {"type": "object", "required": ["organisation", "participant"], "properties": {
         "organisation": _TEXT, "country": _TEXT, "participant": {"type": "boolean"},
         **{name: {"type": "integer"} for name in ("comments", "contributions", *queries.SUMMARY_FIELDS)}}},
@@ -351,7 +377,9 @@ SCHEMAS.update({
         "type": {"type": "string", "enum": ["thread", "amendment"]}, "id": {"type": "integer"},
         "clause_id": {"type": "integer"}, "clause_number": {"type": "integer", "nullable": True},
         "organisation": _TEXT, "author": _TEXT, "created_at": _TEXT,
-        "disposition": {"type": "string", "enum": _DISPOSITIONS}, "decided_by": _NULLABLE_TEXT,
+        "clause_heading": _NULLABLE_TEXT, "clause_deleted": {"type": "boolean"},
+        "disposition": {"type": "string", "enum": _DISPOSITIONS}, "disposition_label": _TEXT,
+        "excerpt": _TEXT, "decided_by": _NULLABLE_TEXT,
         "decided_at": _WHEN, "reason": _NULLABLE_TEXT, "quote": _NULLABLE_TEXT, "text": _TEXT,
         "rationale": _TEXT, "accepted_text": _NULLABLE_TEXT,
         "accepted_version": {"type": "integer", "nullable": True}, "replies": {"type": "array"}}},
@@ -381,9 +409,16 @@ PATHS.update({
         "Reply in an open thread (commenter+; editors also after the deadline)",
         {"201": respond(ref("Comment"), "Created"), **_WRITE}, _BODY, [_THREAD])},
     "/threads/{thread_id}/resolve": {"post": operation(
-        "Resolve a thread (editor)", {"200": respond(ref("Thread")), **errors(401, 403, 404)}, params=[_THREAD])},
+        "Close a thread with a disposition and a reason, required unless accepted (editor). Again with the "
+        "same ones: no change; with others: 409 (reopen first)",
+        {"200": respond(ref("Thread")), **errors(400, 401, 403, 404, 409, 413, 422)},
+        {"type": "object", "required": ["disposition"], "properties": {
+            "disposition": {"type": "string", "enum": ["accepted", "partly_accepted", "not_accepted", "noted"]},
+            "reason": {"type": "string", "description": "required unless the disposition is accepted"}}},
+        [_THREAD])},
     "/threads/{thread_id}/reopen": {"post": operation(
-        "Reopen a resolved thread (editor)", {"200": respond(ref("Thread")), **errors(401, 403, 404)},
+        "Reopen a resolved thread, clearing its disposition (editor)",
+        {"200": respond(ref("Thread")), **errors(401, 403, 404, 409)},
         params=[_THREAD])},
     "/comments/{comment_id}": {
         "patch": operation("Edit one's own comment", {"200": respond(ref("Comment")), **_WRITE}, _BODY, [_COMMENT]),
@@ -431,6 +466,19 @@ PATHS.update({
                               "topic": {"type": "string", "enum": list(TOPICS)}, "title": _TEXT, "body": _TEXT,
                               "proposal": {"type": "string", "description": "required for a bottleneck"},
                               "clause_ids": {"type": "array", "items": {"type": "integer"}}}}, [_DOC])},
+    "/contributions/{contribution_id}": {
+        "patch": operation(
+            "Edit one's own contribution: any of the fields it was submitted with (its author, until the "
+            "contributions deadline)", {"200": respond(ref("Contribution")), **_WRITE},
+            {"type": "object", "properties": {
+                "kind": {"type": "string", "enum": list(KINDS)},
+                "topic": {"type": "string", "enum": list(TOPICS)}, "title": _TEXT, "body": _TEXT,
+                "proposal": {"type": "string", "description": "required for a bottleneck"},
+                "clause_ids": {"type": "array", "items": {"type": "integer"}}}}, [_CONTRIBUTION]),
+        "delete": operation(
+            "Withdraw one's own contribution (its author, until the contributions deadline); a withdrawn "
+            "bottleneck frees its slot", {"204": {"description": "Withdrawn"}, **errors(401, 403, 404)},
+            params=[_CONTRIBUTION])},
     "/contributions/{contribution_id}/clauses": {"put": operation(
         "Set the clauses a contribution informed (editor)", {"200": respond(ref("Contribution")), **_WRITE},
         {"type": "object", "required": ["clause_ids"], "properties": {

@@ -10,6 +10,7 @@ from __future__ import annotations
 import re
 import unicodedata
 from dataclasses import dataclass
+from datetime import datetime
 
 from flask import url_for
 from sqlalchemy import func, select
@@ -28,9 +29,9 @@ from ..models import (
     User,
 )
 from ..models.base import utcnow
-from ..models.consultation import TOPICS
+from ..models.consultation import DISPOSITION_LABELS, DISPOSITIONS, TOPICS
 from ..text.clauses import TextError, clean_clause_text, normalise_newlines
-from ..text.sanitise import plain_text, sanitise
+from ..text.sanitise import editable_text, plain_text, sanitise
 
 MAX_COMMENT_CHARS = 10_000
 MAX_RATIONALE_CHARS = 10_000
@@ -270,36 +271,118 @@ def delete_comment(comment: Comment, actor: User) -> bool:
     return thread_gone
 
 
-def resolve_thread(thread: Thread, actor: User) -> Thread:
-    """Mark a thread resolved (resolving a resolved thread changes nothing)."""
+def clean_disposition(disposition: object, reason: object) -> tuple[str, str | None]:
+    """Return a thread's disposition and reason as typed, or raise 422 (413 for a long reason).
+
+    The reason is required unless the comment was accepted: whoever reads the disposition table
+    must learn why a comment was only partly taken up, not taken up or merely noted.
+    """
+    if not isinstance(disposition, str) or disposition not in DISPOSITIONS:
+        choices = ", ".join(DISPOSITION_LABELS[d].lower() for d in DISPOSITIONS)
+        raise ConsultationError(422, f"Choose a disposition: {choices}.", "disposition")
+    if reason is not None and not isinstance(reason, str):
+        raise ConsultationError(422, "The reason must be text.", "reason")
+    text = clean_plain(reason, "The reason", MAX_REASON_CHARS, "reason", required=False)
+    if not text and disposition != "accepted":
+        raise ConsultationError(422, f"Give a reason: it is required when a comment is "
+                                     f"{DISPOSITION_LABELS[disposition].lower()}.", "reason")
+    return disposition, text or None
+
+
+def resolve_thread(thread: Thread, actor: User, disposition: object = None, reason: object = None) -> Thread:
+    """Close a thread with a disposition (accepted, partly accepted, not accepted, noted) and a reason.
+
+    Resolving a resolved thread again with the same disposition and reason changes nothing; with
+    another one it is refused (409): reopen it first, so the change is on record.
+    """
     if thread.status == "deleted":
         raise ConsultationError(404, "Thread not found.", "thread")
+    disposition, reason = clean_disposition(disposition, reason)
     if thread.status == "resolved":
-        return thread
+        if (thread.disposition, thread.reason) == (disposition, reason):
+            return thread
+        raise ConsultationError(409, "This thread is already resolved; reopen it to change its disposition.",
+                                "thread")
+    _close_thread(thread, actor, disposition, reason)
+    return thread
+
+
+def _close_thread(thread: Thread, actor: User, disposition: str, reason: str | None) -> None:
     thread.status = "resolved"
+    thread.disposition = disposition
+    thread.reason = reason
     thread.resolved_by_id = actor.id
     thread.resolved_at = utcnow()
     db.session.flush()
     document = thread.clause.document
-    audit.record(actor, document, "thread.resolved", "thread", thread.id, thread.clause_id)
-    live.announce(document, "thread.resolved", actor.id, clause_id=thread.clause_id, thread_id=thread.id)
-    return thread
+    audit.record(actor, document, "thread.resolved", "thread", thread.id, thread.clause_id,
+                 disposition=disposition, reason=reason)
+    live.announce(document, "thread.resolved", actor.id, clause_id=thread.clause_id, thread_id=thread.id,
+                  disposition=disposition)
 
 
 def reopen_thread(thread: Thread, actor: User) -> Thread:
-    """Open a resolved thread again (reopening an open thread changes nothing)."""
+    """Open a resolved thread again, clearing its disposition (reopening an open thread changes nothing)."""
     if thread.status == "deleted":
         raise ConsultationError(404, "Thread not found.", "thread")
     if thread.status == "open":
         return thread
+    if thread.disposition == "clause_deleted":
+        raise ConsultationError(409, "This thread was closed because its clause was deleted.", "thread")
+    before = thread.disposition
     thread.status = "open"
+    thread.disposition = None
+    thread.reason = None
     thread.resolved_by_id = None
     thread.resolved_at = None
     db.session.flush()
     document = thread.clause.document
-    audit.record(actor, document, "thread.reopened", "thread", thread.id, thread.clause_id)
+    audit.record(actor, document, "thread.reopened", "thread", thread.id, thread.clause_id, disposition=before)
     live.announce(document, "thread.reopened", actor.id, clause_id=thread.clause_id, thread_id=thread.id)
     return thread
+
+
+# ---- a deleted clause's open items -----------------------------------------------------------------
+
+CLAUSE_DELETED_REASON = "The clause was deleted."
+
+
+def close_items_of_deleted_clause(clause: Clause, actor: User) -> tuple[list[Thread], list[Amendment]]:
+    """Close a clause's open threads and amendments because it is being deleted, telling their authors.
+
+    Called by clauses.operations.delete_clause before the clause leaves the document, so the
+    notifications can still name it by its number. The items stay on record and in the report.
+    """
+    document = clause.document
+    label = _clause_label(clause)
+    threads = list(db.session.scalars(select(Thread).where(Thread.clause_id == clause.id, Thread.status == "open")
+                                      .order_by(Thread.id)))
+    amendments = list(db.session.scalars(select(Amendment).where(Amendment.clause_id == clause.id,
+                                                                 Amendment.status == "open").order_by(Amendment.id)))
+    if not threads and not amendments:
+        return threads, amendments
+    url = url_for("consultation.report", document_id=document.id)
+    for thread in threads:
+        _close_thread(thread, actor, "clause_deleted", CLAUSE_DELETED_REASON)
+        if thread.author_id != actor.id:
+            notify(thread.author, document,
+                   f"{actor.name} deleted {label} of “{document.title}”; your comment on it was closed. "
+                   "It stays in the consultation report.", url + f"#report-thread-{thread.id}")
+    now = utcnow()
+    for amendment in amendments:
+        amendment.status = "clause_deleted"
+        amendment.reason = CLAUSE_DELETED_REASON
+        amendment.decided_by_id = actor.id
+        amendment.decided_at = now
+        db.session.flush()
+        audit.record(actor, document, "amendment.closed", "amendment", amendment.id, clause.id,
+                     status="clause_deleted", reason=CLAUSE_DELETED_REASON)
+        live.announce(document, "amendment.closed", actor.id, clause_id=clause.id, amendment_id=amendment.id)
+        if amendment.author_id != actor.id:
+            notify(amendment.author, document,
+                   f"{actor.name} deleted {label} of “{document.title}”; your amendment to it was closed. "
+                   "It stays in the consultation report.", url + f"#report-amendment-{amendment.id}")
+    return threads, amendments
 
 
 # ---- amendments --------------------------------------------------------------------------------
@@ -330,6 +413,8 @@ def propose_amendment(clause: Clause, actor: User, text: object, rationale: obje
 
 
 def _require_open_amendment(amendment: Amendment) -> None:
+    if amendment.status == "clause_deleted":
+        raise ConsultationError(409, "This amendment was closed because its clause was deleted.", "amendment")
     if amendment.status != "open":
         raise ConsultationError(409, f"This amendment has already been {amendment.status}.", "amendment")
 
@@ -421,17 +506,30 @@ def clauses_of(document: Document, ids: object) -> list[Clause]:
     return [by_id[i] for i in dict.fromkeys(ids)]
 
 
-def bottlenecks_left(document: Document, organisation_id: int) -> int:
-    """Return how many more bottlenecks an organisation may submit to a document."""
-    used = db.session.scalar(select(func.count(Contribution.id)).where(
+def bottlenecks_left(document: Document, organisation_id: int, besides: Contribution | None = None) -> int:
+    """Return how many more bottlenecks an organisation may submit to a document.
+
+    Withdrawn bottlenecks free their slot; `besides` is left out of the count (the one being edited).
+    """
+    query = select(func.count(Contribution.id)).where(
         Contribution.document_id == document.id, Contribution.organisation_id == organisation_id,
-        Contribution.kind == "bottleneck"))
-    return max(0, MAX_BOTTLENECKS - used)
+        Contribution.kind == "bottleneck", Contribution.withdrawn_at.is_(None))
+    if besides is not None and besides.id is not None:
+        query = query.where(Contribution.id != besides.id)
+    return max(0, MAX_BOTTLENECKS - (db.session.scalar(query) or 0))
 
 
-def submit_contribution(document: Document, actor: User, kind: object, topic: object, title: object,
-                        body: object, proposal: object = None, clause_ids: object = None) -> Contribution:
-    """Submit a best-practice example or a bottleneck (at most five per organisation and document)."""
+@dataclass(frozen=True)
+class ContributionFields:
+    kind: str
+    topic: str
+    title: str
+    body: str
+    proposal: str
+
+
+def _clean_contribution(kind: object, topic: object, title: object, body: object,
+                        proposal: object) -> ContributionFields:
     if kind not in KINDS:
         raise ConsultationError(422, "Kind must be 'best_practice' or 'bottleneck'.", "kind")
     if topic not in TOPICS:
@@ -440,22 +538,117 @@ def submit_contribution(document: Document, actor: User, kind: object, topic: ob
     body_html = clean_rich_text(body, "The description", MAX_CONTRIBUTION_CHARS, "body")
     proposal_html = clean_rich_text(proposal, "The proposal for an EU-level instrument", MAX_PROPOSAL_CHARS,
                                     "proposal", required=kind == "bottleneck")
-    clauses = clauses_of(document, clause_ids)
-    if kind == "bottleneck" and bottlenecks_left(document, actor.organisation_id) == 0:
+    return ContributionFields(kind, topic, title, body_html, proposal_html)
+
+
+def _bottleneck_slot(document: Document, actor: User, besides: Contribution | None = None) -> None:
+    if bottlenecks_left(document, actor.organisation_id, besides) == 0:
         raise ConsultationError(422, f"{actor.organisation.name} has already submitted {MAX_BOTTLENECKS} "
                                      "bottlenecks to this document, the most the call for input asks for.",
                                 "kind")
+
+
+def submit_contribution(document: Document, actor: User, kind: object, topic: object, title: object,
+                        body: object, proposal: object = None, clause_ids: object = None) -> Contribution:
+    """Submit a best-practice example or a bottleneck (at most five per organisation and document)."""
+    fields = _clean_contribution(kind, topic, title, body, proposal)
+    clauses = clauses_of(document, clause_ids)
+    if fields.kind == "bottleneck":
+        _bottleneck_slot(document, actor)
     contribution = Contribution(document_id=document.id, organisation_id=actor.organisation_id,
-                                author_id=actor.id, kind=kind, topic=topic, title=title, body=body_html,
-                                proposal=proposal_html, created_at=utcnow())
+                                author_id=actor.id, kind=fields.kind, topic=fields.topic, title=fields.title,
+                                body=fields.body, proposal=fields.proposal, created_at=utcnow())
     contribution.clauses = clauses
     db.session.add(contribution)
     db.session.flush()
     audit.record(actor, document, "contribution.created", "contribution", contribution.id,
-                 kind=kind, topic=topic, clauses=[c.id for c in clauses])
+                 kind=fields.kind, topic=fields.topic, clauses=[c.id for c in clauses])
     live.announce(document, "contribution.created", actor.id, contribution_id=contribution.id,
                   clause_ids=[c.id for c in clauses])
     return contribution
+
+
+CONTRIBUTION_FIELDS = ("kind", "topic", "title", "body", "proposal", "clause_ids")
+
+
+def _require_own_contribution(contribution: Contribution, actor: User) -> None:
+    if contribution.withdrawn_at is not None:
+        raise ConsultationError(404, "Contribution not found.", "contribution")
+    if contribution.author_id != actor.id:
+        raise ConsultationError(403, "Only the member who submitted a contribution can edit or withdraw it.",
+                                "contribution")
+
+
+def edit_contribution(contribution: Contribution, actor: User, changes: dict) -> Contribution:
+    """Change one's own contribution: any of the fields it was submitted with (the others stay)."""
+    _require_own_contribution(contribution, actor)
+    document = db.session.get(Document, contribution.document_id)
+    unknown = sorted(set(changes) - set(CONTRIBUTION_FIELDS))
+    if unknown:
+        raise ConsultationError(422, f"Unknown field: {', '.join(unknown)}. A contribution has "
+                                     f"{', '.join(CONTRIBUTION_FIELDS)}.", unknown[0])
+    current = {"kind": contribution.kind, "topic": contribution.topic, "title": contribution.title,
+               "body": editable_text(contribution.body), "proposal": editable_text(contribution.proposal)}
+    typed = {name: changes[name] for name in current if name in changes}
+    merged = {**current, **typed}
+    fields = _clean_contribution(merged["kind"], merged["topic"], merged["title"], merged["body"],
+                                 merged["proposal"])
+    # Text not sent stays exactly as stored (not re-sanitised from its editable form).
+    body = fields.body if "body" in typed else contribution.body
+    proposal = fields.proposal if "proposal" in typed else contribution.proposal
+    if fields.kind == "bottleneck" and contribution.kind != "bottleneck":
+        _bottleneck_slot(document, actor, besides=contribution)
+    changed = [name for name, new, old in (
+        ("kind", fields.kind, contribution.kind), ("topic", fields.topic, contribution.topic),
+        ("title", fields.title, contribution.title), ("body", body, contribution.body),
+        ("proposal", proposal, contribution.proposal)) if new != old]
+    if "clause_ids" in changes:
+        clauses = clauses_of(document, changes["clause_ids"])
+        kept = [c for c in contribution.clauses if c.deleted_at is not None]
+        if sorted(c.id for c in contribution.clauses if c.deleted_at is None) != sorted(c.id for c in clauses):
+            contribution.clauses = kept + clauses
+            changed.append("clause_ids")
+    if not changed:
+        return contribution
+    contribution.kind, contribution.topic, contribution.title = fields.kind, fields.topic, fields.title
+    contribution.body, contribution.proposal = body, proposal
+    contribution.updated_at = utcnow()
+    db.session.flush()
+    clause_ids = sorted(c.id for c in contribution.clauses)
+    audit.record(actor, document, "contribution.updated", "contribution", contribution.id,
+                 fields=changed, kind=contribution.kind, topic=contribution.topic, clauses=clause_ids)
+    live.announce(document, "contribution.updated", actor.id, contribution_id=contribution.id,
+                  clause_ids=clause_ids)
+    return contribution
+
+
+def withdraw_contribution(contribution: Contribution, actor: User) -> Contribution:
+    """Withdraw one's own contribution: no longer listed or counted, kept on record."""
+    _require_own_contribution(contribution, actor)
+    document = db.session.get(Document, contribution.document_id)
+    contribution.withdrawn_at = utcnow()
+    db.session.flush()
+    clause_ids = sorted(c.id for c in contribution.clauses)
+    audit.record(actor, document, "contribution.withdrawn", "contribution", contribution.id,
+                 kind=contribution.kind, title=contribution.title)
+    live.announce(document, "contribution.withdrawn", actor.id, contribution_id=contribution.id,
+                  clause_ids=clause_ids)
+    return contribution
+
+
+def set_contributions_deadline(document: Document, actor: User, deadline: datetime | None) -> Document:
+    """Set (or clear, with None) the moment contributions close; it must lie in the future."""
+    if deadline is not None and deadline <= utcnow():
+        raise ConsultationError(422, "The contributions deadline must be in the future.", "deadline")
+    if document.contributions_deadline == deadline:
+        return document
+    document.contributions_deadline = deadline
+    db.session.flush()
+    audit.record(actor, document, "document.contributions_deadline_changed", "document", document.id,
+                 deadline=deadline.isoformat(timespec="seconds") if deadline else None)
+    live.announce(document, "document.contributions_deadline_changed", actor.id,
+                  deadline=deadline.isoformat(timespec="seconds") + "Z" if deadline else None)
+    return document
 
 
 def link_contribution(contribution: Contribution, actor: User, clause_ids: object) -> Contribution:

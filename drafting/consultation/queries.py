@@ -28,6 +28,7 @@ from ..models import (
     contribution_clauses,
 )
 from ..models.base import iso, utcnow
+from ..models.consultation import DISPOSITION_LABELS as THREAD_DISPOSITION_LABELS
 from ..text import offload
 from ..text.diffing import diff_html
 from .operations import find_passage, fold_text
@@ -35,7 +36,11 @@ from .operations import find_passage, fold_text
 TOPIC_LABELS = {"research": "Research", "patient_care": "Patient care",
                 "digital_solutions": "Digital solutions", "fast_track": "Fast-track approval"}
 KIND_LABELS = {"best_practice": "Best practice", "bottleneck": "Bottleneck"}
-DISPOSITION_LABELS = {"open": "Open", "resolved": "Resolved", "accepted": "Accepted",
+# What became of a thread or an amendment. Threads: open, then accepted, partly accepted, not
+# accepted or noted (models.consultation.DISPOSITIONS); "resolved" is a thread closed before
+# dispositions were recorded. Amendments: open, accepted (with changes), rejected, withdrawn.
+# Either: clause_deleted, closed because its clause was deleted.
+DISPOSITION_LABELS = {"open": "Open", "resolved": "Resolved", **THREAD_DISPOSITION_LABELS,
                       "accepted_with_changes": "Accepted with changes", "rejected": "Rejected",
                       "withdrawn": "Withdrawn"}
 
@@ -130,8 +135,26 @@ class ClauseConsultation:
         return sum(1 for view in self.amendments if view.amendment.status == "open")
 
 
+def thread_disposition(thread: Thread) -> str:
+    """Return a thread's disposition: open, accepted, partly_accepted, not_accepted, noted, clause_deleted
+    (or resolved, for a thread closed before dispositions were recorded)."""
+    if thread.status != "resolved":
+        return "open"
+    return thread.disposition or "resolved"
+
+
+def open_items(clause: Clause) -> tuple[int, int]:
+    """Count a clause's open threads and open amendments (what deleting it would close)."""
+    threads = db.session.scalar(select(func.count(Thread.id)).where(Thread.clause_id == clause.id,
+                                                                    Thread.status == "open")) or 0
+    amendments = db.session.scalar(select(func.count(Amendment.id)).where(Amendment.clause_id == clause.id,
+                                                                          Amendment.status == "open")) or 0
+    return threads, amendments
+
+
 def disposition_of(amendment: Amendment) -> str:
-    """Return an amendment's disposition: open, accepted, accepted_with_changes, rejected, withdrawn."""
+    """Return an amendment's disposition: open, accepted, accepted_with_changes, rejected, withdrawn,
+    clause_deleted."""
     if amendment.status == "accepted" and amendment.accepted_text not in (None, amendment.text):
         return "accepted_with_changes"
     return amendment.status
@@ -226,7 +249,8 @@ def _document_consultation(document: Document) -> dict[int, ClauseConsultation]:
     counts = db.session.execute(
         select(contribution_clauses.c.clause_id, func.count())
         .join(Contribution, Contribution.id == contribution_clauses.c.contribution_id)
-        .where(Contribution.document_id == document.id).group_by(contribution_clauses.c.clause_id))
+        .where(Contribution.document_id == document.id, Contribution.withdrawn_at.is_(None))
+        .group_by(contribution_clauses.c.clause_id))
     for clause_id, count in counts:
         by_clause[clause_id].contributions = count
     for view in by_clause.values():
@@ -301,8 +325,8 @@ def discussing_organisations(document: Document) -> list[Organisation]:
 
 def contributions(document: Document, topic: str | None = None, organisation_id: int | None = None,
                   kind: str | None = None, clause_id: int | None = None) -> list[Contribution]:
-    """Return the document's contributions, newest first, filtered."""
-    query = (select(Contribution).where(Contribution.document_id == document.id)
+    """Return the document's contributions (not withdrawn ones), newest first, filtered."""
+    query = (select(Contribution).where(Contribution.document_id == document.id, Contribution.withdrawn_at.is_(None))
              .options(selectinload(Contribution.clauses), selectinload(Contribution.author),
                       selectinload(Contribution.organisation))
              .order_by(Contribution.id.desc()))
@@ -318,7 +342,8 @@ def contributions(document: Document, topic: str | None = None, organisation_id:
 
 
 def contributing_organisations(document: Document) -> list[Organisation]:
-    ids = set(db.session.scalars(select(Contribution.organisation_id).where(Contribution.document_id == document.id)))
+    ids = set(db.session.scalars(select(Contribution.organisation_id).where(
+        Contribution.document_id == document.id, Contribution.withdrawn_at.is_(None))))
     ids |= {o.id for o in document.participants}
     if not ids:
         return []
@@ -372,7 +397,8 @@ def summary(document: Document) -> list[OrganisationSummary]:
         row["amendments"] += 1
         disposition = disposition_of(amendment)
         row["open_amendments" if disposition == "open" else disposition] += 1
-    for contribution in db.session.scalars(select(Contribution).where(Contribution.document_id == document.id)):
+    for contribution in db.session.scalars(select(Contribution).where(Contribution.document_id == document.id,
+                                                                      Contribution.withdrawn_at.is_(None))):
         counts[contribution.organisation_id]["best_practices" if contribution.kind == "best_practice"
                                              else "bottlenecks"] += 1
     participants = {o.id for o in document.participants}
@@ -413,6 +439,13 @@ def consultation_closed(document: Document, now: datetime | None = None) -> bool
             and (now or utcnow()) > document.deadline)
 
 
+def contributions_close_at(document: Document) -> datetime | None:
+    """When contributions close: their own deadline when set, else the consultation's (during it)."""
+    if document.contributions_deadline is not None:
+        return document.contributions_deadline
+    return document.deadline if document.phase == "consultation" else None
+
+
 # ---- notifications ---------------------------------------------------------------------------
 
 def unread_count(user: User) -> int:
@@ -447,7 +480,8 @@ def thread_json(thread: Thread) -> dict:
             "author": person(thread.author),
             "organisation": view.organisation.name if view.organisation else None,
             "created_at": iso(thread.created_at), "resolved_by": person(thread.resolved_by),
-            "resolved_at": iso(thread.resolved_at), "clause_changed": view.changed, "outdated": view.outdated,
+            "resolved_at": iso(thread.resolved_at), "disposition": thread.disposition, "reason": thread.reason,
+            "clause_changed": view.changed, "outdated": view.outdated,
             "comments": [comment_json(c) for c in thread.comments]}
 
 
@@ -468,7 +502,7 @@ def contribution_json(contribution: Contribution) -> dict:
             "kind": contribution.kind, "topic": contribution.topic, "title": contribution.title,
             "body": contribution.body, "proposal": contribution.proposal,
             "clause_ids": sorted(c.id for c in contribution.clauses if c.deleted_at is None),
-            "created_at": iso(contribution.created_at)}
+            "created_at": iso(contribution.created_at), "updated_at": iso(contribution.updated_at)}
 
 
 def notification_json(notification: Notification) -> dict:

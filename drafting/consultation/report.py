@@ -1,5 +1,6 @@
-"""The consultation report: every thread and amendment with its disposition, by clause and by
-organisation, as a page and as Markdown and CSV downloads."""
+"""The consultation report: every thread (with its comments) and amendment with its disposition
+and the reason for it, by clause (deleted clauses too) and by cluster: the disposition table a
+committee publishes, as a page and as Markdown and CSV downloads."""
 
 from __future__ import annotations
 
@@ -20,7 +21,9 @@ from ..models.base import iso
 from ..text import offload
 from ..text.diffing import diff_html
 from ..text.sanitise import plain_text
-from .queries import DISPOSITION_LABELS, base_text_of, disposition_of
+from .queries import DISPOSITION_LABELS, base_text_of, disposition_of, thread_disposition
+
+EXCERPT_CHARS = 200
 
 
 @dataclass
@@ -57,13 +60,31 @@ class Entry:
 
     @property
     def disposition_label(self) -> str:
-        return DISPOSITION_LABELS[self.disposition]
+        return DISPOSITION_LABELS.get(self.disposition, self.disposition)
+
+    @property
+    def kind_label(self) -> str:
+        return "Comment" if self.kind == "thread" else "Amendment"
 
     @property
     def clause_label(self) -> str:
         if self.number is None:
             return "Deleted clause" + (f" ({self.clause.heading})" if self.clause.heading else "")
         return f"Clause {self.number}" + (f" — {self.clause.heading}" if self.clause.heading else "")
+
+    @property
+    def clause_deleted(self) -> bool:
+        return self.number is None
+
+    @property
+    def excerpt(self) -> str:
+        """The start of the opening comment (or of the proposed text), on one line."""
+        text = " ".join((self.text or ("(comment deleted)" if self.kind == "thread" else "")).split())
+        return text if len(text) <= EXCERPT_CHARS else text[:EXCERPT_CHARS - 1].rstrip() + "…"
+
+    @property
+    def open(self) -> bool:
+        return self.disposition == "open"
 
 
 @dataclass
@@ -79,10 +100,11 @@ class Report:
         return [(entries[0].clause_label, entries) for entries in ordered]
 
     def by_organisation(self) -> list[tuple[str, list[Entry]]]:
+        """The entries by cluster (organisation), clusters by name, each in clause order."""
         groups: dict[str, list[Entry]] = defaultdict(list)
         for entry in self.entries:
             groups[entry.organisation].append(entry)
-        return sorted(groups.items())
+        return sorted(groups.items(), key=lambda item: (not item[0], item[0].casefold()))
 
     def totals(self) -> dict[str, int]:
         totals: dict[str, int] = defaultdict(int)
@@ -112,7 +134,7 @@ def build_report(document: Document) -> Report:
         entries.append(Entry(
             kind="thread", id=thread.id, clause=by_id[thread.clause_id], number=numbers.get(thread.clause_id),
             author=_name(opener.author), organisation=opener.organisation.name if opener.organisation else "",
-            created_at=thread.created_at, disposition=thread.status,
+            created_at=thread.created_at, disposition=thread_disposition(thread), reason=thread.reason,
             text="" if opener.deleted_at else plain_text(opener.body), quote=thread.quote,
             decided_by=_name(thread.resolved_by) if thread.resolved_by else None, decided_at=thread.resolved_at,
             replies=[Reply(_name(c.author), c.organisation.name if c.organisation else "", c.created_at,
@@ -160,12 +182,33 @@ def _when(moment: datetime | None) -> str:
     return moment.strftime("%d %b %Y, %H:%M UTC") if moment else ""
 
 
+def _md_cell(text: str | None) -> str:
+    """Escape text for a Markdown table cell: on one line, no pipes or markup from it."""
+    return md_escape(" ".join((text or "").split())) or " "
+
+
+def _md_decision(entry: Entry) -> list[str]:
+    """Who decided, when and why, for the detailed entries."""
+    by = f" by {md_escape(entry.decided_by)}" if entry.decided_by else ""
+    when = f", {_when(entry.decided_at)}" if entry.decided_at else ""
+    if entry.open:
+        return []
+    if entry.disposition == "withdrawn":
+        return [f"Withdrawn by the proposer{when}.", ""]
+    line = f"**{entry.disposition_label}**{by}{when}"
+    if entry.kind == "amendment" and entry.disposition in ("accepted", "accepted_with_changes"):
+        line += f", as version {entry.accepted_version}"
+    lines = [line + ("." if not entry.reason else ". Reason:"), ""]
+    if entry.reason:
+        lines += [_md_quote(entry.reason), ""]
+    if entry.disposition == "accepted_with_changes":
+        lines += ["Accepted text:", "", _md_quote(entry.accepted_text or ""), ""]
+    return lines
+
+
 def _md_entry(entry: Entry, with_clause: bool) -> list[str]:
     where = f" on {md_escape(entry.clause_label)}" if with_clause else ""
-    if entry.kind == "thread":
-        head = f"#### Thread {entry.id}{where}: {entry.disposition_label}"
-    else:
-        head = f"#### Amendment {entry.id}{where}: {entry.disposition_label}"
+    head = f"#### {'Thread' if entry.kind == 'thread' else 'Amendment'} {entry.id}{where}: {entry.disposition_label}"
     lines = [head, "", f"{md_escape(entry.author)}, {md_escape(entry.organisation)}, {_when(entry.created_at)}", ""]
     if entry.quote:
         lines += ["Quoted passage:", "", _md_quote(entry.quote), ""]
@@ -174,55 +217,63 @@ def _md_entry(entry: Entry, with_clause: bool) -> list[str]:
         for reply in entry.replies:
             who = f"{md_escape(reply.author)}, {md_escape(reply.organisation)}, {_when(reply.created_at)}"
             lines += [f"Reply by {who}:", "", _md_quote(reply.text or "(comment deleted)"), ""]
-        if entry.disposition == "resolved":
-            lines += [f"Resolved by {md_escape(entry.decided_by or '')}, {_when(entry.decided_at)}.", ""]
-        return lines
-    lines += ["Proposed text:", "", _md_quote(entry.text), "", "Rationale:", "", _md_quote(entry.rationale), ""]
-    if entry.disposition in ("accepted", "accepted_with_changes"):
-        lines.append(f"Accepted by {md_escape(entry.decided_by or '')}, {_when(entry.decided_at)}, "
-                     f"as version {entry.accepted_version}.")
-        lines.append("")
-        if entry.disposition == "accepted_with_changes":
-            lines += ["Accepted text:", "", _md_quote(entry.accepted_text or ""), ""]
-    elif entry.disposition == "rejected":
-        lines += [f"Rejected by {md_escape(entry.decided_by or '')}, {_when(entry.decided_at)}. Reason:", "",
-                  _md_quote(entry.reason or ""), ""]
-    elif entry.disposition == "withdrawn":
-        lines += [f"Withdrawn by the proposer, {_when(entry.decided_at)}.", ""]
-    return lines
+    else:
+        lines += ["Proposed text:", "", _md_quote(entry.text), "", "Rationale:", "", _md_quote(entry.rationale), ""]
+    return lines + _md_decision(entry)
+
+
+def _md_totals(totals: dict[str, int]) -> str:
+    threads = ", ".join(f"{totals[f'thread:{key}']} {label.lower()}" for key, label in DISPOSITION_LABELS.items()
+                        if totals.get(f"thread:{key}"))
+    amendments = ", ".join(f"{totals[f'amendment:{key}']} {label.lower()}"
+                           for key, label in DISPOSITION_LABELS.items() if totals.get(f"amendment:{key}"))
+    return (f"{totals['thread']} comment threads ({threads or 'none'}); "
+            f"{totals['amendment']} amendments ({amendments or 'none'}).")
 
 
 def report_markdown(report: Report, generated_at: datetime) -> str:
-    """Render the report as Markdown, every user text escaped."""
+    """Render the report as Markdown, every user text escaped: the disposition tables by clause and by
+    cluster, then every thread and amendment in full."""
     document = report.document
-    totals = report.totals()
     lines = [f"# Consultation report: {md_escape(document.title)}", "",
              f"{document.kind_label}, phase {document.phase_label}. Generated {_when(generated_at)}.", "",
-             f"{totals['thread']} threads ({totals['thread:open']} open, {totals['thread:resolved']} resolved); "
-             f"{totals['amendment']} amendments ({totals['amendment:accepted']} accepted, "
-             f"{totals['amendment:accepted_with_changes']} accepted with changes, "
-             f"{totals['amendment:rejected']} rejected, {totals['amendment:withdrawn']} withdrawn, "
-             f"{totals['amendment:open']} open).", "", "## By clause", ""]
-    for label, entries in report.by_clause():
+             _md_totals(report.totals()), "", "## Dispositions by clause", ""]
+    by_clause = report.by_clause()
+    for label, entries in by_clause:
+        lines += [f"### {md_escape(label)}", ""]
+        lines += _md_table_rows(entries)
+    if not by_clause:
+        lines += ["No comments or amendments yet.", ""]
+    lines += ["## Dispositions by cluster", ""]
+    for organisation, entries in report.by_organisation():
+        lines += [f"### {md_escape(organisation or 'Unknown organisation')}", ""]
+        lines += _md_table_rows(entries, by_cluster=True)
+    lines += ["## By clause, in full", ""]
+    for label, entries in by_clause:
         lines += [f"### {md_escape(label)}", ""]
         for entry in entries:
             lines += _md_entry(entry, with_clause=False)
-    lines += ["## By organisation", ""]
-    for organisation, entries in report.by_organisation():
-        lines += [f"### {md_escape(organisation or 'Unknown organisation')}", "",
-                  "| item | clause | disposition |", "| --- | --- | --- |"]
-        for entry in entries:
-            lines.append(f"| {entry.kind.capitalize()} {entry.id} | {md_escape(entry.clause_label)} | "
-                         f"{entry.disposition_label} |")
-        lines.append("")
     return "\n".join(lines).rstrip() + "\n"
+
+
+def _md_table_rows(entries: list[Entry], by_cluster: bool = False) -> list[str]:
+    """A disposition table: by clause it names the cluster, by cluster the clause."""
+    where = "Clause" if by_cluster else "Cluster"
+    lines = [f"| Item | {where} | Author | Date | Excerpt | Disposition | Reason |",
+             "| --- | --- | --- | --- | --- | --- | --- |"]
+    for entry in entries:
+        place = entry.clause_label if by_cluster else entry.organisation
+        lines.append(f"| {entry.kind_label} {entry.id} | {_md_cell(place)} | {_md_cell(entry.author)} | "
+                     f"{entry.created_at.strftime('%d %b %Y')} | {_md_cell(entry.excerpt)} | "
+                     f"{entry.disposition_label} | {_md_cell(entry.reason)} |")
+    return lines + [""]
 
 
 # ---- CSV -----------------------------------------------------------------------------------
 
-CSV_COLUMNS = ("type", "id", "clause_number", "clause_heading", "organisation", "author", "created_at",
-               "disposition", "decided_by", "decided_at", "reason", "quote", "text", "rationale",
-               "accepted_text", "accepted_version", "replies")
+CSV_COLUMNS = ("clause_number", "clause_heading", "type", "id", "cluster", "author", "date", "excerpt",
+               "disposition", "disposition_label", "reason", "decided_by", "decided_at", "quote", "text",
+               "rationale", "accepted_text", "accepted_version", "replies")
 _FORMULA_START = ("=", "+", "-", "@", "\t", "\r")
 
 
@@ -233,17 +284,18 @@ def csv_cell(value: object) -> str:
 
 
 def report_csv(report: Report) -> str:
-    """Render the report as CSV, one row per thread or amendment, formula-like cells neutralised."""
+    """Render the report as CSV, one row per thread or amendment in clause order, formula-like cells
+    neutralised. A deleted clause's number reads "deleted"."""
     out = io.StringIO()
     writer = csv.writer(out, lineterminator="\r\n")
     writer.writerow(CSV_COLUMNS)
     for entry in report.entries:
         replies = "\n\n".join(f"{r.author} ({r.organisation}): {r.text or '(deleted)'}" for r in entry.replies)
         writer.writerow([csv_cell(value) for value in (
-            entry.kind, entry.id, entry.number if entry.number is not None else "deleted",
-            entry.clause.heading or "", entry.organisation, entry.author, iso(entry.created_at),
-            entry.disposition, entry.decided_by or "", iso(entry.decided_at) or "", entry.reason or "",
-            entry.quote or "", entry.text, entry.rationale, entry.accepted_text or "",
+            entry.number if entry.number is not None else "deleted", entry.clause.heading or "",
+            entry.kind, entry.id, entry.organisation, entry.author, iso(entry.created_at), entry.excerpt,
+            entry.disposition, entry.disposition_label, entry.reason or "", entry.decided_by or "",
+            iso(entry.decided_at) or "", entry.quote or "", entry.text, entry.rationale, entry.accepted_text or "",
             entry.accepted_version or "", replies)])
     return out.getvalue()
 
@@ -251,8 +303,9 @@ def report_csv(report: Report) -> str:
 def report_json(report: Report) -> list[dict]:
     """Return the report's entries for the API."""
     return [{"type": e.kind, "id": e.id, "clause_id": e.clause.id, "clause_number": e.number,
+             "clause_heading": e.clause.heading, "clause_deleted": e.clause_deleted,
              "organisation": e.organisation, "author": e.author, "created_at": iso(e.created_at),
-             "disposition": e.disposition, "decided_by": e.decided_by, "decided_at": iso(e.decided_at),
+             "excerpt": e.excerpt, "disposition": e.disposition, "disposition_label": e.disposition_label, "decided_by": e.decided_by, "decided_at": iso(e.decided_at),
              "reason": e.reason, "quote": e.quote, "text": e.text, "rationale": e.rationale,
              "accepted_text": e.accepted_text, "accepted_version": e.accepted_version,
              "replies": [{"author": r.author, "organisation": r.organisation, "created_at": iso(r.created_at),

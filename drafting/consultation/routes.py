@@ -3,6 +3,8 @@ the report and notifications (htmx, with full-page fallbacks)."""
 
 from __future__ import annotations
 
+from datetime import UTC, datetime
+
 from flask import Response, abort, flash, redirect, render_template, request, url_for
 from flask_login import current_user, login_required
 from markupsafe import Markup
@@ -22,12 +24,14 @@ from .loaders import get_amendment_or_404, get_comment_or_404, get_contribution_
 from .operations import (
     KINDS,
     MAX_BOTTLENECKS,
+    ConsultationError,
     accept_amendment,
     add_comment,
     bottlenecks_left,
     clause_number,
     delete_comment,
     edit_comment,
+    edit_contribution,
     link_contribution,
     mark_read,
     open_thread,
@@ -35,8 +39,10 @@ from .operations import (
     reject_amendment,
     reopen_thread,
     resolve_thread,
+    set_contributions_deadline,
     submit_contribution,
     withdraw_amendment,
+    withdraw_contribution,
 )
 from .report import build_report, report_csv, report_markdown
 
@@ -207,11 +213,25 @@ def remove_comment(comment_id: int):
     return _answer(clause, None if thread_gone else f"thread-{thread_id}", status=status)
 
 
+@bp.get("/threads/<int:thread_id>/resolve")
+@login_required
+def resolve_form(thread_id: int):
+    """The resolve form alone (without JavaScript: on a page of its own)."""
+    thread = get_thread_or_404(thread_id, "resolve_thread")
+    return _form_fragment(thread.clause, {"kind": "resolve", "id": thread.id, "thread": thread,
+                                          "disposition": "accepted", "reason": ""})
+
+
 @bp.post("/threads/<int:thread_id>/resolve")
 @login_required
 def resolve(thread_id: int):
     thread = get_thread_or_404(thread_id, "resolve_thread")
-    resolve_thread(thread, current_user)
+    disposition, reason = request.form.get("disposition", ""), request.form.get("reason", "")
+    try:
+        resolve_thread(thread, current_user, disposition, reason)
+    except TextError as error:
+        return _failed(error, thread.clause, {"kind": "resolve", "id": thread.id, "thread": thread,
+                                              "disposition": disposition, "reason": reason})
     db.session.commit()
     return _answer(thread.clause, f"thread-{thread.id}", status="Thread resolved.", focus=f"thread-{thread.id}")
 
@@ -220,7 +240,10 @@ def resolve(thread_id: int):
 @login_required
 def reopen(thread_id: int):
     thread = get_thread_or_404(thread_id, "resolve_thread")
-    reopen_thread(thread, current_user)
+    try:
+        reopen_thread(thread, current_user)
+    except TextError as error:
+        return _failed(error, thread.clause)
     db.session.commit()
     return _answer(thread.clause, f"thread-{thread.id}", status="Thread reopened.", focus=f"thread-{thread.id}")
 
@@ -387,14 +410,16 @@ def _contribution_filters() -> dict:
             "organisation_id": args.get("organisation", type=int), "clause_id": args.get("clause", type=int)}
 
 
-def _contributions_page(document, form: dict | None = None, error: str | None = None, code: int = 200):
+def _contributions_page(document, form: dict | None = None, error: str | None = None, code: int = 200,
+                        deadline_form: dict | None = None):
     filters = _contribution_filters()
     left = bottlenecks_left(document, current_user.organisation_id)
     return render_template(
         "consultation/contributions.html", document=document, filters=filters,
         contributions=queries.contributions(document, **filters),
         organisations=queries.contributing_organisations(document), form=form or {}, error=error,
-        bottlenecks_left=left, max_bottlenecks=MAX_BOTTLENECKS, topics=TOPICS), code
+        bottlenecks_left=left, max_bottlenecks=MAX_BOTTLENECKS, topics=TOPICS,
+        closes_at=queries.contributions_close_at(document), deadline_form=deadline_form or {}), code
 
 
 @bp.get("/documents/<int:document_id>/contributions")
@@ -422,6 +447,111 @@ def submit(document_id: int):
     flash(f"Thank you: your {queries.KIND_LABELS[contribution.kind].lower()} “{contribution.title}” was submitted.",
           "ok")
     return redirect(url_for("consultation.contributions", document_id=document.id) + f"#contribution-{contribution.id}")
+
+
+def _contribution_values(form) -> dict:
+    """The fields of a contribution form as typed (clause ids as numbers)."""
+    return {"kind": form.get("kind"), "topic": form.get("topic"), "title": form.get("title", ""),
+            "body": form.get("body", ""), "proposal": form.get("proposal", ""),
+            "clause_ids": [int(v) for v in form.getlist("clause_ids") if v.isdigit()]}
+
+
+def _contribution_form(contribution, document, form: dict, error: str | None = None, code: int = 200):
+    """The edit form of one's contribution: in place of its card (htmx) or on a page of its own."""
+    template = "consultation/_contribution_form.html" if is_htmx() else "consultation/contribution_edit.html"
+    left = bottlenecks_left(document, contribution.organisation_id, besides=contribution)
+    return vary_on_htmx(render_template(template, contribution=contribution, document=document, form=form,
+                                        error=error, topics=TOPICS, bottlenecks_left=left)), code
+
+
+def _own_contribution_or_403(contribution) -> None:
+    if contribution.author_id != current_user.id:
+        abort(403, "Only the member who submitted a contribution can edit or withdraw it.")
+
+
+@bp.get("/contributions/<int:contribution_id>/edit")
+@login_required
+def edit_contribution_form(contribution_id: int):
+    contribution = get_contribution_or_404(contribution_id, "contribute")
+    _own_contribution_or_403(contribution)
+    document = get_document_or_404(contribution.document_id)
+    form = {"kind": contribution.kind, "topic": contribution.topic, "title": contribution.title,
+            "body": editable_text(contribution.body), "proposal": editable_text(contribution.proposal),
+            "clause_ids": [c.id for c in contribution.clauses if c.deleted_at is None]}
+    return _contribution_form(contribution, document, form)
+
+
+@bp.post("/contributions/<int:contribution_id>")
+@login_required
+def update_contribution(contribution_id: int):
+    contribution = get_contribution_or_404(contribution_id, "contribute")
+    document = get_document_or_404(contribution.document_id)
+    values = _contribution_values(request.form)
+    try:
+        edit_contribution(contribution, current_user, values)
+    except TextError as error:
+        db.session.rollback()
+        if error.status in (403, 404):
+            abort(error.status, error.message)
+        return _contribution_form(contribution, document, values, error.message, error.status)
+    db.session.commit()
+    status = f"Your changes to “{contribution.title}” are saved."
+    if not is_htmx():
+        flash(status, "ok")
+        return redirect(url_for("consultation.contributions", document_id=document.id)
+                        + f"#contribution-{contribution.id}")
+    return render_template("consultation/_contribution.html", contribution=contribution, document=document,
+                           status=status)
+
+
+@bp.route("/contributions/<int:contribution_id>/withdraw", methods=["GET", "POST"])
+@login_required
+def withdraw_contribution_(contribution_id: int):
+    """Withdraw one's contribution; without JavaScript the GET asks for confirmation first."""
+    contribution = get_contribution_or_404(contribution_id, "contribute")
+    _own_contribution_or_403(contribution)
+    document = get_document_or_404(contribution.document_id)
+    if request.method == "GET":
+        return render_template("consultation/contribution_withdraw.html", contribution=contribution,
+                               document=document)
+    withdraw_contribution(contribution, current_user)
+    db.session.commit()
+    status = f"Your contribution “{contribution.title}” was withdrawn."
+    if not is_htmx():
+        flash(status, "ok")
+        return redirect(url_for("consultation.contributions", document_id=document.id))
+    return render_template("consultation/_contribution_withdrawn.html", contribution=contribution, status=status)
+
+
+def _deadline_value(raw: str):
+    raw = (raw or "").strip()
+    if not raw:
+        return None
+    try:
+        moment = datetime.fromisoformat(raw)
+    except ValueError:
+        raise ConsultationError(422, "The deadline must be a date and time, for example 2027-03-31 17:00.",
+                                "deadline") from None
+    return moment.astimezone(UTC).replace(tzinfo=None) if moment.tzinfo else moment
+
+
+@bp.post("/documents/<int:document_id>/contributions/deadline")
+@login_required
+def contributions_deadline(document_id: int):
+    """The secretariat sets or clears the moment contributions close (UTC)."""
+    document = get_document_or_404(document_id, "manage")
+    raw = "" if request.form.get("clear") else request.form.get("deadline", "")
+    try:
+        set_contributions_deadline(document, current_user, _deadline_value(raw))
+    except TextError as error:
+        db.session.rollback()
+        return _contributions_page(document, code=error.status,
+                                   deadline_form={"deadline": raw, "error": error.message})
+    db.session.commit()
+    closes = document.contributions_deadline
+    flash(f"Contributions now close at {closes.strftime('%d %b %Y, %H:%M')} UTC." if closes else
+          "The contributions deadline is cleared: contributions close with the consultation.", "ok")
+    return redirect(url_for("consultation.contributions", document_id=document.id))
 
 
 @bp.post("/contributions/<int:contribution_id>/clauses")

@@ -725,6 +725,9 @@ THREADS: list[dict[str, Any]] = [
     {
         "document": "action_plan",
         "clause_index": 3,
+        # How the committee closed it before the plan went to signing (report, disposition table).
+        "disposition": "accepted",
+        "reason": ('The text now links the annual in-person meeting to a presidency event, unless the steering group decides otherwise.'),
         "author": "bence.halmos@danubehealth.example",
         "quote": "meeting quarterly online and once a year in person",
         "body": (
@@ -744,6 +747,9 @@ THREADS: list[dict[str, Any]] = [
     {
         "document": "action_plan",
         "clause_index": 6,
+        # How the committee closed it before the plan went to signing (report, disposition table).
+        "disposition": "partly_accepted",
+        "reason": ('Juries of pitch competitions now fall under the 40% target. The steering group has one member per cluster, so instead of a target the text asks clusters to consider gender balance when nominating alternates.'),
         "author": "marta.echeverria@mesetabio.example",
         "quote": "At least 40% of speakers at events organised under this plan should be women by 2026.",
         "body": (
@@ -770,6 +776,9 @@ THREADS: list[dict[str, Any]] = [
     {
         "document": "action_plan",
         "clause_index": 8,
+        # How the committee closed it before the plan went to signing (report, disposition table).
+        "disposition": "accepted",
+        "reason": ('The pilots may use the interim procedures of existing data holders where no access body is operational yet; comparing the two is added as a documented output.'),
         "author": "radoslav.kolev@thraciamed.example",
         "quote": "through the emerging health data access bodies",
         "body": (
@@ -790,6 +799,9 @@ THREADS: list[dict[str, Any]] = [
     {
         "document": "action_plan",
         "clause_index": 12,
+        # How the committee closed it before the plan went to signing (report, disposition table).
+        "disposition": "accepted",
+        "reason": ('A side-by-side comparison of the national listing routes becomes the first deliverable of the action.'),
         "author": "commenter@drafting.example",
         "quote": "such as fast-track schemes for digital therapeutics",
         "body": (
@@ -807,6 +819,9 @@ THREADS: list[dict[str, Any]] = [
     {
         "document": "action_plan",
         "clause_index": 16,
+        # How the committee closed it before the plan went to signing (report, disposition table).
+        "disposition": "not_accepted",
+        "reason": ('The committee keeps citizen panels in all seven countries: one shared methodology and online platform keep the cost per panel low, and the mid-term review can still reduce their number if funding falls short.'),
         "author": "ondrej.kratochvil@vltavahealth.example",
         "quote": None,
         "body": (
@@ -827,6 +842,9 @@ THREADS: list[dict[str, Any]] = [
     {
         "document": "action_plan",
         "clause_index": 21,
+        # How the committee closed it before the plan went to signing (report, disposition table).
+        "disposition": "noted",
+        "reason": ('The share applies to the joint collaboration as a whole, not to each cluster, as the text says; the dependence of smaller clusters on regional programmes is recorded for the mid-term review.'),
         "author": "rui.mendonca@atlantichealth.example",
         "quote": "at least a quarter of its core costs covered by membership fees and paid services",
         "body": (
@@ -849,6 +867,8 @@ AMENDMENTS: list[dict[str, Any]] = [
     {
         "document": "action_plan",
         "clause_index": 5,
+        "decision": "accept",
+        "reason": None,
         "author": "sara.ekdahl@malarenhealth.example",
         "text": (
             "We will agree a small set of indicators for the plan, such as the number of SMEs supported, "
@@ -868,6 +888,8 @@ AMENDMENTS: list[dict[str, Any]] = [
     {
         "document": "action_plan",
         "clause_index": 9,
+        "decision": "reject",
+        "reason": "The catalogue's scope follows the datasets the EHDS pilot makes available, so a regional quota cannot be guaranteed in this action. Regional balance is one of the selection criteria of the pilots instead, and the offer of the Meseta cluster to co-lead is welcome and recorded in the minutes.",
         "author": "marta.echeverria@mesetabio.example",
         "text": (
             "We will help data holders among our members, including hospitals, registries, biobanks and "
@@ -889,6 +911,8 @@ AMENDMENTS: list[dict[str, Any]] = [
     {
         "document": "action_plan",
         "clause_index": 17,
+        "decision": "accept",
+        "reason": None,
         "author": "radoslav.kolev@thraciamed.example",
         "text": (
             "We will set up a staff exchange programme in which cluster managers and ecosystem facilitators spend "
@@ -1229,6 +1253,9 @@ def check() -> None:  # noqa: C901 - a flat list of assertions
         for r in t["replies"]:
             member(r["author"], t["document"])
             plain(r["body"], "reply")
+        assert t["disposition"] in {"accepted", "partly_accepted", "not_accepted", "noted"}, t
+        assert t["disposition"] == "accepted" or t["reason"], t
+        plain(t["reason"], "disposition reason")
     assert len(thread_orgs) >= 4, thread_orgs
 
     # Amendments
@@ -1242,6 +1269,7 @@ def check() -> None:  # noqa: C901 - a flat list of assertions
         plain(a["rationale"], "rationale")
         assert a["text"] != original and a["text"][:60] == original[:60], "amendment should be a modest edit"
         assert abs(len(a["text"]) - len(original)) < 0.3 * len(original)
+        assert a["decision"] in {"accept", "reject"} and (a["decision"] == "accept" or a["reason"]), a
 
     # Contributions
     assert 6 <= len(CONTRIBUTIONS) <= 10

@@ -11,7 +11,7 @@ from sqlalchemy import select
 from ..clauses.operations import create_clause
 from ..documents.operations import add_member, add_participant, create_document, move_phase
 from ..extensions import db
-from ..models import Amendment, Comment, Contribution, Organisation, Thread, User
+from ..models import Amendment, Comment, Contribution, Document, Organisation, Thread, User
 from ..models.base import utcnow
 from . import content
 
@@ -55,11 +55,74 @@ def seed_demo() -> bool:
             create_clause(document, editor, clause["text"], clause["heading"])
         if spec["phase"] != "drafting":
             deadline = utcnow() + timedelta(days=spec.get("deadline_days", 21))
-            move_phase(admin, document, spec["phase"], deadline)
+            move_phase(admin, document, "consultation", deadline)
     db.session.flush()
     _seed_consultation(users, orgs, documents)
+    # A document the demo shows past its consultation had every comment and amendment closed,
+    # with the committee's disposition and reason, before it moved on: none is left open.
+    for spec in content.DOCUMENTS:
+        if spec["phase"] in LATER_PHASES:
+            document = documents[spec["key"]]
+            editor = next(users[u["email"]] for u in content.USERS if u["roles"].get(spec["key"]) == "editor")
+            close_consultation(document, editor, users)
+            _advance(document, admin, users, spec["phase"])
     db.session.commit()
     return True
+
+
+LATER_PHASES = ("final_review", "signing", "adopted")
+
+
+def close_consultation(document: Document, editor: User, users: dict) -> None:
+    """Close the demo's open threads and amendments of a document as content.py says the committee did."""
+    from flask import current_app, has_request_context
+
+    from ..consultation.operations import accept_amendment, reject_amendment, resolve_thread
+
+    if not has_request_context():  # notifications carry links, which need a request to be built
+        with current_app.test_request_context():
+            close_consultation(document, editor, users)
+        return
+    key = _key(document)
+    clauses = document.clauses
+    for spec in (t for t in content.THREADS if t["document"] == key):
+        thread = db.session.scalar(select(Thread).where(
+            Thread.clause_id == clauses[spec["clause_index"]].id, Thread.author_id == users[spec["author"]].id,
+            Thread.status == "open"))
+        if thread is not None:
+            resolve_thread(thread, editor, spec["disposition"], spec["reason"])
+    for spec in (a for a in content.AMENDMENTS if a["document"] == key):
+        amendment = db.session.scalar(select(Amendment).where(
+            Amendment.clause_id == clauses[spec["clause_index"]].id, Amendment.status == "open"))
+        if amendment is None:
+            continue
+        if spec["decision"] == "accept":
+            accept_amendment(amendment, editor)
+        else:
+            reject_amendment(amendment, editor, spec["reason"])
+    db.session.flush()
+
+
+def _advance(document: Document, admin: User, users: dict, phase: str) -> None:
+    """Move a document on from the consultation; to adopted, a signatory of every participant signs."""
+    from ..documents.operations import document_hash
+    from ..signoff.operations import approve
+
+    for step in ("final_review", "signing"):
+        move_phase(admin, document, step)
+        if step == phase:
+            return
+    signatories = {}
+    for spec in content.USERS:
+        user = users[spec["email"]]
+        if spec["roles"].get(_key(document)) == "signatory":
+            signatories.setdefault(user.organisation_id, user)
+    for participant in document.participants:
+        approve(document, signatories[participant.id], document_hash(document), content.DEMO_PASSWORD)
+
+
+def _key(document: Document) -> str:
+    return next(spec["key"] for spec in content.DOCUMENTS if spec["title"] == document.title)
 
 
 def _seed_consultation(users: dict, orgs: dict, documents: dict) -> None:

@@ -127,7 +127,8 @@ def stored_world(database):
         call(("mallory", "editor", "commenter")[i % 3], "post", f"/threads/{thread['id']}/comments",
              body=f"Reply {i}: {payload}")
     for thread_id in thread_ids[::5]:
-        call("editor", "post", f"/threads/{thread_id}/resolve")
+        call("editor", "post", f"/threads/{thread_id}/resolve", disposition="not_accepted",
+             reason=f"Reason: {PAYLOADS[0]}")
 
     clause5_now = next(c for c in call("editor", "get", f"/documents/{ids['plan']}")["clauses"] if c["id"] == clause5)
     amendments = []
