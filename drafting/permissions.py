@@ -35,6 +35,7 @@ RULES: dict[str, dict[str, frozenset[str]]] = {
     "propose_amendment": {"commenter": CONSULTATION, "signatory": CONSULTATION},
     "decide_amendment": {"editor": OPEN_TEXT},
     "resolve_thread": {"editor": DISCUSSION},
+    # Also editing and withdrawing one's own contribution.
     "contribute": {"commenter": CONSULTATION | {"drafting"}, "signatory": CONSULTATION | {"drafting"}},
     "link_contribution": {"editor": DISCUSSION},
     # Changing one's own comment (edit, delete) and withdrawing one's own amendment: whose it is
@@ -56,6 +57,9 @@ RULES: dict[str, dict[str, frozenset[str]]] = {
 TEXT_ACTIONS = frozenset({"edit_clause", "decide_amendment", "propose_amendment"})
 # Actions of participants that close at the consultation deadline.
 DEADLINE_BOUND = frozenset({"comment", "reply", "propose_amendment", "contribute", "edit_comment"})
+# Submitting a contribution, and editing or withdrawing one's own (whose it is: the operation
+# checks): they close at the contributions deadline when one is set, else with the consultation.
+CONTRIBUTING = frozenset({"contribute"})
 
 PHASE_MESSAGES = {
     "edit_clause": "Clauses can be edited during drafting, consultation and final review only.",
@@ -69,6 +73,13 @@ PHASE_MESSAGES = {
     "resolve_thread": "Threads can be resolved only while the text is open for discussion.",
     "decide_amendment": "Amendments are decided while the text is open: drafting, consultation, final review.",
 }
+
+
+def frozen_message(phase: str) -> str:
+    """Why the text cannot change: frozen for signing, or adopted for good."""
+    if phase == "adopted":
+        return "The text is adopted; it can no longer be changed."
+    return "The text is frozen for signing; it can no longer be changed."
 
 
 @dataclass(frozen=True)
@@ -135,12 +146,23 @@ def decide(user, document, action: str, now: datetime | None = None) -> Decision
     if role not in by_role:
         return Decision(False, 403, f"Your role ({role}) does not allow this.")
     if action in TEXT_ACTIONS and document.phase in FROZEN:
-        return Decision(False, 423, "The text is frozen for signing; it can no longer be changed.")
+        return Decision(False, 423, frozen_message(document.phase))
     if document.phase not in by_role[role]:
         message = PHASE_MESSAGES.get(action, "This is not possible in the current phase.")
         return Decision(False, 403, message)
+    if action in CONTRIBUTING and role != "editor":
+        # Contributions have a deadline of their own when the secretariat sets one; it replaces
+        # the consultation's for submitting, editing and withdrawing them.
+        closes = getattr(document, "contributions_deadline", None)
+        if closes is not None:
+            if (now or utcnow()) > closes:
+                return Decision(False, 403, f"Contributions closed at their deadline, "
+                                            f"{closes.strftime('%d %b %Y, %H:%M')} UTC.")
+            return ALLOW
     if (action in DEADLINE_BOUND and role != "editor" and document.phase == "consultation"
             and document.deadline is not None and (now or utcnow()) > document.deadline):
+        if action in CONTRIBUTING:
+            return Decision(False, 403, "Contributions closed with the consultation, at its deadline.")
         return Decision(False, 403, "The consultation closed at its deadline.")
     return ALLOW
 
@@ -157,7 +179,8 @@ def can(user, document, action: str) -> bool:
         cache = g.setdefault("permission_answers", {})
     except RuntimeError:  # outside a request
         return decide(user, document, action).allowed
-    key = (getattr(user, "id", None), document.id, document.phase, document.deadline, action)
+    key = (getattr(user, "id", None), document.id, document.phase, document.deadline,
+           getattr(document, "contributions_deadline", None), action)
     if key not in cache:
         cache[key] = decide(user, document, action).allowed
     return cache[key]

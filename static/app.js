@@ -234,7 +234,10 @@
       toast("The document moved to the " + change.phase.replace("_", " ") + " phase. Reloading…");
       setTimeout(function () { window.location.reload(); }, 1200);
     }
-    else if (name === "approval.changed") { if (window.draftingSignoff) window.draftingSignoff(change); }
+    else if (name === "approval.changed" || name === "participant.withdrawn") {
+      if (name === "participant.withdrawn") toast(change.organisation + " has withdrawn from this document; adoption no longer waits for it.");
+      if (window.draftingSignoff) window.draftingSignoff(change);
+    }
     else if (window.draftingConsultation) window.draftingConsultation(name, change);
   }
 
@@ -301,7 +304,8 @@
     ["clause.updated", "clause.created", "clause.deleted", "clause.moved", "document.phase_changed", "approval.changed",
      "thread.created", "thread.resolved", "thread.reopened", "comment.created", "comment.updated", "comment.deleted",
      "amendment.created", "amendment.accepted", "amendment.rejected", "amendment.withdrawn",
-     "contribution.created", "contribution.linked"].forEach(function (name) {
+     "amendment.closed", "contribution.created", "contribution.linked", "contribution.updated",
+     "contribution.withdrawn", "participant.withdrawn"].forEach(function (name) {
       socket.on(name, function (change) { if (change.document_id === documentId) apply(name, change); });
     });
     socket.on("presence", function (data) { if (data.document_id === documentId) renderPresence(data.users); });

@@ -101,9 +101,15 @@ def test_extra_fields_are_ignored_no_mass_assignment(api, world):
     plan = world.document("action_plan")
     editor, admin, commenter = api.as_("editor"), api.as_("admin"), api.as_("commenter")
     clause_id = declaration["clause_ids"][0]
-    saved = editor.patch(f"/clauses/{clause_id}", json={
-        "text": "Plain edit.", "base_version": 1, "version": 99, "id": 12345, "author": "someone else",
+    # Fields a clause can be written with are refused, not silently dropped: nothing is saved.
+    refused = editor.patch(f"/clauses/{clause_id}", json={
+        "text": "Plain edit.", "base_version": 1, "author": "someone else",
         "organisation": "Another Cluster", "origin": "import", "document_id": plan["id"]})
+    assert refused.status_code == 422 and "author" in refused.get_json()["error"]["message"]
+    assert editor.get(f"/clauses/{clause_id}/revisions").get_json()[-1]["version"] == 1
+    # The read-only fields of the clause object read before (id, number, version) are ignored.
+    saved = editor.patch(f"/clauses/{clause_id}", json={
+        "text": "Plain edit.", "base_version": 1, "version": 99, "id": 12345, "number": 7})
     assert saved.status_code == 200
     assert saved.get_json()["clause"]["version"] == 2 and saved.get_json()["clause"]["id"] == clause_id
     revision = editor.get(f"/clauses/{clause_id}/revisions").get_json()[-1]

@@ -253,7 +253,9 @@ def test_every_page_edit_path_is_423_when_frozen(app, client, auth, api, declara
         "accept amendment": client.post(f"/amendments/{amendment_id}/accept", data={}, headers=HX),
     }
     assert {name: r.status_code for name, r in calls.items()} == {name: 423 for name in calls}
-    assert all("frozen" in r.get_data(as_text=True) for r in calls.values())
+    # The reason says which: frozen for signing, or adopted for good (not "frozen for signing" then).
+    expected = "frozen for signing" if phase == "signing" else "The text is adopted"
+    assert all(expected in r.get_data(as_text=True) for r in calls.values())
     Auth(client).logout()
     auth.login("signatory")
     proposal = client.post(f"/clauses/{ids[2]}/amendments", data={"text": "Mine.", "rationale": "Because."},
@@ -460,7 +462,10 @@ def test_the_last_signature_adopts(app, api, declaration):
     assert answers == ["signing"] * 6 + ["adopted"]
     document = api.as_("observer").get(f"/documents/{declaration['id']}").get_json()
     assert document["phase"] == "adopted" and document["content_hash"] == current
-    assert actions(app, declaration["id"])[-2:] == ["approval.given", "document.adopted"]
+    # Adoption takes a named version of the adopted text.
+    assert actions(app, declaration["id"])[-3:] == ["approval.given", "document.adopted", "snapshot.created"]
+    versions = api.as_("observer").get(f"/documents/{declaration['id']}/snapshots").get_json()
+    assert versions[0]["content_hash"] == current and versions[0]["name"].startswith("Adopted")
     changes = api.as_("observer").get(f"/documents/{declaration['id']}/changes?since=0").get_json()
     assert changes[-1]["event"] == "document.phase_changed" and changes[-1]["phase"] == "adopted"
     # Adoption is final: no more approvals, moves or participants.
@@ -579,7 +584,10 @@ def test_the_certificate_of_adoption(app, api, client, auth, declaration):
     events = cert["signing_events"]
     assert events[0]["action"] == "document.phase_changed" and events[0]["hashed"]["details"]["phase"] == "signing"
     assert events[-1]["action"] == "document.adopted"
-    assert [e["action"] for e in events[1:-1]] == ["approval.given"] * 7
+    # Opening the signing took a named version of the text to be signed.
+    assert events[1]["action"] == "snapshot.created" and events[1]["hashed"]["details"]["origin"] == "signing"
+    assert events[1]["hashed"]["details"]["content_hash"] == cert["content_hash"]
+    assert [e["action"] for e in events[2:-1]] == ["approval.given"] * 7
     # Anyone can recompute each event's hash from the certificate alone, and see the chain.
     for previous, event in zip(events, events[1:], strict=False):
         assert event["prev_hash"] == previous["hash"]

@@ -31,7 +31,7 @@ def _found(call, *args):
     try:
         return call(*args)
     except HistoryError as error:
-        abort(404, error.message)
+        abort(error.status, error.message)
 
 
 @bp.get("/clauses/<int:clause_id>/diff")
@@ -120,13 +120,13 @@ SCHEMAS.update({
 PATHS.update({
     "/clauses/{clause_id}/diff": {"get": operation(
         "Word-level diff between two versions (from later than to shows the reverse change)",
-        {"200": respond(ref("Diff")), **errors(401, 404)},
+        {"200": respond(ref("Diff")), **errors(401, 404, 422)},
         params=[_CLAUSE, {"name": "from", "in": "query", "required": True, "schema": _VERSION},
                 {"name": "to", "in": "query", "required": True, "schema": _VERSION}])},
     "/clauses/{clause_id}/restore": {"post": operation(
         "Make an older version current again, as a new revision with origin restore (editor)",
         {"200": respond({"type": "object", "required": ["clause", "changed"], "properties": {
-            "clause": ref("Clause"), "changed": {"type": "boolean"}}}), **errors(400, 401, 403, 404, 409, 423)},
+            "clause": ref("Clause"), "changed": {"type": "boolean"}}}), **errors(400, 401, 403, 404, 409, 422, 423)},
         {"type": "object", "required": ["version"], "properties": {"version": _VERSION}}, [_CLAUSE])},
     "/documents/{document_id}/snapshots": {
         "get": operation("Named versions, newest first",
@@ -139,7 +139,7 @@ PATHS.update({
                           [_DOC])},
     "/documents/{document_id}/compare": {"get": operation(
         "Clauses added, removed, moved and changed between two named versions, or one and the current text",
-        {"200": respond(ref("Comparison")), **errors(401, 404)},
+        {"200": respond(ref("Comparison")), **errors(401, 404, 422)},
         params=[_DOC, {"name": "from", "in": "query", "required": True, "schema": ID},
                 {"name": "to", "in": "query", "required": False,
                  "schema": {"oneOf": [ID, {"type": "string", "enum": ["current"]}]}}])},

@@ -116,6 +116,11 @@ def spec() -> dict:
                            params=[doc]),
             },
             "/documents/{document_id}/members": {
+                "get": operation("The document's members with their role and cluster, by name (member)",
+                                 {"200": respond({"type": "array", "items": {"type": "object", "properties": {
+                                     "user_id": {"type": "integer"}, "email": {"type": "string"},
+                                     "name": {"type": "string"}, "organisation": {"type": "string"},
+                                     "role": {"type": "string"}}}}), **errors(401, 404)}, params=[doc]),
                 "post": operation("Give a user a role on the document (admin)",
                             {"201": respond({"type": "object"}, "Created"), **errors(400, 401, 403, 404, 422)},
                             {"type": "object", "required": ["email", "role"], "properties": {
@@ -129,23 +134,55 @@ def spec() -> dict:
                               params=[doc, path_id("user_id")]),
             },
             "/documents/{document_id}/participants": {
-                "post": operation("Add a participating organisation (admin)",
-                            {"201": respond({"type": "object"}, "Created"), **errors(400, 401, 403, 404, 422)},
+                "post": operation("Add a participating organisation (admin); a withdrawn one is taken back. "
+                                  "409 when it already takes part or the document is adopted",
+                            {"201": respond({"type": "object"}, "Created"), **errors(400, 401, 403, 404, 409, 422)},
                             {"type": "object", "required": ["organisation"],
                              "properties": {"organisation": {"type": "string"}}}, [doc]),
+            },
+            "/documents/{document_id}/participants/{organisation_id}": {
+                "delete": operation("Withdraw a participating cluster (admin), with a reason recorded in the audit "
+                                    "trail: its approvals become void and adoption no longer waits for it (in "
+                                    "signing, the document is adopted when everyone left has signed); broadcast "
+                                    "`participant.withdrawn`. 404 when not an active participant; 409 once adopted",
+                                    {"200": respond(ref("Document")), **errors(400, 401, 403, 404, 409, 413, 422)},
+                                    {"type": "object", "required": ["reason"], "properties": {
+                                        "reason": {"type": "string", "maxLength": 2000}}},
+                                    [doc, path_id("organisation_id")]),
+            },
+            "/documents/{document_id}/invitations": {
+                "post": operation("Invite a person by e-mail to the document with a role and cluster (admin). The "
+                                  "answer carries the one-time `link` (7 days, single use) that sets a password "
+                                  "and opens the document: no e-mail is sent yet, the admin passes it on. 409 "
+                                  "when that address is already a member",
+                                  {"201": respond({"type": "object", "required": ["id", "email", "expires_at", "link"],
+                                                   "properties": {"id": {"type": "integer"}, "email": {"type": "string"},
+                                                                  "expires_at": {"type": "string", "format": "date-time"},
+                                                                  "link": {"type": "string"}}}, "Invited"),
+                                   **errors(400, 401, 403, 404, 409, 413, 422)},
+                                  {"type": "object", "required": ["email", "name", "organisation", "role"],
+                                   "properties": {"email": {"type": "string"}, "name": {"type": "string"},
+                                                  "organisation": {"type": "string"},
+                                                  "role": {"type": "string", "enum": [
+                                                      "editor", "commenter", "signatory", "observer"]}}}, [doc]),
             },
             "/documents/{document_id}/phase": {
                 "post": operation("Move the document to a phase (admin): one step forward (drafting, "
                                   "consultation, final_review, signing) or back to drafting from consultation, "
                                   "final_review or signing; the same phase changes only the deadline. Back from "
                                   "signing needs a reason and invalidates every approval. adopted is reached by "
-                                  "the last signature only; any other move is 422",
-                            {"200": respond(ref("Document")), **errors(400, 401, 403, 404, 413, 422)},
+                                  "the last signature only; any other move is 422. To signing while "
+                                  "readiness has blockers (open amendments or threads, a cluster without a "
+                                  "signatory): 409 with `blockers`, unless `override_reason` says why to go "
+                                  "ahead (recorded in the audit trail). Opening the signing takes a named "
+                                  "version of the text",
+                            {"200": respond(ref("Document")), **errors(400, 401, 403, 404, 409, 413, 422)},
                             {"type": "object", "required": ["phase"], "properties": {
                                 "phase": {"type": "string", "enum": [
                                     "drafting", "consultation", "final_review", "signing", "adopted"]},
                                 "deadline": {"type": "string", "format": "date-time", "nullable": True},
-                                "reason": {"type": "string", "maxLength": 2000, "nullable": True}}},
+                                "reason": {"type": "string", "maxLength": 2000, "nullable": True},
+                                "override_reason": {"type": "string", "maxLength": 2000, "nullable": True}}},
                             [doc]),
             },
             "/documents/{document_id}/changes": {

@@ -8,7 +8,13 @@ from flask import abort, g, jsonify, request
 from sqlalchemy import select
 
 from .. import live, permissions
-from ..clauses.operations import ClauseConflict, create_clause, delete_clause, save_clause
+from ..clauses.operations import (
+    ClauseConflict,
+    conflicting_authors,
+    create_clause,
+    delete_clause,
+    save_clause,
+)
 from ..clauses.routes import number_of
 from ..documents.operations import (
     DocumentError,
@@ -19,22 +25,33 @@ from ..documents.operations import (
     move_phase,
     remove_member,
     visible_documents,
+    withdraw_participant,
 )
 from ..extensions import db
 from ..models import Clause, ClauseRevision
 from ..models.base import is_db_int, parse_int
+from ..people.operations import invitation_json, invite, members_json
 from ..text.clauses import TextError
 from ..views import ERROR_CODES, get_clause_or_404, get_document_or_404
 from . import bp
 from .auth import token_required
 from .openapi import spec
 
+# Read-only fields of a clause a client may send back with the object it read: ignored.
+ECHOED = frozenset({"id", "number", "version"})
 
-def body() -> dict:
-    """Return the JSON object of the request, or abort 400."""
+
+def body(fields: tuple[str, ...] | None = None) -> dict:
+    """Return the JSON object of the request, or abort 400; with `fields`, a field outside them is
+    refused (422) rather than silently ignored (a misspelt `after_id` would put a clause at the end)."""
     data = request.get_json(silent=True)
     if not isinstance(data, dict):
         abort(400, "The request body must be a JSON object.")
+    if fields is not None:
+        unknown = sorted(str(key)[:40] for key in data if key not in fields and key not in ECHOED)
+        if unknown:
+            abort(422, f"Unknown field{'s' if len(unknown) > 1 else ''}: {', '.join(unknown[:5])}. "
+                       f"This request takes: {', '.join(fields)}.")
     return data
 
 
@@ -52,7 +69,8 @@ def text_error(exc: TextError):
 @bp.errorhandler(DocumentError)
 def document_error(exc: DocumentError):
     db.session.rollback()
-    return error(exc.status, exc.message)
+    extra = {"blockers": [b.to_json() for b in exc.blockers]} if exc.blockers else {}
+    return error(exc.status, exc.message, **extra)
 
 
 @bp.get("/openapi.json")
@@ -112,6 +130,33 @@ def add_participant_(document_id: int):
     return jsonify(participation.organisation.to_json()), 201
 
 
+@bp.get("/documents/<int:document_id>/members")
+@token_required
+def list_members(document_id: int):
+    return jsonify(members_json(get_document_or_404(document_id, user=g.api_user)))
+
+
+@bp.delete("/documents/<int:document_id>/participants/<int:organisation_id>")
+@token_required
+def withdraw_participant_(document_id: int, organisation_id: int):
+    document = get_document_or_404(document_id, "manage", g.api_user)
+    data = body() if request.get_data() else {}  # no body at all: the reason is missing (422)
+    withdraw_participant(g.api_user, document, organisation_id, data.get("reason"))
+    db.session.commit()
+    return jsonify(document_json(document))
+
+
+@bp.post("/documents/<int:document_id>/invitations")
+@token_required
+def invite_(document_id: int):
+    document = get_document_or_404(document_id, "manage", g.api_user)
+    data = body()
+    invitation, secret = invite(g.api_user, document, data.get("email"), data.get("name"),
+                                data.get("organisation"), data.get("role"))
+    db.session.commit()
+    return jsonify(invitation_json(invitation, secret)), 201
+
+
 @bp.post("/documents/<int:document_id>/phase")
 @token_required
 def change_phase(document_id: int):
@@ -125,7 +170,8 @@ def change_phase(document_id: int):
             return error(422, "deadline must be an ISO 8601 date and time.")
         if deadline.tzinfo is not None:
             deadline = deadline.astimezone(UTC).replace(tzinfo=None)
-    move_phase(g.api_user, document, data.get("phase"), deadline, reason=data.get("reason"))
+    move_phase(g.api_user, document, data.get("phase"), deadline, reason=data.get("reason"),
+               override=data.get("override_reason"))
     db.session.commit()
     return jsonify(document_json(document))
 
@@ -144,7 +190,7 @@ def changes(document_id: int):
 @token_required
 def create_clause_(document_id: int):
     document = get_document_or_404(document_id, "edit_clause", g.api_user)
-    data = body()
+    data = body(("text", "heading", "after"))
     after = None
     if data.get("after") is not None:
         after = db.session.get(Clause, data["after"]) if is_db_int(data["after"]) else None
@@ -159,7 +205,7 @@ def create_clause_(document_id: int):
 @token_required
 def patch_clause(clause_id: int):
     clause = get_clause_or_404(clause_id, "edit_clause", g.api_user)
-    data = body()
+    data = body(("text", "heading", "base_version"))
     heading = data["heading"] if "heading" in data else ...
     try:
         result = save_clause(clause, g.api_user, data.get("text"), data.get("base_version"),
@@ -169,7 +215,8 @@ def patch_clause(clause_id: int):
         current = db.session.get(Clause, clause_id)
         return error(409, "Someone else changed the same words since your base version; "
                           "nothing was saved. Resolve against the current text and save again.",
-                     current=current.to_json(number_of(current)), yours=conflict.yours)
+                     current=current.to_json(number_of(current)), yours=conflict.yours,
+                     changed_by=[u.name for u in conflicting_authors(current, conflict.base_version, conflict.yours)])
     answer = {"clause": clause.to_json(number_of(clause)), "merged": result.merged}
     db.session.commit()  # the acknowledgement goes out only after the commit
     return jsonify(answer)

@@ -2,10 +2,12 @@
 
 from __future__ import annotations
 
-from flask import g, jsonify
+from flask import g, jsonify, request
 
 from ..extensions import db
+from ..models.document import PHASES
 from ..signoff.operations import SignoffError, approvals_of, approve, certificate, verify
+from ..signoff.readiness import readiness
 from ..views import get_document_or_404
 from . import bp
 from .auth import token_required
@@ -54,10 +56,24 @@ def adoption_certificate(document_id: int):
     return jsonify(certificate(document))
 
 
+@bp.get("/documents/<int:document_id>/readiness")
+@token_required
+def document_readiness(document_id: int):
+    document = get_document_or_404(document_id, user=g.api_user)
+    phase = request.args.get("to", "")
+    if phase not in PHASES:
+        return error(422, f"to must be one of: {', '.join(PHASES)}.")
+    return jsonify(readiness(document, phase).to_json())
+
+
 _DOC = path_id("document_id")
 _HASH = {"type": "string", "pattern": "^[0-9a-f]{64}$"}
 _WHEN = {"type": "string", "format": "date-time"}
+_ISSUES = {"type": "array", "items": {"type": "object", "required": ["code", "message"], "properties": {
+    "code": {"type": "string"}, "message": {"type": "string"}}}}
 SCHEMAS.update({
+    "Readiness": {"type": "object", "required": ["ready", "blockers", "warnings"], "properties": {
+        "to": {"type": "string"}, "ready": {"type": "boolean"}, "blockers": _ISSUES, "warnings": _ISSUES}},
     "Approval": {"type": "object", "required": ["organisation", "signatory", "content_hash", "signed_at", "valid"],
                  "properties": {
                      "id": {"type": "integer"}, "organisation": {"type": "string"}, "country": {"type": "string"},
@@ -106,6 +122,14 @@ PATHS.update({
                          {"200": respond({"type": "array", "items": ref("Approval")}), **errors(401, 404)},
                          params=[_DOC]),
     },
+    "/documents/{document_id}/readiness": {"get": operation(
+        "What blocks moving the document to a phase, and what only warns. Blockers for signing: an open "
+        "amendment, an open thread, a participating cluster without a signatory (POST phase answers 409 "
+        "with them unless override_reason is given); warnings: hidden characters in clauses, comments "
+        "newer than the last named version",
+        {"200": respond(ref("Readiness")), **errors(401, 404, 422)},
+        params=[_DOC, {"name": "to", "in": "query", "required": True,
+                       "schema": {"type": "string", "enum": list(PHASES)}}])},
     "/documents/{document_id}/verify": {"get": operation(
         "Recompute the content hash of the current text and check every approval and the audit chain against it",
         {"200": respond(ref("Verification")), **errors(401, 404)}, params=[_DOC])},

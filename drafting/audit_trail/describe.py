@@ -9,8 +9,9 @@ from ..models.document import PHASE_LABELS
 CATEGORIES: dict[str, tuple[str, tuple[str, ...]]] = {
     "text": ("Text changes", ("clause.", "clauses.", "document.imported")),
     "phases": ("Phases and sign-off", ("document.phase_changed", "document.deadline_changed",
-                                       "document.adopted", "approval.")),
-    "people": ("Members and participants", ("member.", "participant.", "document.created")),
+                                       "document.contributions_deadline_changed", "document.adopted",
+                                       "approval.")),
+    "people": ("Members and participants", ("member.", "participant.", "document.created", "invitation.")),
     "consultation": ("Consultation", ("thread.", "comment.", "amendment.", "contribution.")),
     "versions": ("Named versions", ("snapshot.",)),
 }
@@ -30,6 +31,9 @@ _SIMPLE = {
     "amendment.withdrawn": "withdrew an amendment to {clause}",
     "contribution.created": "submitted a contribution",
     "contribution.linked": "linked a contribution to clauses",
+    "contribution.updated": "edited a contribution",
+    "contribution.withdrawn": "withdrew a contribution",
+    "invitation.revoked": "withdrew an invitation",
     "clause.created": "added {clause}",
     "clause.deleted": "deleted {clause}",
 }
@@ -57,6 +61,8 @@ def describe(event: AuditEvent, clauses: dict[int, str] | None = None) -> str:
             text += f", deadline {d['deadline'].replace('T', ' ')[:16]} UTC"
         if d.get("reason"):
             text += f". Reason: {d['reason']}"
+        if d.get("override"):
+            text += f", despite {len(d.get('blockers') or [])} blocker(s). Reason: {d['override']}"
         return text
     if action == "document.deadline_changed":
         if d.get("deadline"):
@@ -71,8 +77,30 @@ def describe(event: AuditEvent, clauses: dict[int, str] | None = None) -> str:
         return f"signed for {d.get('organisation')} (content hash {str(d.get('content_hash'))[:12]}…)"
     if action == "approval.invalidated":
         reason = f": {d['reason']}" if d.get("reason") else ""
+        if str(d.get("reason") or "").startswith(f"{d.get('organisation')} withdrew"):
+            return f"voided the approval of {d.get('organisation')} given by {d.get('signatory')}{reason}"
         return (f"invalidated the approval of {d.get('organisation')} given by {d.get('signatory')} "
                 f"by moving the document back to drafting{reason}")
+    if action == "participant.withdrawn":
+        return f"withdrew {d.get('organisation')} from the participating organisations. Reason: {d.get('reason')}"
+    if action == "participant.readded":
+        return f"added {d.get('organisation')} again as a participating organisation"
+    if action == "invitation.created":
+        return f"invited {d.get('name')} ({d.get('email')}, {d.get('organisation')}) as {d.get('role')}"
+    if action == "invitation.accepted":
+        how = "created an account and " if d.get("new_account") else ""
+        return f"{how}accepted the invitation as {d.get('role')}"
+    if action in ("thread.resolved", "amendment.closed") and d.get("disposition"):
+        from ..models.consultation import DISPOSITION_LABELS
+
+        label = DISPOSITION_LABELS.get(d["disposition"], d["disposition"]).lower()
+        what = "a discussion" if action == "thread.resolved" else "an amendment"
+        reason = f". Reason: {d['reason']}" if d.get("reason") else ""
+        return f"closed {what} on {clause} as {label}{reason}"
+    if action == "document.contributions_deadline_changed":
+        deadline = d.get("deadline") or d.get("contributions_deadline")
+        return (f"set the deadline of the call for contributions to {str(deadline).replace('T', ' ')[:16]} UTC"
+                if deadline else "removed the deadline of the call for contributions")
     if action == "member.role_set":
         return f"gave {d.get('user')} the role {d.get('role')}"
     if action == "member.removed":
@@ -80,5 +108,7 @@ def describe(event: AuditEvent, clauses: dict[int, str] | None = None) -> str:
     if action == "participant.added":
         return f"added {d.get('organisation')} as a participating organisation"
     if action == "snapshot.created":
+        if d.get("origin") in ("signing", "adopted"):
+            return f"the named version “{d.get('name')}” was taken automatically"
         return f"took the named version “{d.get('name')}”"
     return action.replace(".", " ").replace("_", " ")

@@ -31,11 +31,37 @@ _ADD_REVISION = insert(ClauseRevision.__table__)
 class ClauseConflict(Exception):
     """A stale save whose edits touch the same words as a newer version; nothing was stored."""
 
-    def __init__(self, clause: Clause, yours: str, yours_heading: str | None):
+    def __init__(self, clause: Clause, yours: str, yours_heading: str | None, base_version: int | None = None):
         super().__init__("Someone else changed the same words.")
         self.clause = clause
         self.yours = yours
         self.yours_heading = yours_heading
+        self.base_version = base_version
+
+
+# How many newer versions `conflicting_authors` merges one by one to find the first that overlaps.
+MAX_CONFLICT_STEPS = 12
+
+
+def conflicting_authors(clause: Clause, base_version: int | None, yours: str) -> list[User]:
+    """Name who wrote the change a stale save overlaps: the author of the first version after the
+    save's base that cannot be merged with it (not simply whoever saved last). Past
+    MAX_CONFLICT_STEPS newer versions, everyone who saved since the base is named."""
+    if not is_db_int(base_version):
+        return [clause.updated_by] if clause.updated_by else []
+    newer = list(db.session.scalars(select(ClauseRevision).where(
+        ClauseRevision.clause_id == clause.id, ClauseRevision.version > base_version)
+        .order_by(ClauseRevision.version)))
+    base = revision_text(clause, base_version) if newer else None
+    if base is not None and len(newer) <= MAX_CONFLICT_STEPS:
+        for rev in newer:
+            if not offload.merge(base.text, yours, rev.text).clean:
+                return [rev.author] if rev.author else []
+    authors: dict[int, User] = {}
+    for rev in newer:
+        if rev.author is not None:
+            authors.setdefault(rev.author.id, rev.author)
+    return list(authors.values())
 
 
 @dataclass(frozen=True)
@@ -109,7 +135,7 @@ def save_clause(clause: Clause, actor: User, text: object, base_version: object,
             if not result.clean or not heading_clean:
                 if not fresh:
                     continue
-                raise ClauseConflict(clause, text, mine_heading)
+                raise ClauseConflict(clause, text, mine_heading, base_version)
             new_text = result.text
         else:
             new_text, new_heading = text, mine_heading
@@ -143,7 +169,7 @@ def save_clause(clause: Clause, actor: User, text: object, base_version: object,
         audit.record(actor, clause.document, "clause.updated", "clause", clause.id, clause.id,
                      version=version, origin=origin, merged=merged)
         return SaveResult(clause, merged, True, *merge_info)
-    raise ClauseConflict(clause, text, mine_heading)
+    raise ClauseConflict(clause, text, mine_heading, base_version)
 
 
 def _live_clauses(document: Document) -> list[Clause]:
@@ -184,8 +210,15 @@ def create_clause(document: Document, actor: User, text: object, heading: object
 
 
 def delete_clause(clause: Clause, actor: User) -> None:
-    """Remove a clause from the document; its history is kept."""
+    """Remove a clause from the document; its history is kept.
+
+    Its open threads and amendments are closed first ("clause deleted"), their authors told; they
+    stay in the consultation report.
+    """
+    from ..consultation.operations import close_items_of_deleted_clause  # it imports this module
+
     document = clause.document
+    close_items_of_deleted_clause(clause, actor)
     clause.deleted_at = utcnow()
     remaining = [c for c in _live_clauses(document) if c.id != clause.id]
     _renumber(remaining)

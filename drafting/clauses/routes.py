@@ -6,6 +6,7 @@ from flask import abort, redirect, render_template, request, url_for
 from flask_login import current_user, login_required
 from markupsafe import Markup
 
+from ..consultation.queries import open_items
 from ..extensions import db
 from ..models import Clause
 from ..models.base import parse_int
@@ -16,6 +17,7 @@ from ..views import get_clause_or_404, get_document_or_404, is_htmx, vary_on_htm
 from . import bp
 from .operations import (
     ClauseConflict,
+    conflicting_authors,
     create_clause,
     delete_clause,
     move_clause,
@@ -95,7 +97,8 @@ def save(clause_id: int):
         clause = db.session.get(Clause, clause_id)
         return render_template("clauses/_conflict.html", clause=clause, number=number_of(clause),
                                document=clause.document, yours=conflict.yours,
-                               yours_heading=conflict.yours_heading), 409
+                               yours_heading=conflict.yours_heading,
+                               authors=conflicting_authors(clause, conflict.base_version, conflict.yours)), 409
     db.session.commit()
     if not is_htmx():
         return _back_to(clause, clause.id)
@@ -151,14 +154,26 @@ def create(document_id: int):
 def delete(clause_id: int):
     clause = get_clause_or_404(clause_id, "edit_clause")
     if request.method == "GET":
+        threads, amendments = open_items(clause)
         return render_template("clauses/delete_page.html", clause=clause, number=number_of(clause),
-                               document=clause.document)
+                               document=clause.document, open_threads=threads, open_amendments=amendments)
     document, number = clause.document, number_of(clause)
+    threads, amendments = open_items(clause)
     delete_clause(clause, current_user)
     db.session.commit()
+    status = f"Clause {number} deleted." + closed_items_note(threads, amendments)
     if not is_htmx():
         return _back_to(document)
-    return _clause_list(document, status=f"Clause {number} deleted.")
+    return _clause_list(document, status=status)
+
+
+def closed_items_note(threads: int, amendments: int) -> str:
+    """Say what deleting a clause closed (" 2 open threads and 1 open amendment were closed.")."""
+    parts = [f"{n} open {what}{'s' if n != 1 else ''}" for n, what in ((threads, "thread"), (amendments, "amendment"))
+             if n]
+    if not parts:
+        return ""
+    return f" {' and '.join(parts)} {'was' if threads + amendments == 1 else 'were'} closed; they stay in the report."
 
 
 @bp.post("/clauses/<int:clause_id>/move")

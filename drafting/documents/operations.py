@@ -11,7 +11,7 @@ from ..extensions import db
 from ..models import Document, Membership, Organisation, Participation, User
 from ..models.base import utcnow
 from ..models.document import KINDS, PHASE_LABELS, PHASES, ROLES
-from ..permissions import FROZEN
+from ..permissions import FROZEN, frozen_message
 from ..text.clauses import TextError
 from ..text.hashing import content_hash
 
@@ -26,16 +26,16 @@ TRANSITIONS: dict[str, tuple[str, ...]] = {
     "adopted": (),
 }
 MAX_REASON_CHARS = 2000
-FROZEN_MESSAGE = "The text is frozen for signing; it can no longer be changed."
 
 
 class DocumentError(ValueError):
     """A request about a document that cannot be carried out; carries the HTTP status."""
 
-    def __init__(self, status: int, message: str):
+    def __init__(self, status: int, message: str, blockers: list | None = None):
         super().__init__(message)
         self.status = status
         self.message = message
+        self.blockers = blockers  # readiness.Issue list, when a phase move is blocked
 
 
 def numbered_clauses(document: Document) -> list[tuple[int, Clause]]:  # noqa: F821
@@ -79,6 +79,9 @@ def add_member(actor: User, document: Document, email: object, role: object) -> 
     user = db.session.scalar(select(User).where(User.email == email)) if email else None
     if user is None:
         raise DocumentError(422, "No user has that email address.")
+    if not user.is_active:
+        raise DocumentError(422, f"The account of {user.name} is deactivated: it cannot be given a role. "
+                                 "Reactivate it first.")
     membership = db.session.scalar(
         select(Membership).where(Membership.document_id == document.id, Membership.user_id == user.id))
     if membership is None:
@@ -106,23 +109,80 @@ def remove_member(actor: User, document: Document, user_id: int) -> None:
 
 
 def add_participant(actor: User, document: Document, name: object) -> Participation:
-    """Make an organisation a participant: it will have to sign before adoption."""
+    """Make an organisation a participant: it will have to sign before adoption.
+
+    A cluster that already takes part is refused (409); one that withdrew takes part again.
+    """
     organisation = None
     if isinstance(name, str):
-        organisation = db.session.scalar(select(Organisation).where(Organisation.name == name))
+        organisation = db.session.scalar(select(Organisation).where(Organisation.name == name.strip()))
     if organisation is None:
         raise DocumentError(422, "No organisation has that name.")
-    existing = db.session.scalar(select(Participation).where(
-        Participation.document_id == document.id, Participation.organisation_id == organisation.id))
-    if existing is not None:
-        return existing
     if document.phase == "adopted":
         raise DocumentError(409, "The document is adopted: the organisations that signed it are final.")
-    participation = Participation(document=document, organisation=organisation)
-    db.session.add(participation)
+    existing = db.session.scalar(select(Participation).where(
+        Participation.document_id == document.id, Participation.organisation_id == organisation.id))
+    if existing is not None and existing.withdrawn_at is None:
+        raise DocumentError(409, f"{organisation.name} already takes part in this document.")
+    if existing is not None:  # it withdrew: the same row takes part again; the withdrawal stays audited
+        withdrawn_at, withdrawn_reason = existing.withdrawn_at, existing.withdrawn_reason
+        existing.withdrawn_at = existing.withdrawn_reason = None
+        participation = existing
+    else:
+        participation = Participation(document=document, organisation=organisation)
+        db.session.add(participation)
     db.session.flush()
-    audit.record(actor, document, "participant.added", "organisation", organisation.id,
-                 organisation=organisation.name)
+    if existing is not None:
+        audit.record(actor, document, "participant.readded", "organisation", organisation.id,
+                     organisation=organisation.name, withdrawn_at=withdrawn_at.isoformat(),
+                     withdrawn_reason=withdrawn_reason)
+    else:
+        audit.record(actor, document, "participant.added", "organisation", organisation.id,
+                     organisation=organisation.name)
+    return participation
+
+
+def withdraw_participant(actor: User, document: Document, organisation_id: int, reason: object) -> Participation:
+    """Record that a participating cluster withdrew: its approvals become invalid and adoption no
+    longer waits for it; in signing, the document is adopted if every remaining cluster has signed.
+
+    Refused: 404 when the cluster does not take part, 409 once adopted, 422 without a reason.
+    """
+    from ..signoff.operations import _adopt_if_complete, valid_approvals
+
+    lock_document(document)
+    participation = next((p for p in document.active_participations if p.organisation_id == organisation_id), None)
+    if participation is None:
+        raise DocumentError(404, "That organisation does not take part in this document.")
+    if document.phase == "adopted":
+        raise DocumentError(409, "The document is adopted: the organisations that signed it are final.")
+    if reason is not None and not isinstance(reason, str):
+        raise DocumentError(422, "The reason must be text.")
+    reason = (reason or "").strip()
+    if not reason:
+        raise DocumentError(422, "Say why the cluster withdraws: the reason stays on record and is shown "
+                                 "with its invalidated approval.")
+    if len(reason) > MAX_REASON_CHARS:
+        raise DocumentError(413, f"The reason is limited to {MAX_REASON_CHARS:,} characters.")
+    organisation = participation.organisation
+    now = utcnow()
+    participation.withdrawn_at, participation.withdrawn_reason = now, reason
+    db.session.flush()
+    live.announce(document, "participant.withdrawn", actor.id, organisation=organisation.name)
+    audit.record(actor, document, "participant.withdrawn", "organisation", organisation.id,
+                 organisation=organisation.name, reason=reason)
+    why = f"{organisation.name} withdrew: {reason}"
+    approvals = [a for a in valid_approvals(document) if a.organisation_id == organisation.id]
+    for approval in approvals:
+        approval.valid, approval.invalidated_at, approval.invalidated_reason = False, now, why
+    db.session.flush()
+    for approval in approvals:
+        audit.record(actor, document, "approval.invalidated", "approval", approval.id,
+                     organisation=organisation.name, signatory=approval.signatory.name,
+                     content_hash=approval.content_hash, reason=why)
+        live.announce(document, "approval.changed", actor.id, organisation=organisation.name)
+    if document.phase == "signing":
+        _adopt_if_complete(document, actor, document_hash(document))
     return participation
 
 
@@ -140,8 +200,9 @@ def ensure_text_open(document: Document) -> None:
     read here (returned by that UPDATE) is the committed one: an edit racing the move to signing
     cannot slip in.
     """
-    if live.locked_row(document)["phase"] in FROZEN:
-        raise TextError(423, FROZEN_MESSAGE)
+    phase = live.locked_row(document)["phase"]
+    if phase in FROZEN:
+        raise TextError(423, frozen_message(phase))
 
 
 def allowed_moves(document: Document) -> tuple[str, ...]:
@@ -162,12 +223,26 @@ def clean_reason(reason: object, required: bool) -> str | None:
     return reason or None
 
 
+def clean_override(override: object) -> str | None:
+    """Return the reason an admin gives for opening the signing despite blockers, or None."""
+    if override is None or (isinstance(override, str) and not override.strip()):
+        return None
+    if not isinstance(override, str):
+        raise DocumentError(422, "The reason for overriding must be text.")
+    if len(override) > MAX_REASON_CHARS:
+        raise DocumentError(413, f"The reason is limited to {MAX_REASON_CHARS:,} characters.")
+    return override.strip()
+
+
 def move_phase(actor: User, document: Document, phase: object, deadline: datetime | None = None,
-               reason: object = None) -> Document:
+               reason: object = None, override: object = None) -> Document:
     """Move the document to another phase (see TRANSITIONS), with an optional deadline.
 
-    Entering signing freezes the text; moving from signing back to drafting needs a reason and
-    invalidates every approval. Staying in the same phase changes only the deadline.
+    Entering signing freezes the text: it is refused (409, with the blockers) while amendments or
+    threads are open or a participating cluster has no signatory, unless `override` gives the
+    reason to go ahead anyway (recorded). It takes a named version of the text to be signed.
+    Moving from signing back to drafting needs a reason and invalidates every approval. Staying
+    in the same phase changes only the deadline.
     """
     if phase not in PHASES:
         raise DocumentError(422, f"Phase must be one of: {', '.join(PHASES)}.")
@@ -184,22 +259,37 @@ def move_phase(actor: User, document: Document, phase: object, deadline: datetim
     if deadline is not None and deadline <= utcnow():
         raise DocumentError(422, "The deadline must be in the future.")
     reason = clean_reason(reason, required=previous == "signing" and phase == "drafting")
+    blockers = []
     if phase == "signing" and previous != "signing":
         if not document.active_participations:
             raise DocumentError(422, "Add the participating organisations before opening the signing: "
                                      "each of them has to sign.")
         if not document.clauses:
             raise DocumentError(422, "A document without clauses cannot be signed.")
+        from ..signoff.readiness import readiness
+
+        blockers = readiness(document, "signing").blockers
+        override = clean_override(override)
+        if blockers and override is None:
+            raise DocumentError(409, "The signing cannot open yet: " + " ".join(b.message for b in blockers),
+                                blockers=blockers)
     document.phase = phase
     document.deadline = deadline
     details = {"previous": previous, "phase": phase,
                "deadline": deadline.isoformat() if deadline else None}
     if reason:
         details["reason"] = reason
+    if blockers:
+        details["override"] = override
+        details["blockers"] = [b.message for b in blockers]
     if phase in FROZEN or previous in FROZEN:
         details["content_hash"] = document_hash(document)
     action = "document.phase_changed" if phase != previous else "document.deadline_changed"
     audit.record(actor, document, action, "document", document.id, **details)
+    if phase == "signing" and previous != "signing":
+        from ..history.operations import create_snapshot
+
+        create_snapshot(document, actor, f"Opened for signing, {utcnow():%d %b %Y %H:%M} UTC", origin="signing")
     if previous == "signing" and phase == "drafting":
         from ..signoff.operations import invalidate_approvals
 
@@ -214,6 +304,8 @@ def document_json(document: Document, with_clauses: bool = True) -> dict:
         "id": document.id, "title": document.title, "kind": document.kind,
         "phase": document.phase, "seq": document.seq,
         "deadline": document.deadline.isoformat(timespec="seconds") + "Z" if document.deadline else None,
+        "contributions_deadline": (document.contributions_deadline.isoformat(timespec="seconds") + "Z"
+                                   if document.contributions_deadline else None),
         "updated_at": document.updated_at.isoformat(timespec="seconds") + "Z",
     }
     if with_clauses:

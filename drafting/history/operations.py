@@ -21,11 +21,12 @@ VISIT_GAP = timedelta(minutes=30)
 
 
 class HistoryError(LookupError):
-    """An unknown version or snapshot; answered 404."""
+    """An unknown version or snapshot (404), or a value that is no number at all (422)."""
 
-    def __init__(self, message: str):
+    def __init__(self, message: str, status: int = 404):
         super().__init__(message)
         self.message = message
+        self.status = status
 
 
 def revisions_of(clause: Clause) -> list[ClauseRevision]:
@@ -36,8 +37,12 @@ def revisions_of(clause: Clause) -> list[ClauseRevision]:
 
 def revision(clause: Clause, version: object) -> ClauseRevision:
     """Return the revision of the clause at a version, or raise HistoryError."""
+    if version is None or version == "":
+        raise HistoryError("Give a version number (from and to, or version).", 422)
     if isinstance(version, str):
-        version = parse_int(version)
+        raw, version = version, parse_int(version)
+        if version is None:
+            raise HistoryError(f"“{raw[:40]}” is not a version number: give a whole number such as 1.", 422)
     found = None
     if is_db_int(version):
         found = db.session.scalar(select(ClauseRevision).where(
@@ -69,20 +74,24 @@ def restore_revision(clause: Clause, actor: User, version: object) -> SaveResult
 
 # ---- named versions -------------------------------------------------------------------------
 
-def create_snapshot(document: Document, actor: User, name: object) -> Snapshot:
-    """Record the document's current clauses and versions under a name."""
+def create_snapshot(document: Document, actor: User, name: object, origin: str = "manual") -> Snapshot:
+    """Record the document's current clauses and versions under a name.
+
+    `origin` is "manual", or "signing"/"adopted" for the versions taken when signing opens and at
+    adoption (each signatory's "since you signed" compares against them).
+    """
     if not isinstance(name, str) or not name.strip():
         raise DocumentError(422, "A named version needs a name.")
     if len(name) > 200:
         raise DocumentError(413, "Names of versions are limited to 200 characters.")
     snapshot = Snapshot(document_id=document.id, name=" ".join(name.split()),
-                        content_hash=document_hash(document), created_by_id=actor.id)
+                        content_hash=document_hash(document), created_by_id=actor.id, origin=origin)
     snapshot.entries = [SnapshotClause(clause_id=c.id, position=n, version=c.version)
                         for n, c in enumerate(document.clauses, start=1)]
     db.session.add(snapshot)
     db.session.flush()
     audit.record(actor, document, "snapshot.created", "snapshot", snapshot.id, name=snapshot.name,
-                 content_hash=snapshot.content_hash)
+                 content_hash=snapshot.content_hash, **({"origin": origin} if origin != "manual" else {}))
     return snapshot
 
 
@@ -94,8 +103,12 @@ def snapshots_of(document: Document) -> list[Snapshot]:
 
 def get_snapshot(document: Document, snapshot_id: object) -> Snapshot:
     """Return a named version of this document, or raise HistoryError."""
+    if snapshot_id is None or snapshot_id == "":
+        raise HistoryError("Choose a named version to compare from.", 422)
     if isinstance(snapshot_id, str):
-        snapshot_id = parse_int(snapshot_id)
+        raw, snapshot_id = snapshot_id, parse_int(snapshot_id)
+        if snapshot_id is None:
+            raise HistoryError(f"“{raw[:40]}” is not the number of a named version.", 422)
     snapshot = db.session.get(Snapshot, snapshot_id) if is_db_int(snapshot_id) else None
     if snapshot is None or snapshot.document_id != document.id:
         raise HistoryError(f"Named version {snapshot_id} does not exist for this document.")

@@ -32,7 +32,7 @@ def diff_context(clause, from_version, to_version, view: str) -> dict:
     try:
         result = diff_versions(clause, from_version, to_version)
     except HistoryError as error:
-        abort(404, error.message)
+        abort(error.status, error.message)
     left, right = diff_side_by_side(result.ops)
     return {"diff": result, "inline": Markup(diff_html(result.ops)), "left": Markup(left),
             "right": Markup(right), "view": "side" if view == "side" else "inline"}
@@ -70,7 +70,7 @@ def restore(clause_id: int):
     try:
         result = restore_revision(clause, current_user, version)
     except HistoryError as error:
-        abort(404, error.message)
+        abort(error.status, error.message)
     db.session.commit()
     status = (f"Restored version {version} as version {clause.version}." if result.changed
               else f"Version {version} says the same as the current text; nothing to restore.")
@@ -109,7 +109,7 @@ def compare_versions(document_id: int):
         target = request.args.get("to", "current")
         new = current_side(document) if target == "current" else snapshot_side(get_snapshot(document, target))
     except HistoryError as error:
-        abort(404, error.message)
+        abort(error.status, error.message)
     result = compare(old, new)
     rendered = {e.clause_id: Markup(diff_html(e.ops)) for e in result.changed}
     return render_template("history/compare.html", document=document, result=result, rendered=rendered,

@@ -108,6 +108,35 @@ def approval_of(document: Document, organisation_id: int) -> Approval | None:
         Approval.valid.is_(True)))
 
 
+@dataclass
+class SinceSigned:
+    """What changed since an organisation's approval was invalidated: its approved text against now."""
+
+    approval: Approval
+    snapshot: object | None            # the named version with the approved text (None: none kept)
+    comparison: object | None          # history.operations.Comparison, when the version is known
+
+
+def since_signed(document: Document, organisation_id: int) -> SinceSigned | None:
+    """For an organisation without a valid approval whose earlier one was invalidated, compare the
+    version it approved (the named version with its hash) with the current text."""
+    from ..history.operations import compare, current_side, snapshot_side
+    from ..models import Snapshot
+
+    if approval_of(document, organisation_id) is not None:
+        return None
+    last = db.session.scalar(select(Approval).where(
+        Approval.document_id == document.id, Approval.organisation_id == organisation_id,
+        Approval.valid.is_(False)).order_by(Approval.signed_at.desc(), Approval.id.desc()).limit(1))
+    if last is None:
+        return None
+    snapshot = db.session.scalar(select(Snapshot).where(
+        Snapshot.document_id == document.id, Snapshot.content_hash == last.content_hash)
+        .order_by(Snapshot.id.desc()).limit(1))
+    comparison = compare(snapshot_side(snapshot), current_side(document)) if snapshot else None
+    return SinceSigned(last, snapshot, comparison)
+
+
 # ---- the password rate limit ------------------------------------------------------------------
 
 def password_retry_after(user: User, now: datetime | None = None) -> int | None:
@@ -205,6 +234,9 @@ def _adopt_if_complete(document: Document, actor: User, current: str) -> bool:
     document.deadline = None
     audit.record(actor, document, "document.adopted", "document", document.id, content_hash=current,
                  organisations=sorted(o.name for o in document.participants))
+    from ..history.operations import create_snapshot
+
+    create_snapshot(document, actor, f"Adopted, {utcnow():%d %b %Y %H:%M} UTC", origin="adopted")
     live.announce(document, "document.phase_changed", actor.id, phase="adopted")
     return True
 

@@ -15,8 +15,9 @@ from ..exchange.operations import file_name
 from ..extensions import db
 from ..views import get_document_or_404, is_htmx, vary_on_htmx
 from . import bp
-from .operations import SignoffError, approval_of, approve, board, certificate, verify
+from .operations import SignoffError, approval_of, approve, board, certificate, since_signed, verify
 from .phases import PHASE_HELP, move_to, moves
+from .readiness import readiness
 
 # Parts of pages re-fetched live on approval.changed (static/app.js, "sign-off" section).
 FRAGMENTS = {"board": "signoff/_board.html", "card": "signoff/_aside.html", "banner": "signoff/_banner.html"}
@@ -30,6 +31,7 @@ def signoff_context(document, **extra) -> dict:
     return {"document": document, "rows": rows, "content_hash": document_hash(document),
             "signed": sum(1 for row in rows if row.signed), "participant": participant,
             "own_approval": approval_of(document, organisation.id) if participant else None,
+            "since": since_signed(document, organisation.id) if participant else None,
             "may_approve": permissions.can(current_user, document, "approve"),
             "numbered": numbered_clauses(document), "phase_help": PHASE_HELP, **extra}
 
@@ -86,8 +88,20 @@ def phase_form(document_id: int):
     allowed = [m.phase for m in moves(document)] + ([document.phase] if document.phase != "adopted" else [])
     if target not in allowed:
         abort(422, "That phase cannot be reached from here. Choose one of the moves on the document page.")
-    return render_template("signoff/phase.html", document=document, move=move_to(document, target),
-                           content_hash=document_hash(document), rows=board(document))
+    return render_template("signoff/phase.html", **phase_context(document, target))
+
+
+def readiness_urls(document) -> dict[str, str]:
+    """Where the secretariat acts on each kind of blocker."""
+    return {"report": url_for("consultation.report", document_id=document.id),
+            "members": url_for("people.members", document_id=document.id),
+            "versions": url_for("history.versions", document_id=document.id)}
+
+
+def phase_context(document, target: str, **extra) -> dict:
+    """What the confirmation page of a phase move shows: its effect, the signers, what blocks it."""
+    return {"document": document, "move": move_to(document, target), "content_hash": document_hash(document),
+            "rows": board(document), "check": readiness(document, target, readiness_urls(document)), **extra}
 
 
 @bp.post("/documents/<int:document_id>/phase")
@@ -96,15 +110,18 @@ def move(document_id: int):
     document = get_document_or_404(document_id, "move_phase")
     target = request.form.get("phase", "")
     try:
+        override = request.form.get("override_reason") if request.form.get("override") == "yes" else None
+        if request.form.get("override") == "yes" and not (override or "").strip():
+            raise DocumentError(422, "Say why the signing opens despite the blockers: the reason is recorded "
+                                     "in the audit trail.")
         move_phase(current_user, document, target, _deadline(request.form.get("deadline", "")),
-                   reason=request.form.get("reason"))
+                   reason=request.form.get("reason"), override=override)
     except DocumentError as error:
         db.session.rollback()
         if target not in ("drafting", "consultation", "final_review", "signing"):
             abort(error.status, error.message)
-        return render_template("signoff/phase.html", document=document, move=move_to(document, target),
-                               content_hash=document_hash(document), rows=board(document), error=error.message,
-                               form=request.form), error.status
+        return render_template("signoff/phase.html", **phase_context(document, target, error=error.message,
+                                                                      form=request.form)), error.status
     db.session.commit()
     flash(f"The document is now in {document.phase_label.lower()}.", "ok")
     return redirect(url_for("documents.page", document_id=document.id))
