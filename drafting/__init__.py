@@ -11,7 +11,7 @@ from werkzeug.routing import IntegerConverter
 
 from . import database, fragments
 from .config import ROOT, Config, resolve_secret_key
-from .extensions import csrf, db, login_manager, migrate, socketio
+from .extensions import csrf, db, login_manager, mail, migrate, socketio
 from .models.base import MAX_ID
 from .presence import make_registry
 from .text import offload
@@ -41,6 +41,7 @@ def create_app(config_class: type = Config, **overrides) -> Flask:
     db.init_app(app)
     migrate.init_app(app, db, directory=str(ROOT / "migrations"))
     login_manager.init_app(app)
+    mail.init_app(app)
     _register_body_reading(app)  # before CSRF's hook, which then parses the form from memory
     csrf.init_app(app)
     database.configure(app)
@@ -48,6 +49,7 @@ def create_app(config_class: type = Config, **overrides) -> Flask:
     _register_text_workers(app)
 
     from . import api, audit_trail, auth, clauses, consultation, documents, exchange, history, people, signoff
+    from .notifications import routes as notification_routes
     from .cli import register_commands
 
     app.register_blueprint(auth.bp)
@@ -59,6 +61,7 @@ def create_app(config_class: type = Config, **overrides) -> Flask:
     app.register_blueprint(exchange.bp)
     app.register_blueprint(audit_trail.bp)
     app.register_blueprint(people.bp)
+    app.register_blueprint(notification_routes.bp)
     app.register_blueprint(api.bp)
     csrf.exempt(api.bp)  # the API authenticates by bearer token only, never by cookie
     register_commands(app)

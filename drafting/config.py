@@ -43,6 +43,22 @@ class Config:
     TEXT_WORK_PROCESSES = int(os.environ.get("TEXT_WORK_PROCESSES", "1"))
     # Rendered clauses kept per process for the next page load (drafting/fragments.py); 0: off.
     CLAUSE_FRAGMENT_CACHE = int(os.environ.get("CLAUSE_FRAGMENT_CACHE", "5000"))
+    # E-mail (drafting/notifications/): SMTP through Flask-Mailman. Without MAIL_SERVER nothing is
+    # sent: mails wait in the outbox, which the admin reads at /admin/outbox.
+    MAIL_SERVER = os.environ.get("MAIL_SERVER") or None
+    MAIL_PORT = int(os.environ.get("MAIL_PORT", "25"))
+    MAIL_USE_TLS = os.environ.get("MAIL_USE_TLS", "0") == "1"
+    MAIL_USE_SSL = os.environ.get("MAIL_USE_SSL", "0") == "1"
+    MAIL_USERNAME = os.environ.get("MAIL_USERNAME") or None
+    MAIL_PASSWORD = os.environ.get("MAIL_PASSWORD") or None
+    MAIL_DEFAULT_SENDER = os.environ.get("MAIL_DEFAULT_SENDER", "drafting <no-reply@drafting.invalid>")
+    MAIL_TIMEOUT = int(os.environ.get("MAIL_TIMEOUT", "20"))
+    # The deployment's address, for the links in e-mails (https://drafting.example.org).
+    PUBLIC_URL = os.environ.get("PUBLIC_URL") or None
+    # 1: the served process delivers queued mail itself; 0: only `flask notifications work` does.
+    NOTIFICATIONS_WORKER = os.environ.get("NOTIFICATIONS_WORKER", "1") == "1"
+    # Immediate mails per person per hour; more go into their daily digest.
+    MAIL_HOURLY_CAP = int(os.environ.get("MAIL_HOURLY_CAP", "20"))
     WTF_CSRF_TIME_LIMIT = None
     SESSION_COOKIE_HTTPONLY = True
     SESSION_COOKIE_SAMESITE = "Lax"

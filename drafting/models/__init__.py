@@ -12,12 +12,14 @@ from .document import (
     Snapshot,
     SnapshotClause,
 )
+from .mail import NotificationPreference, OutboxMail
 from .people import ApiToken, Invitation, LoginFailure, Organisation, User
 from .signoff import Approval, PasswordFailure
 
 __all__ = [
     "Amendment", "ApiToken", "Invitation", "LoginFailure", "Approval", "AuditEvent", "ChangeEvent", "Clause", "ClauseRevision",
     "Comment", "Contribution", "Document", "DocumentVisit", "Membership", "Notification",
+    "NotificationPreference", "OutboxMail",
     "Organisation", "Participation", "PasswordFailure", "Snapshot", "SnapshotClause", "Thread", "User",
     "contribution_clauses",
 ]

@@ -1,0 +1,171 @@
+"""Queue notifications: the in-app entry and the e-mail, in the caller's transaction.
+
+Nothing is sent here. A mail row is written beside the change that causes it, so a change that
+rolls back leaves no mail; the worker (worker.py) delivers committed rows. What a person chose
+for the category decides the row's status: queued (immediately), held (for the daily digest) or
+no row at all (off). Deactivated people get nothing. Past MAIL_HOURLY_CAP immediate mails in an
+hour, further ones are held for the digest, so a storm of events cannot flood anyone's inbox.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import timedelta
+
+from flask import current_app, render_template, url_for
+from itsdangerous import BadSignature, URLSafeSerializer
+from sqlalchemy import func, select
+
+from ..extensions import db
+from ..models import Document, Notification, User
+from ..models.base import utcnow
+from ..models.mail import NotificationPreference, OutboxMail
+
+
+@dataclass(frozen=True)
+class Category:
+    key: str
+    label: str
+    description: str
+    optional: bool = True           # invitations are not: the link is the point of the mail
+
+
+CATEGORIES: dict[str, Category] = {c.key: c for c in (
+    Category("invitation", "Invitations", "An invitation to a document, with its one-time link.", optional=False),
+    Category("consultation", "Consultation", "A consultation opens, and reminders 72 and 24 hours before its "
+             "deadline and the deadline for contributions while your cluster has not contributed."),
+    Category("discussion", "Discussions", "A reply in a discussion you started or took part in, and mentions of you."),
+    Category("amendments", "Your amendments", "An amendment you proposed is accepted or rejected."),
+    Category("signing", "Signing", "The signing opens (with the content hash), your cluster's approval is "
+             "invalidated, and the document is adopted."),
+)}
+MODES = ("immediate", "digest", "off")
+MODE_LABELS = {"immediate": "Immediately", "digest": "Daily digest", "off": "Off"}
+HOUR = timedelta(hours=1)
+
+
+def public_url(path: str) -> str:
+    """An absolute link for a mail: PUBLIC_URL (the deployment's address) plus the path."""
+    base = (current_app.config.get("PUBLIC_URL") or "").rstrip("/")
+    if not base:
+        base = url_for("documents.home", _external=True).rstrip("/")
+    return base + path
+
+
+def mode_of(user: User, category: str) -> str:
+    """The person's choice for a category (default: immediately)."""
+    if not CATEGORIES[category].optional:
+        return "immediate"
+    chosen = db.session.scalar(select(NotificationPreference.mode).where(
+        NotificationPreference.user_id == user.id, NotificationPreference.category == category))
+    return chosen or "immediate"
+
+
+def set_mode(user: User, category: str, mode: str) -> None:
+    """Record the person's choice for a category."""
+    if category not in CATEGORIES or not CATEGORIES[category].optional:
+        raise ValueError(f"Unknown or fixed category: {category}")
+    if mode not in MODES:
+        raise ValueError(f"Unknown mode: {mode}")
+    row = db.session.scalar(select(NotificationPreference).where(
+        NotificationPreference.user_id == user.id, NotificationPreference.category == category))
+    if row is None:
+        row = NotificationPreference(user_id=user.id, category=category, mode=mode)
+        db.session.add(row)
+    row.mode, row.updated_at = mode, utcnow()
+    db.session.flush()
+
+
+# ---- one-click unsubscribe ---------------------------------------------------------------------
+
+def _serializer() -> URLSafeSerializer:
+    return URLSafeSerializer(current_app.config["SECRET_KEY"], salt="drafting-unsubscribe")
+
+
+def unsubscribe_token(user: User, category: str) -> str:
+    return _serializer().dumps([user.id, category])
+
+
+def read_unsubscribe_token(token: str) -> tuple[int, str] | None:
+    """Return (user id, category) from a signed token, or None when it is not one of ours."""
+    try:
+        user_id, category = _serializer().loads(token)
+    except (BadSignature, ValueError, TypeError):
+        return None
+    if not isinstance(user_id, int) or category not in CATEGORIES:
+        return None
+    return user_id, category
+
+
+# ---- queueing -----------------------------------------------------------------------------------
+
+def _immediate_in_last_hour(user: User) -> int:
+    return db.session.scalar(select(func.count(OutboxMail.id)).where(
+        OutboxMail.user_id == user.id, OutboxMail.created_at > utcnow() - HOUR,
+        OutboxMail.status.in_(("queued", "sending", "sent", "failed", "uncertain")))) or 0
+
+
+def queue_mail(user: User | None, category: str, subject: str, message: str, *, document: Document | None = None,
+               url: str | None = None, to_email: str | None = None, dedupe_key: str | None = None,
+               details: list[str] | None = None) -> OutboxMail | None:
+    """Write one e-mail to the outbox (not sent: the worker sends committed rows).
+
+    `message` is the sentence saying what happened; `details` more lines (a reason, a hash);
+    `url` a path or absolute URL of the exact page or clause. Returns None when the person chose
+    "off", is deactivated, or a mail with the same `dedupe_key` exists.
+    """
+    if category not in CATEGORIES:
+        raise ValueError(f"Unknown category: {category}")
+    if user is not None and (not user.is_active):
+        return None
+    mode = mode_of(user, category) if user is not None else "immediate"
+    if mode == "off":
+        return None
+    if dedupe_key and db.session.scalar(select(OutboxMail.id).where(OutboxMail.dedupe_key == dedupe_key)):
+        return None
+    status = "held" if mode == "digest" else "queued"
+    if status == "queued" and user is not None and _immediate_in_last_hour(user) >= current_app.config["MAIL_HOURLY_CAP"]:
+        status = "held"  # the storm goes into the digest
+    link = public_url(url) if url and url.startswith("/") else url
+    unsubscribe = (public_url(url_for("notifications.unsubscribe", token=unsubscribe_token(user, category)))
+                   if user is not None and CATEGORIES[category].optional else None)
+    context = {"user": user, "document": document, "message": message, "details": details or [],
+               "link": link, "unsubscribe": unsubscribe, "category": CATEGORIES[category],
+               "preferences": public_url(url_for("notifications.preferences"))}
+    mail = OutboxMail(user_id=user.id if user else None, to_email=to_email or user.email, category=category,
+                      document_id=document.id if document else None, subject=subject[:300],
+                      text_body=render_template("mail/notification.txt", **context),
+                      html_body=render_template("mail/notification.html", **context),
+                      url=link, unsubscribe_url=unsubscribe, dedupe_key=dedupe_key, status=status,
+                      next_attempt_at=utcnow(), created_at=utcnow())
+    db.session.add(mail)
+    return mail
+
+
+EXCERPT_CHARS = 280
+
+
+def excerpt_of(text: str | None) -> str | None:
+    """The first words of a text, for a notification's excerpt."""
+    text = " ".join((text or "").split())
+    if len(text) <= EXCERPT_CHARS:
+        return text or None
+    return text[:EXCERPT_CHARS].rsplit(" ", 1)[0] + "…"
+
+
+def notify(user: User, document: Document | None, category: str, message: str, url: str | None,
+           subject: str | None = None, details: list[str] | None = None, excerpt: str | None = None) -> Notification:
+    """Tell a person: an entry in their in-app list, and an e-mail as they chose for the category.
+
+    `excerpt` (plain text: a comment, a reason) is shown under the message in the list and quoted
+    in the mail."""
+    excerpt = excerpt_of(excerpt)
+    if excerpt:
+        details = [f"“{excerpt}”", *(details or [])]
+    notification = Notification(user_id=user.id, document_id=document.id if document else None,
+                                message=message, excerpt=excerpt, url=url, created_at=utcnow())
+    db.session.add(notification)
+    title = f"{document.title}: " if document else ""
+    queue_mail(user, category, subject or (title + message)[:300], message, document=document, url=url,
+               details=details)
+    return notification
