@@ -32,15 +32,21 @@ class LiveServer:
             [gunicorn, "-w", "1", "--threads", str(threads), "--no-control-socket", "-b", f"127.0.0.1:{self.port}",
              "--log-level", "warning", "wsgi:app"],
             cwd=ROOT, env=env, stdout=subprocess.PIPE, stderr=subprocess.STDOUT)
-        deadline = time.time() + 20
+        # gunicorn listens before its worker has imported the app (seconds on a loaded machine):
+        # wait until the app itself answers, so a test's first request does not time out.
+        deadline = time.time() + 60
         while time.time() < deadline:
+            if self.process.poll() is not None:
+                raise RuntimeError(self.process.stdout.read().decode())
             try:
-                with socket.create_connection(("127.0.0.1", self.port), timeout=0.2):
-                    return
+                with socket.create_connection(("127.0.0.1", self.port), timeout=30) as probe:
+                    probe.settimeout(30)
+                    probe.sendall(b"GET /login HTTP/1.0\r\nHost: 127.0.0.1\r\n\r\n")
+                    if probe.recv(12).startswith(b"HTTP/1."):
+                        return
             except OSError:
-                if self.process.poll() is not None:
-                    raise RuntimeError(self.process.stdout.read().decode()) from None
-                time.sleep(0.1)
+                pass
+            time.sleep(0.1)
         raise RuntimeError("the test server did not start")
 
     def url(self, path: str = "/") -> str:
