@@ -2,9 +2,10 @@
 
 from __future__ import annotations
 
+import re
 from pathlib import Path
 
-from flask import Flask, jsonify, render_template, request
+from flask import Flask, abort, jsonify, render_template, request
 from sqlalchemy.exc import OperationalError
 from werkzeug.exceptions import HTTPException
 from werkzeug.routing import IntegerConverter
@@ -17,6 +18,24 @@ from .presence import make_registry
 from .text import offload
 
 BODY_METHODS = frozenset({"POST", "PUT", "PATCH", "DELETE"})
+# A JSON string escape of U+0000 that is not itself an escaped backslash followed by "u0000".
+_JSON_NUL = re.compile(rb"(?<!\\)(?:\\\\)*\\u0000", re.IGNORECASE)
+
+
+def carries_nul(req) -> bool:
+    """Tell whether a request's text (query, form or JSON) holds U+0000, which no text field may
+    store (PostgreSQL refuses it): answered 422 for every database alike, before any view runs.
+    File uploads (multipart) are not looked at: binary files hold NUL bytes legitimately."""
+    if b"%00" in req.query_string or b"\x00" in req.query_string:
+        return True
+    if req.method not in BODY_METHODS or req.mimetype not in ("application/json", "application/x-www-form-urlencoded"):
+        return False
+    data = req.get_data(cache=True)
+    if b"\x00" in data:
+        return True
+    if req.mimetype == "application/json":
+        return _JSON_NUL.search(data) is not None
+    return b"%00" in data
 RETRY_BUSY_SECONDS = 5  # a database locked past its timeouts: when to try again (503)
 
 
@@ -47,10 +66,11 @@ def create_app(config_class: type = Config, **overrides) -> Flask:
     database.configure(app)
     offload.configure(app.config["TEXT_WORK_PROCESSES"])
     _register_text_workers(app)
+    _register_notifications_worker(app)
 
     from . import api, audit_trail, auth, clauses, consultation, documents, exchange, history, people, signoff
-    from .notifications import routes as notification_routes
     from .cli import register_commands
+    from .notifications import routes as notification_routes
 
     app.register_blueprint(auth.bp)
     app.register_blueprint(documents.bp)
@@ -98,6 +118,18 @@ def _register_text_workers(app: Flask) -> None:
         offload.warm()  # cheap once started; a forked process starts its own
 
 
+def _register_notifications_worker(app: Flask) -> None:
+    """Deliver the outbox from a thread of the served process, started with its first request."""
+    if app.testing or not app.config["NOTIFICATIONS_WORKER"]:
+        return
+
+    @app.before_request
+    def start_notifications_worker():
+        from .notifications import worker
+
+        worker.start_in_background(app)  # once per process; a forked process starts its own
+
+
 def _register_body_reading(app: Flask) -> None:
     @app.before_request
     def read_body_first():
@@ -111,6 +143,8 @@ def _register_body_reading(app: Flask) -> None:
         limit = request.max_content_length
         if request.method in BODY_METHODS and (limit is None or (request.content_length or 0) <= limit):
             request.get_data(cache=True)
+        if carries_nul(request):
+            abort(422, "Text cannot contain the NUL character (U+0000). Remove it and send again.")
 
 
 def _wants_json() -> bool:

@@ -1,4 +1,4 @@
-"""Command-line commands: create-org, create-user, create-token, seed-demo."""
+"""Command-line commands: create-org, create-user, create-token, seed-demo; notifications work|status."""
 
 from __future__ import annotations
 
@@ -11,6 +11,10 @@ from .models import ApiToken, Organisation, User
 
 
 def register_commands(app: Flask) -> None:
+    from .notifications.cli import notifications_cli
+
+    app.cli.add_command(notifications_cli)
+
     @app.cli.command("create-org")
     @click.argument("name")
     @click.option("--country", required=True, help="ISO 3166 alpha-2 country code, e.g. SE")

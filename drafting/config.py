@@ -59,6 +59,8 @@ class Config:
     NOTIFICATIONS_WORKER = os.environ.get("NOTIFICATIONS_WORKER", "1") == "1"
     # Immediate mails per person per hour; more go into their daily digest.
     MAIL_HOURLY_CAP = int(os.environ.get("MAIL_HOURLY_CAP", "20"))
+    # The hour of the day (UTC) from which each person's held mails go out as one daily digest.
+    MAIL_DIGEST_HOUR = int(os.environ.get("MAIL_DIGEST_HOUR", "7"))
     WTF_CSRF_TIME_LIMIT = None
     SESSION_COOKIE_HTTPONLY = True
     SESSION_COOKIE_SAMESITE = "Lax"
