@@ -698,3 +698,147 @@
     }
   };
 })();
+
+/* ---- mentions: "@" and letters in a comment or reply suggest members; Enter or Tab inserts the full name ---- */
+(function () {
+  "use strict";
+  // "@" after a space or the start, then up to three words of letters, right before the caret.
+  const TRIGGER = /(?:^|[^\p{L}\p{N}_@])@(\p{L}[\p{L}\p{M}.'’-]*(?: [\p{L}\p{M}.'’-]+){0,2})$/u;
+  const FIELD = "textarea[data-mentions]";
+  let open = null;   // { field, list, start, active }
+  let timer = null;
+  let asked = 0;     // the newest request; older answers are dropped
+
+  // The textarea becomes a combobox controlling a listbox placed right under it (ARIA combobox pattern).
+  function setUp(field) {
+    let list = field.id && document.getElementById(field.id + "-mentions");
+    if (list) return list;
+    list = document.createElement("ul");
+    list.id = field.id + "-mentions";
+    list.className = "mention-list";
+    list.setAttribute("role", "listbox");
+    list.setAttribute("aria-label", "Members to mention");
+    list.hidden = true;
+    field.insertAdjacentElement("afterend", list);
+    field.setAttribute("role", "combobox");
+    field.setAttribute("aria-autocomplete", "list");
+    field.setAttribute("aria-expanded", "false");
+    field.setAttribute("aria-controls", list.id);
+    return list;
+  }
+
+  function close() {
+    clearTimeout(timer);
+    asked += 1;
+    if (!open) return;
+    open.list.hidden = true;
+    open.list.replaceChildren();
+    open.field.setAttribute("aria-expanded", "false");
+    open.field.removeAttribute("aria-activedescendant");
+    open = null;
+  }
+
+  function options() { return open ? Array.from(open.list.querySelectorAll("[role=option]")) : []; }
+
+  function highlight() {
+    options().forEach(function (option, i) { option.setAttribute("aria-selected", i === open.active ? "true" : "false"); });
+    const active = options()[open.active];
+    open.field.setAttribute("aria-activedescendant", active.id);
+    if (active.scrollIntoView) active.scrollIntoView({ block: "nearest" });
+  }
+
+  function show(field, list, start, people) {
+    if (!people.length) { close(); return; }
+    list.replaceChildren();
+    people.forEach(function (person, i) {
+      const option = document.createElement("li");
+      option.id = list.id + "-" + i;
+      option.setAttribute("role", "option");
+      option.dataset.name = person.name;
+      option.textContent = person.name;
+      const org = document.createElement("span");
+      org.className = "org-line";
+      org.textContent = person.organisation;
+      option.appendChild(org);
+      list.appendChild(option);
+    });
+    list.hidden = false;
+    field.setAttribute("aria-expanded", "true");
+    open = { field: field, list: list, start: start, active: 0 };
+    highlight();
+  }
+
+  function typedQuery(field) {
+    const match = field.value.slice(0, field.selectionStart).match(TRIGGER);
+    return match ? { query: match[1], start: field.selectionStart - match[1].length - 1 } : null;
+  }
+
+  function ask(field, list, typed) {
+    const mine = ++asked;
+    const url = new URL(field.dataset.mentions, window.location.href);
+    url.searchParams.set("q", typed.query);
+    fetch(url, { headers: { Accept: "application/json" }, credentials: "same-origin" })
+      .then(function (response) { return response.ok ? response.json() : []; })
+      .then(function (people) {
+        const now = typedQuery(field);
+        if (mine !== asked || document.activeElement !== field || !now || now.start !== typed.start) return;
+        show(field, list, typed.start, people);
+      })
+      .catch(function () { /* offline: no suggestions, the text stays as typed */ });
+  }
+
+  // Replace "@" and the letters typed so far with "@Full Name ", keeping everything around it.
+  function insert(index) {
+    const option = options()[index];
+    if (!option) return;
+    const field = open.field, start = open.start, end = field.selectionStart;
+    const after = field.value.slice(end);
+    const text = "@" + option.dataset.name + (/^\s/.test(after) ? "" : " ");
+    close();
+    field.setRangeText(text, start, end, "end");
+    field.dispatchEvent(new Event("input", { bubbles: true }));
+  }
+
+  document.addEventListener("focusin", function (event) {
+    if (event.target.matches && event.target.matches(FIELD) && event.target.id) setUp(event.target);
+  });
+  document.addEventListener("input", function (event) {
+    const field = event.target;
+    if (!field.matches || !field.matches(FIELD) || !field.id) return;
+    const typed = typedQuery(field);
+    if (!typed) { close(); return; }
+    const list = setUp(field);
+    clearTimeout(timer);
+    timer = setTimeout(function () { ask(field, list, typed); }, 120);
+  });
+  // Capturing, so these keys work the list before the form's own keys (Escape would cancel the form).
+  document.addEventListener("keydown", function (event) {
+    if (!open || event.target !== open.field) return;
+    const count = options().length;
+    const key = event.key;
+    if (key === "ArrowDown" || key === "ArrowUp") {
+      open.active = (open.active + (key === "ArrowDown" ? 1 : count - 1)) % count;
+      highlight();
+    } else if ((key === "Enter" && !event.ctrlKey && !event.metaKey && !event.shiftKey) || (key === "Tab" && !event.shiftKey)) {
+      insert(open.active);
+    } else if (key === "Escape") {
+      close();
+    } else {
+      if (["ArrowLeft", "ArrowRight", "Home", "End", "PageUp", "PageDown"].indexOf(key) >= 0) close();
+      return;
+    }
+    event.preventDefault();
+    event.stopPropagation();
+  }, true);
+  document.addEventListener("mousedown", function (event) {
+    if (event.target.closest && event.target.closest(".mention-list")) event.preventDefault();  // keep the focus
+  });
+  document.addEventListener("click", function (event) {
+    const option = event.target.closest && event.target.closest(".mention-list [role=option]");
+    if (option && open && open.list.contains(option)) insert(options().indexOf(option));
+  });
+  document.addEventListener("focusout", function (event) {
+    if (open && event.target === open.field) close();
+  });
+  document.addEventListener("submit", close, true);
+})();

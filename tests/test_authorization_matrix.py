@@ -220,6 +220,27 @@ class Ctx:
             return notification.id
         return self._make(build)
 
+    # -- e-mail notifications (issue 14) --
+    @cached_property
+    def unsubscribe_token(self) -> str:
+        """The commenter's signed link to stop "discussion" mails."""
+        from drafting.notifications.outbox import unsubscribe_token
+
+        with self.app.app_context():
+            return unsubscribe_token(db.session.get(User, self.users["commenter"]), "discussion")
+
+    @cached_property
+    def failed_mail(self) -> int:
+        from drafting.models.mail import OutboxMail
+
+        def build(document, clause, user):
+            mail = OutboxMail(to_email="someone@matrix.example", category="invitation", subject="Matrix",
+                              text_body="x", html_body="x", status="failed", attempts=5, last_error="refused")
+            db.session.add(mail)
+            db.session.flush()
+            return mail.id
+        return self._make(build)
+
     @cached_property
     def snapshot(self) -> int:
         from drafting.history.operations import create_snapshot
@@ -677,6 +698,20 @@ EXPECT: dict[tuple[str, str], Rule | tuple[Rule, ...]] = {
                                                      args=lambda c: {"notification_id": c.notification},
                                                      htmx=True),
     ("consultation.read_all_notifications", "POST"): Rule(E(302, 200, 200, 200, 200, 200, 200), htmx=True),
+    # The members the @ box suggests: whoever reads the document (JSON for the page's script).
+    ("consultation.people", "GET"): Rule(PAGE_READ, args=lambda c: {"document_id": c.doc, "q": "te"}),
+    # ---- pages: e-mail notifications (issue 14) ----
+    ("notifications.preferences", "GET"): Rule(E(302, 200, 200, 200, 200, 200, 200)),
+    ("notifications.preferences", "POST"): Rule(E(302, 302, 302, 302, 302, 302, 302),
+                                                body=lambda c: {"discussion": "digest"}),
+    # The signed link is the credential: no login, and everyone gets the same answer.
+    ("notifications.unsubscribe", "GET"): Rule(E(200, 200, 200, 200, 200, 200, 200),
+                                               args=lambda c: {"token": c.unsubscribe_token}),
+    ("notifications.unsubscribe", "POST"): Rule(E(200, 200, 200, 200, 200, 200, 200),
+                                                args=lambda c: {"token": c.unsubscribe_token}),
+    ("notifications.outbox", "GET"): Rule(E(302, 403, 403, 403, 403, 403, 200)),
+    ("notifications.requeue_mail", "POST"): Rule(E(302, 403, 403, 403, 403, 403, 302),
+                                                  args=lambda c: {"mail_id": c.failed_mail}),
 
     # ---- pages: export and import ----
     ("exchange.download", "GET"): Rule(PAGE_READ, args=lambda c: {"document_id": c.doc, "format": "html"}),

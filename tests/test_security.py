@@ -6,7 +6,7 @@ from __future__ import annotations
 import gc
 import json
 import warnings
-from urllib.parse import parse_qs, urlsplit
+from urllib.parse import parse_qs, quote, urlsplit
 
 import pytest
 import requests
@@ -243,3 +243,43 @@ def test_unknown_socketio_events_change_nothing(app, client, auth, socket_client
                       callback=True)
     assert answer["ok"] is False and "changes go through HTTP" in answer["error"]
     assert api.as_("editor").get(f"/documents/{declaration['id']}").get_json()["seq"] == declaration["seq"]
+
+
+@pytest.mark.parametrize("raw", [b'{"title": "\\u0000", "kind": "declaration"}',
+                                 b'{"title": "A\\U0000b", "kind": "declaration"}',
+                                 b'{"title": "A\\\\\\u0000", "kind": "declaration"}',
+                                 b'{"title": "A\x00", "kind": "declaration"}'])
+def test_a_nul_character_is_refused_with_422_on_every_database(api, raw):
+    # PostgreSQL cannot store U+0000 in text; SQLite can. Both answer the same, before any view.
+    answer = api.as_("admin").post("/documents", data=raw, content_type="application/json")
+    assert answer.status_code == 422
+    assert "NUL" in answer.get_json()["error"]["message"]
+
+
+def test_an_escaped_backslash_before_u0000_is_ordinary_text(api):
+    answer = api.as_("admin").post("/documents", data=b'{"title": "Path C:\\\\u0000 is fine", "kind": "declaration"}',
+                                   content_type="application/json")
+    assert answer.status_code == 201 and answer.get_json()["title"] == "Path C:\\u0000 is fine"
+
+
+def test_a_nul_in_a_form_or_a_query_is_refused(client, auth, world):
+    document = world.document("declaration")
+    auth.login("editor")
+    answer = client.post(f"/documents/{document['id']}/clauses", data={"text": "Bad\x00text"})
+    assert answer.status_code == 422 and "NUL" in answer.get_data(as_text=True)
+    assert client.get(f"/documents/{document['id']}/contributions?topic=%00").status_code == 422
+
+
+@pytest.mark.parametrize("value", ["99999999999999999999999", "2147483648", "\u00b2", "-1"])
+def test_ids_no_row_can_have_never_reach_the_database(api, client, auth, world, value):
+    # Beyond PostgreSQL's INTEGER, or digits that are no ASCII digits: an empty answer or 422, never 500.
+    plan = world.document("action_plan")
+    answer = api.as_("editor").get(f"/documents/{plan['id']}/contributions", query_string={"clause_id": value})
+    assert answer.status_code in (200, 422)
+    if answer.status_code == 200:
+        assert answer.get_json() == []
+    auth.login("editor")
+    for path in (f"/documents/{plan['id']}/contributions?clause={value}",
+                 f"/documents/{plan['id']}/contributions?organisation={value}",
+                 f"/documents/{plan['id']}/threads?organisation={value}"):
+        assert client.get(path.replace(value, quote(value))).status_code == 200

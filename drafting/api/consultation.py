@@ -36,7 +36,7 @@ from ..consultation.operations import (
 from ..consultation.report import build_report, report_csv, report_json, report_markdown
 from ..extensions import db
 from ..models import Amendment, Clause, Notification, Organisation, Thread
-from ..models.base import utcnow
+from ..models.base import parse_int, utcnow
 from ..models.consultation import TOPICS
 from ..views import get_clause_or_404, get_document_or_404
 from . import bp
@@ -50,9 +50,10 @@ def _query_int(name: str) -> int | None:
     values = request.args.getlist(name)
     if not values:
         return None
-    if len(values) > 1 or not values[0].isdigit():
+    if len(values) > 1 or not (values[0].isascii() and values[0].isdigit()):
         abort(422, f"{name} must be an integer.")
-    return int(values[0])
+    value = parse_int(values[0])
+    return value if value is not None else 0  # beyond any id the database holds: matches nothing
 
 
 def _organisation_id(name: str | None) -> int | None:
@@ -385,6 +386,7 @@ SCHEMAS.update({
         "accepted_version": {"type": "integer", "nullable": True}, "replies": {"type": "array"}}},
     "Notification": {"type": "object", "required": ["id", "message", "read"], "properties": {
         "id": {"type": "integer"}, "document_id": {"type": "integer", "nullable": True}, "message": _TEXT,
+        "excerpt": {**_NULLABLE_TEXT, "description": "A short quote of what it is about (the comment, the reason)"},
         "url": _NULLABLE_TEXT, "created_at": _TEXT, "read": {"type": "boolean"}}},
 })
 

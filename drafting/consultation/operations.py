@@ -141,12 +141,40 @@ def mentioned_members(document: Document, text: str) -> list[User]:
     return list(mentioned.values())
 
 
-def notify(user: User, document: Document | None, message: str, url: str | None) -> Notification:
-    """Put a notification in a user's in-app list."""
-    notification = Notification(user_id=user.id, document_id=document.id if document else None,
-                                message=message, url=url, created_at=utcnow())
-    db.session.add(notification)
-    return notification
+def unknown_mentions(document: Document, text: str) -> list[str]:
+    """Return the "@Word"s of a text that mention no member of the document (as typed, once each).
+
+    "@Lieve" alone mentions nobody when the member is Lieve Vandamme: the writer is told, so a
+    mention cannot silently notify no one. Addresses (name@host) are not mentions.
+    """
+    handles = ["@" + fold_text(h) for m in document.memberships for h in (m.user.email, m.user.name)
+               if len(fold_text(h)) >= 2]
+    unknown: dict[str, str] = {}
+    for match in re.finditer(r"(?<![\w@])@([^\W\d_]+)", text):
+        rest = fold_text(text[match.start():match.start() + 320])
+        if any(re.match(re.escape(handle) + r"(?!\w)", rest) for handle in handles):
+            continue
+        unknown.setdefault(fold_text(match.group(1)), "@" + match.group(1))
+    return list(unknown.values())
+
+
+def unknown_mentions_status(document: Document, html: str) -> str:
+    """The sentence telling the writer which of their "@Word"s notified nobody ("" when none)."""
+    unknown = unknown_mentions(document, plain_text(html))
+    if not unknown:
+        return ""
+    names = unknown[0] if len(unknown) == 1 else ", ".join(unknown[:-1]) + " or " + unknown[-1]
+    return f" No member is called {names}: nobody was notified."
+
+
+def notify(user: User, document: Document | None, message: str, url: str | None, category: str = "discussion",
+           *, excerpt: str | None = None, subject: str | None = None,
+           details: list[str] | None = None) -> Notification | None:
+    """Tell a user: an entry in their in-app list and an e-mail as they chose for the category
+    (nothing for a deactivated account)."""
+    from ..notifications.operations import tell
+
+    return tell(user, document, category, message, url, subject=subject, details=details, excerpt=excerpt)
 
 
 def clause_number(clause: Clause) -> int | None:
@@ -172,13 +200,36 @@ def _notify_mentions(comment: Comment, actor: User, before: str = "") -> list[Us
     thread = comment.thread
     document = thread.clause.document
     already = {u.id for u in mentioned_members(document, plain_text(before))} if before else set()
-    people = [u for u in mentioned_members(document, plain_text(comment.body))
+    text = plain_text(comment.body)
+    people = [u for u in mentioned_members(document, text)
               if u.id != actor.id and u.id not in already]
     for user in people:
         notify(user, document,
                f"{actor.name} ({actor.organisation.name}) mentioned you in a comment on "
-               f"{_clause_label(thread.clause)} of “{document.title}”.", thread_url(thread))
+               f"{_clause_label(thread.clause)} of “{document.title}”.", thread_url(thread), "discussion",
+               excerpt=text)
     return people
+
+
+def _notify_thread(comment: Comment, actor: User, mentioned: list[User]) -> list[User]:
+    """Tell the thread's author and those who replied before of a reply (not its writer, and not
+    whoever its mentions already told), if they are still members of the document."""
+    thread = comment.thread
+    document = thread.clause.document
+    members = {m.user_id for m in document.memberships}
+    skip = {actor.id} | {u.id for u in mentioned}
+    people: dict[int, User] = {}
+    for user in [thread.author, *(c.author for c in thread.comments if c.deleted_at is None and c.id != comment.id)]:
+        if user is not None and user.id not in skip and user.id in members:
+            people.setdefault(user.id, user)
+    where = f"{_clause_label(thread.clause)} of “{document.title}”"
+    text = plain_text(comment.body)
+    for user in people.values():
+        whose = "your comment" if user.id == thread.author_id else "a discussion you took part in"
+        notify(user, document, f"{actor.name} ({actor.organisation.name}) replied to {whose} on {where}.",
+               url_for("documents.page", document_id=document.id) + f"#comment-{comment.id}", "discussion",
+               excerpt=text)
+    return list(people.values())
 
 
 # ---- threads and comments --------------------------------------------------------------------
@@ -217,7 +268,7 @@ def add_comment(thread: Thread, actor: User, body: object) -> Comment:
     db.session.add(comment)
     db.session.flush()
     db.session.expire(thread, ["comments"])
-    _notify_mentions(comment, actor)
+    _notify_thread(comment, actor, _notify_mentions(comment, actor))
     document = thread.clause.document
     audit.record(actor, document, "comment.created", "comment", comment.id, thread.clause_id,
                  thread=thread.id)
@@ -381,7 +432,8 @@ def close_items_of_deleted_clause(clause: Clause, actor: User) -> tuple[list[Thr
         if amendment.author_id != actor.id:
             notify(amendment.author, document,
                    f"{actor.name} deleted {label} of “{document.title}”; your amendment to it was closed. "
-                   "It stays in the consultation report.", url + f"#report-amendment-{amendment.id}")
+                   "It stays in the consultation report.", url + f"#report-amendment-{amendment.id}",
+                   "amendments")
     return threads, amendments
 
 
@@ -454,7 +506,7 @@ def accept_amendment(amendment: Amendment, actor: User, text: object = None,
     how = "with changes " if with_changes else ""
     notify(amendment.author, document,
            f"Your amendment to {_clause_label(clause)} of “{document.title}” was accepted {how}by "
-           f"{actor.name}.", amendment_url(amendment))
+           f"{actor.name}.", amendment_url(amendment), "amendments")
     return Acceptance(amendment, clause, save, with_changes)
 
 
@@ -472,7 +524,7 @@ def reject_amendment(amendment: Amendment, actor: User, reason: object) -> Amend
                   amendment_id=amendment.id)
     notify(amendment.author, clause.document,
            f"Your amendment to {_clause_label(clause)} of “{clause.document.title}” was rejected by "
-           f"{actor.name}: {amendment.reason}", amendment_url(amendment))
+           f"{actor.name}: {amendment.reason}", amendment_url(amendment), "amendments", excerpt=amendment.reason)
     return amendment
 
 

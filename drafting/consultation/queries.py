@@ -3,6 +3,7 @@ the summary per organisation, the deadline countdown, and the JSON of each objec
 
 from __future__ import annotations
 
+import re
 from collections import Counter, defaultdict
 from dataclasses import dataclass, field
 from datetime import datetime
@@ -458,6 +459,31 @@ def notifications_of(user: User, limit: int = 200) -> list[Notification]:
                                    .order_by(Notification.id.desc()).limit(limit)))
 
 
+# ---- mentions ----------------------------------------------------------------------------------
+
+MENTION_SUGGESTIONS = 8
+
+
+def mention_candidates(document: Document, query: str, me: User) -> list[dict]:
+    """Up to 8 active members (not `me`) with a word of their name or e-mail starting with the query;
+    accents and case do not matter. Names starting with it come first, then by name."""
+    wanted = fold_text(query.lstrip("@"))[:100]
+    if not wanted:
+        return []
+    starts_word = re.compile(r"(?:^|[\s.@_\-'’])" + re.escape(wanted))
+    found = []
+    for membership in document.memberships:
+        user = membership.user
+        if user.id == me.id or not user.is_active:
+            continue
+        name, email = fold_text(user.name), fold_text(user.email)
+        if starts_word.search(name) or starts_word.search(email):
+            found.append((not name.startswith(wanted), name, user.id, user))
+    found.sort(key=lambda item: item[:3])
+    return [{"name": user.name, "organisation": user.organisation.name}
+            for *_, user in found[:MENTION_SUGGESTIONS]]
+
+
 # ---- JSON ------------------------------------------------------------------------------------
 
 def person(user: User | None) -> dict | None:
@@ -507,5 +533,5 @@ def contribution_json(contribution: Contribution) -> dict:
 
 def notification_json(notification: Notification) -> dict:
     return {"id": notification.id, "document_id": notification.document_id, "message": notification.message,
-            "url": notification.url, "created_at": iso(notification.created_at),
+            "excerpt": notification.excerpt, "url": notification.url, "created_at": iso(notification.created_at),
             "read": notification.read_at is not None}

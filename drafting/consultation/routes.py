@@ -5,14 +5,14 @@ from __future__ import annotations
 
 from datetime import UTC, datetime
 
-from flask import Response, abort, flash, redirect, render_template, request, url_for
+from flask import Response, abort, flash, jsonify, redirect, render_template, request, url_for
 from flask_login import current_user, login_required
 from markupsafe import Markup
 
 from ..clauses.operations import ClauseConflict
 from ..extensions import db
 from ..models import Clause, Notification
-from ..models.base import utcnow
+from ..models.base import parse_int, utcnow
 from ..models.consultation import TOPICS
 from ..text import offload
 from ..text.clauses import TextError
@@ -41,6 +41,7 @@ from .operations import (
     resolve_thread,
     set_contributions_deadline,
     submit_contribution,
+    unknown_mentions_status,
     withdraw_amendment,
     withdraw_contribution,
 )
@@ -92,6 +93,8 @@ def _answer(clause: Clause, anchor: str | None = None, code: int = 200, **consul
     if consult.get("form") or consult.get("error"):
         return render_template("consultation/form_page.html", clause=clause, number=clause_number(clause),
                                document=clause.document, consult=consult), code
+    if "No member is called" in (consult.get("status") or ""):
+        flash(consult["status"], "ok")  # the page it leads to must say so too
     return redirect(_page_url(clause, anchor))
 
 
@@ -142,7 +145,8 @@ def create_thread(clause_id: int):
     except TextError as error:
         return _failed(error, clause, {"kind": "thread", "body": body, "quote": quote})
     db.session.commit()
-    return _answer(clause, f"thread-{thread.id}", status="Comment posted.", focus=f"thread-{thread.id}")
+    status = "Comment posted." + unknown_mentions_status(clause.document, thread.comments[0].body)
+    return _answer(clause, f"thread-{thread.id}", status=status, focus=f"thread-{thread.id}")
 
 
 @bp.get("/threads/<int:thread_id>/reply")
@@ -162,7 +166,8 @@ def reply(thread_id: int):
     except TextError as error:
         return _failed(error, thread.clause, {"kind": "reply", "id": thread.id, "thread": thread, "body": body})
     db.session.commit()
-    return _answer(thread.clause, f"comment-{comment.id}", status="Reply posted.", focus=f"comment-{comment.id}")
+    status = "Reply posted." + unknown_mentions_status(thread.clause.document, comment.body)
+    return _answer(thread.clause, f"comment-{comment.id}", status=status, focus=f"comment-{comment.id}")
 
 
 @bp.get("/comments/<int:comment_id>")
@@ -196,7 +201,8 @@ def update_comment(comment_id: int):
     except TextError as error:
         return _failed(error, clause, {"kind": "comment", "id": comment.id, "comment": comment, "body": body})
     db.session.commit()
-    return _answer(clause, f"comment-{comment.id}", status="Comment saved.", focus=f"comment-{comment.id}")
+    status = "Comment saved." + unknown_mentions_status(clause.document, comment.body)
+    return _answer(clause, f"comment-{comment.id}", status=status, focus=f"comment-{comment.id}")
 
 
 @bp.post("/comments/<int:comment_id>/delete")
@@ -396,7 +402,7 @@ def withdraw(amendment_id: int):
 @login_required
 def threads(document_id: int):
     document = get_document_or_404(document_id)
-    organisation_id = request.args.get("organisation", type=int)
+    organisation_id = _filter_id(request.args.get("organisation"))
     template = "consultation/_open_threads.html" if is_htmx() else "consultation/threads_page.html"
     return vary_on_htmx(render_template(template, document=document, panel_org=organisation_id))
 
@@ -407,7 +413,20 @@ def _contribution_filters() -> dict:
     args = request.args
     return {"topic": args.get("topic") if args.get("topic") in TOPICS else None,
             "kind": args.get("kind") if args.get("kind") in KINDS else None,
-            "organisation_id": args.get("organisation", type=int), "clause_id": args.get("clause", type=int)}
+            "organisation_id": _filter_id(args.get("organisation")), "clause_id": _filter_id(args.get("clause"))}
+
+
+def _filter_id(raw: str | None) -> int | None:
+    """An id to filter by: None when not given, 0 (matches nothing) when it is no id a row can have."""
+    if raw is None or raw == "":
+        return None
+    value = parse_int(raw)
+    return value if value is not None else 0
+
+
+def _ids(values: list[str]) -> list[int]:
+    """The ids in a form's repeated field; anything that is no id a row can have is left out."""
+    return [v for v in (parse_int(raw) for raw in values) if v is not None]
 
 
 def _contributions_page(document, form: dict | None = None, error: str | None = None, code: int = 200,
@@ -434,7 +453,7 @@ def contributions(document_id: int):
 def submit(document_id: int):
     document = get_document_or_404(document_id, "contribute")
     form = request.form
-    clause_ids = [int(v) for v in form.getlist("clause_ids") if v.isdigit()]
+    clause_ids = _ids(form.getlist("clause_ids"))
     try:
         contribution = submit_contribution(document, current_user, form.get("kind"), form.get("topic"),
                                            form.get("title", ""), form.get("body", ""),
@@ -453,7 +472,7 @@ def _contribution_values(form) -> dict:
     """The fields of a contribution form as typed (clause ids as numbers)."""
     return {"kind": form.get("kind"), "topic": form.get("topic"), "title": form.get("title", ""),
             "body": form.get("body", ""), "proposal": form.get("proposal", ""),
-            "clause_ids": [int(v) for v in form.getlist("clause_ids") if v.isdigit()]}
+            "clause_ids": _ids(form.getlist("clause_ids"))}
 
 
 def _contribution_form(contribution, document, form: dict, error: str | None = None, code: int = 200):
@@ -558,7 +577,7 @@ def contributions_deadline(document_id: int):
 @login_required
 def link(contribution_id: int):
     contribution = get_contribution_or_404(contribution_id, "link_contribution")
-    clause_ids = [int(v) for v in request.form.getlist("clause_ids") if v.isdigit()]
+    clause_ids = _ids(request.form.getlist("clause_ids"))
     try:
         link_contribution(contribution, current_user, clause_ids)
     except TextError as error:
@@ -619,6 +638,16 @@ def report_csv_(document_id: int):
     # A byte-order mark, so spreadsheet programs read the UTF-8 names right.
     body = "\ufeff" + report_csv(build_report(document))
     return _download(body, "text/csv; charset=utf-8", f"consultation-report-{document.id}.csv")
+
+
+# ---- mentioning people -----------------------------------------------------------------------
+
+@bp.get("/documents/<int:document_id>/people")
+@login_required
+def people(document_id: int):
+    """Members to mention: up to 8 whose name or e-mail has a word starting with `q` (for the @ box)."""
+    document = get_document_or_404(document_id)
+    return jsonify(queries.mention_candidates(document, request.args.get("q", ""), current_user))
 
 
 # ---- notifications ----------------------------------------------------------------------------

@@ -22,7 +22,16 @@ def _paragraphs(text: str) -> str:
 
 
 def seed_demo() -> bool:
-    """Create the demo organisations, users and documents unless they exist; tell whether it did."""
+    """Create the demo organisations, users and documents unless they exist; tell whether it did.
+
+    The demo world is loaded, not lived: nobody is notified or mailed of what it contains."""
+    from ..notifications.operations import quiet
+
+    with quiet():
+        return _seed_demo()
+
+
+def _seed_demo() -> bool:
     admin_email = next(u["email"] for u in content.USERS if u["admin"])
     if db.session.scalar(select(User).where(User.email == admin_email)):
         return False

@@ -11,6 +11,7 @@ from ..extensions import db
 from ..models import Document, Membership, Organisation, Participation, User
 from ..models.base import utcnow
 from ..models.document import KINDS, PHASE_LABELS, PHASES, ROLES
+from ..notifications import operations as notifications
 from ..permissions import FROZEN, frozen_message
 from ..text.clauses import TextError
 from ..text.hashing import content_hash
@@ -181,6 +182,7 @@ def withdraw_participant(actor: User, document: Document, organisation_id: int, 
                      organisation=organisation.name, signatory=approval.signatory.name,
                      content_hash=approval.content_hash, reason=why)
         live.announce(document, "approval.changed", actor.id, organisation=organisation.name)
+    notifications.approvals_invalidated(document, approvals, why)
     if document.phase == "signing":
         _adopt_if_complete(document, actor, document_hash(document))
     return participation
@@ -294,6 +296,10 @@ def move_phase(actor: User, document: Document, phase: object, deadline: datetim
         from ..signoff.operations import invalidate_approvals
 
         invalidate_approvals(actor, document, reason)
+    if phase != previous and phase == "consultation":
+        notifications.consultation_opened(document)
+    elif phase != previous and phase == "signing":
+        notifications.signing_opened(document, details["content_hash"])
     live.announce(document, "document.phase_changed", actor.id, phase=phase)
     return document
 

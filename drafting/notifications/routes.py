@@ -3,16 +3,113 @@ admin's outbox (what was sent, what waits, what failed)."""
 
 from __future__ import annotations
 
-from flask import Blueprint
+from flask import Blueprint, abort, flash, redirect, render_template, request, url_for
+from flask_login import current_user, login_required
+
+from ..extensions import csrf, db
+from ..models import User
+from ..models.mail import MAIL_STATUSES, OutboxMail
+from .operations import (
+    REQUEUEABLE,
+    OutboxError,
+    mail_server_configured,
+    outbox_counts,
+    outbox_mails,
+    requeue,
+)
+from .outbox import CATEGORIES, MODE_LABELS, MODES, mode_of, read_unsubscribe_token, set_mode
 
 bp = Blueprint("notifications", __name__)
 
+STATUS_LABELS = {"queued": "Queued", "sending": "Sending", "sent": "Sent", "failed": "Failed",
+                 "held": "Held for the digest", "digested": "Sent in a digest", "uncertain": "Uncertain"}
+
+
+# ---- a person's choices -------------------------------------------------------------------------
+
+def _optional() -> list:
+    return [c for c in CATEGORIES.values() if c.optional]
+
 
 @bp.route("/settings/notifications", methods=["GET", "POST"])
+@login_required
 def preferences():
-    raise NotImplementedError  # helper: the preferences page
+    chosen = {c.key: mode_of(current_user, c.key) for c in _optional()}
+    if request.method == "GET":
+        return render_template("notifications/preferences.html", categories=_optional(), chosen=chosen,
+                               modes=MODES, mode_labels=MODE_LABELS)
+    typed = {c.key: request.form.get(c.key, chosen[c.key]) for c in _optional()}
+    wrong = [c for c in _optional() if typed[c.key] not in MODES]
+    if wrong:
+        return render_template("notifications/preferences.html", categories=_optional(), chosen=chosen,
+                               modes=MODES, mode_labels=MODE_LABELS, error_key=wrong[0].key,
+                               error=f"Choose how you want “{wrong[0].label}” e-mails: immediately, "
+                                     "in a daily digest, or off."), 422
+    for key, mode in typed.items():
+        if mode != chosen[key]:
+            set_mode(current_user, key, mode)
+    db.session.commit()
+    summary = "; ".join(f"{c.label}: {MODE_LABELS[typed[c.key]].lower()}" for c in _optional())
+    flash(f"Your choices are saved. {summary}.", "ok")
+    return redirect(url_for("notifications.preferences"))
 
+
+# ---- one-click unsubscribe ----------------------------------------------------------------------
 
 @bp.route("/unsubscribe/<token>", methods=["GET", "POST"])
 def unsubscribe(token: str):
-    raise NotImplementedError  # helper: one-click unsubscribe (RFC 8058)
+    """Stop one category of mail: the GET asks, the POST does it (also RFC 8058's one-click POST
+    from mail clients, with the body List-Unsubscribe=One-Click and no CSRF token: the signed token
+    is the credential, and all it can do is turn mail off)."""
+    read = read_unsubscribe_token(token)
+    user = db.session.get(User, read[0]) if read else None
+    if user is None or not CATEGORIES[read[1]].optional:
+        abort(404, "This unsubscribe link is not valid. Check that it was copied whole, or choose what you "
+                   "receive on the notifications settings page after logging in.")
+    category = CATEGORIES[read[1]]
+    if request.method == "POST":
+        set_mode(user, category.key, "off")
+        db.session.commit()
+    return render_template("notifications/unsubscribe.html", person=user, category=category,
+                           done=request.method == "POST", token=token,
+                           already_off=mode_of(user, category.key) == "off")
+
+
+csrf.exempt(unsubscribe)
+
+
+# ---- the admin's outbox -------------------------------------------------------------------------
+
+def _require_admin() -> None:
+    if not current_user.is_admin:
+        abort(403, "Only the secretariat reads the outbox.")
+
+
+@bp.get("/admin/outbox")
+@login_required
+def outbox():
+    _require_admin()
+    status = request.args.get("status") or None
+    if status is not None and status not in MAIL_STATUSES:
+        abort(404, "There is no such status of mail.")
+    return render_template("notifications/outbox.html", mails=outbox_mails(status), status=status,
+                           counts=outbox_counts(), statuses=MAIL_STATUSES, status_labels=STATUS_LABELS,
+                           categories=CATEGORIES, requeueable=REQUEUEABLE, mail_server=mail_server_configured(),
+                           section="outbox")
+
+
+@bp.post("/admin/outbox/<int:mail_id>/requeue")
+@login_required
+def requeue_mail(mail_id: int):
+    _require_admin()
+    mail = db.session.get(OutboxMail, mail_id)
+    if mail is None:
+        abort(404, "Mail not found.")
+    try:
+        requeue(mail, current_user)
+    except OutboxError as error:
+        db.session.rollback()
+        abort(error.status, error.message)
+    db.session.commit()
+    flash(f"The mail “{mail.subject}” to {mail.to_email} is queued again.", "ok")
+    return redirect(url_for("notifications.outbox", status=request.form.get("status") or None) + f"#mail-{mail.id}")

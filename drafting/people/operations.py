@@ -21,6 +21,7 @@ from ..extensions import db
 from ..models import Document, Invitation, Membership, Organisation, User
 from ..models.base import utcnow
 from ..models.document import ROLES
+from ..notifications import operations as notifications
 from .countries import COUNTRY_CODES
 
 MIN_PASSWORD_CHARS = 8  # as `flask create-user` asks
@@ -264,6 +265,7 @@ def invite(actor: User, document: Document, email: object, name: object, organis
     db.session.flush()
     audit.record(actor, document, "invitation.created", "invitation", invitation.id, email=email, name=name,
                  organisation=organisation.name, role=role, expires_at=invitation.expires_at.isoformat())
+    notifications.invitation_sent(invitation, actor, invitation_link(secret))
     return invitation, secret
 
 

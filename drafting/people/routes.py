@@ -7,7 +7,7 @@ again with the message beside the field and what was typed (passwords excepted).
 
 from __future__ import annotations
 
-from flask import abort, flash, redirect, render_template, request, session, url_for
+from flask import abort, current_app, flash, redirect, render_template, request, session, url_for
 from flask_login import current_user, login_required, login_user
 from sqlalchemy import select
 from sqlalchemy.exc import IntegrityError
@@ -333,9 +333,13 @@ def invite_(document_id: int):
     except PeopleError as error:
         return members_page_refused(document, error, "invite")
     db.session.commit()
+    if current_app.config.get("MAIL_SERVER"):  # the link went by e-mail: it is not shown (nor kept) here
+        flash(f"Invitation for {invitation.email} created. An e-mail with the link was queued to them.", "ok")
+        return back_to_members(document, f"#invitation-{invitation.id}")
     session[NEW_LINK] = {"kind": "invitation", "id": invitation.id, "url": invitation_link(secret),
                          "email": invitation.email}
-    flash(f"Invitation for {invitation.email} created. No e-mail is sent yet: pass the link below on to them.", "ok")
+    flash(f"Invitation for {invitation.email} created. No e-mail is sent yet (no mail server is configured): "
+          "pass the link below on to them.", "ok")
     return back_to_members(document, "#new-link")
 
 

@@ -19,6 +19,7 @@ from ..documents.operations import document_hash, lock_document, numbered_clause
 from ..extensions import db
 from ..models import Approval, AuditEvent, Document, Membership, Organisation, PasswordFailure, User
 from ..models.base import iso, utcnow
+from ..notifications import operations as notifications
 from ..text.hashing import clause_hash
 
 # Wrong passwords: after this many within the window, signing is refused (429) until the oldest
@@ -237,6 +238,7 @@ def _adopt_if_complete(document: Document, actor: User, current: str) -> bool:
     from ..history.operations import create_snapshot
 
     create_snapshot(document, actor, f"Adopted, {utcnow():%d %b %Y %H:%M} UTC", origin="adopted")
+    notifications.adopted(document, current)
     live.announce(document, "document.phase_changed", actor.id, phase="adopted")
     return True
 
@@ -255,6 +257,7 @@ def invalidate_approvals(actor: User, document: Document, reason: str | None) ->
                      organisation=approval.organisation.name, signatory=approval.signatory.name,
                      content_hash=approval.content_hash, reason=reason)
         live.announce(document, "approval.changed", actor.id, organisation=approval.organisation.name)
+    notifications.approvals_invalidated(document, approvals, reason)
     return approvals
 
 
