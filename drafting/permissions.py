@@ -193,6 +193,9 @@ def may_import(user, roles: Iterable[str] = ()) -> bool:
     return bool(user.is_admin) or any(role in RULES["import"] for role in roles)
 
 
-def may_create_documents(user) -> bool:
-    """Only the secretariat creates documents."""
+def may_administer(user) -> bool:
+    """Only the secretariat creates documents, manages organisations and users, and reads the outbox."""
     return bool(user and getattr(user, "is_authenticated", False) and user.is_admin)
+
+
+may_create_documents = may_administer

@@ -456,8 +456,6 @@ def diff_path(request: pytest.FixtureRequest, monkeypatch: pytest.MonkeyPatch) -
     if request.param == "batched":
         from drafting.text import diffing
 
-        if diffing._Indel is None:
-            pytest.skip("rapidfuzz is not installed")
         monkeypatch.setattr(diffing, "_BATCHED_FROM", 0)
     return request.param
 

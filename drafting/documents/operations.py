@@ -32,11 +32,12 @@ MAX_REASON_CHARS = 2000
 class DocumentError(ValueError):
     """A request about a document that cannot be carried out; carries the HTTP status."""
 
-    def __init__(self, status: int, message: str, blockers: list | None = None):
+    def __init__(self, status: int, message: str, blockers: list | None = None, field: str | None = None):
         super().__init__(message)
         self.status = status
         self.message = message
         self.blockers = blockers  # readiness.Issue list, when a phase move is blocked
+        self.field = field        # the form field it is about, for the page to show it there
 
 
 def numbered_clauses(document: Document) -> list[tuple[int, Clause]]:  # noqa: F821
@@ -75,14 +76,14 @@ def create_document(actor: User, title: object, kind: object) -> Document:
 def add_member(actor: User, document: Document, email: object, role: object) -> Membership:
     """Give a user a role on the document, or change the role they have."""
     if role not in ROLES:
-        raise DocumentError(422, f"Role must be one of: {', '.join(ROLES)}.")
+        raise DocumentError(422, f"Role must be one of: {', '.join(ROLES)}.", field="role")
     email = email.strip().lower() if isinstance(email, str) else ""
     user = db.session.scalar(select(User).where(User.email == email)) if email else None
     if user is None:
-        raise DocumentError(422, "No user has that email address.")
+        raise DocumentError(422, "No user has that email address.", field="email")
     if not user.is_active:
         raise DocumentError(422, f"The account of {user.name} is deactivated: it cannot be given a role. "
-                                 "Reactivate it first.")
+                                 "Reactivate it first.", field="email")
     membership = db.session.scalar(
         select(Membership).where(Membership.document_id == document.id, Membership.user_id == user.id))
     if membership is None:

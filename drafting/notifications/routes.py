@@ -6,6 +6,7 @@ from __future__ import annotations
 from flask import Blueprint, abort, flash, redirect, render_template, request, url_for
 from flask_login import current_user, login_required
 
+from .. import permissions
 from ..extensions import csrf, db
 from ..models import User
 from ..models.mail import MAIL_STATUSES, OutboxMail
@@ -81,7 +82,7 @@ csrf.exempt(unsubscribe)
 # ---- the admin's outbox -------------------------------------------------------------------------
 
 def _require_admin() -> None:
-    if not current_user.is_admin:
+    if not permissions.may_administer(current_user):
         abort(403, "Only the secretariat reads the outbox.")
 
 

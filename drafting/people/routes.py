@@ -12,6 +12,7 @@ from flask_login import current_user, login_required, login_user
 from sqlalchemy import select
 from sqlalchemy.exc import IntegrityError
 
+from .. import permissions
 from ..documents.operations import (
     DocumentError,
     add_member,
@@ -76,7 +77,7 @@ def shown_link(kind: str) -> dict | None:
 # ---- the secretariat: users and organisations ---------------------------------------------------
 
 def require_admin() -> None:
-    if not current_user.is_admin:
+    if not permissions.may_administer(current_user):
         abort(403, "Only the secretariat manages organisations and users.")
 
 
@@ -216,7 +217,7 @@ def members_context(document) -> dict:
                        key=lambda p: p.withdrawn_at, reverse=True)
     context = {"document": document, "memberships": memberships, "clusters": clusters, "withdrawn": withdrawn,
                "roles": ROLES, "invitation_days": INVITATION_LIFETIME.days}
-    if current_user.is_admin:
+    if permissions.may_administer(current_user):
         active_ids = {p.organisation_id for p in document.active_participations}
         organisations = list(db.session.scalars(select(Organisation).order_by(Organisation.name)))
         candidates = db.session.scalars(select(User).join(User.organisation)
@@ -242,7 +243,7 @@ def back_to_members(document, anchor: str = ""):
 @login_required
 def members(document_id: int):
     document = get_document_or_404(document_id)
-    new_link = shown_link("invitation") if current_user.is_admin else None
+    new_link = shown_link("invitation") if permissions.may_administer(current_user) else None
     return render_template("people/members.html", new_link=new_link, **members_context(document))
 
 
@@ -253,8 +254,7 @@ def add_member_(document_id: int):
     try:
         membership = add_member(current_user, document, request.form.get("email"), request.form.get("role"))
     except DocumentError as error:
-        field = "role" if error.message.startswith("Role") else "email"
-        return members_page_refused(document, error, "member", field)
+        return members_page_refused(document, error, "member", error.field or "email")
     db.session.commit()
     flash(f"{membership.user.name} is now {membership.role} of this document.", "ok")
     return back_to_members(document, f"#member-{membership.user_id}")

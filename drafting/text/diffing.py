@@ -31,12 +31,10 @@ import regex
 from diff_match_patch import diff_match_patch
 from markupsafe import Markup
 
-try:  # compiled LCS and affix lengths (C++): the batched path for long texts (docs/architecture.md)
-    from rapidfuzz.distance import Indel as _Indel
-    from rapidfuzz.distance import Postfix as _Postfix
-    from rapidfuzz.distance import Prefix as _Prefix
-except ImportError:  # pragma: no cover - requirements.txt pins it; without it every diff takes the pure path
-    _Indel = _Prefix = _Postfix = None
+# Compiled LCS and affix lengths (C++): the batched path for long texts (docs/architecture.md).
+from rapidfuzz.distance import Indel as _Indel
+from rapidfuzz.distance import Postfix as _Postfix
+from rapidfuzz.distance import Prefix as _Prefix
 
 from .reveal import reveal
 
@@ -160,12 +158,8 @@ class _Differ(diff_match_patch):
 
 
 _DIFFER = _Differ()
-if _Prefix is not None:  # the same lengths, found in C without slicing
-    _common_prefix = _Prefix.similarity
-    _common_suffix = _Postfix.similarity
-else:  # pragma: no cover
-    _common_prefix = _DIFFER.diff_commonPrefix  # binary search on slices: C speed
-    _common_suffix = _DIFFER.diff_commonSuffix
+_common_prefix = _Prefix.similarity  # the lengths of the common start and end, found in C
+_common_suffix = _Postfix.similarity
 
 
 def tokenize(text: str) -> list[str]:
@@ -237,7 +231,7 @@ class _Diff:
     def __init__(self, budget: Budget, spaced: bool = False, batched: bool = False):
         self.budget = budget
         self.spaced = spaced
-        self.batched = batched and _Indel is not None
+        self.batched = batched
         self.splitters = _SPACED_SPLITTERS if spaced else _SPLITTERS
         self.ops: list[Op] = []
 
@@ -562,7 +556,7 @@ def token_ops(old: str, new: str, budget: Budget | None = None, spaced: bool = F
 
     Merges pass spaced=True: words carry the spaces after them, so edits stay whole. batched
     picks the path (tests): by default texts of _BATCHED_FROM characters or more take the
-    batched one, when rapidfuzz is installed.
+    batched one.
     """
     if batched is None:
         batched = len(old) + len(new) >= _BATCHED_FROM
