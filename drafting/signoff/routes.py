@@ -23,15 +23,16 @@ from .readiness import readiness
 FRAGMENTS = {"board": "signoff/_board.html", "card": "signoff/_aside.html", "banner": "signoff/_banner.html"}
 
 
-def signoff_context(document, **extra) -> dict:
-    """Everything the sign-off page and its board fragment show, for the current user."""
+def signoff_context(document, whole_page: bool = True, **extra) -> dict:
+    """Everything the sign-off page and its board fragment show, for the current user. The board
+    alone (re-fetched live on every approval) skips the comparison behind "since you signed"."""
     rows = board(document)
     organisation = current_user.organisation
     participant = any(row.organisation.id == organisation.id for row in rows)
     return {"document": document, "rows": rows, "content_hash": document_hash(document),
             "signed": sum(1 for row in rows if row.signed), "participant": participant,
             "own_approval": approval_of(document, organisation.id) if participant else None,
-            "since": since_signed(document, organisation.id) if participant else None,
+            "since": since_signed(document, organisation.id) if participant and whole_page else None,
             "may_approve": permissions.can(current_user, document, "approve"),
             "numbered": numbered_clauses(document), "phase_help": PHASE_HELP, **extra}
 
@@ -43,7 +44,7 @@ def page(document_id: int):
     fragment = FRAGMENTS.get(request.args.get("fragment", "")) if is_htmx() else None
     if fragment in ("signoff/_aside.html", "signoff/_banner.html"):  # the document page's parts
         return vary_on_htmx(render_template(fragment, document=document))
-    context = signoff_context(document)
+    context = signoff_context(document, whole_page=fragment is None)
     return vary_on_htmx(render_template(fragment or "signoff/page.html", **context))
 
 
