@@ -29,6 +29,24 @@
     toast("Could not reach the server. You seem to be offline; nothing was changed.", true);
   });
 
+  // ---- swaps that race with live refreshes ------------------------------------------------
+  // A live refresh may replace a clause while this page's own request for it is under way: the
+  // answer then goes to the clause now in the page (not to the detached old one), and a live
+  // refresh never replaces a clause with one that is not newer than what the page shows.
+  document.addEventListener("htmx:beforeSwap", function (event) {
+    const detail = event.detail;
+    const target = detail.target;
+    if (target && target.id && !document.body.contains(target)) {
+      const now = document.getElementById(target.id);
+      if (now) detail.target = now; else { detail.shouldSwap = false; return; }
+    }
+    const headers = detail.requestConfig && detail.requestConfig.headers;
+    if (headers && headers["X-Live-Refresh"] && detail.target.dataset && detail.target.dataset.version) {
+      const match = /data-version="(\d+)"/.exec(detail.serverResponse || "");
+      if (match && parseInt(match[1], 10) <= parseInt(detail.target.dataset.version, 10)) detail.shouldSwap = false;
+    }
+  });
+
   // ---- focus after swaps ----------------------------------------------------------------
   // When a form closes (saved or cancelled), keyboard focus returns to that clause's first action.
   let focusWasIn = null;
@@ -157,7 +175,8 @@
       return;
     }
     if (parseInt(li.dataset.version, 10) >= change.version) return;
-    htmx.ajax("GET", li.dataset.url, { target: li, swap: "outerHTML" }).then(function () { flashClause(change.clause_id); });
+    htmx.ajax("GET", li.dataset.url, { target: li, swap: "outerHTML", headers: { "X-Live-Refresh": "1" } })
+      .then(function () { flashClause(change.clause_id); });
   }
 
   // The list shows changes up to its data-seq. While this page's own request for the list is
