@@ -12,6 +12,20 @@ pytestmark = pytest.mark.browser
 LIVE = 1500  # ms: "within a second", plus scheduling slack on a loaded 2-core machine
 
 
+# The text of each version of the conflict view without removed words (and the space after each, before
+# the words replacing them) and without the cues only screen readers hear.
+VERSIONS_AS_READ = """sections => sections.map(section => {
+    const copy = section.querySelector(".clause-text").cloneNode(true);
+    copy.querySelectorAll(".visually-hidden").forEach(cue => cue.remove());
+    copy.querySelectorAll("del").forEach(removed => {
+        const gap = removed.nextSibling;
+        if (gap && gap.nodeType === 3 && !gap.data.trim() && gap.nextSibling && gap.nextSibling.nodeName === "INS") gap.remove();
+        removed.remove();
+    });
+    return copy.textContent;
+})"""
+
+
 def open_declaration(page, live_server):
     page.goto(live_server.url("/documents"))
     page.get_by_role("link", name=re.compile("Joint Declaration")).click()
@@ -110,8 +124,11 @@ def test_touching_the_same_words_opens_the_side_by_side_conflict_view(new_page, 
     clause(bob, 5).get_by_role("button", name="Save").click()
     conflict = bob.locator("li.clause.conflict")
     expect(conflict).to_contain_text("Conflict on clause 5")
-    expect(conflict.locator(".side-by-side")).to_contain_text("Alice's wording of the whole clause.")
-    expect(conflict.locator(".side-by-side")).to_contain_text("Bob's wording of the whole clause.")
+    # Each version is shown with what it changed from the common base marked: read without the removed words.
+    expect(conflict.locator(".side-by-side mark.conflict")).to_have_count(2)
+    versions = conflict.locator(".side-by-side section").evaluate_all(VERSIONS_AS_READ)
+    assert "Alice's wording of the whole clause." in versions[0]
+    assert "Bob's wording of the whole clause." in versions[1]
     expect(conflict.locator("textarea")).to_be_focused()
     conflict.locator("textarea").fill("Alice's and Bob's wording, reconciled.")
     conflict.get_by_role("button", name=re.compile("Save resolved text")).click()
