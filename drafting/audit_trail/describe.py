@@ -36,6 +36,7 @@ _SIMPLE = {
     "invitation.revoked": "withdrew an invitation",
     "clause.created": "added {clause}",
     "clause.deleted": "deleted {clause}",
+    "clause.restored": "restored {clause}",
 }
 _ORIGINS = {"restore": " (restored an earlier version)", "amendment": " (an accepted amendment)",
             "merge": " (merged with a concurrent edit)", "import": " (imported)"}
