@@ -50,6 +50,11 @@ def test_keyboard_only_edit_and_cancel(new_page, live_server):
     expect(textarea).to_be_focused()
     page.keyboard.type(" Typed from the keyboard.")
     page.keyboard.press("Escape")
+    # Changed text is never thrown away by one key: the page asks, "Keep editing" first.
+    expect(page.get_by_role("button", name="Keep editing")).to_be_focused()
+    page.keyboard.press("Tab")
+    expect(page.get_by_role("button", name="Discard changes")).to_be_focused()
+    page.keyboard.press("Enter")
     expect(clause(page, 2).locator(".clause-text")).to_have_text(original)
     # Focus returns to the clause's Edit link, so the keyboard user carries on from there.
     expect(clause(page, 2).get_by_role("link", name="Edit clause 2")).to_be_focused()
