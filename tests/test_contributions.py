@@ -202,7 +202,7 @@ def test_the_admin_sets_and_clears_the_deadline_on_the_page(app, auth, client, d
     document_id = declaration["id"]
     auth.login("admin")
     page = client.get(f"/documents/{document_id}/contributions").get_data(as_text=True)
-    assert 'type="datetime-local"' in page and "no deadline is set" in page
+    assert 'data-deadline-input' in page and 'placeholder="2027-03-31 17:00"' in page and "no deadline is set" in page
     when = (utcnow() + timedelta(days=10)).replace(second=0, microsecond=0)
     saved = client.post(f"/documents/{document_id}/contributions/deadline",
                         data={"deadline": when.strftime("%Y-%m-%dT%H:%M")})

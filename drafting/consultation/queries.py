@@ -535,3 +535,21 @@ def notification_json(notification: Notification) -> dict:
     return {"id": notification.id, "document_id": notification.document_id, "message": notification.message,
             "excerpt": notification.excerpt, "url": notification.url, "created_at": iso(notification.created_at),
             "read": notification.read_at is not None}
+
+
+# ---- the proposed changes, in the text ------------------------------------------------------------
+
+MAX_PROPOSED_SHOWN = 200  # one page's worth of diffs: each is bounded, their number is too
+
+
+def open_amendments_in_order(document: Document) -> tuple[list[AmendmentView], int]:
+    """The document's open amendments in reading order (clause, then first proposed), as views;
+    and how many there are in all (only the first MAX_PROPOSED_SHOWN are returned)."""
+    query = (select(Amendment, Clause).join(Clause, Amendment.clause_id == Clause.id)
+             .where(Clause.document_id == document.id, Clause.deleted_at.is_(None), Amendment.status == "open"))
+    total = db.session.scalar(select(func.count()).select_from(query.subquery())) or 0
+    rows = db.session.execute(
+        query.options(selectinload(Amendment.author), selectinload(Amendment.organisation))
+        .order_by(Clause.position, Amendment.created_at, Amendment.id).limit(MAX_PROPOSED_SHOWN)
+    ).all()
+    return [AmendmentView(amendment, clause) for amendment, clause in rows], total

@@ -55,7 +55,15 @@ def page(document_id: int):
     numbered = numbered_clauses(document)
     changed = changed_since(document, current_user, seen_at)
     return vary_on_htmx(render_template("documents/page.html", document=document, numbered=numbered,
-                                        content_hash=document_hash(document), changed=changed, seen_at=seen_at))
+                                        content_hash=document_hash(document), changed=changed, seen_at=seen_at,
+                                        member_names=_member_names(document)))
+
+
+def _member_names(document) -> dict[str, str]:
+    """Who may change the document, by user id: live notices name the person ("Tereza saved ...")."""
+    people = [m.user for m in document.memberships] + [current_user]
+    return {str(user.id): f"{user.name}, {user.organisation.name}" if user.organisation else user.name
+            for user in people}
 
 
 @bp.get("/documents/<int:document_id>/changes")

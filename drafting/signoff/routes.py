@@ -13,6 +13,7 @@ from .. import permissions
 from ..documents.operations import DocumentError, document_hash, move_phase, numbered_clauses
 from ..exchange.operations import file_name
 from ..extensions import db
+from ..models.base import parse_local_moment
 from ..views import get_document_or_404, is_htmx, vary_on_htmx
 from . import bp
 from .operations import SignoffError, approval_of, approve, board, certificate, since_signed, verify
@@ -71,14 +72,15 @@ def sign(document_id: int):
     return redirect(url_for("signoff.page", document_id=document.id))
 
 
-def _deadline(raw: str) -> datetime | None:
+def _deadline(raw: str, zone: str | None) -> datetime | None:
+    """The typed deadline (the person's local time, zone sent by the page) as naive UTC."""
     raw = (raw or "").strip()
     if not raw:
         return None
     try:
-        return datetime.fromisoformat(raw)
-    except ValueError:
-        raise DocumentError(422, "The deadline must be a date and time, for example 2027-03-31 17:00.") from None
+        return parse_local_moment(raw, zone)
+    except ValueError as error:
+        raise DocumentError(422, str(error)) from None
 
 
 @bp.get("/documents/<int:document_id>/phase")
@@ -115,7 +117,7 @@ def move(document_id: int):
         if request.form.get("override") == "yes" and not (override or "").strip():
             raise DocumentError(422, "Say why the signing opens despite the blockers: the reason is recorded "
                                      "in the audit trail.")
-        move_phase(current_user, document, target, _deadline(request.form.get("deadline", "")),
+        move_phase(current_user, document, target, _deadline(request.form.get("deadline", ""), request.form.get("timezone")),
                    reason=request.form.get("reason"), override=override)
     except DocumentError as error:
         db.session.rollback()

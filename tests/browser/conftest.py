@@ -39,10 +39,12 @@ def new_page(browser, live_server):
     """Open a page in a fresh browser context (one context per person) logged in as a role."""
     contexts = []
 
-    def make(role: str | None = "editor", javascript: bool = True):
+    def make(role: str | None = "editor", javascript: bool = True, viewport: dict | None = None,
+             zone: str | None = None):
         from tests.conftest import EMAILS, PASSWORD
 
-        context = browser.new_context(java_script_enabled=javascript, viewport={"width": 1280, "height": 900})
+        context = browser.new_context(java_script_enabled=javascript, viewport=viewport or {"width": 1280, "height": 900},
+                                      timezone_id=zone)
         contexts.append(context)
         page = context.new_page()
         page.set_default_timeout(8000)
