@@ -1,13 +1,17 @@
-"""Command-line commands: create-org, create-user, create-token, seed-demo; notifications work|status."""
+"""Command-line commands: create-org, create-user, create-token, revoke-tokens, backup, restore, seed-demo; notifications work|status."""
 
 from __future__ import annotations
 
+from pathlib import Path
+
 import click
-from flask import Flask
+from flask import Flask, current_app
 from sqlalchemy import select
 
+from .backup import BackupError, backup, restore
 from .extensions import db
 from .models import ApiToken, Organisation, User
+from .people.tokens import MAX_TOKEN_DAYS, revoke_all_tokens
 
 
 def register_commands(app: Flask) -> None:
@@ -53,15 +57,56 @@ def register_commands(app: Flask) -> None:
 
     @app.cli.command("create-token")
     @click.argument("email")
-    def create_token(email: str) -> None:
+    @click.option("--expires-days", type=click.IntRange(1, MAX_TOKEN_DAYS), default=None,
+                  help=f"Days until the token stops working (1-{MAX_TOKEN_DAYS}); without it, until revoked.")
+    @click.option("--name", default=None, help="A label for the token, shown in its owner's token list.")
+    def create_token(email: str, expires_days: int | None, name: str | None) -> None:
         """Create a personal API token and print it alone on the last line."""
         user = db.session.scalar(select(User).where(User.email == email.strip().lower()))
         if user is None:
             raise click.UsageError(f"No user with email {email}.")
-        _, secret = ApiToken.issue(user)
+        token, secret = ApiToken.issue(user, name=(name or "").strip()[:100] or "Command line", expires_in_days=expires_days)
         db.session.commit()
-        click.echo(f"API token for {user.email} (shown once; keep it secret):")
+        until = f"until {token.expires_at:%Y-%m-%d %H:%M} UTC" if token.expires_at else "until revoked"
+        click.echo(f"API token for {user.email}, valid {until} (shown once; keep it secret):")
         click.echo(secret)
+
+    @app.cli.command("revoke-tokens")
+    @click.argument("email")
+    def revoke_tokens(email: str) -> None:
+        """Revoke every API token of a user (their live connections by token end too)."""
+        user = db.session.scalar(select(User).where(User.email == email.strip().lower()))
+        if user is None:
+            raise click.UsageError(f"No user with email {email}.")
+        count = revoke_all_tokens(user)
+        db.session.commit()
+        click.echo(f"Revoked {count} API token{'s' if count != 1 else ''} of {user.email}.")
+
+    @app.cli.command("backup")
+    @click.argument("path", type=click.Path(dir_okay=False, path_type=Path))
+    def backup_command(path: Path) -> None:
+        """Copy the SQLite database, while it serves, to PATH; the copy is verified (audit chains too)."""
+        try:
+            check = backup(current_app.config["SQLALCHEMY_DATABASE_URI"], path)
+        except BackupError as error:
+            raise click.ClickException(str(error)) from None
+        click.echo(f"Backed up to {check.path}: integrity ok; {check.documents} documents, "
+                   f"{check.events} audit events, every chain intact.")
+
+    @app.cli.command("restore")
+    @click.argument("path", type=click.Path(dir_okay=False, path_type=Path))
+    @click.option("--yes", is_flag=True, help="Do not ask for confirmation.")
+    def restore_command(path: Path, yes: bool) -> None:
+        """Replace the SQLite database with a verified backup (stop the server first)."""
+        if not yes:
+            click.confirm("This replaces every document, vote and account with the backup's. "
+                          "Is the server stopped, and do you want to go on?", abort=True)
+        try:
+            check = restore(current_app.config["SQLALCHEMY_DATABASE_URI"], path)
+        except BackupError as error:
+            raise click.ClickException(str(error)) from None
+        click.echo(f"Restored {path}: {check.documents} documents, {check.events} audit events, every chain "
+                   "intact. Run `flask --app wsgi db upgrade` if the backup is from an older version.")
 
     @app.cli.command("seed-demo")
     def seed_demo_command() -> None:

@@ -65,6 +65,9 @@ class Config:
     SESSION_COOKIE_HTTPONLY = True
     SESSION_COOKIE_SAMESITE = "Lax"
     SESSION_COOKIE_SECURE = os.environ.get("SESSION_COOKIE_SECURE", "0") == "1"
+    # Reverse proxies in front of the app whose X-Forwarded-For (and -Proto) are believed: the
+    # client's address for login throttling and logs. 0 (default): none; 1: one nginx (deploy.md).
+    TRUSTED_PROXIES = int(os.environ.get("TRUSTED_PROXIES", "0") or 0)
     REMEMBER_COOKIE_HTTPONLY = True
     REMEMBER_COOKIE_SAMESITE = "Lax"
     TESTING = False

@@ -461,7 +461,10 @@ def test_notification_page_count_and_mark_as_read(app, api, auth, client, plan):
     with app.app_context():
         ids = list(db.session.scalars(select(Notification.id).join(User).where(User.email == EMAILS["editor"])
                                       .order_by(Notification.id)))
-    opened = client.get(f"/notifications/{ids[0]}")
+    looked = client.get(f"/notifications/{ids[0]}")  # a GET goes there and changes nothing
+    assert looked.status_code == 302 and f"/documents/{plan['id']}#thread-" in looked.headers["Location"]
+    assert "(2 unread)" in client.get("/documents").get_data(as_text=True)
+    opened = client.post(f"/notifications/{ids[0]}/open")  # the list's link: open and mark read
     assert opened.status_code == 302 and f"/documents/{plan['id']}#thread-" in opened.headers["Location"]
     assert "(1 unread)" in client.get("/documents").get_data(as_text=True)
     assert "(1 unread)" in client.get("/notifications/link", headers=HX).get_data(as_text=True)
@@ -472,6 +475,7 @@ def test_notification_page_count_and_mark_as_read(app, api, auth, client, plan):
     Auth(client).logout()
     auth.login("commenter")
     assert client.get(f"/notifications/{ids[0]}").status_code == 404
+    assert client.post(f"/notifications/{ids[0]}/open").status_code == 404
     assert client.post(f"/notifications/{ids[0]}/read").status_code == 404
 
 

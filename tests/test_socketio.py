@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import time
+
 import pytest
 from sqlalchemy import select
 
@@ -45,6 +47,24 @@ def user_id(app, role: str) -> int:
 def events(sio, name: str | None = None) -> list[dict]:
     received = sio.get_received()
     return [item["args"][0] for item in received if name is None or item["name"] == name]
+
+
+def presence_when(sio, check, timeout: float = 3.0) -> dict:
+    """The newest presence broadcast once it satisfies `check` (presence is coalesced: the last
+    change of a burst arrives up to its interval later)."""
+    deadline, latest = time.monotonic() + timeout, None
+    while time.monotonic() < deadline:
+        received = events(sio, "presence")
+        if received:
+            latest = received[-1]
+            if check(latest):
+                return latest
+        time.sleep(0.02)
+    raise AssertionError(f"no presence broadcast satisfied the check; the newest was {latest}")
+
+
+def editing_of(latest: dict) -> dict:
+    return {u["id"]: u["editing_clause_id"] for u in latest["users"]}
 
 
 def names(received: list[dict]) -> list[str]:
@@ -194,9 +214,7 @@ def test_presence_lists_joined_users_and_the_clause_being_edited(app, logged_in,
     _, observer = logged_in("observer")
     assert join(editor, declaration["id"])["ok"] is True
     assert join(observer, declaration["id"])["ok"] is True
-    presence = events(observer, "presence")
-    assert presence, "joining broadcasts presence"
-    latest = presence[-1]
+    latest = presence_when(observer, lambda p: len(p["users"]) == 2)  # joining broadcasts presence
     assert "seq" not in latest
     assert latest["document_id"] == declaration["id"]
     by_id = {u["id"]: u for u in latest["users"]}
@@ -209,15 +227,12 @@ def test_presence_lists_joined_users_and_the_clause_being_edited(app, logged_in,
     clause_id = declaration["clause_ids"][1]
     ack = editor.emit("editing", {"document_id": declaration["id"], "clause_id": clause_id}, callback=True)
     assert ack == {"ok": True}
-    latest = events(observer, "presence")[-1]
-    by_id = {u["id"]: u for u in latest["users"]}
-    assert by_id[user_id(app, "editor")]["editing_clause_id"] == clause_id
-    assert by_id[user_id(app, "observer")]["editing_clause_id"] is None
+    latest = presence_when(observer, lambda p: editing_of(p)[user_id(app, "editor")] == clause_id)
+    assert editing_of(latest)[user_id(app, "observer")] is None
 
     # stops editing
     editor.emit("editing", {"document_id": declaration["id"], "clause_id": None}, callback=True)
-    latest = events(observer, "presence")[-1]
-    assert {u["id"]: u["editing_clause_id"] for u in latest["users"]}[user_id(app, "editor")] is None
+    presence_when(observer, lambda p: editing_of(p)[user_id(app, "editor")] is None)
 
 
 def test_editing_needs_a_joined_document(logged_in, declaration):
@@ -234,15 +249,14 @@ def test_leaving_and_disconnecting_update_presence(app, logged_in, declaration):
     assert join(observer, declaration["id"])["ok"] is True
     observer.get_received()
 
+    only_observer = [user_id(app, "observer")]
     assert editor.emit("leave", {"document_id": declaration["id"]}, callback=True) == {"ok": True}
-    latest = events(observer, "presence")[-1]
-    assert [u["id"] for u in latest["users"]] == [user_id(app, "observer")]
+    presence_when(observer, lambda p: [u["id"] for u in p["users"]] == only_observer)
 
     assert join(editor, declaration["id"])["ok"] is True
-    observer.get_received()
+    presence_when(observer, lambda p: len(p["users"]) == 2)
     editor.disconnect()
-    latest = events(observer, "presence")[-1]
-    assert [u["id"] for u in latest["users"]] == [user_id(app, "observer")]
+    presence_when(observer, lambda p: [u["id"] for u in p["users"]] == only_observer)
 
 
 def test_logging_out_leaves_the_room_at_once(app, logged_in, declaration):

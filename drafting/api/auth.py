@@ -6,7 +6,7 @@ from datetime import datetime, timedelta
 from functools import wraps
 
 from flask import abort, current_app, g, request
-from sqlalchemy import bindparam, select
+from sqlalchemy import bindparam, or_, select
 from sqlalchemy.exc import OperationalError
 from sqlalchemy.orm import lazyload
 
@@ -15,8 +15,11 @@ from ..models import ApiToken, User
 from ..models.base import utcnow
 
 # Built once; the user and the token in one row (the organisation loads if something asks).
+# A revoked or expired token, or one of a deactivated account, finds nobody.
 _BY_HASH = (select(User, ApiToken).join(ApiToken, ApiToken.user_id == User.id)
-            .where(ApiToken.token_hash == bindparam("token_hash"), User.deactivated_at.is_(None))
+            .where(ApiToken.token_hash == bindparam("token_hash"), User.deactivated_at.is_(None),
+                   ApiToken.revoked_at.is_(None),
+                   or_(ApiToken.expires_at.is_(None), ApiToken.expires_at > bindparam("now")))
             .options(lazyload(User.organisation), lazyload(ApiToken.user)))
 
 
@@ -24,11 +27,12 @@ def user_for_token(secret: str | None) -> User | None:
     """Return the user a token secret belongs to, or None (also when the account is deactivated)."""
     if not secret:
         return None
-    row = db.session.execute(_BY_HASH, {"token_hash": ApiToken.hash(secret)}).first()
+    now = utcnow()
+    row = db.session.execute(_BY_HASH, {"token_hash": ApiToken.hash(secret), "now": now}).first()
     if row is None:
         return None
     user, token = row
-    now = utcnow()
+    g.api_token_id = token.id  # which of the owner's tokens this request came with (GET /tokens)
     if token.last_used_at is None or now - token.last_used_at > timedelta(minutes=1):
         _record_use(token, now)  # coarse on purpose: no write on every request
     return user

@@ -5,6 +5,7 @@ from __future__ import annotations
 from datetime import datetime
 
 from sqlalchemy import ForeignKey, Index, String, Text, UniqueConstraint
+from sqlalchemy import text as sql
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from ..extensions import db
@@ -16,7 +17,10 @@ ORIGINS = ("edit", "merge", "amendment", "restore", "import")
 class Clause(db.Model):
     """A numbered part of a document; its text is plain Unicode, escaped on the way out."""
 
-    __table_args__ = (Index("ix_clause_document_position", "document_id", "position"),)
+    # Live clauses have unique positions in their document; deleted ones keep their last place.
+    __table_args__ = (Index("ix_clause_document_position", "document_id", "position"),
+                      Index("uq_clause_live_position", "document_id", "position", unique=True,
+                            sqlite_where=sql("deleted_at IS NULL"), postgresql_where=sql("deleted_at IS NULL")))
 
     id: Mapped[int] = mapped_column(primary_key=True)
     document_id: Mapped[int] = mapped_column(ForeignKey("document.id", ondelete="CASCADE"))

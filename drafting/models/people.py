@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import hashlib
 import secrets
-from datetime import datetime
+from datetime import datetime, timedelta
 
 from flask_login import UserMixin
 from sqlalchemy import ForeignKey, Index, String, UniqueConstraint
@@ -12,7 +12,7 @@ from sqlalchemy.orm import Mapped, mapped_column, relationship
 from werkzeug.security import check_password_hash, generate_password_hash
 
 from ..extensions import db
-from .base import utcnow
+from .base import iso, utcnow
 
 
 class Organisation(db.Model):
@@ -76,6 +76,9 @@ class ApiToken(db.Model):
     token_hash: Mapped[str] = mapped_column(String(64))
     created_at: Mapped[datetime] = mapped_column(default=utcnow)
     last_used_at: Mapped[datetime | None]
+    name: Mapped[str | None] = mapped_column(String(100))  # the owner's label: "CI export", "LEOS bridge"
+    expires_at: Mapped[datetime | None]                     # None: until revoked
+    revoked_at: Mapped[datetime | None]
 
     user: Mapped[User] = relationship(lazy="joined")
 
@@ -84,12 +87,25 @@ class ApiToken(db.Model):
         return hashlib.sha256(token.encode()).hexdigest()
 
     @classmethod
-    def issue(cls, user: User) -> tuple[ApiToken, str]:
+    def issue(cls, user: User, name: str | None = None, expires_in_days: int | None = None) -> tuple[ApiToken, str]:
         """Create a token for the user; return the row and the secret shown once."""
         secret = "dft_" + secrets.token_urlsafe(32)
-        token = cls(user=user, token_hash=cls.hash(secret))
+        expires_at = utcnow() + timedelta(days=expires_in_days) if expires_in_days else None
+        token = cls(user=user, token_hash=cls.hash(secret), name=name, expires_at=expires_at)
         db.session.add(token)
         return token, secret
+
+    @property
+    def state(self) -> str:
+        """active, expired or revoked."""
+        if self.revoked_at is not None:
+            return "revoked"
+        return "expired" if self.expires_at is not None and self.expires_at <= utcnow() else "active"
+
+    def to_json(self) -> dict:
+        return {"id": self.id, "name": self.name, "created_at": iso(self.created_at),
+                "last_used_at": iso(self.last_used_at), "expires_at": iso(self.expires_at),
+                "revoked_at": iso(self.revoked_at), "state": self.state}
 
 
 class LoginFailure(db.Model):

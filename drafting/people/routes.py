@@ -21,7 +21,8 @@ from ..documents.operations import (
     withdraw_participant,
 )
 from ..extensions import db
-from ..models import Document, Membership, Organisation, User
+from ..models import ApiToken, Document, Membership, Organisation, User
+from ..models.base import parse_int
 from ..models.document import ROLES
 from ..views import get_document_or_404
 from . import bp
@@ -45,6 +46,7 @@ from .operations import (
     user_for_password_link,
     user_with_email,
 )
+from .tokens import EXPIRY_CHOICES, TokenError, issue_token, revoke_token, tokens_of
 
 NEW_LINK = "people_new_link"  # a link just made, shown once on the next page (session)
 
@@ -416,3 +418,53 @@ def set_password_page(token: str):
     login_user(user)
     flash("Your password is set: you are logged in.", "ok")
     return redirect(url_for("documents.index"))
+
+
+# ---- your own API tokens --------------------------------------------------------------------------
+
+NEW_TOKEN = "people_new_token"  # a secret just made, shown once on the next page (session)
+
+
+def _tokens_page(code: int = 200, errors: dict | None = None, typed: dict | None = None):
+    new = session.pop(NEW_TOKEN, None)
+    return render_template("people/tokens.html", tokens=tokens_of(current_user), new_token=new,
+                           choices=EXPIRY_CHOICES, errors=errors or {}, typed=typed or {},
+                           failed_form="token" if errors else None), code
+
+
+@bp.get("/settings/tokens")
+@login_required
+def tokens():
+    """Your personal API tokens: make one (shown once), see when each was used, revoke."""
+    return _tokens_page()
+
+
+@bp.post("/settings/tokens")
+@login_required
+def make_token():
+    raw_days = request.form.get("expires_in_days", "90")
+    days = None if raw_days == "never" else parse_int(raw_days)
+    try:
+        if days is None and raw_days != "never":
+            raise TokenError(422, "Choose when the token expires.", "expires_in_days")
+        token, secret = issue_token(current_user, request.form.get("name", ""), days)
+    except TokenError as error:
+        db.session.rollback()
+        return _tokens_page(error.status, {f"token-{error.field or 'name'}": error.message},
+                            {"name": request.form.get("name", ""), "expires_in_days": raw_days})
+    db.session.commit()
+    session[NEW_TOKEN] = {"id": token.id, "secret": secret}
+    flash(f"Token “{token.name}” made. Copy it now: it is shown only once.", "ok")
+    return redirect(url_for("people.tokens") + "#new-token")
+
+
+@bp.post("/settings/tokens/<int:token_id>/revoke")
+@login_required
+def revoke_own_token(token_id: int):
+    token = db.session.scalar(select(ApiToken).where(ApiToken.id == token_id, ApiToken.user_id == current_user.id))
+    if token is None:
+        abort(404, "No token of yours has this id.")
+    revoke_token(token)
+    db.session.commit()
+    flash(f"Token “{token.name or token.id}” revoked: it no longer works.", "ok")
+    return redirect(url_for("people.tokens"))

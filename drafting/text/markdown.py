@@ -32,14 +32,42 @@ _ESCAPED = ("#", "\\", "<")
 LINES_PER_PARAGRAPH = 5  # on average, at most: paragraphs with line breaks, blank lines between them
 
 
+_ANGLE_RUN = re.compile(r"(\\*)<")          # a "<", with the backslashes just before it
+_ESCAPED_ANGLE = re.compile(r"(\\+)<")
+
+
+def escape_angles(text: str) -> str:
+    """Write every "<" as "\\<" (and double the backslashes just before it), so no Markdown
+    viewer reads the text's own "<img ...>" or "<script>" as HTML."""
+    return _ANGLE_RUN.sub(lambda m: m.group(1) * 2 + "\\<", text)
+
+
+def unescape_angles(text: str) -> str:
+    """Undo `escape_angles`: 2k+1 backslashes before "<" were k backslashes and a "<"."""
+    def one(m: re.Match) -> str:
+        run = len(m.group(1))
+        return "\\" * ((run - 1) // 2) + "<" if run % 2 else m.group(0)
+    return _ESCAPED_ANGLE.sub(one, text)
+
+
+def _leading_escape_is_an_angle(line: str) -> bool:
+    """Tell whether the line's leading backslashes are those escaping a "<" (left to `unescape_angles`)."""
+    return line[len(line) - len(line.lstrip("\\")):][:1] == "<"
+
+
 def escape_line(line: str) -> str:
-    """Escape a line of clause text that Markdown (or the import) would read as structure."""
-    return "\\" + line if line.startswith(_ESCAPED) else line
+    """Escape a line of clause text that Markdown (or the import) would read as structure or HTML."""
+    out = escape_angles(line)
+    if line.startswith("#") or (line.startswith("\\") and not _leading_escape_is_an_angle(line)):
+        out = "\\" + out
+    return out
 
 
 def unescape_line(line: str) -> str:
-    """Undo `escape_line`: take one backslash off before #, \\ or <."""
-    return line[1:] if len(line) > 1 and line[0] == "\\" and line[1] in "#\\<" else line
+    """Undo `escape_line` (and read the earlier exports, which escaped only a leading #, \\ or <)."""
+    if len(line) > 1 and line[0] == "\\" and line[1] in "#\\" and not _leading_escape_is_an_angle(line):
+        line = line[1:]
+    return unescape_angles(line)
 
 
 def _cell(value: str) -> str:
@@ -52,9 +80,9 @@ def _when(moment) -> str:
 
 def to_markdown(text: ExportedText) -> str:
     """Write the document as Markdown: numbered headed clauses, then the record of the export."""
-    out = [f"# {text.title}", ""]
+    out = [f"# {escape_angles(text.title)}", ""]
     for number, heading, body in text.clauses:
-        out += [f"## {number}." + (f" {heading}" if heading else ""), ""]
+        out += [f"## {number}." + (f" {escape_angles(heading)}" if heading else ""), ""]
         out += [escape_line(line) for line in body.split("\n")]
         out.append("")
     out += [END_MARKER, "", "---", ""]
@@ -138,7 +166,7 @@ def parse_markdown(source: str, *, max_paragraphs: int) -> ImportedText:
     start = 0
     h1_count = sum(1 for _, level, _ in headings if level == 1)
     if headings and choose_title(headings[0][0] == first and headings[0][1] == 1, h1_count):
-        title = headings[0][2].strip() or None
+        title = unescape_angles(headings[0][2].strip()) or None
         start = headings[0][0] + 1
         headings = headings[1:]
     notes: list[str] = []
@@ -156,7 +184,9 @@ def parse_markdown(source: str, *, max_paragraphs: int) -> ImportedText:
     bounds = [i for i, _ in starts] + [len(lines)]
     for (index, raw), end in zip(starts, bounds[1:], strict=True):
         body = _trim_blank(lines[index + 1:end], exact=exported)
-        clauses.append(ImportedClause(heading_text(raw), "\n".join(unescape_line(line) for line in body)))
+        heading = heading_text(raw)
+        clauses.append(ImportedClause(unescape_angles(heading) if heading else heading,
+                                      "\n".join(unescape_line(line) for line in body)))
     if exported:
         notes.append("This file was exported from drafting: its clauses import exactly as they were.")
     elif level > 1 or title is None:

@@ -57,7 +57,9 @@ def to_docx(text: ExportedText) -> bytes:
 
     doc = Document()
     properties = doc.core_properties
-    properties.title = _xml_safe(text.title)
+    # Word's core properties hold at most 255 characters; the document itself has the whole title.
+    title = _xml_safe(text.title)
+    properties.title = title if len(title) <= 255 else title[:254] + "…"
     properties.subject = text.kind_label
     properties.keywords = EXPORT_KEYWORD
     properties.comments = f"Content hash (SHA-256): {text.content_hash}"
