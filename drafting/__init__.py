@@ -6,8 +6,11 @@ import re
 from pathlib import Path
 
 from flask import Flask, abort, jsonify, render_template, request
+from flask.json.provider import DefaultJSONProvider
+from flask_login import current_user
 from sqlalchemy.exc import OperationalError
 from werkzeug.exceptions import HTTPException
+from werkzeug.middleware.proxy_fix import ProxyFix
 from werkzeug.routing import IntegerConverter
 
 from . import database, fragments
@@ -20,22 +23,96 @@ from .text import offload
 BODY_METHODS = frozenset({"POST", "PUT", "PATCH", "DELETE"})
 # A JSON string escape of U+0000 that is not itself an escaped backslash followed by "u0000".
 _JSON_NUL = re.compile(rb"(?<!\\)(?:\\\\)*\\u0000", re.IGNORECASE)
+# Other control characters (C0 but tab, line feed and carriage return; DEL), as JSON escapes,
+# percent-escapes (query strings, forms) or raw bytes; and JSON escapes of UTF-16 surrogates.
+_JSON_CONTROL = re.compile(rb"(?<!\\)(?:\\\\)*\\u00(?:0[1-8bcef]|1[0-9a-f]|7f)", re.IGNORECASE)
+_URL_CONTROL = re.compile(rb"%(?:0[1-8bcef]|1[0-9a-f]|7f)|[\x01-\x08\x0b\x0c\x0e-\x1f\x7f]", re.IGNORECASE)
+_RAW_CONTROL = re.compile(rb"[\x01-\x08\x0b\x0c\x0e-\x1f\x7f]")  # as bytes of a multipart part
+_QUERY_LINE_BREAK = re.compile(rb"%0[ad]|[\r\n]", re.IGNORECASE)  # no query (a search, a next page) needs one
+_JSON_SURROGATE = re.compile(rb"\\u[dD][89a-fA-F]", re.IGNORECASE)
+NUL_MESSAGE = "Text cannot contain the NUL character (U+0000). Remove it and send again."
+CONTROL_MESSAGE = ("Text cannot contain control characters (other than tabs and line breaks). "
+                   "Remove them and send again; they often come with text pasted from other programs.")
+SURROGATE_MESSAGE = "Text cannot contain a lone UTF-16 surrogate (\\ud800-\\udfff without its pair)."
 
 
-def carries_nul(req) -> bool:
-    """Tell whether a request's text (query, form or JSON) holds U+0000, which no text field may
-    store (PostgreSQL refuses it): answered 422 for every database alike, before any view runs.
-    File uploads (multipart) are not looked at: binary files hold NUL bytes legitimately."""
-    if b"%00" in req.query_string or b"\x00" in req.query_string:
-        return True
+def _lone_surrogate(value) -> bool:
+    """Tell whether parsed JSON holds a string with an unpaired surrogate (not encodable as UTF-8)."""
+    stack = [value]
+    while stack:
+        item = stack.pop()
+        if isinstance(item, str):
+            try:
+                item.encode("utf-8")
+            except UnicodeEncodeError:
+                return True
+        elif isinstance(item, dict):
+            stack.extend(item.keys())
+            stack.extend(item.values())
+        elif isinstance(item, list):
+            stack.extend(item)
+    return False
+
+
+class JSONProvider(DefaultJSONProvider):
+    """Flask's JSON, except that a document nested too deeply for the parser is unreadable JSON
+    (400, the API's error object) rather than a RecursionError (500)."""
+
+    def loads(self, s, **kwargs):
+        try:
+            return super().loads(s, **kwargs)
+        except RecursionError:
+            raise ValueError("The JSON is nested too deeply.") from None
+
+
+def refused_text(req) -> str | None:
+    """Say why a request's text (query, form or JSON) cannot be stored, or None.
+
+    U+0000 (PostgreSQL refuses it), other control characters but tab and line breaks, and lone
+    surrogates (no database can store them as UTF-8) are answered 422 for every database alike,
+    before any view runs. The contents of uploaded files are not looked at (binary files hold such
+    bytes); the text fields of a multipart form are, when its body was read (a large import's is not).
+    """
+    query = req.query_string
+    if b"%00" in query or b"\x00" in query:
+        return NUL_MESSAGE
+    if _URL_CONTROL.search(query) or _QUERY_LINE_BREAK.search(query):
+        return CONTROL_MESSAGE
+    if req.method in BODY_METHODS and req.mimetype == "multipart/form-data":
+        limit = req.max_content_length
+        if limit is not None and (req.content_length or 0) > limit:
+            return None
+        return _multipart_refused(req.get_data(cache=True), req.mimetype_params.get("boundary", ""))
     if req.method not in BODY_METHODS or req.mimetype not in ("application/json", "application/x-www-form-urlencoded"):
-        return False
+        return None
     data = req.get_data(cache=True)
     if b"\x00" in data:
-        return True
-    if req.mimetype == "application/json":
-        return _JSON_NUL.search(data) is not None
-    return b"%00" in data
+        return NUL_MESSAGE
+    if req.mimetype == "application/x-www-form-urlencoded":
+        return NUL_MESSAGE if b"%00" in data else CONTROL_MESSAGE if _URL_CONTROL.search(data) else None
+    if _JSON_NUL.search(data):
+        return NUL_MESSAGE
+    if _JSON_CONTROL.search(data) or b"\x7f" in data:
+        return CONTROL_MESSAGE
+    if _JSON_SURROGATE.search(data) and _lone_surrogate(req.get_json(silent=True)):
+        return SURROGATE_MESSAGE
+    return None
+
+
+def _multipart_refused(data: bytes, boundary: str) -> str | None:
+    """Say why a multipart body's field names, file names or text fields cannot be stored, or None."""
+    if not boundary:
+        return None
+    for part in data.split(b"--" + boundary.encode("latin-1")):
+        headers, _, body = part.partition(b"\r\n\r\n")
+        text = headers if b"filename=" in headers.lower() else headers + body  # a file's bytes are its own
+        if b"\x00" in text:
+            return NUL_MESSAGE
+        if _RAW_CONTROL.search(text):
+            return CONTROL_MESSAGE
+    return None
+
+
 RETRY_BUSY_SECONDS = 5  # a database locked past its timeouts: when to try again (503)
 
 
@@ -51,8 +128,12 @@ def create_app(config_class: type = Config, **overrides) -> Flask:
     """Build the application: config, extensions, blueprints, commands; Socket.IO last."""
     app = Flask(__name__, instance_path=str(ROOT / "instance"),
                 template_folder=str(ROOT / "templates"), static_folder=str(ROOT / "static"))
+    app.json = JSONProvider(app)
     app.config.from_object(config_class)
     app.config.update(overrides)
+    if app.config.get("TRUSTED_PROXIES", 0) > 0:  # believe that many proxies' X-Forwarded-For/-Proto
+        hops = app.config["TRUSTED_PROXIES"]
+        app.wsgi_app = ProxyFix(app.wsgi_app, x_for=hops, x_proto=hops)
     resolve_secret_key(app)
     Path(app.instance_path).mkdir(parents=True, exist_ok=True)
 
@@ -143,8 +224,9 @@ def _register_body_reading(app: Flask) -> None:
         limit = request.max_content_length
         if request.method in BODY_METHODS and (limit is None or (request.content_length or 0) <= limit):
             request.get_data(cache=True)
-        if carries_nul(request):
-            abort(422, "Text cannot contain the NUL character (U+0000). Remove it and send again.")
+        refused = refused_text(request)
+        if refused:
+            abort(422, refused)
 
 
 def _wants_json() -> bool:
@@ -160,6 +242,22 @@ def _register_errors(app: Flask) -> None:
             return jsonify({"error": {"code": ERROR_CODES.get(status, "error"), "message": message}}), status, headers
         template = "errors/_message.html" if is_htmx() else "errors/page.html"
         return render_template(template, status=status, message=message), status, headers
+
+    from flask_login import current_user
+    from flask_wtf.csrf import CSRFError
+
+    from .auth.routes import is_script_request, session_ended
+
+    @app.errorhandler(CSRFError)
+    def csrf_error(error: CSRFError):
+        """A refused CSRF token. For the page's script: its session has ended (401, marked), or
+        the page holds a token of an earlier session of this browser (400 marked `HX-CSRF-Stale`:
+        the page fetches a fresh token and sends again). A page request answers 400 as before."""
+        if _wants_json() or not is_script_request():
+            return http_error(error)
+        if not current_user.is_authenticated:
+            return session_ended()
+        return answer(400, error.description, [("HX-CSRF-Stale", "1"), ("Cache-Control", "no-store")])
 
     @app.errorhandler(HTTPException)
     def http_error(error: HTTPException):
@@ -204,7 +302,18 @@ def _register_headers(app: Flask) -> None:
         response.headers.setdefault("X-Content-Type-Options", "nosniff")
         response.headers.setdefault("Referrer-Policy", "same-origin")
         response.headers.setdefault("X-Frame-Options", "DENY")
+        if app.config.get("SESSION_COOKIE_SECURE"):
+            # Served over HTTPS (secure cookies say so): browsers keep to HTTPS for a year.
+            response.headers.setdefault("Strict-Transport-Security", "max-age=31536000")
+        if request.endpoint != "static" and "Cache-Control" not in response.headers and _personal(request):
+            # A page or answer for one person: no browser, proxy or back button keeps a copy.
+            response.headers["Cache-Control"] = "no-store"
         return response
+
+
+def _personal(req) -> bool:
+    """Tell whether an answer was made for a logged-in person (session or API token)."""
+    return "Authorization" in req.headers or bool(getattr(current_user, "is_authenticated", False))
 
 
 def _register_template_helpers(app: Flask) -> None:

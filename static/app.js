@@ -29,6 +29,13 @@
     toast("Could not reach the server. You seem to be offline; nothing was changed.", true);
   });
 
+  // A form whose htmx target is not on this page (a discussion form on a page of its own, opened
+  // in a new tab) is sent as a plain form: its server answer then leads back to the document.
+  document.addEventListener("htmx:targetError", function (event) {
+    const form = event.detail.elt && event.detail.elt.closest && event.detail.elt.closest("form[action][method=post]");
+    if (form) HTMLFormElement.prototype.submit.call(form);
+  });
+
   // ---- swaps that race with live refreshes ------------------------------------------------
   // A live refresh may replace a clause while this page's own request for it is under way: the
   // answer then goes to the clause now in the page (not to the detached old one), and a live
@@ -49,6 +56,8 @@
 
   // ---- focus after swaps ----------------------------------------------------------------
   // When a form closes (saved or cancelled), keyboard focus returns to that clause's first action.
+  // A swapped-in clause list may name its own focus target (data-focus, data-focus-control: after a
+  // move, the moved clause's same button; after a delete, the next clause): that wins.
   let focusWasIn = null;
   document.addEventListener("htmx:beforeSwap", function (event) {
     const target = event.detail.target;
@@ -58,6 +67,7 @@
     if (!focusWasIn) return;
     const back = document.getElementById(focusWasIn);
     focusWasIn = null;
+    if (back && back.dataset.focus) return;  // the list's own target, set in the next handler
     if (back && !back.classList.contains("editing") && (document.activeElement === document.body || !document.activeElement)) {
       const first = back.querySelector(".clause-actions [data-primary]") || back.querySelector(".clause-actions a.button");
       if (first) first.focus();
@@ -74,12 +84,35 @@
     const list = document.getElementById("clauses");
     if (list && list.dataset.focus) {
       const target = document.getElementById(list.dataset.focus);
+      const want = list.dataset.focusControl;
       delete list.dataset.focus;
-      const move = target && document.activeElement === document.body && target.querySelector("[data-move]:not([disabled]), a.button");
-      if (move) move.focus();
+      delete list.dataset.focusControl;
+      const control = target && document.activeElement === document.body && focusControl(target, want);
+      if (control) { reveal(control); control.focus(); }
     }
     announceEditing();
   });
+
+  // The control of a clause that takes the focus: the button moved with ("up", "down"; the other
+  // one at an end of the list), its first action ("first"), or a new clause's first move button.
+  function focusControl(target, want) {
+    if (target.matches("button, a[href]")) return target;
+    const first = target.querySelector(".clause-actions [data-primary]") ||
+      target.querySelector(".clause-actions a.button, .clause-actions button:not([disabled])");
+    if (want === "up" || want === "down") {
+      return target.querySelector("[data-move=\"" + want + "\"]:not([disabled])") ||
+        target.querySelector("[data-move]:not([disabled])") || first;
+    }
+    if (want === "first") return first;
+    return target.querySelector("[data-move]:not([disabled]), a.button");
+  }
+  // A control behind the clause's "More actions" button (narrow and touch screens) is not shown, so
+  // it cannot take the focus: open that menu first, as the person did to reach the control.
+  function reveal(control) {
+    const li = control.closest("li.clause");
+    const toggle = li && !control.getClientRects().length && li.querySelector(".more-toggle[aria-expanded=\"false\"]");
+    if (toggle) toggle.click();
+  }
 
   document.addEventListener("click", function (event) {
     if (event.target.closest && event.target.closest("[data-print]")) window.print();
@@ -94,7 +127,10 @@
       form.requestSubmit();
     } else if (event.key === "Escape") {
       const cancel = form.querySelector("[data-cancel]");
-      if (cancel) { event.preventDefault(); cancel.click(); }
+      if (cancel) {  // a changed form asks first (drafts.js)
+        event.preventDefault();
+        if (window.draftingAskDiscard) window.draftingAskDiscard(form, cancel); else cancel.click();
+      }
     }
   });
 
@@ -169,7 +205,8 @@
       const notice = li.querySelector(".clause-notice");
       if (notice && parseInt(li.dataset.version, 10) < change.version) {
         notice.hidden = false;
-        notice.textContent = "Someone saved version " + change.version + " while you were editing. " +
+        notice.textContent = (window.draftingNameOf ? window.draftingNameOf(change.actor) : "Someone") +
+          " saved version " + change.version + " while you were editing. " +
           "When you save, your changes are merged with theirs; if you both changed the same words you will be asked to choose.";
       }
       return;
@@ -239,8 +276,9 @@
       if (change.seq <= lastSeq) return;
       lastSeq = change.seq;
     }
+    document.dispatchEvent(new CustomEvent("drafting:live", { detail: { name: name, change: change } }));  // static/review.js
     if (name === "clause.updated") refreshClause(change);
-    else if (name === "clause.created" || name === "clause.deleted" || name === "clause.moved") {
+    else if (name === "clause.created" || name === "clause.deleted" || name === "clause.moved" || name === "clause.restored") {
       listNeeds = Math.max(listNeeds, change.seq);
       if (listRequests === 0) refreshListIfBehind();
     }
@@ -320,7 +358,7 @@
     socket.on("connect_error", function () {
       setConnection("offline", "Offline: trying to reconnect…");
     });
-    ["clause.updated", "clause.created", "clause.deleted", "clause.moved", "document.phase_changed", "approval.changed",
+    ["clause.updated", "clause.created", "clause.deleted", "clause.moved", "clause.restored", "document.phase_changed", "approval.changed",
      "thread.created", "thread.resolved", "thread.reopened", "comment.created", "comment.updated", "comment.deleted",
      "amendment.created", "amendment.accepted", "amendment.rejected", "amendment.withdrawn",
      "amendment.closed", "contribution.created", "contribution.linked", "contribution.updated",
@@ -421,7 +459,10 @@
     if (event.key === "Enter" && (event.ctrlKey || event.metaKey)) { event.preventDefault(); form.requestSubmit(); }
     else if (event.key === "Escape") {
       const cancel = form.querySelector("[data-cancel]");
-      if (cancel) { event.preventDefault(); cancel.click(); }
+      if (cancel) {  // a changed form asks first (drafts.js)
+        event.preventDefault();
+        if (window.draftingAskDiscard) window.draftingAskDiscard(form, cancel); else cancel.click();
+      }
     }
   });
 

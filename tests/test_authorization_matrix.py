@@ -123,6 +123,15 @@ class Ctx:
             db.session.commit()
             return result
 
+    # -- API tokens (issue 16) --
+    @cached_property
+    def editor_token(self) -> int:
+        """The id of a token of the editor's (another caller's is never theirs to see or revoke)."""
+        with self.app.app_context():
+            token, _ = ApiToken.issue(db.session.get(User, self.users["editor"]), name="Matrix")
+            db.session.commit()
+            return token.id
+
     # -- people (issue 13) --
     @cached_property
     def organisation_id(self) -> int:
@@ -377,6 +386,15 @@ EXPECT: dict[tuple[str, str], Rule | tuple[Rule, ...]] = {
         Rule(E(401, 404, 403, 403, 403, 204, 403), args=lambda c: {"clause_id": c.clause}),
         Rule(E(401, 404, 403, 403, 403, 423, 403), args=lambda c: {"clause_id": c.clause}, phase="signing"),
     ),
+    # Restoring a deleted clause: the URL names a clause the editor deleted (through the operation) first.
+    ("api.undelete_clause_", "POST"): variants(
+        Rule(E(401, 404, 403, 403, 403, 200, 403), args=lambda c: {"clause_id": c._make(
+            lambda document, clause, user: __import__("drafting.clauses.operations", fromlist=["delete_clause"])
+            .delete_clause(clause, user["editor"]) or clause.id)}),
+        Rule(E(401, 404, 403, 403, 403, 423, 403), phase="signing", args=lambda c: {"clause_id": c._make(
+            lambda document, clause, user: __import__("drafting.clauses.operations", fromlist=["delete_clause"])
+            .delete_clause(clause, user["editor"]) or clause.id)}),
+    ),
     ("api.revisions", "GET"): Rule(API_READ, args=lambda c: {"clause_id": c.clause}),
     ("api.clause_diff", "GET"): Rule(API_READ, args=lambda c: {"clause_id": c.clause, "from": 1, "to": 1}),
     ("api.restore", "POST"): variants(
@@ -539,6 +557,9 @@ EXPECT: dict[tuple[str, str], Rule | tuple[Rule, ...]] = {
     ("auth.login", "POST"): Rule(E(302, 302, 302, 302, 302, 302, 302), anonymous_to="/documents",
                                  body=lambda c: {"email": EMAILS["observer"], "password": PASSWORD}),
     ("auth.logout", "POST"): Rule(E(302, 302, 302, 302, 302, 302, 302), to_login_ok=True),
+    # Whether the session is logged in, with a fresh CSRF token (drafts.js, before a Retry): anyone.
+    ("auth.session_state", "GET"): Rule(E(200, 200, 200, 200, 200, 200, 200)),
+    ("auth.logged_in_again", "GET"): Rule(E(302, 200, 200, 200, 200, 200, 200)),  # "you can close this tab"
 
     # ---- pages: documents ----
     ("documents.home", "GET"): Rule(E(302, 302, 302, 302, 302, 302, 302), anonymous_to="/documents"),
@@ -576,6 +597,18 @@ EXPECT: dict[tuple[str, str], Rule | tuple[Rule, ...]] = {
         Rule(E(302, 404, 403, 403, 403, 200, 403), args=lambda c: {"clause_id": c.clause}, htmx=True),
         Rule(E(302, 404, 403, 403, 403, 423, 403), args=lambda c: {"clause_id": c.clause}, htmx=True,
              phase="adopted"),
+    ),
+    ("clauses.deleted", "GET"): variants(
+        Rule(PAGE_READ, args=lambda c: {"document_id": c.doc}),
+        Rule(PAGE_READ, args=lambda c: {"document_id": c.doc}, htmx=True),
+    ),
+    ("clauses.undelete", "POST"): variants(
+        Rule(E(302, 404, 403, 403, 403, 200, 403), htmx=True, args=lambda c: {"clause_id": c._make(
+            lambda document, clause, user: __import__("drafting.clauses.operations", fromlist=["delete_clause"])
+            .delete_clause(clause, user["editor"]) or clause.id)}),
+        Rule(E(302, 404, 403, 403, 403, 423, 403), htmx=True, phase="signing", args=lambda c: {"clause_id": c._make(
+            lambda document, clause, user: __import__("drafting.clauses.operations", fromlist=["delete_clause"])
+            .delete_clause(clause, user["editor"]) or clause.id)}),
     ),
     ("clauses.move", "POST"): variants(
         Rule(E(302, 404, 403, 403, 403, 200, 403), args=lambda c: {"clause_id": c.clause}, htmx=True,
@@ -685,6 +718,7 @@ EXPECT: dict[tuple[str, str], Rule | tuple[Rule, ...]] = {
     ("consultation.link", "POST"): Rule(E(302, 404, 403, 403, 403, 200, 403),
                                         args=lambda c: {"contribution_id": c.contribution}, htmx=True,
                                         body=lambda c: {"clause_ids": [str(c.clause)]}),
+    ("consultation.proposed_changes", "GET"): Rule(PAGE_READ, args=lambda c: {"document_id": c.doc}),
     ("consultation.summary", "GET"): Rule(PAGE_READ, args=lambda c: {"document_id": c.doc}),
     ("consultation.report", "GET"): Rule(PAGE_READ, args=lambda c: {"document_id": c.doc}),
     ("consultation.report_md", "GET"): Rule(PAGE_READ, args=lambda c: {"document_id": c.doc}),
@@ -694,6 +728,8 @@ EXPECT: dict[tuple[str, str], Rule | tuple[Rule, ...]] = {
     # The notification is the commenter's; anyone else is told it does not exist.
     ("consultation.open_notification", "GET"): Rule(E(302, 404, 404, 302, 404, 404, 404),
                                                      args=lambda c: {"notification_id": c.notification}),
+    ("consultation.open_and_read_notification", "POST"): Rule(E(302, 404, 404, 302, 404, 404, 404),
+                                                     args=lambda c: {"notification_id": c.notification}),
     ("consultation.read_notification", "POST"): Rule(E(302, 404, 404, 200, 404, 404, 404),
                                                      args=lambda c: {"notification_id": c.notification},
                                                      htmx=True),
@@ -701,6 +737,14 @@ EXPECT: dict[tuple[str, str], Rule | tuple[Rule, ...]] = {
     # The members the @ box suggests: whoever reads the document (JSON for the page's script).
     ("consultation.people", "GET"): Rule(PAGE_READ, args=lambda c: {"document_id": c.doc, "q": "te"}),
     # ---- pages: e-mail notifications (issue 14) ----
+    ("people.tokens", "GET"): Rule(E(302, 200, 200, 200, 200, 200, 200)),
+    ("people.make_token", "POST"): Rule(E(302, 302, 302, 302, 302, 302, 302),
+                                        body=lambda c: {"name": "Matrix export", "expires_in_days": "30"}),
+    ("people.revoke_own_token", "POST"): Rule(E(302, 404, 404, 404, 404, 302, 404),
+                                              args=lambda c: {"token_id": c.editor_token}),
+    ("api.list_tokens", "GET"): Rule(E(401, 200, 200, 200, 200, 200, 200)),
+    ("api.delete_token", "DELETE"): Rule(E(401, 404, 404, 404, 404, 204, 404),
+                                         args=lambda c: {"token_id": c.editor_token}),
     ("notifications.preferences", "GET"): Rule(E(302, 200, 200, 200, 200, 200, 200)),
     ("notifications.preferences", "POST"): Rule(E(302, 302, 302, 302, 302, 302, 302),
                                                 body=lambda c: {"discussion": "digest"}),

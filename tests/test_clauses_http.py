@@ -396,8 +396,13 @@ def test_stale_save_touching_the_same_words_is_a_conflict(client, auth, api, dec
     assert response.status_code == 409
     text = html(response)
     assert "Conflict" in text
-    assert "more than 1,500 universities" in text  # the current text
-    assert "nearly 1,600 universities" in text  # yours
+    # Each version is shown with its changes marked: read it without the removed words (and the space after them).
+    theirs_shown, yours_shown = (
+        re.sub(r"<del>[^<]*</del>(?:\s*(?=<ins>))?|<[^>]+>", "", re.sub(r'<span class="visually-hidden">[^<]*</span>', "", part))
+        for part in re.findall(r"<section.*?</section>", text, re.S))
+    assert "more than 1,500 universities" in theirs_shown  # the current text
+    assert "nearly 1,600 universities" in yours_shown
+    assert '<mark class="conflict"' in text  # the words both changed stand out
     assert 'name="base_version" value="2"' in text  # resolving saves on top of the current version
 
     final = clause_json(api, declaration["id"], clause_id)

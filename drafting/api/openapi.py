@@ -66,7 +66,12 @@ def spec() -> dict:
                 "Error": {"type": "object", "required": ["error"], "properties": {
                     "error": {"type": "object", "required": ["code", "message"], "properties": {
                         "code": {"type": "string"}, "message": {"type": "string"}}},
-                    "current": ref("Clause"), "yours": {"type": "string"}}},
+                    "current": ref("Clause"), "yours": {"type": "string"},
+                    # A clause save's conflict (409) also names who changed the same words and gives
+                    # the version both sides started from.
+                    "changed_by": {"type": "array", "items": {"type": "string"}},
+                    "base_version": {"type": "integer"},
+                    "base_text": {"type": "string", "nullable": True}}},
                 "Clause": {"type": "object", "required": ["id", "number", "heading", "text", "version"],
                            "properties": {"id": {"type": "integer"}, "number": {"type": "integer"},
                                           "heading": {"type": "string", "nullable": True},
@@ -210,6 +215,13 @@ def spec() -> dict:
                 "delete": operation("Delete a clause (editor)",
                               {"204": {"description": "Deleted"}, **errors(401, 403, 404, 423)},
                               params=[clause]),
+            },
+            "/clauses/{clause_id}/undelete": {
+                "post": {**operation("Restore a deleted clause at its former place (editor); its closed threads stay closed",
+                                     {"200": respond(ref("Clause")),
+                                      **errors(400, 401, 403, 404, 409, 422, 423)}, params=[clause]),
+                         "requestBody": {"required": False, "content": {"application/json": {"schema": {
+                             "type": "object", "properties": {"position": ID}}}}}},
             },
             "/clauses/{clause_id}/revisions": {
                 "get": operation("Every revision of a clause, oldest first",

@@ -13,6 +13,7 @@ from ..clauses.operations import (
     conflicting_authors,
     create_clause,
     delete_clause,
+    restore_clause,
     save_clause,
 )
 from ..clauses.routes import number_of
@@ -216,6 +217,7 @@ def patch_clause(clause_id: int):
         return error(409, "Someone else changed the same words since your base version; "
                           "nothing was saved. Resolve against the current text and save again.",
                      current=current.to_json(number_of(current)), yours=conflict.yours,
+                     base_version=conflict.base_version, base_text=conflict.base_text,
                      changed_by=[u.name for u in conflicting_authors(current, conflict.base_version, conflict.yours)])
     answer = {"clause": clause.to_json(number_of(clause)), "merged": result.merged}
     db.session.commit()  # the acknowledgement goes out only after the commit
@@ -229,6 +231,16 @@ def delete_clause_(clause_id: int):
     delete_clause(clause, g.api_user)
     db.session.commit()
     return "", 204
+
+
+@bp.post("/clauses/<int:clause_id>/undelete")
+@token_required
+def undelete_clause_(clause_id: int):
+    clause = get_clause_or_404(clause_id, "edit_clause", g.api_user, include_deleted=True)
+    data = body(("position",)) if request.get_data() else {}
+    restore_clause(clause, g.api_user, data.get("position"))
+    db.session.commit()
+    return jsonify(clause.to_json(number_of(clause)))
 
 
 @bp.get("/clauses/<int:clause_id>/revisions")

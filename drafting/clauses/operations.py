@@ -1,15 +1,16 @@
-"""Operations on clauses: save (with strict merging), add, delete, reorder. They flush, never commit."""
+"""Operations on clauses: save (with strict merging), add, delete, restore, reorder. They flush, never commit."""
 
 from __future__ import annotations
 
 from dataclasses import dataclass
+from datetime import datetime
 
-from sqlalchemy import bindparam, insert, select, update
+from sqlalchemy import bindparam, func, insert, select, update
 from sqlalchemy.orm.attributes import set_committed_value
 
 from .. import audit, live
 from ..extensions import db
-from ..models import Clause, ClauseRevision, Document, User
+from ..models import Amendment, AuditEvent, Clause, ClauseRevision, Document, Thread, User
 from ..models.base import is_db_int, utcnow
 from ..text import offload
 from ..text.clauses import TextError, clean_clause_text, clean_heading
@@ -21,7 +22,8 @@ CAS_ATTEMPTS = 20
 # save's CPU time). The compare-and-swap only matches the version the merge was computed against.
 _CLAUSE = Clause.__table__
 _COMPARE_AND_SWAP = (
-    update(_CLAUSE).where(_CLAUSE.c.id == bindparam("clause_id"), _CLAUSE.c.version == bindparam("base"))
+    update(_CLAUSE).where(_CLAUSE.c.id == bindparam("clause_id"), _CLAUSE.c.version == bindparam("base"),
+                          _CLAUSE.c.deleted_at.is_(None))
     .values(text=bindparam("new_text"), heading=bindparam("new_heading"), version=bindparam("new_version"),
             updated_at=bindparam("now"), updated_by_id=bindparam("author_id"))
 )
@@ -31,12 +33,16 @@ _ADD_REVISION = insert(ClauseRevision.__table__)
 class ClauseConflict(Exception):
     """A stale save whose edits touch the same words as a newer version; nothing was stored."""
 
-    def __init__(self, clause: Clause, yours: str, yours_heading: str | None, base_version: int | None = None):
+    def __init__(self, clause: Clause, yours: str, yours_heading: str | None, base_version: int | None = None,
+                 base: ClauseRevision | None = None):
         super().__init__("Someone else changed the same words.")
         self.clause = clause
         self.yours = yours
         self.yours_heading = yours_heading
         self.base_version = base_version
+        # The version both sides started from, read now (a rollback follows): the conflict view shows it.
+        self.base_text = base.text if base is not None else None
+        self.base_heading = base.heading if base is not None else None
 
 
 # How many newer versions `conflicting_authors` merges one by one to find the first that overlaps.
@@ -118,6 +124,9 @@ def save_clause(clause: Clause, actor: User, text: object, base_version: object,
         fresh = attempt > 0
         if fresh:
             db.session.refresh(clause)
+        if clause.deleted_at is not None:  # deleted meanwhile: an edit of it would be acknowledged and lost
+            raise TextError(410, "This clause was deleted while you were editing it; your text was not saved. "
+                                 "Copy it, or restore the clause from the Deleted clauses and save again.", "clause")
         current_version, current_text, current_heading = clause.version, clause.text, clause.heading
         mine_heading = current_heading if heading is ... else clean_heading(heading)
         if base_version > current_version:
@@ -135,7 +144,7 @@ def save_clause(clause: Clause, actor: User, text: object, base_version: object,
             if not result.clean or not heading_clean:
                 if not fresh:
                     continue
-                raise ClauseConflict(clause, text, mine_heading, base_version)
+                raise ClauseConflict(clause, text, mine_heading, base_version, base)
             new_text = result.text
         else:
             new_text, new_heading = text, mine_heading
@@ -145,6 +154,9 @@ def save_clause(clause: Clause, actor: User, text: object, base_version: object,
                 continue
             return SaveResult(clause, merged, False, *merge_info)
         now = utcnow()
+        # The document's row first, then the clause's: the order every change of the clause list
+        # takes them in (a delete racing this save would otherwise deadlock on PostgreSQL).
+        live.locked_row(clause.document)
         matched = db.session.execute(_COMPARE_AND_SWAP, {
             "clause_id": clause.id, "base": current_version, "new_version": current_version + 1,
             "new_text": new_text, "new_heading": new_heading, "now": now, "author_id": author.id,
@@ -169,19 +181,33 @@ def save_clause(clause: Clause, actor: User, text: object, base_version: object,
         audit.record(actor, clause.document, "clause.updated", "clause", clause.id, clause.id,
                      version=version, origin=origin, merged=merged)
         return SaveResult(clause, merged, True, *merge_info)
-    raise ClauseConflict(clause, text, mine_heading, base_version)
+    raise ClauseConflict(clause, text, mine_heading, base_version, base)
 
 
 def _live_clauses(document: Document) -> list[Clause]:
+    """The document's clauses in order, read under its row lock (taken first, held to commit).
+
+    Every change of the list (create, delete, move, reorder, restore) reads it through here, so
+    two of them never renumber from the same stale reading; positions are re-read from the
+    database, not from objects this request loaded before the lock.
+    """
+    live.locked_row(document)
     return list(db.session.scalars(
         select(Clause).where(Clause.document_id == document.id, Clause.deleted_at.is_(None))
-        .order_by(Clause.position, Clause.id)))
+        .order_by(Clause.position, Clause.id).execution_options(populate_existing=True)))
 
 
 def _renumber(clauses: list[Clause]) -> None:
-    for position, clause in enumerate(clauses, start=1):
-        if clause.position != position:
-            clause.position = position
+    """Number the live clauses 1..n. Live positions are unique (a partial unique index), so the
+    clauses that move first step aside to negative places, then take their new ones."""
+    moving = [(position, c) for position, c in enumerate(clauses, start=1) if c.position != position]
+    if not moving:
+        return
+    for _, clause in moving:
+        clause.position = -clause.id if clause.id is not None else 0
+    db.session.flush()
+    for position, clause in moving:
+        clause.position = position
 
 
 def create_clause(document: Document, actor: User, text: object, heading: object = None,
@@ -190,6 +216,8 @@ def create_clause(document: Document, actor: User, text: object, heading: object
     text = clean_clause_text(text)
     heading = clean_heading(heading)
     clauses = _live_clauses(document)
+    if after is not None and after not in clauses:
+        raise TextError(409, "The clause to add after was deleted meanwhile; choose another place.", "after")
     index = clauses.index(after) + 1 if after is not None else len(clauses)
     now = utcnow()
     clause = Clause(document_id=document.id, position=0, heading=heading, text=text, version=1,
@@ -218,9 +246,12 @@ def delete_clause(clause: Clause, actor: User) -> None:
     from ..consultation.operations import close_items_of_deleted_clause  # it imports this module
 
     document = clause.document
+    remaining = [c for c in _live_clauses(document) if c.id != clause.id]
+    db.session.refresh(clause, ["deleted_at"])
+    if clause.deleted_at is not None:  # re-read under the lock: deleted meanwhile
+        raise TextError(409, "This clause was already deleted by someone else.", "clause")
     close_items_of_deleted_clause(clause, actor)
     clause.deleted_at = utcnow()
-    remaining = [c for c in _live_clauses(document) if c.id != clause.id]
     _renumber(remaining)
     db.session.flush()
     live.announce(document, "clause.deleted", actor.id, clause_id=clause.id)
@@ -228,6 +259,98 @@ def delete_clause(clause: Clause, actor: User) -> None:
     audit.record(actor, document, "clause.deleted", "clause", clause.id, clause.id,
                  version=clause.version)
     db.session.expire(document, ["clauses"])
+
+
+def restore_clause(clause: Clause, actor: User, position: object = None) -> Clause:
+    """Put a deleted clause back at its former place (or at `position`, clamped), with its history.
+
+    The threads and amendments its deletion closed stay closed: they were settled and reported.
+    """
+    if position is not None and not is_db_int(position):
+        raise TextError(422, "position must be a positive integer.", "position")
+    document = clause.document
+    # Hold the document's row before reading the list, as every change of the list ends up
+    # holding it: two restores (or a restore and a delete) are numbered one after the other.
+    live.locked_row(document)
+    ensure_text_open(document)
+    db.session.refresh(clause, ["deleted_at", "position"])
+    if clause.deleted_at is None:
+        raise TextError(409, "This clause is not deleted: someone may have restored it already.", "clause")
+    clauses = _live_clauses(document)
+    index = min(max((position or clause.position) - 1, 0), len(clauses))
+    clause.position = -clause.id  # out of the live clauses' way until renumbered (unique positions)
+    clause.deleted_at = None
+    clauses.insert(index, clause)
+    _renumber(clauses)
+    db.session.flush()
+    live.announce(document, "clause.restored", actor.id, clause_id=clause.id)
+    audit.record(actor, document, "clause.restored", "clause", clause.id, clause.id,
+                 position=clause.position, version=clause.version)
+    db.session.expire(document, ["clauses"])
+    return clause
+
+
+@dataclass(frozen=True)
+class DeletedClause:
+    """A deleted clause as the page lists it: who deleted it, when, and what its deletion closed."""
+
+    clause: Clause
+    deleted_at: datetime
+    deleted_by: User | None
+    closed_threads: int = 0
+    closed_amendments: int = 0
+
+    @property
+    def label(self) -> str:
+        """Its heading, or the first words of its text."""
+        if self.clause.heading:
+            return self.clause.heading
+        words = self.clause.text.split()
+        return " ".join(words[:FIRST_WORDS]) + ("…" if len(words) > FIRST_WORDS else "")
+
+
+FIRST_WORDS = 10
+
+
+def _closed_counts(ids: list[int]) -> tuple[dict[int, int], dict[int, int]]:
+    threads = dict(db.session.execute(
+        select(Thread.clause_id, func.count()).where(Thread.clause_id.in_(ids), Thread.disposition == "clause_deleted")
+        .group_by(Thread.clause_id)).all())
+    amendments = dict(db.session.execute(
+        select(Amendment.clause_id, func.count()).where(Amendment.clause_id.in_(ids),
+                                                        Amendment.status == "clause_deleted")
+        .group_by(Amendment.clause_id)).all())
+    return threads, amendments
+
+
+def closed_at_deletion(clause: Clause) -> tuple[int, int]:
+    """Count the clause's threads and amendments that were closed because it was deleted."""
+    threads, amendments = _closed_counts([clause.id])
+    return threads.get(clause.id, 0), amendments.get(clause.id, 0)
+
+
+def deleted_clause_count(document: Document) -> int:
+    """Count the document's deleted clauses."""
+    return db.session.scalar(select(func.count()).select_from(Clause).where(
+        Clause.document_id == document.id, Clause.deleted_at.is_not(None)))
+
+
+def deleted_clauses(document: Document) -> list[DeletedClause]:
+    """Return the document's deleted clauses, most recently deleted first (who deleted them: the audit trail)."""
+    clauses = list(db.session.scalars(
+        select(Clause).where(Clause.document_id == document.id, Clause.deleted_at.is_not(None))
+        .order_by(Clause.deleted_at.desc(), Clause.id.desc())))
+    if not clauses:
+        return []
+    ids = [c.id for c in clauses]
+    deleters: dict[int, User | None] = {}
+    for event in db.session.scalars(select(AuditEvent).where(
+            AuditEvent.document_id == document.id, AuditEvent.action == "clause.deleted",
+            AuditEvent.clause_id.in_(ids)).order_by(AuditEvent.id)):
+        deleters[event.clause_id] = event.actor  # the latest deletion wins
+    threads, amendments = _closed_counts(ids)
+    return [DeletedClause(c, c.deleted_at, deleters.get(c.id), threads.get(c.id, 0), amendments.get(c.id, 0))
+            for c in clauses]
 
 
 def reorder_clauses(document: Document, actor: User, ids: list[int]) -> None:

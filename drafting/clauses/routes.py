@@ -1,14 +1,15 @@
-"""Clause fragments: show, edit, save, add, delete, move and reorder (htmx, with full-page fallbacks)."""
+"""Clause fragments: show, edit, save, add, delete, restore, move and reorder (htmx, with full-page fallbacks)."""
 
 from __future__ import annotations
 
 from flask import abort, redirect, render_template, request, url_for
 from flask_login import current_user, login_required
 from markupsafe import Markup
+from sqlalchemy import select
 
 from ..consultation.queries import open_items
 from ..extensions import db
-from ..models import Clause
+from ..models import Clause, ClauseRevision, User
 from ..models.base import parse_int
 from ..text import offload
 from ..text.clauses import TextError
@@ -17,11 +18,15 @@ from ..views import get_clause_or_404, get_document_or_404, is_htmx, vary_on_htm
 from . import bp
 from .operations import (
     ClauseConflict,
+    closed_at_deletion,
     conflicting_authors,
     create_clause,
     delete_clause,
+    deleted_clause_count,
+    deleted_clauses,
     move_clause,
     reorder_clauses,
+    restore_clause,
     save_clause,
 )
 
@@ -41,11 +46,24 @@ def clause_fragment(clause: Clause, status: str | None = None, code: int = 200, 
     return html, code
 
 
-def _clause_list(document, focus: int | None = None, status: str | None = None):
+def _clause_list(document, focus: int | None = None, status: str | None = None, *,
+                 focus_control: str | None = None, undo: dict | None = None, announce: str | None = None):
+    """Render the list; `focus` names the clause whose `focus_control` ("up", "down", "first")
+    takes the keyboard focus; `undo` offers to restore the clause just deleted, in its place."""
     from ..documents.operations import numbered_clauses
 
-    return render_template("documents/_clauses.html", document=document,
-                           numbered=numbered_clauses(document), focus=focus, status=status)
+    numbered = numbered_clauses(document)
+    if undo is not None and focus is None and numbered:
+        # The clause that took the deleted one's place, or the new last one.
+        focus, focus_control = numbered[min(undo["number"], len(numbered)) - 1][1].id, "first"
+    return render_template("documents/_clauses.html", document=document, numbered=numbered, focus=focus,
+                           status=status, focus_control=focus_control, undo=undo, announce=announce)
+
+
+@bp.app_template_global("deleted_clause_count")
+def deleted_clause_count_of(document) -> int:
+    """How many clauses of the document are deleted, for the list's "Deleted clauses" section."""
+    return deleted_clause_count(document)
 
 
 def _back_to(clause_or_document, anchor: int | None = None):
@@ -93,11 +111,18 @@ def save(clause_id: int):
                                document=clause.document, text=text, heading=heading,
                                base_version=base_version, error=error.message), error.status
     except ClauseConflict as conflict:
+        from ..text.conflict import conflict_view
+
         db.session.rollback()
         clause = db.session.get(Clause, clause_id)
+        # The version both started from (unknown only when a save lost every compare-and-swap: then theirs).
+        base = ((conflict.base_version, conflict.base_text, conflict.base_heading) if conflict.base_text is not None
+                else (clause.version, clause.text, clause.heading))
+        view = conflict_view(base[1], conflict.yours, clause.text, base[2], conflict.yours_heading, clause.heading)
         return render_template("clauses/_conflict.html", clause=clause, number=number_of(clause),
                                document=clause.document, yours=conflict.yours,
-                               yours_heading=conflict.yours_heading,
+                               yours_heading=conflict.yours_heading, view=view, base_version=base[0],
+                               base_text=base[1], base_heading=base[2], full_page=not is_htmx(),
                                authors=conflicting_authors(clause, conflict.base_version, conflict.yours)), 409
     db.session.commit()
     if not is_htmx():
@@ -109,11 +134,24 @@ def save(clause_id: int):
     if not result.changed:
         status = "No changes to save."
     elif result.merged:
-        status = (f"Merged: someone saved a newer version while you were editing; both changes "
-                  f"are kept, saved as version {clause.version}.")
+        status = (f"Merged: {_who_saved_since(clause, base_version)} saved a newer version while you were "
+                  f"editing; both changes are kept, saved as version {clause.version}.")
     else:
         status = f"Saved as version {clause.version}."
     return clause_fragment(clause, status, merged_diff=merged_diff)
+
+
+def _who_saved_since(clause, base_version: int | None) -> str:
+    """Name the people whose versions a save was merged with (between its base and itself)."""
+    names: list[str] = []
+    if base_version is not None:
+        for name in db.session.scalars(
+                select(User.name).join(ClauseRevision, ClauseRevision.author_id == User.id)
+                .where(ClauseRevision.clause_id == clause.id, ClauseRevision.version > base_version,
+                       ClauseRevision.version < clause.version, User.id != current_user.id)
+                .distinct().limit(4)):
+            names.append(name)
+    return " and ".join(names[:3]) + (" and others" if len(names) > 3 else "") if names else "someone"
 
 
 @bp.get("/documents/<int:document_id>/clauses/new")
@@ -157,14 +195,16 @@ def delete(clause_id: int):
         threads, amendments = open_items(clause)
         return render_template("clauses/delete_page.html", clause=clause, number=number_of(clause),
                                document=clause.document, open_threads=threads, open_amendments=amendments)
-    document, number = clause.document, number_of(clause)
+    document, number, heading = clause.document, number_of(clause), clause.heading
     threads, amendments = open_items(clause)
     delete_clause(clause, current_user)
     db.session.commit()
-    status = f"Clause {number} deleted." + closed_items_note(threads, amendments)
     if not is_htmx():
         return _back_to(document)
-    return _clause_list(document, status=status)
+    note = closed_items_note(threads, amendments)
+    named = f"Clause {number}" + (f" ({heading})" if heading else "")
+    undo = {"clause": clause, "number": number, "heading": heading, "note": note}
+    return _clause_list(document, undo=undo, announce=f"{named} deleted.{note} Undo")
 
 
 def closed_items_note(threads: int, amendments: int) -> str:
@@ -174,6 +214,35 @@ def closed_items_note(threads: int, amendments: int) -> str:
     if not parts:
         return ""
     return f" {' and '.join(parts)} {'was' if threads + amendments == 1 else 'were'} closed; they stay in the report."
+
+
+@bp.get("/documents/<int:document_id>/deleted-clauses")
+@login_required
+def deleted(document_id: int):
+    document = get_document_or_404(document_id)
+    context = {"document": document, "deleted": deleted_clauses(document), "in_list": is_htmx()}
+    template = "clauses/_deleted_list.html" if is_htmx() else "clauses/deleted_page.html"
+    return vary_on_htmx(render_template(template, **context))
+
+
+@bp.post("/clauses/<int:clause_id>/undelete")
+@login_required
+def undelete(clause_id: int):
+    clause = get_clause_or_404(clause_id, "edit_clause", include_deleted=True)
+    try:
+        restore_clause(clause, current_user)
+    except TextError as error:
+        db.session.rollback()
+        if not is_htmx():
+            abort(error.status, error.message)
+        return _clause_list(clause.document, status=error.message), error.status
+    db.session.commit()
+    if not is_htmx():
+        return _back_to(clause, clause.id)
+    threads, amendments = closed_at_deletion(clause)
+    status = f"Clause {number_of(clause)} restored with its history." + (
+        " Its comments closed at deletion stay closed." if threads or amendments else "")
+    return _clause_list(clause.document, focus=clause.id, focus_control="first", status=status, announce=status)
 
 
 @bp.post("/clauses/<int:clause_id>/move")
@@ -188,7 +257,7 @@ def move(clause_id: int):
     db.session.commit()
     if not is_htmx():
         return _back_to(clause, clause.id)
-    return _clause_list(clause.document, focus=clause.id,
+    return _clause_list(clause.document, focus=clause.id, focus_control=direction,
                         status=f"Clause moved {direction} to number {number_of(clause)}.")
 
 

@@ -3,8 +3,6 @@ the report and notifications (htmx, with full-page fallbacks)."""
 
 from __future__ import annotations
 
-from datetime import UTC, datetime
-
 from flask import Response, abort, flash, jsonify, redirect, render_template, request, url_for
 from flask_login import current_user, login_required
 from markupsafe import Markup
@@ -12,7 +10,7 @@ from markupsafe import Markup
 from ..clauses.operations import ClauseConflict
 from ..extensions import db
 from ..models import Clause, Notification
-from ..models.base import parse_int, utcnow
+from ..models.base import parse_int, parse_local_moment, utcnow
 from ..models.consultation import TOPICS
 from ..text import offload
 from ..text.clauses import TextError
@@ -396,6 +394,20 @@ def withdraw(amendment_id: int):
                    focus=f"amendment-{amendment.id}")
 
 
+# ---- the proposed changes, marked in the text ---------------------------------------------------
+
+@bp.get("/documents/<int:document_id>/proposed-changes")
+@login_required
+def proposed_changes(document_id: int):
+    """Every open amendment, in reading order, as a mark-up of its clause's current text: the
+    document page's "Show proposed changes" mode (htmx) and a page of its own without JavaScript."""
+    document = get_document_or_404(document_id)
+    views, total = queries.open_amendments_in_order(document)
+    numbers = {clause.id: number for number, clause in enumerate(document.clauses, start=1)}
+    template = "consultation/_proposed.html" if is_htmx() else "consultation/proposed_page.html"
+    return vary_on_htmx(render_template(template, document=document, views=views, total=total, numbers=numbers))
+
+
 # ---- the document's open threads ------------------------------------------------------------
 
 @bp.get("/documents/<int:document_id>/threads")
@@ -542,16 +554,15 @@ def withdraw_contribution_(contribution_id: int):
     return render_template("consultation/_contribution_withdrawn.html", contribution=contribution, status=status)
 
 
-def _deadline_value(raw: str):
+def _deadline_value(raw: str, zone: str | None):
+    """The typed deadline (the person's local time, zone sent by the page) as naive UTC."""
     raw = (raw or "").strip()
     if not raw:
         return None
     try:
-        moment = datetime.fromisoformat(raw)
-    except ValueError:
-        raise ConsultationError(422, "The deadline must be a date and time, for example 2027-03-31 17:00.",
-                                "deadline") from None
-    return moment.astimezone(UTC).replace(tzinfo=None) if moment.tzinfo else moment
+        return parse_local_moment(raw, zone)
+    except ValueError as error:
+        raise ConsultationError(422, str(error), "deadline") from None
 
 
 @bp.post("/documents/<int:document_id>/contributions/deadline")
@@ -561,7 +572,7 @@ def contributions_deadline(document_id: int):
     document = get_document_or_404(document_id, "manage")
     raw = "" if request.form.get("clear") else request.form.get("deadline", "")
     try:
-        set_contributions_deadline(document, current_user, _deadline_value(raw))
+        set_contributions_deadline(document, current_user, _deadline_value(raw, request.form.get("timezone")))
     except TextError as error:
         db.session.rollback()
         return _contributions_page(document, code=error.status,
@@ -673,17 +684,29 @@ def notifications_link():
     return vary_on_htmx(render_template("consultation/_notifications_link.html"))
 
 
-@bp.get("/notifications/<int:notification_id>")
-@login_required
-def open_notification(notification_id: int):
-    """Mark a notification read and go where it points (only ever a path of this site)."""
-    notification = _own_notification_or_404(notification_id)
-    mark_read(current_user, notification)
-    db.session.commit()
+def _notification_target(notification) -> str:
+    """Where a notification points: only ever a path of this site."""
     target = notification.url or url_for("consultation.notifications")
     if not target.startswith("/") or target.startswith("//") or "\\" in target:
         target = url_for("consultation.notifications")
-    return redirect(target)
+    return target
+
+
+@bp.get("/notifications/<int:notification_id>")
+@login_required
+def open_notification(notification_id: int):
+    """Go where a notification points (a GET changes nothing: opening it from the list marks it read)."""
+    return redirect(_notification_target(_own_notification_or_404(notification_id)))
+
+
+@bp.post("/notifications/<int:notification_id>/open")
+@login_required
+def open_and_read_notification(notification_id: int):
+    """Mark a notification read and go where it points (the list's links are these forms)."""
+    notification = _own_notification_or_404(notification_id)
+    mark_read(current_user, notification)
+    db.session.commit()
+    return redirect(_notification_target(notification))
 
 
 @bp.post("/notifications/<int:notification_id>/read")

@@ -25,3 +25,39 @@ def parse_int(text: object) -> int | None:
         return None
     value = int(text)
     return value if value <= MAX_ID else None
+
+
+# Deadlines a person types: "2027-03-31 17:00" in their own time zone (the page sends the zone
+# the browser reports; without JavaScript it is UTC and the form says so).
+EARLIEST_DEADLINE, LATEST_DEADLINE = datetime(2000, 1, 1), datetime(3000, 1, 1)
+DEADLINE_FORMAT_HINT = "a date and time written YYYY-MM-DD HH:MM, for example 2027-03-31 17:00"
+
+
+def parse_local_moment(raw: str, zone: str | None) -> datetime:
+    """Read a typed date and time in the named IANA time zone; return it as naive UTC.
+
+    An explicit offset in the text wins over the zone. Raises ValueError with a message a person
+    can act on (unknown zone, unreadable text, a year outside 2000-2999).
+    """
+    from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
+
+    text = (raw or "").strip().replace("T", " ", 1)
+    try:
+        moment = datetime.fromisoformat(text)
+    except ValueError:
+        raise ValueError(f"The deadline must be {DEADLINE_FORMAT_HINT}.") from None
+    if moment.tzinfo is None:
+        name = (zone or "UTC").strip() or "UTC"
+        try:
+            if len(name) > 64 or not name.isascii() or ".." in name or name.startswith("/"):
+                raise ZoneInfoNotFoundError(name)
+            moment = moment.replace(tzinfo=ZoneInfo(name))
+        except (ZoneInfoNotFoundError, ValueError):
+            raise ValueError("The time zone sent with the deadline is unknown; reload the page and try again.") from None
+    try:
+        utc = moment.astimezone(UTC).replace(tzinfo=None)
+    except (OverflowError, ValueError):
+        utc = LATEST_DEADLINE  # past the end of the calendar: refused just below
+    if not EARLIEST_DEADLINE <= utc < LATEST_DEADLINE:
+        raise ValueError("The deadline must fall between the years 2000 and 2999.")
+    return utc
