@@ -222,6 +222,21 @@ def world(app) -> World:
     return World(app)
 
 
+HX = {"HX-Request": "true"}  # the header of a request made by htmx: answered with a fragment
+
+
+@pytest.fixture
+def declaration(world) -> dict:
+    """The Joint Declaration: in drafting."""
+    return world.document("declaration")
+
+
+@pytest.fixture
+def plan(world) -> dict:
+    """The Joint Action Plan: in consultation, deadline in three weeks."""
+    return world.document("action_plan")
+
+
 class Auth:
     def __init__(self, client):
         self.client = client

@@ -26,16 +26,6 @@ def assert_error(response, status: int, code: str | None = None) -> dict:
     return data
 
 
-@pytest.fixture
-def declaration(world):
-    return world.document("declaration")
-
-
-@pytest.fixture
-def plan(world):
-    return world.document("action_plan")
-
-
 def get_document(api, document_id: int, role: str = "editor") -> dict:
     response = api.as_(role).get(f"/documents/{document_id}")
     assert response.status_code == 200

@@ -17,11 +17,6 @@ CZ = "Vltava Digital Health Cluster"   # the editor's organisation
 HU = "Danube Health Cluster"           # the signatory's organisation
 
 
-@pytest.fixture
-def declaration(world):
-    return world.document("declaration")
-
-
 def organisation_id(app, name: str) -> int:
     with app.app_context():
         return db.session.scalar(select(Organisation.id).where(Organisation.name == name))

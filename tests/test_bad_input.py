@@ -14,11 +14,6 @@ from drafting.text.markdown import escape_line, unescape_line
 from tests.conftest import EMAILS, PASSWORD
 
 
-@pytest.fixture
-def plan(world):
-    return world.document("action_plan")
-
-
 def error_of(response, status: int) -> str:
     assert response.status_code == status, (response.status_code, response.get_data(as_text=True)[:300])
     return response.get_json()["error"]["message"]

@@ -11,11 +11,8 @@ from sqlalchemy import select
 
 from drafting.extensions import db
 from drafting.models import Clause, ClauseRevision, Document
-from tests.conftest import EMAILS, PASSWORD, make_app
+from tests.conftest import EMAILS, HX, PASSWORD, make_app
 from tests.phases import walk
-
-HX = {"HX-Request": "true"}
-
 
 # ---- helpers -----------------------------------------------------------------------------
 
@@ -58,16 +55,6 @@ def save(client, clause_id: int, text: str, base_version, heading: str | None = 
 def replace_once(text: str, old: str, new: str) -> str:
     assert text.count(old) == 1, old
     return text.replace(old, new)
-
-
-@pytest.fixture
-def declaration(world):
-    return world.document("declaration")
-
-
-@pytest.fixture
-def plan(world):
-    return world.document("action_plan")
 
 
 # ---- logging in and out ------------------------------------------------------------------

@@ -17,8 +17,8 @@ from drafting.text.conflict import (
     utf16_offsets,
 )
 from drafting.text.merge import MINE, THEIRS, merge_texts
+from tests.conftest import HX
 
-HX = {"HX-Request": "true"}
 BASE = "The clusters publish an annual report on the data space before the end of March each year."
 
 

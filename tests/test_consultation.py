@@ -30,23 +30,10 @@ from drafting.models import (
 )
 from drafting.models.base import utcnow
 from drafting.text.sanitise import clean_html, editable_text, plain_text, sanitise
-from tests.conftest import EMAILS, Auth
+from tests.conftest import EMAILS, HX, Auth
 
-HX = {"HX-Request": "true"}
 ACCEPTED = {"disposition": "accepted"}
 NOTED = {"disposition": "noted", "reason": "Taken into account in the next revision of the plan."}
-
-
-@pytest.fixture
-def plan(world):
-    """The Joint Action Plan: in consultation, deadline in three weeks."""
-    return world.document("action_plan")
-
-
-@pytest.fixture
-def declaration(world):
-    """The Joint Declaration: in drafting."""
-    return world.document("declaration")
 
 
 def assert_error(response, status: int, fragment: str | None = None) -> dict:

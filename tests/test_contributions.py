@@ -16,16 +16,6 @@ from tests.conftest import Auth
 from tests.test_consultation import HX, assert_error, contribution, ok, set_deadline
 
 
-@pytest.fixture
-def plan(world):
-    return world.document("action_plan")
-
-
-@pytest.fixture
-def declaration(world):
-    return world.document("declaration")
-
-
 def submit(api, document_id: int, role: str = "commenter", **fields) -> dict:
     return ok(api.as_(role).post(f"/documents/{document_id}/contributions", json=contribution(**fields)), 201)
 

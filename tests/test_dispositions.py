@@ -18,16 +18,6 @@ from tests.conftest import EMAILS, make_app
 from tests.test_consultation import HX, assert_error, ok, open_thread, propose
 
 
-@pytest.fixture
-def plan(world):
-    return world.document("action_plan")
-
-
-@pytest.fixture
-def declaration(world):
-    return world.document("declaration")
-
-
 def resolve(api, thread_id: int, role: str = "editor", **body):
     return api.as_(role).post(f"/threads/{thread_id}/resolve", json=body)
 

@@ -26,16 +26,6 @@ PHASES = ("drafting", "consultation", "final_review", "signing", "adopted")
 DOCX_TYPE = "application/vnd.openxmlformats-officedocument.wordprocessingml.document"
 
 
-@pytest.fixture
-def declaration(world):
-    return world.document("declaration")
-
-
-@pytest.fixture
-def plan(world):
-    return world.document("action_plan")
-
-
 def to_phase(app, api, document_id: int, phase: str) -> None:
     if phase == "adopted":
         adopt(app, api, document_id)

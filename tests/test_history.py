@@ -10,16 +10,10 @@ from sqlalchemy import select
 from drafting.extensions import db
 from drafting.models import ClauseRevision, DocumentVisit, User
 from drafting.models.base import utcnow
-from tests.conftest import EMAILS
+from tests.conftest import EMAILS, HX
 from tests.phases import walk
 
-HX = {"HX-Request": "true"}
 NASTY = '<script>alert("x")</script> & <b>bold</b> "quoted"'
-
-
-@pytest.fixture
-def declaration(world):
-    return world.document("declaration")
 
 
 def patch(api, clause_id, text, base, role="editor"):

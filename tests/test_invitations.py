@@ -22,11 +22,6 @@ NEW = {"email": "Mara.Ionescu@carpathian.example", "name": "Mara Ionescu",
        "organisation": "Danube Health Cluster", "role": "commenter"}
 
 
-@pytest.fixture
-def declaration(world):
-    return world.document("declaration")
-
-
 def invite_in_page(client, document_id: int, **changes) -> str:
     """Invite through the members page as the logged-in admin; return the link shown."""
     page = follow(client, client.post(f"/documents/{document_id}/invitations", data={**NEW, **changes}))

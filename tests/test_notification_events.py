@@ -13,10 +13,9 @@ from sqlalchemy import func, select
 from drafting.extensions import db
 from drafting.models import Document, Membership, Notification, User
 from drafting.models.mail import OutboxMail
-from tests.conftest import EMAILS, PASSWORD
+from tests.conftest import EMAILS, HX, PASSWORD
 from tests.phases import adopt, signatories, walk
 
-HX = {"HX-Request": "true"}
 BASE = "http://localhost"
 
 
@@ -66,16 +65,6 @@ class Watch:
 @pytest.fixture
 def watch(app) -> Watch:
     return Watch(app)
-
-
-@pytest.fixture
-def plan(world):
-    return world.document("action_plan")  # seeded in consultation
-
-
-@pytest.fixture
-def declaration(world):
-    return world.document("declaration")  # seeded in drafting
 
 
 def ok(response, status: int = 200):

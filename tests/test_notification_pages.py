@@ -15,13 +15,6 @@ from drafting.models import User
 from drafting.models.mail import NotificationPreference, OutboxMail
 from tests.conftest import EMAILS, PASSWORD, make_app
 
-HX = {"HX-Request": "true"}
-
-
-@pytest.fixture
-def plan(world):
-    return world.document("action_plan")
-
 
 def user_id(app, role: str) -> int:
     with app.app_context():

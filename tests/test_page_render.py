@@ -13,16 +13,9 @@ from drafting.consultation import queries
 from drafting.extensions import db
 from drafting.models import Clause, Document, Thread
 from drafting.urls import _PLACEHOLDER, IdUrl, clause_links
-from tests.conftest import EMAILS, PASSWORD, make_app
+from tests.conftest import EMAILS, HX, PASSWORD, make_app
 
-HX = {"HX-Request": "true"}
 PREFIX = "http://localhost/drafting"  # the app served under SCRIPT_NAME=/drafting
-
-
-@pytest.fixture
-def plan(world):
-    """The Joint Action Plan: in consultation."""
-    return world.document("action_plan")
 
 
 def squeeze(html: str) -> str:

@@ -21,16 +21,6 @@ from tests.test_api import assert_error
 ADMIN_PAGES = ["/admin", "/admin/users", "/admin/organisations"]
 
 
-@pytest.fixture
-def declaration(world):
-    return world.document("declaration")
-
-
-@pytest.fixture
-def plan(world):
-    return world.document("action_plan")
-
-
 def text_of(response) -> str:
     return response.get_data(as_text=True)
 

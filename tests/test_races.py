@@ -8,7 +8,6 @@ from __future__ import annotations
 import random
 from concurrent.futures import ThreadPoolExecutor
 
-import pytest
 from sqlalchemy import select
 
 from drafting.extensions import db
@@ -16,11 +15,6 @@ from drafting.models import AuditEvent, Clause, ClauseRevision
 from tests.conftest import EMAILS, PASSWORD
 
 RUNS = 100
-
-
-@pytest.fixture
-def plan(world):
-    return world.document("action_plan")
 
 
 def logged_in(app, role: str = "editor"):

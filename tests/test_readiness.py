@@ -4,24 +4,11 @@ approval was invalidated sees what changed since the version they approved."""
 
 from __future__ import annotations
 
-import pytest
 from sqlalchemy import select
 
 from drafting.extensions import db
 from drafting.models import AuditEvent, Snapshot
 from tests.phases import walk
-
-HX = {"HX-Request": "true"}
-
-
-@pytest.fixture
-def plan(world):
-    return world.document("action_plan")  # seeded in consultation, with open amendments and threads
-
-
-@pytest.fixture
-def declaration(world):
-    return world.document("declaration")  # seeded in drafting, nothing open
 
 
 def codes(issues: list[dict]) -> set[str]:

@@ -11,20 +11,8 @@ from drafting.clauses.operations import delete_clause, deleted_clauses, restore_
 from drafting.extensions import db
 from drafting.models import AuditEvent, ChangeEvent, Clause, ClauseRevision, Document, Thread, User
 from drafting.text.clauses import TextError
-from tests.conftest import EMAILS, Auth
+from tests.conftest import EMAILS, HX, Auth
 from tests.phases import walk
-
-HX = {"HX-Request": "true"}
-
-
-@pytest.fixture
-def declaration(world):
-    return world.document("declaration")
-
-
-@pytest.fixture
-def plan(world):
-    return world.document("action_plan")
 
 
 def html(response) -> str:

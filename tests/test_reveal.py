@@ -5,8 +5,8 @@ from __future__ import annotations
 import pytest
 
 from drafting.text.reveal import find_invisible, reveal
+from tests.conftest import HX
 
-HX = {"HX-Request": "true"}
 RLO = "\u202e"
 TROJAN = f"The clusters commit {RLO}%04 ot%02 morf{chr(0x202c)} of funding."
 

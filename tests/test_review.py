@@ -17,16 +17,6 @@ from tests.test_clauses_http import clause_json, replace_once, save
 from tests.test_consultation import HX, ok, propose
 
 
-@pytest.fixture
-def plan(world):
-    return world.document("action_plan")
-
-
-@pytest.fixture
-def declaration(world):
-    return world.document("declaration")
-
-
 def page(client, document_id: int, htmx: bool = True) -> str:
     response = client.get(f"/documents/{document_id}/proposed-changes", headers=HX if htmx else {})
     assert response.status_code == 200, response.status_code

@@ -16,10 +16,8 @@ import websocket
 from drafting import create_app
 from drafting.config import Config
 from drafting.text.sanitise import ALLOWED_TAGS
-from tests.conftest import EMAILS, PASSWORD, World, live_env, make_app
+from tests.conftest import EMAILS, HX, PASSWORD, World, live_env, make_app
 from tests.served import LiveServer
-
-HX = {"HX-Request": "true"}
 
 
 def test_security_headers_on_pages_fragments_and_the_api(client, auth, api, world):

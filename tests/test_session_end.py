@@ -9,9 +9,8 @@ from urllib.parse import parse_qs, urlsplit
 
 import pytest
 
-from tests.conftest import EMAILS, PASSWORD, make_app
+from tests.conftest import EMAILS, HX, PASSWORD, make_app
 
-HX = {"HX-Request": "true"}
 ENDED = "Your session has ended. Nothing you typed is lost"
 
 

@@ -24,17 +24,11 @@ from drafting.models import (
 from drafting.models.base import utcnow
 from drafting.signoff.operations import MAX_PASSWORD_FAILURES
 from drafting.text.hashing import clause_hash, content_hash
-from tests.conftest import EMAILS, PASSWORD, Auth
+from tests.conftest import EMAILS, HX, PASSWORD, Auth
 from tests.phases import adopt, signatories, walk
 
 PHASES = ("drafting", "consultation", "final_review", "signing", "adopted")
-HX = {"HX-Request": "true"}
 HU = "Danube Health Cluster"  # the organisation of signatory@drafting.example
-
-
-@pytest.fixture
-def declaration(world):
-    return world.document("declaration")
 
 
 def token_for(app, email: str) -> str:

@@ -4,10 +4,9 @@ from __future__ import annotations
 
 import re
 
-from tests.conftest import EMAILS
+from tests.conftest import EMAILS, HX
 from tests.phases import adopt, walk
 
-HX = {"HX-Request": "true"}
 BASE = "The clusters publish an annual report on the data space before the end of March each year."
 
 

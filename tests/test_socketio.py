@@ -9,19 +9,7 @@ from sqlalchemy import select
 
 from drafting.extensions import db
 from drafting.models import User
-from tests.conftest import EMAILS, Auth
-
-HX = {"HX-Request": "true"}
-
-
-@pytest.fixture
-def declaration(world):
-    return world.document("declaration")
-
-
-@pytest.fixture
-def plan(world):
-    return world.document("action_plan")
+from tests.conftest import EMAILS, HX, Auth
 
 
 @pytest.fixture

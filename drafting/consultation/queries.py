@@ -282,13 +282,6 @@ def discussion_loads_on_demand(document: Document) -> bool:
     return answers[document.id]
 
 
-def forget_cache() -> None:
-    """Drop what this request loaded (after a change made in the same request)."""
-    g.pop("consultation_cache", None)
-    g.pop("consultation_comments", None)
-    g.pop("discussion_on_demand", None)
-
-
 # ---- the document's open threads -------------------------------------------------------------
 
 @dataclass

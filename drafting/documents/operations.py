@@ -208,11 +208,6 @@ def ensure_text_open(document: Document) -> None:
         raise TextError(423, frozen_message(phase))
 
 
-def allowed_moves(document: Document) -> tuple[str, ...]:
-    """Return the phases an admin may move the document to now."""
-    return TRANSITIONS[document.phase]
-
-
 def clean_reason(reason: object, required: bool) -> str | None:
     """Return the reason for a move back, or raise DocumentError 422/413."""
     if reason is not None and not isinstance(reason, str):
