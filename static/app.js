@@ -244,6 +244,11 @@
         template.innerHTML = html.trim();
         const fresh = template.content.firstElementChild;
         const current = document.getElementById("clauses");
+        // Moving a form out of the old list takes the keyboard focus from the field being typed
+        // in; it is given back (caret included) before anything else can happen, so no keystroke
+        // lands elsewhere.
+        const typing = document.activeElement && document.activeElement.closest && document.activeElement.closest("#clauses li.editing")
+          ? { field: document.activeElement, start: document.activeElement.selectionStart, end: document.activeElement.selectionEnd } : null;
         // Keep every open form, with what its user typed, in its place.
         current.querySelectorAll("li.editing").forEach(function (open) {
           const same = open.id && fresh.querySelector("#" + CSS.escape(open.id));
@@ -260,6 +265,12 @@
         const label = active && active.getAttribute && active.getAttribute("aria-label");
         if (window.draftingKeepOpen) window.draftingKeepOpen(current, fresh);  // consultation forms, see below
         current.replaceWith(fresh);
+        if (typing && document.body.contains(typing.field) && document.activeElement !== typing.field) {
+          typing.field.focus({ preventScroll: true });
+          if (typeof typing.start === "number" && typing.field.setSelectionRange) {
+            try { typing.field.setSelectionRange(typing.start, typing.end); } catch (error) { /* not a text field */ }
+          }
+        }
         htmx.process(fresh);
         if (holder && label && !holder.classList.contains("editing")) {
           const again = document.querySelector("#" + CSS.escape(holder.id) + " [aria-label=\"" + CSS.escape(label) + "\"]");

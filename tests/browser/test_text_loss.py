@@ -281,3 +281,23 @@ def test_logging_out_clears_this_persons_drafts(new_page, live_server):
     question.get_by_role("button", name="Discard changes").click()
     expect(page.get_by_role("heading", name="Log in")).to_be_visible()
     assert drafts(page) == {}
+
+
+def test_typing_goes_on_in_the_same_field_while_the_list_changes_live(new_page, live_server):
+    """The open form is carried into the refreshed list: the field being typed in keeps the focus
+    and the caret, so no keystroke lands elsewhere (a heading typed half before, half after)."""
+    typist, other = new_page("editor"), new_page("editor2")
+    open_document(typist, live_server, "Joint Declaration")
+    open_document(other, live_server, "Joint Declaration")
+    typist.get_by_role("link", name="Add a clause at the end").click()
+    heading = typist.locator("#new-clause-form").get_by_label("Heading")
+    heading.click()
+    typist.keyboard.type("Cross-border ")
+    count = other.locator("ol.clause-list > li.clause").count()
+    other.locator("ol.clause-list > li.clause").first.get_by_role("button", name="Move clause 1 down").click()
+    expect(typist.locator("ol.clause-list > li.clause").first.locator(".clause-title")).to_contain_text(
+        "Purpose of this declaration", timeout=LIVE)  # the list was refreshed under the open form
+    expect(heading).to_be_focused()
+    typist.keyboard.type("health data")
+    expect(heading).to_have_value("Cross-border health data")
+    assert other.locator("ol.clause-list > li.clause").count() == count
