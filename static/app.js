@@ -424,7 +424,11 @@
     // Move the live nodes into the stash root so they keep their typed text.
     stash.forms = Array.from(target.querySelectorAll("form[data-keep][id]")).filter(function (form) {
       return !(elt && (form === elt || form.contains(elt)));
-    }).map(function (form) { return { form: form, slotId: form.parentElement && form.parentElement.id, focus: form.contains(document.activeElement) }; });
+    }).map(function (form) {
+      const active = form.contains(document.activeElement) ? document.activeElement : null;
+      return { form: form, slotId: form.parentElement && form.parentElement.id, focus: !!active, field: active,
+               start: active && active.selectionStart, end: active && active.selectionEnd };
+    });
     stash.details = Array.from(target.querySelectorAll("details[id]")).filter(function (d) { return d.open; }).map(function (d) { return d.id; });
   });
   document.addEventListener("htmx:afterSwap", function () {
@@ -439,7 +443,13 @@
       if (same) same.replaceWith(item.form);
       else if (item.slotId && document.getElementById(item.slotId)) document.getElementById(item.slotId).appendChild(item.form);
       else return;
-      if (item.focus) { const field = item.form.querySelector("textarea, input:not([type=hidden])"); if (field) field.focus(); }
+      if (item.focus) {  // the same field, caret included: typing goes on where it was
+        const field = item.field && item.form.contains(item.field) ? item.field : item.form.querySelector("textarea, input:not([type=hidden])");
+        if (field) {
+          field.focus({ preventScroll: true });
+          if (typeof item.start === "number" && field.setSelectionRange) { try { field.setSelectionRange(item.start, item.end); } catch (error) { /* not text */ } }
+        }
+      }
     });
   });
   document.addEventListener("htmx:afterSettle", function (event) {
