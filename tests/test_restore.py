@@ -209,7 +209,8 @@ def test_deleted_clauses_section_lists_who_deleted_and_when(app, client, auth, d
     assert "hx-post" not in whole.split("<h1>Deleted clauses</h1>")[1]
 
     # The history of a deleted clause stays readable.
-    assert client.get(f"/clauses/{ids[1]}/history").status_code == 200
+    history = client.get(f"/clauses/{ids[1]}/history")
+    assert history.status_code == 200 and "Purpose of this declaration" in html(history) and "v1" in html(history)
 
     # Restoring from the section: it leaves the section.
     answer = html(client.post(f"/clauses/{ids[1]}/undelete", headers=HX))

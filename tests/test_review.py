@@ -117,11 +117,11 @@ def test_a_deadline_is_typed_in_the_persons_time_zone(app, client, auth, plan):
     auth.login("admin")
     response = client.post(f"/documents/{plan['id']}/contributions/deadline",
                            data={"deadline": "2027-03-31 17:00", "timezone": "Europe/Brussels"})
-    assert response.status_code in (200, 302), response.get_data(as_text=True)[:300]
+    assert response.status_code == 302, response.get_data(as_text=True)[:300]
     assert contributions_deadline(app, plan["id"]) == datetime(2027, 3, 31, 15, 0)  # CEST, UTC+2
     response = client.post(f"/documents/{plan['id']}/contributions/deadline",
                            data={"deadline": "2027-01-15T09:30", "timezone": "Europe/Lisbon"})
-    assert response.status_code in (200, 302)
+    assert response.status_code == 302
     assert contributions_deadline(app, plan["id"]) == datetime(2027, 1, 15, 9, 30)  # WET, UTC+0
 
 

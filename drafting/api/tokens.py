@@ -3,11 +3,9 @@
 from __future__ import annotations
 
 from flask import g, jsonify
-from sqlalchemy import select
 
 from ..extensions import db
-from ..models import ApiToken
-from ..people.tokens import revoke_token, tokens_of
+from ..people.tokens import own_token, revoke_token, tokens_of
 from . import bp
 from .auth import token_required
 from .openapi import PATHS, SCHEMAS, errors, operation, path_id, ref, respond
@@ -24,7 +22,7 @@ def list_tokens():
 @bp.delete("/tokens/<int:token_id>")
 @token_required
 def delete_token(token_id: int):
-    token = db.session.scalar(select(ApiToken).where(ApiToken.id == token_id, ApiToken.user_id == g.api_user.id))
+    token = own_token(g.api_user, token_id)
     if token is None:
         return error(404, "No token of yours has this id.")
     revoke_token(token)

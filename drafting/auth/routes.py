@@ -37,14 +37,16 @@ def load_user(session_id: str) -> User | None:
     return user
 
 
-def safe_next(target: str | None) -> str:
-    """Return a local path to go to after login; anything pointing elsewhere goes home."""
+def safe_next(target: str | None, fallback: str | None = None) -> str:
+    """Return a local path to go to (after login, from a notification); anything pointing
+    elsewhere goes to the fallback (the documents)."""
+    home = fallback or url_for("documents.index")
     if not target:
-        return url_for("documents.index")
+        return home
     parts = urlsplit(target)
     if parts.scheme or parts.netloc or not target.startswith("/") or target.startswith("//") \
             or "\\" in target:
-        return url_for("documents.index")
+        return home
     return target
 
 

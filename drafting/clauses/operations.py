@@ -80,6 +80,21 @@ class SaveResult:
     theirs_text: str | None = None
 
 
+def merged_with(clause: Clause, base_version: int | None, actor: User) -> str:
+    """Name the people a save was merged with: the authors of the versions between its base and
+    itself ("someone" when unknown)."""
+    names: list[str] = []
+    if is_db_int(base_version):
+        names = list(db.session.scalars(
+            select(User.name).join(ClauseRevision, ClauseRevision.author_id == User.id)
+            .where(ClauseRevision.clause_id == clause.id, ClauseRevision.version > base_version,
+                   ClauseRevision.version < clause.version, User.id != actor.id)
+            .distinct().limit(4)))
+    if not names:
+        return "someone"
+    return " and ".join(names[:3]) + (" and others" if len(names) > 3 else "")
+
+
 def ensure_text_open(document: Document) -> None:
     """Refuse (423) a change whose transaction began before the text was frozen for signing."""
     from ..documents.operations import ensure_text_open as check  # the documents package imports this one

@@ -5,11 +5,10 @@ from __future__ import annotations
 from flask import abort, redirect, render_template, request, url_for
 from flask_login import current_user, login_required
 from markupsafe import Markup
-from sqlalchemy import select
 
 from ..consultation.queries import open_items
 from ..extensions import db
-from ..models import Clause, ClauseRevision, User
+from ..models import Clause
 from ..models.base import parse_int
 from ..text import offload
 from ..text.clauses import TextError
@@ -24,6 +23,7 @@ from .operations import (
     delete_clause,
     deleted_clause_count,
     deleted_clauses,
+    merged_with,
     move_clause,
     reorder_clauses,
     restore_clause,
@@ -134,24 +134,11 @@ def save(clause_id: int):
     if not result.changed:
         status = "No changes to save."
     elif result.merged:
-        status = (f"Merged: {_who_saved_since(clause, base_version)} saved a newer version while you were "
+        status = (f"Merged: {merged_with(clause, base_version, current_user)} saved a newer version while you were "
                   f"editing; both changes are kept, saved as version {clause.version}.")
     else:
         status = f"Saved as version {clause.version}."
     return clause_fragment(clause, status, merged_diff=merged_diff)
-
-
-def _who_saved_since(clause, base_version: int | None) -> str:
-    """Name the people whose versions a save was merged with (between its base and itself)."""
-    names: list[str] = []
-    if base_version is not None:
-        for name in db.session.scalars(
-                select(User.name).join(ClauseRevision, ClauseRevision.author_id == User.id)
-                .where(ClauseRevision.clause_id == clause.id, ClauseRevision.version > base_version,
-                       ClauseRevision.version < clause.version, User.id != current_user.id)
-                .distinct().limit(4)):
-            names.append(name)
-    return " and ".join(names[:3]) + (" and others" if len(names) > 3 else "") if names else "someone"
 
 
 @bp.get("/documents/<int:document_id>/clauses/new")

@@ -7,7 +7,9 @@ from flask import Response, abort, flash, jsonify, redirect, render_template, re
 from flask_login import current_user, login_required
 from markupsafe import Markup
 
+from ..auth.routes import safe_next
 from ..clauses.operations import ClauseConflict
+from ..documents.operations import numbered_clauses
 from ..extensions import db
 from ..models import Clause, Notification
 from ..models.base import parse_int, parse_local_moment, utcnow
@@ -403,7 +405,7 @@ def proposed_changes(document_id: int):
     document page's "Show proposed changes" mode (htmx) and a page of its own without JavaScript."""
     document = get_document_or_404(document_id)
     views, total = queries.open_amendments_in_order(document)
-    numbers = {clause.id: number for number, clause in enumerate(document.clauses, start=1)}
+    numbers = {clause.id: number for number, clause in numbered_clauses(document)}
     template = "consultation/_proposed.html" if is_htmx() else "consultation/proposed_page.html"
     return vary_on_htmx(render_template(template, document=document, views=views, total=total, numbers=numbers))
 
@@ -686,10 +688,7 @@ def notifications_link():
 
 def _notification_target(notification) -> str:
     """Where a notification points: only ever a path of this site."""
-    target = notification.url or url_for("consultation.notifications")
-    if not target.startswith("/") or target.startswith("//") or "\\" in target:
-        target = url_for("consultation.notifications")
-    return target
+    return safe_next(notification.url, url_for("consultation.notifications"))
 
 
 @bp.get("/notifications/<int:notification_id>")

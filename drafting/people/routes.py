@@ -21,7 +21,7 @@ from ..documents.operations import (
     withdraw_participant,
 )
 from ..extensions import db
-from ..models import ApiToken, Document, Membership, Organisation, User
+from ..models import Document, Membership, Organisation, User
 from ..models.base import parse_int
 from ..models.document import ROLES
 from ..views import get_document_or_404
@@ -46,7 +46,7 @@ from .operations import (
     user_for_password_link,
     user_with_email,
 )
-from .tokens import EXPIRY_CHOICES, TokenError, issue_token, revoke_token, tokens_of
+from .tokens import EXPIRY_CHOICES, TokenError, issue_token, own_token, revoke_token, tokens_of
 
 NEW_LINK = "people_new_link"  # a link just made, shown once on the next page (session)
 
@@ -461,7 +461,7 @@ def make_token():
 @bp.post("/settings/tokens/<int:token_id>/revoke")
 @login_required
 def revoke_own_token(token_id: int):
-    token = db.session.scalar(select(ApiToken).where(ApiToken.id == token_id, ApiToken.user_id == current_user.id))
+    token = own_token(current_user, token_id)
     if token is None:
         abort(404, "No token of yours has this id.")
     revoke_token(token)

@@ -8,7 +8,7 @@ themselves with their session).
 
 from __future__ import annotations
 
-from sqlalchemy import select, update
+from sqlalchemy import func, or_, select, update
 
 from .. import live
 from ..extensions import db
@@ -32,6 +32,11 @@ def tokens_of(user: User) -> list[ApiToken]:
                                    .order_by(ApiToken.created_at.desc(), ApiToken.id.desc()).limit(200)))
 
 
+def own_token(user: User, token_id: int) -> ApiToken | None:
+    """One of the person's own tokens by id, or None (another person's is never found)."""
+    return db.session.scalar(select(ApiToken).where(ApiToken.id == token_id, ApiToken.user_id == user.id))
+
+
 def issue_token(user: User, name: str, expires_in_days: int | None) -> tuple[ApiToken, str]:
     """Make a token for its owner; return it and the secret, shown once."""
     name = " ".join((name or "").split())
@@ -41,9 +46,11 @@ def issue_token(user: User, name: str, expires_in_days: int | None) -> tuple[Api
         raise TokenError(422, "A token's name has at most 100 characters.", "name")
     if expires_in_days is not None and not 1 <= expires_in_days <= MAX_TOKEN_DAYS:
         raise TokenError(422, f"A token expires after 1 to {MAX_TOKEN_DAYS} days, or not at all.", "expires_in_days")
-    active = [t for t in tokens_of(user) if t.state == "active"]
-    if len(active) >= MAX_ACTIVE_TOKENS:
-        raise TokenError(409, f"You have {len(active)} active tokens; revoke one you no longer use first.")
+    active = db.session.scalar(select(func.count()).select_from(ApiToken).where(
+        ApiToken.user_id == user.id, ApiToken.revoked_at.is_(None),
+        or_(ApiToken.expires_at.is_(None), ApiToken.expires_at > utcnow())))
+    if active >= MAX_ACTIVE_TOKENS:
+        raise TokenError(409, f"You have {active} active tokens; revoke one you no longer use first.")
     return ApiToken.issue(user, name=name, expires_in_days=expires_in_days)
 
 
