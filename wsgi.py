@@ -2,7 +2,7 @@
 
 import gc
 
-from drafting import create_app
+from drafting.app import create_app
 
 app = create_app()
 

@@ -53,7 +53,7 @@ def build_database(database: Path | str) -> None:
 
 def app_for(database: Path | str):
     """Return an app bound to an existing database (SQLite path or URL), for lookups and tokens."""
-    from drafting import create_app
+    from drafting.app import create_app
     from drafting.config import TestConfig
 
     return create_app(TestConfig, SQLALCHEMY_DATABASE_URI=database_url(database), WTF_CSRF_ENABLED=False)

@@ -79,7 +79,7 @@ def diff_rows(repeats: int) -> list[str]:
 def compare_rows(repeats: int) -> list[str]:
     from flask_migrate import upgrade
 
-    from drafting import create_app
+    from drafting.app import create_app
     from drafting.clauses.operations import create_clause, delete_clause, reorder_clauses, save_clause
     from drafting.config import TestConfig
     from drafting.documents.operations import create_document

@@ -31,7 +31,7 @@ def build(workdir: Path):
     from flask_migrate import upgrade
     from sqlalchemy import select
 
-    from drafting import create_app
+    from drafting.app import create_app
     from drafting.config import TestConfig
     from drafting.demo.seed import seed_demo
     from drafting.extensions import db

@@ -43,8 +43,13 @@
   document.addEventListener("htmx:beforeSwap", function (event) {
     const detail = event.detail;
     const target = detail.target;
-    if (target && target.id && !document.body.contains(target)) {
-      const now = document.getElementById(target.id);
+    if (target && !document.body.contains(target)) {
+      // The same target in the page now: by its id, or by the requesting element's hx-target
+      // selector when that names one place (e.g. "#clauses .clause-list").
+      const elt = detail.requestConfig && detail.requestConfig.elt;
+      const spec = elt && elt.getAttribute && elt.getAttribute("hx-target");
+      let now = target.id ? document.getElementById(target.id) : null;
+      if (!now && spec && /^[#.][\w\s#.-]*$/.test(spec)) now = document.querySelector(spec);
       if (now) detail.target = now; else { detail.shouldSwap = false; return; }
     }
     const headers = detail.requestConfig && detail.requestConfig.headers;

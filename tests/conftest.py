@@ -16,7 +16,7 @@ from pathlib import Path
 import pytest
 from sqlalchemy import create_engine, select, text
 
-from drafting import create_app
+from drafting.app import create_app
 from drafting.config import TestConfig
 from drafting.extensions import db, socketio
 from drafting.models import ApiToken, Document, Organisation, User

@@ -13,7 +13,7 @@ import requests
 import socketio
 import websocket
 
-from drafting import create_app
+from drafting.app import create_app
 from drafting.config import Config
 from drafting.text.sanitise import ALLOWED_TAGS
 from tests.conftest import EMAILS, HX, PASSWORD, World, live_env, make_app

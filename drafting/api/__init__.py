@@ -1,5 +1,1 @@
-from flask import Blueprint
-
-bp = Blueprint("api", __name__, url_prefix="/api/v1")
-
-from . import audit, consultation, exchange, history, routes, signoff, strict, tokens  # noqa: E402,F401
+"""The JSON API, /api/v1: bearer tokens only (see api.auth); one module per area."""

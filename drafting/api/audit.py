@@ -8,8 +8,8 @@ from .. import audit
 from ..audit_trail.describe import CATEGORIES
 from ..audit_trail.queries import PAGE_SIZE, clause_names, event_json, read_filters, trail
 from ..views import get_document_or_404
-from . import bp
 from .auth import token_required
+from .blueprint import bp
 from .openapi import ID, PATHS, SCHEMAS, errors, operation, path_id, ref, respond
 from .routes import error
 

@@ -39,8 +39,8 @@ from ..models import Amendment, Clause, Notification, Organisation, Thread
 from ..models.base import parse_int, utcnow
 from ..models.consultation import TOPICS
 from ..views import get_clause_or_404, get_document_or_404
-from . import bp
 from .auth import token_required
+from .blueprint import bp
 from .openapi import PATHS, SCHEMAS, errors, operation, path_id, ref, respond
 from .routes import body, error
 

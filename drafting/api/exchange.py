@@ -22,8 +22,8 @@ from ..extensions import db
 from ..models import Membership
 from ..models.document import KINDS
 from ..views import get_document_or_404
-from . import bp
 from .auth import token_required
+from .blueprint import bp
 from .openapi import PATHS, errors, operation, path_id, ref, respond
 from .routes import error
 

@@ -21,8 +21,8 @@ from ..history.operations import (
 from ..models.base import iso
 from ..text.diffing import diff_html
 from ..views import get_clause_or_404, get_document_or_404
-from . import bp
 from .auth import token_required
+from .blueprint import bp
 from .openapi import ID, PATHS, SCHEMAS, errors, operation, path_id, ref, respond
 from .routes import body
 

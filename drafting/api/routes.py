@@ -34,8 +34,8 @@ from ..models.base import is_db_int, parse_int
 from ..people.operations import invitation_json, invite, members_json
 from ..text.clauses import TextError
 from ..views import ERROR_CODES, get_clause_or_404, get_document_or_404
-from . import bp
 from .auth import token_required
+from .blueprint import bp
 from .openapi import spec
 
 # Read-only fields of a clause a client may send back with the object it read: ignored.

@@ -9,8 +9,8 @@ from ..models.document import PHASES
 from ..signoff.operations import SignoffError, approvals_of, approve, certificate, verify
 from ..signoff.readiness import readiness
 from ..views import get_document_or_404
-from . import bp
 from .auth import token_required
+from .blueprint import bp
 from .openapi import PATHS, SCHEMAS, errors, operation, path_id, ref, respond
 from .routes import body, error
 

@@ -9,7 +9,7 @@ from functools import cache
 
 from flask import abort, request
 
-from . import bp
+from .blueprint import bp
 from .openapi import spec
 
 _VARIABLE = re.compile(r"<(?:[^:>]+:)?([^>]+)>")

@@ -6,8 +6,8 @@ from flask import g, jsonify
 
 from ..extensions import db
 from ..people.tokens import own_token, revoke_token, tokens_of
-from . import bp
 from .auth import token_required
+from .blueprint import bp
 from .openapi import PATHS, SCHEMAS, errors, operation, path_id, ref, respond
 from .routes import error
 

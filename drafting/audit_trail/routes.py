@@ -2,14 +2,15 @@
 
 from __future__ import annotations
 
-from flask import abort, render_template, request
+from flask import Blueprint, abort, render_template, request
 from flask_login import login_required
 
 from .. import audit
 from ..views import get_document_or_404
-from . import bp
 from .describe import CATEGORIES, describe
 from .queries import clause_names, organisations_in, read_filters, trail
+
+bp = Blueprint("audit_trail", __name__)
 
 
 @bp.get("/documents/<int:document_id>/audit")

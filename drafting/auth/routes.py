@@ -6,7 +6,17 @@ import secrets
 from datetime import timedelta
 from urllib.parse import urlsplit
 
-from flask import flash, jsonify, make_response, redirect, render_template, request, session, url_for
+from flask import (
+    Blueprint,
+    flash,
+    jsonify,
+    make_response,
+    redirect,
+    render_template,
+    request,
+    session,
+    url_for,
+)
 from flask_login import current_user, login_required, login_user, logout_user
 from flask_wtf.csrf import generate_csrf
 from sqlalchemy import func, select
@@ -16,7 +26,8 @@ from .. import live
 from ..extensions import db, login_manager
 from ..models import LoginFailure, User
 from ..models.base import parse_int, utcnow
-from . import bp
+
+bp = Blueprint("auth", __name__)
 
 login_manager.login_view = "auth.login"
 login_manager.login_message = "Please log in to continue."

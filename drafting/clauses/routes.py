@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from flask import abort, redirect, render_template, request, url_for
+from flask import Blueprint, abort, redirect, render_template, request, url_for
 from flask_login import current_user, login_required
 from markupsafe import Markup
 
@@ -14,7 +14,6 @@ from ..text import offload
 from ..text.clauses import TextError
 from ..text.diffing import diff_html
 from ..views import get_clause_or_404, get_document_or_404, is_htmx, vary_on_htmx
-from . import bp
 from .operations import (
     ClauseConflict,
     closed_at_deletion,
@@ -29,6 +28,8 @@ from .operations import (
     restore_clause,
     save_clause,
 )
+
+bp = Blueprint("clauses", __name__)
 
 
 def number_of(clause: Clause) -> int:

@@ -3,7 +3,7 @@ the report and notifications (htmx, with full-page fallbacks)."""
 
 from __future__ import annotations
 
-from flask import Response, abort, flash, jsonify, redirect, render_template, request, url_for
+from flask import Blueprint, Response, abort, flash, jsonify, redirect, render_template, request, url_for
 from flask_login import current_user, login_required
 from markupsafe import Markup
 
@@ -19,7 +19,7 @@ from ..text.clauses import TextError
 from ..text.diffing import diff_html
 from ..text.sanitise import clean_html, editable_text
 from ..views import get_clause_or_404, get_document_or_404, is_htmx, vary_on_htmx
-from . import bp, queries
+from . import queries
 from .loaders import get_amendment_or_404, get_comment_or_404, get_contribution_or_404, get_thread_or_404
 from .operations import (
     KINDS,
@@ -46,6 +46,8 @@ from .operations import (
     withdraw_contribution,
 )
 from .report import build_report, report_csv, report_markdown
+
+bp = Blueprint("consultation", __name__)
 
 # ---- template helpers ------------------------------------------------------------------------
 

@@ -1,5 +1,1 @@
-from flask import Blueprint
-
-bp = Blueprint("documents", __name__)
-
-from . import routes  # noqa: E402,F401
+"""The documents area: operations and their pages (the blueprint lives in routes.py)."""

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from flask import abort, jsonify, redirect, render_template, request, url_for
+from flask import Blueprint, abort, jsonify, redirect, render_template, request, url_for
 from flask_login import current_user, login_required
 
 from .. import live, permissions
@@ -10,8 +10,9 @@ from ..extensions import db
 from ..history.operations import changed_since, record_visit
 from ..models.base import parse_int
 from ..views import get_document_or_404, is_htmx, vary_on_htmx
-from . import bp
 from .operations import DocumentError, create_document, document_hash, numbered_clauses, visible_documents
+
+bp = Blueprint("documents", __name__)
 
 
 @bp.get("/")

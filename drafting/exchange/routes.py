@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from flask import Response, abort, current_app, flash, redirect, render_template, request, url_for
+from flask import Blueprint, Response, abort, current_app, flash, redirect, render_template, request, url_for
 from flask_login import current_user, login_required
 from sqlalchemy import select
 from werkzeug.exceptions import RequestEntityTooLarge
@@ -14,7 +14,6 @@ from ..models import Membership
 from ..models.document import KIND_LABELS
 from ..text.outline import ImportedText
 from ..views import get_document_or_404
-from . import bp
 from .operations import (
     MAX_IMPORT_BYTES,
     STANDALONE_CSP,
@@ -26,6 +25,8 @@ from .operations import (
     seal,
     unseal,
 )
+
+bp = Blueprint("exchange", __name__)
 
 # The multipart envelope around the file, and the sealed preview (compressed text) on saving.
 UPLOAD_LIMIT = MAX_IMPORT_BYTES + 256 * 1024

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from flask import abort, redirect, render_template, request, url_for
+from flask import Blueprint, abort, redirect, render_template, request, url_for
 from flask_login import current_user, login_required
 from markupsafe import Markup
 
@@ -11,7 +11,6 @@ from ..documents.operations import DocumentError
 from ..extensions import db
 from ..text.diffing import diff_html, diff_side_by_side
 from ..views import get_clause_or_404, get_document_or_404, is_htmx, vary_on_htmx
-from . import bp
 from .operations import (
     HistoryError,
     compare,
@@ -25,6 +24,8 @@ from .operations import (
     snapshot_side,
     snapshots_of,
 )
+
+bp = Blueprint("history", __name__)
 
 
 def diff_context(clause, from_version, to_version, view: str) -> dict:

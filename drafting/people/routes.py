@@ -7,7 +7,7 @@ again with the message beside the field and what was typed (passwords excepted).
 
 from __future__ import annotations
 
-from flask import abort, current_app, flash, redirect, render_template, request, session, url_for
+from flask import Blueprint, abort, current_app, flash, redirect, render_template, request, session, url_for
 from flask_login import current_user, login_required, login_user
 from sqlalchemy import select
 from sqlalchemy.exc import IntegrityError
@@ -25,7 +25,6 @@ from ..models import Document, Membership, Organisation, User
 from ..models.base import parse_int
 from ..models.document import ROLES
 from ..views import get_document_or_404
-from . import bp
 from .operations import (
     INVITATION_LIFETIME,
     MIN_PASSWORD_CHARS,
@@ -47,6 +46,8 @@ from .operations import (
     user_with_email,
 )
 from .tokens import EXPIRY_CHOICES, TokenError, issue_token, own_token, revoke_token, tokens_of
+
+bp = Blueprint("people", __name__)
 
 NEW_LINK = "people_new_link"  # a link just made, shown once on the next page (session)
 

@@ -6,7 +6,17 @@ from __future__ import annotations
 import json
 from datetime import datetime
 
-from flask import Response, abort, flash, make_response, redirect, render_template, request, url_for
+from flask import (
+    Blueprint,
+    Response,
+    abort,
+    flash,
+    make_response,
+    redirect,
+    render_template,
+    request,
+    url_for,
+)
 from flask_login import current_user, login_required
 
 from .. import permissions
@@ -15,10 +25,11 @@ from ..exchange.operations import file_name
 from ..extensions import db
 from ..models.base import parse_local_moment
 from ..views import get_document_or_404, is_htmx, vary_on_htmx
-from . import bp
 from .operations import SignoffError, approval_of, approve, board, certificate, since_signed, verify
 from .phases import PHASE_HELP, move_to, moves
 from .readiness import readiness
+
+bp = Blueprint("signoff", __name__)
 
 # Parts of pages re-fetched live on approval.changed (static/app.js, "sign-off" section).
 FRAGMENTS = {"board": "signoff/_board.html", "card": "signoff/_aside.html", "banner": "signoff/_banner.html"}

@@ -26,8 +26,11 @@ def live_server(database):
 def browser():
     if not Path(CHROMIUM).exists():
         pytest.fail(f"{CHROMIUM} is missing: `make test` installs Debian's chromium package.")
-    from playwright.sync_api import sync_playwright
+    from playwright.sync_api import expect, sync_playwright
 
+    # Two cores run the server, Chromium and pytest at once: a page's answer can take seconds
+    # under CI load, so assertions wait up to 10 s (Playwright's default is 5 s).
+    expect.set_options(timeout=10_000)
     with sync_playwright() as p:
         browser = p.chromium.launch(executable_path=CHROMIUM, headless=True, args=ARGS)
         yield browser
