@@ -32,6 +32,7 @@ from .cli import register_commands
 from .config import ROOT, Config, resolve_secret_key
 from .consultation.routes import bp as consultation_bp
 from .documents.routes import bp as documents_bp
+from .errors import DomainError
 from .exchange.routes import bp as exchange_bp
 from .extensions import csrf, db, login_manager, mail, migrate, socketio
 from .history.routes import bp as history_bp
@@ -42,7 +43,6 @@ from .people.routes import bp as people_bp
 from .presence import make_registry
 from .signoff.routes import bp as signoff_bp
 from .text import offload
-from .text.clauses import TextError
 from .text.reveal import find_invisible, reveal
 from .urls import clause_links
 from .views import ERROR_CODES, is_htmx
@@ -253,10 +253,11 @@ def _wants_json() -> bool:
 
 def _register_errors(app: Flask) -> None:
 
-    def answer(status: int, message: str, headers=()):
+    def answer(status: int, message: str, headers=(), details: dict | None = None):
         """The API's error object, or the error message as a fragment or a page."""
         if _wants_json():
-            return jsonify({"error": {"code": ERROR_CODES.get(status, "error"), "message": message}}), status, headers
+            return (jsonify({"error": {"code": ERROR_CODES.get(status, "error"), "message": message}, **(details or {})}),
+                    status, headers)
         template = "errors/_message.html" if is_htmx() else "errors/page.html"
         return render_template(template, status=status, message=message), status, headers
 
@@ -281,11 +282,12 @@ def _register_errors(app: Flask) -> None:
         return answer(error.code, message, _kept_headers(error))
 
 
-    @app.errorhandler(TextError)
-    def text_error(error: TextError):
-        """A text error no view caught (e.g. 423: the text froze while the change was under way)."""
-        db.session.rollback()
-        return answer(error.status, error.message)
+    @app.errorhandler(DomainError)
+    def domain_error(error: DomainError):
+        """Every refusal of the domain that no view showed in place: the transaction is undone
+        (or kept, when the refusal recorded something on purpose), and the answer says why."""
+        db.session.commit() if error.keep else db.session.rollback()
+        return answer(error.status, error.message, error.headers(), error.details())
 
     @app.errorhandler(OperationalError)
     def database_busy(error: OperationalError):

@@ -12,13 +12,16 @@ record that follow need no statement of their own to read them under the lock.
 
 from __future__ import annotations
 
+import threading
+import time
+
 from flask import current_app
 from sqlalchemy import bindparam, event, insert, select, update
 from sqlalchemy.orm import Session
 from sqlalchemy.orm.attributes import set_committed_value
 
 from .extensions import db, socketio
-from .models import ChangeEvent, Document
+from .models import ChangeEvent, Document, User
 from .models.base import utcnow
 
 PENDING = "live_pending"
@@ -106,8 +109,6 @@ def _emit_after_commit(session: Session) -> None:
         socketio.emit(name, payload, to=room(payload["document_id"]))
     evictions = session.info.pop(EVICTIONS, [])
     if evictions:
-        from .events import evict_now
-
         # A fresh app context has its own database session: this one has just committed.
         with current_app.app_context():
             for user_id, document_id in evictions:
@@ -119,3 +120,97 @@ def _forget_after_rollback(session: Session) -> None:
     session.info.pop(LOCKED, None)
     session.info.pop(PENDING, None)
     session.info.pop(EVICTIONS, None)
+
+
+# ---- presence: who has a document open, and what they edit ------------------------------------
+
+class PresenceCoalescer:
+    """At most one presence broadcast per document every INTERVAL seconds: the first goes at
+    once, the ones that follow within the interval become one, sent at its end with the state
+    of that moment. A flood of joins, leaves and "editing" events costs a few broadcasts."""
+
+    INTERVAL = 0.2
+
+    def __init__(self):
+        self._lock = threading.Lock()
+        self._last: dict[int, float] = {}
+        self._pending: set[int] = set()
+
+    def request(self, document_id: int) -> None:
+        now = time.monotonic()
+        with self._lock:
+            if document_id in self._pending:
+                return
+            wait = self._last.get(document_id, float("-inf")) + self.INTERVAL - now
+            if wait <= 0:
+                self._last[document_id] = now
+            else:
+                self._pending.add(document_id)
+        if wait <= 0:
+            _send_presence(document_id)
+            return
+        app = current_app._get_current_object()
+
+        def later() -> None:
+            socketio.sleep(wait)
+            with self._lock:
+                self._pending.discard(document_id)
+                self._last[document_id] = time.monotonic()
+            try:
+                with app.app_context():
+                    _send_presence(document_id)
+            except Exception:  # noqa: BLE001 - a late broadcast must never kill the process
+                app.logger.warning("presence of document %s not broadcast", document_id, exc_info=True)
+
+        socketio.start_background_task(later)
+
+
+_presence_out = PresenceCoalescer()
+
+
+def registry():
+    """The app's presence registry (this process, or Redis shared by every process)."""
+    return current_app.extensions["drafting.presence"]
+
+
+def _presence(document_id: int) -> list[dict]:
+    viewers = registry().viewers(document_id)
+    people = {u.id: u for u in db.session.scalars(select(User).where(User.id.in_({uid for uid, _ in viewers})))}
+    users: dict[int, dict] = {}
+    for user_id, editing in viewers:
+        user = people.get(user_id)
+        if user is None:
+            continue
+        entry = users.setdefault(user_id, {"id": user.id, "name": user.name,
+                                           "organisation": user.organisation.name, "editing_clause_id": None})
+        entry["editing_clause_id"] = entry["editing_clause_id"] or editing
+    return sorted(users.values(), key=lambda u: u["name"])
+
+
+def broadcast_presence(document_id: int) -> None:
+    """Send the document's room who is on it and what they are editing (coalesced)."""
+    _presence_out.request(document_id)
+
+
+def _send_presence(document_id: int) -> None:
+    socketio.emit("presence", {"document_id": document_id, "users": _presence(document_id)},
+                  to=room(document_id))
+
+
+def evict_now(user_id: int, document_id: int | None = None) -> None:
+    """Remove a user's connections from a document's room, or disconnect them when None.
+
+    The connections may live in another process: Socket.IO's message queue carries the
+    leave-room or disconnect there.
+    """
+    sids = registry().sids_of(user_id)
+    for sid in sids:
+        if document_id is None:
+            socketio.server.disconnect(sid, namespace="/")
+            for joined in registry().remove(sid):
+                broadcast_presence(joined)
+            continue
+        socketio.server.leave_room(sid, room(document_id), namespace="/")
+        registry().leave(sid, document_id)
+    if document_id is not None and sids:
+        broadcast_presence(document_id)

@@ -13,7 +13,6 @@ from ..exchange.operations import (
     FORMATS,
     MAX_IMPORT_BYTES,
     STANDALONE_CSP,
-    ImportFailure,
     export,
     import_document,
     read_file,
@@ -28,12 +27,6 @@ from .openapi import PATHS, errors, operation, path_id, ref, respond
 from .routes import error
 
 MAX_TITLE_CHARS = 300
-
-
-@bp.errorhandler(ImportFailure)
-def import_failure(exc: ImportFailure):
-    db.session.rollback()
-    return error(exc.status, exc.message)
 
 
 @bp.get("/documents/<int:document_id>/export")

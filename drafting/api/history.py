@@ -2,13 +2,12 @@
 
 from __future__ import annotations
 
-from flask import abort, g, jsonify, request
+from flask import g, jsonify, request
 
 from ..clauses.routes import number_of
 from ..extensions import db
 from ..history.operations import (
     Comparison,
-    HistoryError,
     compare,
     create_snapshot,
     current_side,
@@ -27,18 +26,11 @@ from .openapi import ID, PATHS, SCHEMAS, errors, operation, path_id, ref, respon
 from .routes import body
 
 
-def _found(call, *args):
-    try:
-        return call(*args)
-    except HistoryError as error:
-        abort(error.status, error.message)
-
-
 @bp.get("/clauses/<int:clause_id>/diff")
 @token_required
 def clause_diff(clause_id: int):
     clause = get_clause_or_404(clause_id, user=g.api_user, include_deleted=True)
-    result = _found(diff_versions, clause, request.args.get("from"), request.args.get("to"))
+    result = diff_versions(clause, request.args.get("from"), request.args.get("to"))
     return jsonify({"from": result.old.version, "to": result.new.version,
                     "ops": [[op, text] for op, text in result.ops], "html": diff_html(result.ops)})
 
@@ -48,7 +40,7 @@ def clause_diff(clause_id: int):
 def restore(clause_id: int):
     clause = get_clause_or_404(clause_id, "edit_clause", g.api_user)
     version = body().get("version")
-    result = _found(restore_revision, clause, g.api_user, version)
+    result = restore_revision(clause, g.api_user, version)
     db.session.commit()
     return jsonify({"clause": clause.to_json(number_of(clause)), "changed": result.changed})
 
@@ -96,9 +88,9 @@ def comparison_json(result: Comparison) -> dict:
 @token_required
 def compare_snapshots(document_id: int):
     document = get_document_or_404(document_id, user=g.api_user)
-    old = snapshot_side(_found(get_snapshot, document, request.args.get("from")))
+    old = snapshot_side(get_snapshot(document, request.args.get("from")))
     target = request.args.get("to", "current")
-    new = current_side(document) if target == "current" else snapshot_side(_found(get_snapshot, document, target))
+    new = current_side(document) if target == "current" else snapshot_side(get_snapshot(document, target))
     return jsonify(comparison_json(compare(old, new)))
 
 

@@ -18,7 +18,6 @@ from ..clauses.operations import (
 )
 from ..clauses.routes import number_of
 from ..documents.operations import (
-    DocumentError,
     add_member,
     add_participant,
     create_document,
@@ -32,7 +31,6 @@ from ..extensions import db
 from ..models import Clause, ClauseRevision
 from ..models.base import is_db_int, parse_int
 from ..people.operations import invitation_json, invite, members_json
-from ..text.clauses import TextError
 from ..views import ERROR_CODES, get_clause_or_404, get_document_or_404
 from .auth import token_required
 from .blueprint import bp
@@ -59,19 +57,6 @@ def body(fields: tuple[str, ...] | None = None) -> dict:
 def error(status: int, message: str, **extra):
     code = ERROR_CODES.get(status, "error")
     return jsonify({"error": {"code": code, "message": message}, **extra}), status
-
-
-@bp.errorhandler(TextError)
-def text_error(exc: TextError):
-    db.session.rollback()
-    return error(exc.status, exc.message)
-
-
-@bp.errorhandler(DocumentError)
-def document_error(exc: DocumentError):
-    db.session.rollback()
-    extra = {"blockers": [b.to_json() for b in exc.blockers]} if exc.blockers else {}
-    return error(exc.status, exc.message, **extra)
 
 
 @bp.get("/openapi.json")

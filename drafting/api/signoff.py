@@ -6,23 +6,13 @@ from flask import g, jsonify, request
 
 from ..extensions import db
 from ..models.document import PHASES
-from ..signoff.operations import SignoffError, approvals_of, approve, certificate, verify
+from ..signoff.operations import approvals_of, approve, certificate, verify
 from ..signoff.readiness import readiness
 from ..views import get_document_or_404
 from .auth import token_required
 from .blueprint import bp
 from .openapi import PATHS, SCHEMAS, errors, operation, path_id, ref, respond
 from .routes import body, error
-
-
-@bp.errorhandler(SignoffError)
-def signoff_error(exc: SignoffError):
-    db.session.commit() if exc.keep else db.session.rollback()
-    extra = {"current_hash": exc.current_hash} if exc.current_hash else {}
-    response, status = error(exc.status, exc.message, **extra)
-    if exc.retry_after:
-        response.headers["Retry-After"] = str(exc.retry_after)
-    return response, status
 
 
 @bp.post("/documents/<int:document_id>/approvals")

@@ -238,10 +238,7 @@ def undelete(clause_id: int):
 def move(clause_id: int):
     clause = get_clause_or_404(clause_id, "edit_clause")
     direction = request.form.get("direction", "")
-    try:
-        move_clause(clause, current_user, direction)
-    except TextError as error:
-        abort(error.status, error.message)
+    move_clause(clause, current_user, direction)
     db.session.commit()
     if not is_htmx():
         return _back_to(clause, clause.id)
@@ -257,10 +254,7 @@ def reorder(document_id: int):
     ids = [parse_int(value) for value in raw]
     if None in ids:
         abort(422, "The new order must be a list of clause ids.")
-    try:
-        reorder_clauses(document, current_user, ids)
-    except TextError as error:
-        abort(error.status, error.message)
+    reorder_clauses(document, current_user, ids)
     db.session.commit()
     if not is_htmx():
         return _back_to(document)

@@ -7,6 +7,7 @@ from datetime import datetime
 from sqlalchemy import select, update
 
 from .. import audit, live
+from ..errors import DomainError
 from ..extensions import db
 from ..models import Document, Membership, Organisation, Participation, User
 from ..models.base import utcnow
@@ -29,15 +30,8 @@ TRANSITIONS: dict[str, tuple[str, ...]] = {
 MAX_REASON_CHARS = 2000
 
 
-class DocumentError(ValueError):
+class DocumentError(DomainError):
     """A request about a document that cannot be carried out; carries the HTTP status."""
-
-    def __init__(self, status: int, message: str, blockers: list | None = None, field: str | None = None):
-        super().__init__(message)
-        self.status = status
-        self.message = message
-        self.blockers = blockers  # readiness.Issue list, when a phase move is blocked
-        self.field = field        # the form field it is about, for the page to show it there
 
 
 def numbered_clauses(document: Document) -> list[tuple[int, Clause]]:  # noqa: F821

@@ -40,10 +40,7 @@ def download(document_id: int):
     kind = request.args.get("format", "html")
     inline = kind == "html" and not request.args.get("download")
     back = url_for("documents.page", document_id=document.id) if inline else None
-    try:
-        content, media_type, name = export(document, kind, back_link=back)
-    except ImportFailure as error:
-        abort(error.status, error.message)
+    content, media_type, name = export(document, kind, back_link=back)
     response = Response(content, mimetype=media_type)
     disposition = "inline" if inline else "attachment"
     response.headers["Content-Disposition"] = f'{disposition}; filename="{name}"'

@@ -10,6 +10,7 @@ from sqlalchemy import select, tuple_
 from .. import audit
 from ..clauses.operations import SaveResult, save_clause
 from ..documents.operations import DocumentError, document_hash
+from ..errors import DomainError
 from ..extensions import db
 from ..models import Clause, ClauseRevision, Document, DocumentVisit, Snapshot, SnapshotClause, User
 from ..models.base import is_db_int, parse_int, utcnow
@@ -20,13 +21,8 @@ from ..text.diffing import DIFF_WORK_BUDGET, Budget, longest_increasing
 VISIT_GAP = timedelta(minutes=30)
 
 
-class HistoryError(LookupError):
+class HistoryError(DomainError):
     """An unknown version or snapshot (404), or a value that is no number at all (422)."""
-
-    def __init__(self, message: str, status: int = 404):
-        super().__init__(message)
-        self.message = message
-        self.status = status
 
 
 def revisions_of(clause: Clause) -> list[ClauseRevision]:
@@ -38,17 +34,17 @@ def revisions_of(clause: Clause) -> list[ClauseRevision]:
 def revision(clause: Clause, version: object) -> ClauseRevision:
     """Return the revision of the clause at a version, or raise HistoryError."""
     if version is None or version == "":
-        raise HistoryError("Give a version number (from and to, or version).", 422)
+        raise HistoryError(422, "Give a version number (from and to, or version).")
     if isinstance(version, str):
         raw, version = version, parse_int(version)
         if version is None:
-            raise HistoryError(f"“{raw[:40]}” is not a version number: give a whole number such as 1.", 422)
+            raise HistoryError(422, f"“{raw[:40]}” is not a version number: give a whole number such as 1.")
     found = None
     if is_db_int(version):
         found = db.session.scalar(select(ClauseRevision).where(
             ClauseRevision.clause_id == clause.id, ClauseRevision.version == version))
     if found is None:
-        raise HistoryError(f"Version {version} of this clause does not exist.")
+        raise HistoryError(404, f"Version {version} of this clause does not exist.")
     return found
 
 
@@ -104,14 +100,14 @@ def snapshots_of(document: Document) -> list[Snapshot]:
 def get_snapshot(document: Document, snapshot_id: object) -> Snapshot:
     """Return a named version of this document, or raise HistoryError."""
     if snapshot_id is None or snapshot_id == "":
-        raise HistoryError("Choose a named version to compare from.", 422)
+        raise HistoryError(422, "Choose a named version to compare from.")
     if isinstance(snapshot_id, str):
         raw, snapshot_id = snapshot_id, parse_int(snapshot_id)
         if snapshot_id is None:
-            raise HistoryError(f"“{raw[:40]}” is not the number of a named version.", 422)
+            raise HistoryError(422, f"“{raw[:40]}” is not the number of a named version.")
     snapshot = db.session.get(Snapshot, snapshot_id) if is_db_int(snapshot_id) else None
     if snapshot is None or snapshot.document_id != document.id:
-        raise HistoryError(f"Named version {snapshot_id} does not exist for this document.")
+        raise HistoryError(404, f"Named version {snapshot_id} does not exist for this document.")
     return snapshot
 
 

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from flask import Blueprint, abort, redirect, render_template, request, url_for
+from flask import Blueprint, redirect, render_template, request, url_for
 from flask_login import current_user, login_required
 from markupsafe import Markup
 
@@ -12,7 +12,6 @@ from ..extensions import db
 from ..text.diffing import diff_html, diff_side_by_side
 from ..views import get_clause_or_404, get_document_or_404, is_htmx, vary_on_htmx
 from .operations import (
-    HistoryError,
     compare,
     create_snapshot,
     current_side,
@@ -30,10 +29,7 @@ bp = Blueprint("history", __name__)
 
 def diff_context(clause, from_version, to_version, view: str) -> dict:
     """Everything a diff fragment shows: both versions, inline and side-by-side renderings."""
-    try:
-        result = diff_versions(clause, from_version, to_version)
-    except HistoryError as error:
-        abort(error.status, error.message)
+    result = diff_versions(clause, from_version, to_version)
     left, right = diff_side_by_side(result.ops)
     return {"diff": result, "inline": Markup(diff_html(result.ops)), "left": Markup(left),
             "right": Markup(right), "view": "side" if view == "side" else "inline"}
@@ -68,10 +64,7 @@ def diff(clause_id: int):
 def restore(clause_id: int):
     clause = get_clause_or_404(clause_id, "edit_clause")
     version = request.form.get("version", "")
-    try:
-        result = restore_revision(clause, current_user, version)
-    except HistoryError as error:
-        abort(error.status, error.message)
+    result = restore_revision(clause, current_user, version)
     db.session.commit()
     status = (f"Restored version {version} as version {clause.version}." if result.changed
               else f"Version {version} says the same as the current text; nothing to restore.")
@@ -105,12 +98,9 @@ def take_snapshot(document_id: int):
 @login_required
 def compare_versions(document_id: int):
     document = get_document_or_404(document_id)
-    try:
-        old = snapshot_side(get_snapshot(document, request.args.get("from")))
-        target = request.args.get("to", "current")
-        new = current_side(document) if target == "current" else snapshot_side(get_snapshot(document, target))
-    except HistoryError as error:
-        abort(error.status, error.message)
+    old = snapshot_side(get_snapshot(document, request.args.get("from")))
+    target = request.args.get("to", "current")
+    new = current_side(document) if target == "current" else snapshot_side(get_snapshot(document, target))
     result = compare(old, new)
     rendered = {e.clause_id: Markup(diff_html(e.ops)) for e in result.changed}
     return render_template("history/compare.html", document=document, result=result, rendered=rendered,

@@ -17,6 +17,7 @@ from flask import current_app, has_request_context, url_for
 from sqlalchemy import func, select
 
 from .. import audit
+from ..errors import DomainError
 from ..extensions import db
 from ..models import Approval, Document, Invitation, Membership, Notification, User
 from ..models.base import utcnow
@@ -29,13 +30,8 @@ REQUEUEABLE = ("failed", "uncertain")
 _quiet: ContextVar[bool] = ContextVar("drafting_notifications_quiet", default=False)
 
 
-class OutboxError(ValueError):
+class OutboxError(DomainError):
     """An outbox request that cannot be carried out; carries the HTTP status."""
-
-    def __init__(self, status: int, message: str):
-        super().__init__(message)
-        self.status = status
-        self.message = message
 
 
 @contextmanager

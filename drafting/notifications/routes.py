@@ -12,7 +12,6 @@ from ..models import User
 from ..models.mail import MAIL_STATUSES, OutboxMail
 from .operations import (
     REQUEUEABLE,
-    OutboxError,
     mail_server_configured,
     outbox_counts,
     outbox_mails,
@@ -106,11 +105,7 @@ def requeue_mail(mail_id: int):
     mail = db.session.get(OutboxMail, mail_id)
     if mail is None:
         abort(404, "Mail not found.")
-    try:
-        requeue(mail, current_user)
-    except OutboxError as error:
-        db.session.rollback()
-        abort(error.status, error.message)
+    requeue(mail, current_user)
     db.session.commit()
     flash(f"The mail “{mail.subject}” to {mail.to_email} is queued again.", "ok")
     return redirect(url_for("notifications.outbox", status=request.form.get("status") or None) + f"#mail-{mail.id}")

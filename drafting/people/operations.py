@@ -37,10 +37,6 @@ _PASSWORD_LINK_SALT = "drafting-set-password"
 class PeopleError(DocumentError):
     """A request about people that cannot be carried out; `field` names the input it is about."""
 
-    def __init__(self, status: int, message: str, field: str | None = None):
-        super().__init__(status, message)
-        self.field = field
-
 
 # ---- checking what was typed ----------------------------------------------------------------------
 

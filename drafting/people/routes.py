@@ -287,10 +287,7 @@ def remove_member_(document_id: int, user_id: int):
     user = db.session.get(User, user_id)
     if user is None:
         abort(404, "That user has no role on this document.")
-    try:
-        remove_member(current_user, document, user_id)
-    except DocumentError as error:
-        abort(error.status, error.message)
+    remove_member(current_user, document, user_id)
     db.session.commit()
     flash(f"{user.name} no longer has a role on this document.", "ok")
     return back_to_members(document, "#members-title")

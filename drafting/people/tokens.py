@@ -11,6 +11,7 @@ from __future__ import annotations
 from sqlalchemy import func, or_, select, update
 
 from .. import live
+from ..errors import DomainError
 from ..extensions import db
 from ..models import ApiToken, User
 from ..models.base import utcnow
@@ -20,10 +21,8 @@ EXPIRY_CHOICES = (30, 90, 365)  # days offered on the page; None (until revoked)
 MAX_ACTIVE_TOKENS = 20          # per person: a list anyone can still read and keep tidy
 
 
-class TokenError(Exception):
-    def __init__(self, status: int, message: str, field: str | None = None):
-        super().__init__(message)
-        self.status, self.message, self.field = status, message, field
+class TokenError(DomainError):
+    """A token request that cannot be carried out."""
 
 
 def tokens_of(user: User) -> list[ApiToken]:

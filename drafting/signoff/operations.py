@@ -16,6 +16,7 @@ from sqlalchemy import func, select
 
 from .. import audit, live
 from ..documents.operations import document_hash, lock_document, numbered_clauses
+from ..errors import DomainError
 from ..extensions import db
 from ..models import Approval, AuditEvent, Document, Membership, Organisation, PasswordFailure, User
 from ..models.base import iso, utcnow
@@ -35,20 +36,11 @@ EVENT_HASH_METHOD = (
     "`prev` is the hash of the event before it in the document's audit trail.")
 
 
-class SignoffError(Exception):
+class SignoffError(DomainError):
     """A sign-off request that cannot be carried out; carries the HTTP status to answer.
 
     `keep` asks the caller to commit anyway (a wrong password is recorded for the rate limit).
     """
-
-    def __init__(self, status: int, message: str, *, retry_after: int | None = None, keep: bool = False,
-                 current_hash: str | None = None):
-        super().__init__(message)
-        self.status = status
-        self.message = message
-        self.retry_after = retry_after
-        self.keep = keep
-        self.current_hash = current_hash
 
 
 def _when(moment: datetime) -> str:

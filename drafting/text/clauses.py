@@ -2,18 +2,16 @@
 
 from __future__ import annotations
 
+from ..errors import DomainError
+
 MAX_CLAUSE_CHARS = 50_000
 MAX_HEADING_CHARS = 300
 
 
-class TextError(ValueError):
+class TextError(DomainError):
     """A clause text or heading that cannot be stored; carries the HTTP status to answer."""
 
-    def __init__(self, status: int, message: str, field: str = "text"):
-        super().__init__(message)
-        self.status = status
-        self.message = message
-        self.field = field
+    default_field = "text"
 
 
 def normalise_newlines(text: str) -> str:

@@ -21,6 +21,8 @@ import re
 from dataclasses import dataclass, field
 from datetime import datetime
 
+from ..errors import DomainError
+
 # "3." "3.1" "3.1." at the start of a heading: the number the export put there (taken off once).
 HEADING_NUMBER = re.compile(r"^(?:\d+(?:\.\d+)+\.?|\d+\.)(?=\s|$)\s*")
 # Paragraph numbering: decimal ("1. ", "1.1 ", "1.1. ", "2) ") and lettered or roman ("(a) ", "(iv) ", "b) ").
@@ -83,13 +85,8 @@ class Paragraph:
     level: int | None = None
 
 
-class ImportFailure(ValueError):
+class ImportFailure(DomainError):
     """A file that cannot be imported; carries the HTTP status and a message for the person."""
-
-    def __init__(self, status: int, message: str):
-        super().__init__(message)
-        self.status = status
-        self.message = message
 
 
 def heading_text(raw: str) -> str | None:
