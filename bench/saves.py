@@ -554,7 +554,7 @@ PHASES = (
     ("three-way merge (`merge_texts` + base revision)", "merge_texts", "drafting/text/merge.py"),
     ("three-way merge (`merge_texts` + base revision)", "revision_text", "operations.py"),
     ("`live.announce` (seq UPDATE ... RETURNING, change event)", "announce", "drafting/live.py"),
-    ("`ensure_text_open` (phase SELECT)", "ensure_text_open", "drafting/documents/operations.py"),
+    ("`ensure_text_open` (phase SELECT)", "ensure_text_open", "drafting/permissions.py"),
     ("`audit.record` (last-hash SELECT, sha256)", "record", "drafting/audit.py"),
     ("autoflush of pending INSERTs before a query", "Session._autoflush", "sqlalchemy/orm/session.py"),
     ("`number_of` (document + all its clauses) + `to_json`", "number_of", "drafting/clauses/routes.py"),

@@ -86,7 +86,7 @@ def _apply() -> None:
 
         def patch_clause(clause_id: int):  # drafting/api/routes.py's, with the number taken first
             clause = get_clause_or_404(clause_id, "edit_clause", g.api_user)
-            number = routes.number_of(clause)
+            number = clause.number
             data = body()
             heading = data["heading"] if "heading" in data else ...
             try:
@@ -97,7 +97,7 @@ def _apply() -> None:
                 current = db.session.get(Clause, clause_id)
                 return error(409, "Someone else changed the same words since your base version; "
                                   "nothing was saved. Resolve against the current text and save again.",
-                             current=current.to_json(routes.number_of(current)), yours=conflict.yours)
+                             current=current.to_json(current.number), yours=conflict.yours)
             answer = {"clause": clause.to_json(number), "merged": result.merged}
             db.session.commit()
             return jsonify(answer)

@@ -9,14 +9,14 @@ from flask import Flask, current_app
 from sqlalchemy import select
 
 from .backup import BackupError, backup, restore
+from .demo.seed import print_logins, seed_demo
 from .extensions import db
 from .models import ApiToken, Organisation, User
+from .notifications.cli import notifications_cli
 from .people.tokens import MAX_TOKEN_DAYS, revoke_all_tokens
 
 
 def register_commands(app: Flask) -> None:
-    from .notifications.cli import notifications_cli
-
     app.cli.add_command(notifications_cli)
 
     @app.cli.command("create-org")
@@ -114,8 +114,6 @@ def register_commands(app: Flask) -> None:
     @app.cli.command("seed-demo")
     def seed_demo_command() -> None:
         """Load the demo world; running it twice changes nothing."""
-        from .demo.seed import print_logins, seed_demo
-
         created = seed_demo()
         click.echo("Demo world created." if created else "Demo world already present; nothing changed.")
         print_logins(click.echo)

@@ -12,14 +12,18 @@ from collections.abc import Iterable
 from dataclasses import dataclass
 from datetime import datetime
 
+from flask import g
 from sqlalchemy import bindparam, event, select
 from sqlalchemy.orm import Session
 
+from . import live
 from .extensions import db
-from .models import Membership
+from .models import Document, Membership
 from .models.base import utcnow
+from .models.document import PHASES
+from .text.clauses import TextError
 
-ALL_PHASES = frozenset({"drafting", "consultation", "final_review", "signing", "adopted"})
+ALL_PHASES = frozenset(PHASES)
 OPEN_TEXT = frozenset({"drafting", "consultation", "final_review"})
 FROZEN = frozenset({"signing", "adopted"})
 DISCUSSION = frozenset({"drafting", "consultation", "final_review"})
@@ -174,8 +178,6 @@ def can(user, document, action: str) -> bool:
     keyed by everything it depends on.
     """
     try:
-        from flask import g
-
         cache = g.setdefault("permission_answers", {})
     except RuntimeError:  # outside a request
         return decide(user, document, action).allowed
@@ -199,3 +201,15 @@ def may_administer(user) -> bool:
 
 
 may_create_documents = may_administer
+
+
+def ensure_text_open(document: Document) -> None:
+    """Refuse (423) a text change whose transaction began before the text was frozen.
+
+    Called by text operations after `live.announce` has locked the document's row, so the phase
+    read here (returned by that UPDATE) is the committed one: an edit racing the move to signing
+    cannot slip in.
+    """
+    phase = live.locked_row(document)["phase"]
+    if phase in FROZEN:
+        raise TextError(423, frozen_message(phase))

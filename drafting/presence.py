@@ -12,6 +12,8 @@ import json
 import threading
 import uuid
 
+import redis
+
 
 class LocalRegistry:
     """The registry of one process."""
@@ -80,8 +82,6 @@ class RedisRegistry:
     ALIVE_SECONDS = 30
 
     def __init__(self, url: str, prefix: str = "drafting", alive_seconds: int | None = None):
-        import redis
-
         self.redis = redis.Redis.from_url(url, decode_responses=True)
         self.prefix = prefix
         self.process = uuid.uuid4().hex

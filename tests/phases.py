@@ -1,5 +1,5 @@
 """Move a document through its phases the way an admin must: one step at a time (see
-documents.operations.TRANSITIONS); `adopt` has a signatory of every participant sign."""
+models.document.TRANSITIONS); `adopt` has a signatory of every participant sign."""
 
 from __future__ import annotations
 

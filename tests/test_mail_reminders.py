@@ -10,11 +10,12 @@ from sqlalchemy import delete, select
 
 from drafting.clauses.operations import create_clause
 from drafting.consultation.operations import open_thread, set_contributions_deadline, submit_contribution
-from drafting.documents.operations import add_member, add_participant, create_document, move_phase
+from drafting.documents.operations import add_member, add_participant, create_document
 from drafting.extensions import db
 from drafting.models import Document, Notification, OutboxMail, User
 from drafting.models.base import utcnow
 from drafting.notifications import outbox, worker
+from drafting.signoff.phases import move_phase
 from tests.conftest import make_app
 from tests.smtp import SmtpServer
 

@@ -340,8 +340,8 @@ def test_deactivated_people_get_nothing(app, api, plan, watch):
 
 def test_a_change_that_rolls_back_tells_nobody(app, plan, watch):
     from drafting.consultation.operations import add_comment, open_thread
-    from drafting.documents.operations import move_phase
     from drafting.models import Clause
+    from drafting.signoff.phases import move_phase
 
     with app.test_request_context():
         users = {role: db.session.scalar(select(User).where(User.email == email)) for role, email in EMAILS.items()}

@@ -10,7 +10,7 @@ import pytest
 from sqlalchemy import delete, func, select, update
 
 from drafting import audit
-from drafting.documents.operations import TRANSITIONS, document_hash
+from drafting.documents.operations import document_hash
 from drafting.extensions import db
 from drafting.models import (
     ApiToken,
@@ -22,6 +22,7 @@ from drafting.models import (
     User,
 )
 from drafting.models.base import utcnow
+from drafting.models.document import TRANSITIONS
 from drafting.signoff.operations import MAX_PASSWORD_FAILURES
 from drafting.text.hashing import clause_hash, content_hash
 from tests.conftest import EMAILS, HX, PASSWORD, Auth

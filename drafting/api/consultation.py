@@ -7,7 +7,6 @@ from flask import Response, abort, g, jsonify, request
 from sqlalchemy import select
 
 from ..clauses.operations import ClauseConflict
-from ..clauses.routes import number_of
 from ..consultation import queries
 from ..consultation.loaders import (
     get_amendment_or_404,
@@ -197,9 +196,9 @@ def accept(amendment_id: int):
         return error(409, "The clause changed since the amendment's base version in the same words; nothing "
                           "was saved. Accept it with changes: send the reconciled text with base_version set "
                           "to the current version.",
-                     current=current.to_json(number_of(current)), yours=conflict.yours)
+                     current=current.to_json(current.number), yours=conflict.yours)
     answer = {"amendment": queries.amendment_json(result.amendment),
-              "clause": result.clause.to_json(number_of(result.clause)), "merged": result.save.merged}
+              "clause": result.clause.to_json(result.clause.number), "merged": result.save.merged}
     db.session.commit()
     return jsonify(answer)
 

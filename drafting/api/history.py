@@ -4,7 +4,6 @@ from __future__ import annotations
 
 from flask import g, jsonify, request
 
-from ..clauses.routes import number_of
 from ..extensions import db
 from ..history.operations import (
     Comparison,
@@ -42,7 +41,7 @@ def restore(clause_id: int):
     version = body().get("version")
     result = restore_revision(clause, g.api_user, version)
     db.session.commit()
-    return jsonify({"clause": clause.to_json(number_of(clause)), "changed": result.changed})
+    return jsonify({"clause": clause.to_json(clause.number), "changed": result.changed})
 
 
 def snapshot_json(snapshot) -> dict:

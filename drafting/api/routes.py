@@ -16,21 +16,19 @@ from ..clauses.operations import (
     restore_clause,
     save_clause,
 )
-from ..clauses.routes import number_of
 from ..documents.operations import (
     add_member,
     add_participant,
     create_document,
     document_json,
-    move_phase,
     remove_member,
     visible_documents,
-    withdraw_participant,
 )
 from ..extensions import db
 from ..models import Clause, ClauseRevision
 from ..models.base import is_db_int, parse_int
 from ..people.operations import invitation_json, invite, members_json
+from ..signoff.phases import move_phase, withdraw_participant
 from ..views import ERROR_CODES, get_clause_or_404, get_document_or_404
 from .auth import token_required
 from .blueprint import bp
@@ -184,7 +182,7 @@ def create_clause_(document_id: int):
             return error(422, "after must be the id of a clause of this document.")
     clause = create_clause(document, g.api_user, data.get("text"), data.get("heading"), after)
     db.session.commit()
-    return jsonify(clause.to_json(number_of(clause))), 201
+    return jsonify(clause.to_json(clause.number)), 201
 
 
 @bp.patch("/clauses/<int:clause_id>")
@@ -201,10 +199,10 @@ def patch_clause(clause_id: int):
         current = db.session.get(Clause, clause_id)
         return error(409, "Someone else changed the same words since your base version; "
                           "nothing was saved. Resolve against the current text and save again.",
-                     current=current.to_json(number_of(current)), yours=conflict.yours,
+                     current=current.to_json(current.number), yours=conflict.yours,
                      base_version=conflict.base_version, base_text=conflict.base_text,
                      changed_by=[u.name for u in conflicting_authors(current, conflict.base_version, conflict.yours)])
-    answer = {"clause": clause.to_json(number_of(clause)), "merged": result.merged}
+    answer = {"clause": clause.to_json(clause.number), "merged": result.merged}
     db.session.commit()  # the acknowledgement goes out only after the commit
     return jsonify(answer)
 
@@ -225,7 +223,7 @@ def undelete_clause_(clause_id: int):
     data = body(("position",)) if request.get_data() else {}
     restore_clause(clause, g.api_user, data.get("position"))
     db.session.commit()
-    return jsonify(clause.to_json(number_of(clause)))
+    return jsonify(clause.to_json(clause.number))
 
 
 @bp.get("/clauses/<int:clause_id>/revisions")

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from ..models import AuditEvent
+from ..models.consultation import DISPOSITION_LABELS
 from ..models.document import PHASE_LABELS
 
 # Filters of the audit trail page: a name and the actions it covers (by prefix).
@@ -92,8 +93,6 @@ def describe(event: AuditEvent, clauses: dict[int, str] | None = None) -> str:
         how = "created an account and " if d.get("new_account") else ""
         return f"{how}accepted the invitation as {d.get('role')}"
     if action in ("thread.resolved", "amendment.closed") and d.get("disposition"):
-        from ..models.consultation import DISPOSITION_LABELS
-
         label = DISPOSITION_LABELS.get(d["disposition"], d["disposition"]).lower()
         what = "a discussion" if action == "thread.resolved" else "an amendment"
         reason = f". Reason: {d['reason']}" if d.get("reason") else ""

@@ -9,9 +9,11 @@ from sqlalchemy import bindparam, func, insert, select, update
 from sqlalchemy.orm.attributes import set_committed_value
 
 from .. import audit, live
+from ..consultation.closing import close_items_of_deleted_clause
 from ..extensions import db
 from ..models import Amendment, AuditEvent, Clause, ClauseRevision, Document, Thread, User
 from ..models.base import is_db_int, utcnow
+from ..permissions import ensure_text_open
 from ..text import offload
 from ..text.clauses import TextError, clean_clause_text, clean_heading
 from ..text.merge import MergeResult
@@ -93,13 +95,6 @@ def merged_with(clause: Clause, base_version: int | None, actor: User) -> str:
     if not names:
         return "someone"
     return " and ".join(names[:3]) + (" and others" if len(names) > 3 else "")
-
-
-def ensure_text_open(document: Document) -> None:
-    """Refuse (423) a change whose transaction began before the text was frozen for signing."""
-    from ..documents.operations import ensure_text_open as check  # the documents package imports this one
-
-    check(document)
 
 
 def revision_text(clause: Clause, version: int) -> ClauseRevision:
@@ -258,8 +253,6 @@ def delete_clause(clause: Clause, actor: User) -> None:
     Its open threads and amendments are closed first ("clause deleted"), their authors told; they
     stay in the consultation report.
     """
-    from ..consultation.operations import close_items_of_deleted_clause  # it imports this module
-
     document = clause.document
     remaining = [c for c in _live_clauses(document) if c.id != clause.id]
     db.session.refresh(clause, ["deleted_at"])

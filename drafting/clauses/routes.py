@@ -7,11 +7,13 @@ from flask_login import current_user, login_required
 from markupsafe import Markup
 
 from ..consultation.queries import open_items
+from ..documents.operations import numbered_clauses
 from ..extensions import db
 from ..models import Clause
 from ..models.base import parse_int
 from ..text import offload
 from ..text.clauses import TextError
+from ..text.conflict import conflict_view
 from ..text.diffing import diff_html
 from ..views import get_clause_or_404, get_document_or_404, is_htmx, vary_on_htmx
 from .operations import (
@@ -32,17 +34,10 @@ from .operations import (
 bp = Blueprint("clauses", __name__)
 
 
-def number_of(clause: Clause) -> int:
-    """Return the clause's number within its document.
-
-    Every operation that adds, deletes or moves a clause renumbers the live clauses 1..n
-    (operations._renumber), so the position is the number: no need to load the document.
-    """
-    return clause.position
 
 
 def clause_fragment(clause: Clause, status: str | None = None, code: int = 200, merged_diff=None):
-    html = render_template("clauses/_clause.html", clause=clause, number=number_of(clause),
+    html = render_template("clauses/_clause.html", clause=clause, number=clause.number,
                            document=clause.document, clause_status=status, merged_diff=merged_diff)
     return html, code
 
@@ -51,8 +46,6 @@ def _clause_list(document, focus: int | None = None, status: str | None = None, 
                  focus_control: str | None = None, undo: dict | None = None, announce: str | None = None):
     """Render the list; `focus` names the clause whose `focus_control` ("up", "down", "first")
     takes the keyboard focus; `undo` offers to restore the clause just deleted, in its place."""
-    from ..documents.operations import numbered_clauses
-
     numbered = numbered_clauses(document)
     if undo is not None and focus is None and numbered:
         # The clause that took the deleted one's place, or the new last one.
@@ -91,7 +84,7 @@ def show(clause_id: int):
 @login_required
 def edit(clause_id: int):
     clause = get_clause_or_404(clause_id, "edit_clause")
-    context = {"clause": clause, "number": number_of(clause), "document": clause.document,
+    context = {"clause": clause, "number": clause.number, "document": clause.document,
                "text": clause.text, "heading": clause.heading, "base_version": clause.version}
     template = "clauses/_edit.html" if is_htmx() else "clauses/edit_page.html"
     return vary_on_htmx(render_template(template, **context))
@@ -108,19 +101,17 @@ def save(clause_id: int):
     except TextError as error:
         db.session.rollback()
         template = "clauses/_edit.html" if is_htmx() else "clauses/edit_page.html"
-        return render_template(template, clause=clause, number=number_of(clause),
+        return render_template(template, clause=clause, number=clause.number,
                                document=clause.document, text=text, heading=heading,
                                base_version=base_version, error=error.message), error.status
     except ClauseConflict as conflict:
-        from ..text.conflict import conflict_view
-
         db.session.rollback()
         clause = db.session.get(Clause, clause_id)
         # The version both started from (unknown only when a save lost every compare-and-swap: then theirs).
         base = ((conflict.base_version, conflict.base_text, conflict.base_heading) if conflict.base_text is not None
                 else (clause.version, clause.text, clause.heading))
         view = conflict_view(base[1], conflict.yours, clause.text, base[2], conflict.yours_heading, clause.heading)
-        return render_template("clauses/_conflict.html", clause=clause, number=number_of(clause),
+        return render_template("clauses/_conflict.html", clause=clause, number=clause.number,
                                document=clause.document, yours=conflict.yours,
                                yours_heading=conflict.yours_heading, view=view, base_version=base[0],
                                base_text=base[1], base_heading=base[2], full_page=not is_htmx(),
@@ -172,7 +163,7 @@ def create(document_id: int):
     db.session.commit()
     if not is_htmx():
         return _back_to(document, clause.id)
-    return _clause_list(document, focus=clause.id, status=f"Clause {number_of(clause)} added.")
+    return _clause_list(document, focus=clause.id, status=f"Clause {clause.number} added.")
 
 
 @bp.route("/clauses/<int:clause_id>/delete", methods=["GET", "POST"])
@@ -181,9 +172,9 @@ def delete(clause_id: int):
     clause = get_clause_or_404(clause_id, "edit_clause")
     if request.method == "GET":
         threads, amendments = open_items(clause)
-        return render_template("clauses/delete_page.html", clause=clause, number=number_of(clause),
+        return render_template("clauses/delete_page.html", clause=clause, number=clause.number,
                                document=clause.document, open_threads=threads, open_amendments=amendments)
-    document, number, heading = clause.document, number_of(clause), clause.heading
+    document, number, heading = clause.document, clause.number, clause.heading
     threads, amendments = open_items(clause)
     delete_clause(clause, current_user)
     db.session.commit()
@@ -228,7 +219,7 @@ def undelete(clause_id: int):
     if not is_htmx():
         return _back_to(clause, clause.id)
     threads, amendments = closed_at_deletion(clause)
-    status = f"Clause {number_of(clause)} restored with its history." + (
+    status = f"Clause {clause.number} restored with its history." + (
         " Its comments closed at deletion stay closed." if threads or amendments else "")
     return _clause_list(clause.document, focus=clause.id, focus_control="first", status=status, announce=status)
 
@@ -243,7 +234,7 @@ def move(clause_id: int):
     if not is_htmx():
         return _back_to(clause, clause.id)
     return _clause_list(clause.document, focus=clause.id, focus_control=direction,
-                        status=f"Clause moved {direction} to number {number_of(clause)}.")
+                        status=f"Clause moved {direction} to number {clause.number}.")
 
 
 @bp.post("/documents/<int:document_id>/order")

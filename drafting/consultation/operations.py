@@ -32,6 +32,7 @@ from ..models.base import utcnow
 from ..models.consultation import DISPOSITION_LABELS, DISPOSITIONS, TOPICS
 from ..text.clauses import TextError, clean_clause_text, normalise_newlines
 from ..text.sanitise import editable_text, plain_text, sanitise
+from .closing import clause_label, close_thread, notify
 
 MAX_COMMENT_CHARS = 10_000
 MAX_RATIONALE_CHARS = 10_000
@@ -167,25 +168,6 @@ def unknown_mentions_status(document: Document, html: str) -> str:
     return f" No member is called {names}: nobody was notified."
 
 
-def notify(user: User, document: Document | None, message: str, url: str | None, category: str = "discussion",
-           *, excerpt: str | None = None, subject: str | None = None,
-           details: list[str] | None = None) -> Notification | None:
-    """Tell a user: an entry in their in-app list and an e-mail as they chose for the category
-    (nothing for a deactivated account)."""
-    from ..notifications.operations import tell
-
-    return tell(user, document, category, message, url, subject=subject, details=details, excerpt=excerpt)
-
-
-def clause_number(clause: Clause) -> int | None:
-    """Return the clause's number in its document (None once deleted)."""
-    ids = [c.id for c in clause.document.clauses]
-    return ids.index(clause.id) + 1 if clause.id in ids else None
-
-
-def _clause_label(clause: Clause) -> str:
-    number = clause_number(clause)
-    return f"clause {number}" if number else "a deleted clause"
 
 
 def thread_url(thread: Thread) -> str:
@@ -206,7 +188,7 @@ def _notify_mentions(comment: Comment, actor: User, before: str = "") -> list[Us
     for user in people:
         notify(user, document,
                f"{actor.name} ({actor.organisation.name}) mentioned you in a comment on "
-               f"{_clause_label(thread.clause)} of “{document.title}”.", thread_url(thread), "discussion",
+               f"{clause_label(thread.clause)} of “{document.title}”.", thread_url(thread), "discussion",
                excerpt=text)
     return people
 
@@ -222,7 +204,7 @@ def _notify_thread(comment: Comment, actor: User, mentioned: list[User]) -> list
     for user in [thread.author, *(c.author for c in thread.comments if c.deleted_at is None and c.id != comment.id)]:
         if user is not None and user.id not in skip and user.id in members:
             people.setdefault(user.id, user)
-    where = f"{_clause_label(thread.clause)} of “{document.title}”"
+    where = f"{clause_label(thread.clause)} of “{document.title}”"
     text = plain_text(comment.body)
     for user in people.values():
         whose = "your comment" if user.id == thread.author_id else "a discussion you took part in"
@@ -354,22 +336,9 @@ def resolve_thread(thread: Thread, actor: User, disposition: object = None, reas
             return thread
         raise ConsultationError(409, "This thread is already resolved; reopen it to change its disposition.",
                                 "thread")
-    _close_thread(thread, actor, disposition, reason)
+    close_thread(thread, actor, disposition, reason)
     return thread
 
-
-def _close_thread(thread: Thread, actor: User, disposition: str, reason: str | None) -> None:
-    thread.status = "resolved"
-    thread.disposition = disposition
-    thread.reason = reason
-    thread.resolved_by_id = actor.id
-    thread.resolved_at = utcnow()
-    db.session.flush()
-    document = thread.clause.document
-    audit.record(actor, document, "thread.resolved", "thread", thread.id, thread.clause_id,
-                 disposition=disposition, reason=reason)
-    live.announce(document, "thread.resolved", actor.id, clause_id=thread.clause_id, thread_id=thread.id,
-                  disposition=disposition)
 
 
 def reopen_thread(thread: Thread, actor: User) -> Thread:
@@ -391,50 +360,6 @@ def reopen_thread(thread: Thread, actor: User) -> Thread:
     audit.record(actor, document, "thread.reopened", "thread", thread.id, thread.clause_id, disposition=before)
     live.announce(document, "thread.reopened", actor.id, clause_id=thread.clause_id, thread_id=thread.id)
     return thread
-
-
-# ---- a deleted clause's open items -----------------------------------------------------------------
-
-CLAUSE_DELETED_REASON = "The clause was deleted."
-
-
-def close_items_of_deleted_clause(clause: Clause, actor: User) -> tuple[list[Thread], list[Amendment]]:
-    """Close a clause's open threads and amendments because it is being deleted, telling their authors.
-
-    Called by clauses.operations.delete_clause before the clause leaves the document, so the
-    notifications can still name it by its number. The items stay on record and in the report.
-    """
-    document = clause.document
-    label = _clause_label(clause)
-    threads = list(db.session.scalars(select(Thread).where(Thread.clause_id == clause.id, Thread.status == "open")
-                                      .order_by(Thread.id)))
-    amendments = list(db.session.scalars(select(Amendment).where(Amendment.clause_id == clause.id,
-                                                                 Amendment.status == "open").order_by(Amendment.id)))
-    if not threads and not amendments:
-        return threads, amendments
-    url = url_for("consultation.report", document_id=document.id)
-    for thread in threads:
-        _close_thread(thread, actor, "clause_deleted", CLAUSE_DELETED_REASON)
-        if thread.author_id != actor.id:
-            notify(thread.author, document,
-                   f"{actor.name} deleted {label} of “{document.title}”; your comment on it was closed. "
-                   "It stays in the consultation report.", url + f"#report-thread-{thread.id}")
-    now = utcnow()
-    for amendment in amendments:
-        amendment.status = "clause_deleted"
-        amendment.reason = CLAUSE_DELETED_REASON
-        amendment.decided_by_id = actor.id
-        amendment.decided_at = now
-        db.session.flush()
-        audit.record(actor, document, "amendment.closed", "amendment", amendment.id, clause.id,
-                     status="clause_deleted", reason=CLAUSE_DELETED_REASON)
-        live.announce(document, "amendment.closed", actor.id, clause_id=clause.id, amendment_id=amendment.id)
-        if amendment.author_id != actor.id:
-            notify(amendment.author, document,
-                   f"{actor.name} deleted {label} of “{document.title}”; your amendment to it was closed. "
-                   "It stays in the consultation report.", url + f"#report-amendment-{amendment.id}",
-                   "amendments")
-    return threads, amendments
 
 
 # ---- amendments --------------------------------------------------------------------------------
@@ -505,7 +430,7 @@ def accept_amendment(amendment: Amendment, actor: User, text: object = None,
     live.announce(document, "amendment.accepted", actor.id, clause_id=clause.id, amendment_id=amendment.id)
     how = "with changes " if with_changes else ""
     notify(amendment.author, document,
-           f"Your amendment to {_clause_label(clause)} of “{document.title}” was accepted {how}by "
+           f"Your amendment to {clause_label(clause)} of “{document.title}” was accepted {how}by "
            f"{actor.name}.", amendment_url(amendment), "amendments")
     return Acceptance(amendment, clause, save, with_changes)
 
@@ -523,7 +448,7 @@ def reject_amendment(amendment: Amendment, actor: User, reason: object) -> Amend
     live.announce(clause.document, "amendment.rejected", actor.id, clause_id=clause.id,
                   amendment_id=amendment.id)
     notify(amendment.author, clause.document,
-           f"Your amendment to {_clause_label(clause)} of “{clause.document.title}” was rejected by "
+           f"Your amendment to {clause_label(clause)} of “{clause.document.title}” was rejected by "
            f"{actor.name}: {amendment.reason}", amendment_url(amendment), "amendments", excerpt=amendment.reason)
     return amendment
 

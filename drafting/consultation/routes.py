@@ -8,7 +8,7 @@ from flask_login import current_user, login_required
 from markupsafe import Markup
 
 from ..auth.routes import safe_next
-from ..clauses.operations import ClauseConflict
+from ..clauses.operations import ClauseConflict, revision_text
 from ..documents.operations import numbered_clauses
 from ..extensions import db
 from ..models import Clause, Notification
@@ -28,7 +28,6 @@ from .operations import (
     accept_amendment,
     add_comment,
     bottlenecks_left,
-    clause_number,
     delete_comment,
     edit_comment,
     edit_contribution,
@@ -71,7 +70,7 @@ def consultation_helpers():
     return {"clause_consultation": queries.clause_consultation, "consultation_panel": consultation_panel,
             "discussion_loads_on_demand": queries.discussion_loads_on_demand,
             "countdown": queries.countdown, "consultation_closed": queries.consultation_closed,
-            "unread_notifications": unread_notifications, "clause_number": clause_number,
+            "unread_notifications": unread_notifications,
             "topic_labels": queries.TOPIC_LABELS, "kind_labels": queries.KIND_LABELS,
             "disposition_labels": queries.DISPOSITION_LABELS, "editable_text": editable_text}
 
@@ -84,7 +83,7 @@ def _page_url(clause: Clause, anchor: str | None = None) -> str:
 
 def _section(clause: Clause, **consult) -> str:
     consult.setdefault("expanded", True)
-    return render_template("consultation/_clause_tools.html", clause=clause, number=clause_number(clause),
+    return render_template("consultation/_clause_tools.html", clause=clause, number=clause.number,
                            document=clause.document, consult=consult)
 
 
@@ -93,7 +92,7 @@ def _answer(clause: Clause, anchor: str | None = None, code: int = 200, **consul
     if is_htmx():
         return _section(clause, **consult), code
     if consult.get("form") or consult.get("error"):
-        return render_template("consultation/form_page.html", clause=clause, number=clause_number(clause),
+        return render_template("consultation/form_page.html", clause=clause, number=clause.number,
                                document=clause.document, consult=consult), code
     if "No member is called" in (consult.get("status") or ""):
         flash(consult["status"], "ok")  # the page it leads to must say so too
@@ -112,7 +111,7 @@ def _failed(error: TextError, clause: Clause, form: dict | None = None):
 
 def _form_fragment(clause: Clause, form: dict):
     """Show a form alone (into its slot) or on a page of its own without JavaScript."""
-    context = {"clause": clause, "number": clause_number(clause), "document": clause.document,
+    context = {"clause": clause, "number": clause.number, "document": clause.document,
                "consult": {"form": form}, "form": form}
     if is_htmx():
         return vary_on_htmx(render_template(f"consultation/_{form['kind']}_form.html", **context))
@@ -260,11 +259,10 @@ def reopen(thread_id: int):
 @login_required
 def thread_changes(thread_id: int):
     thread = get_thread_or_404(thread_id)
-    from ..clauses.operations import revision_text
 
     old = revision_text(thread.clause, thread.clause_version)
     context = {"thread": thread, "clause": thread.clause, "document": thread.clause.document,
-               "number": clause_number(thread.clause),
+               "number": thread.clause.number,
                "diff": Markup(diff_html(offload.diff(old.text, thread.clause.text)))}
     template = "consultation/_thread_changes.html" if is_htmx() else "consultation/changes_page.html"
     return vary_on_htmx(render_template(template, **context))
@@ -316,7 +314,7 @@ def accept_form(amendment_id: int):
 
 def _clause_item(clause: Clause, code: int = 200, status: str | None = None, **consult):
     """Render the whole clause (its text changed), with the discussion in the given state."""
-    html = render_template("clauses/_clause.html", clause=clause, number=clause_number(clause),
+    html = render_template("clauses/_clause.html", clause=clause, number=clause.number,
                            document=clause.document, clause_status=status, consult={"expanded": True, **consult})
     return html, code
 
@@ -357,7 +355,7 @@ def accept(amendment_id: int):
 def _accept_answer(clause: Clause, code: int, **consult):
     if is_htmx():
         return _clause_item(clause, code, **consult)
-    return render_template("consultation/form_page.html", clause=clause, number=clause_number(clause),
+    return render_template("consultation/form_page.html", clause=clause, number=clause.number,
                            document=clause.document, consult=consult), code
 
 

@@ -5,14 +5,19 @@ from __future__ import annotations
 from collections.abc import Callable
 from datetime import timedelta
 
+from flask import current_app, has_request_context
 from markupsafe import escape
 from sqlalchemy import select
 
 from ..clauses.operations import create_clause
-from ..documents.operations import add_member, add_participant, create_document, move_phase
+from ..consultation.operations import accept_amendment, reject_amendment, resolve_thread
+from ..documents.operations import add_member, add_participant, create_document, document_hash
 from ..extensions import db
 from ..models import Amendment, Comment, Contribution, Document, Organisation, Thread, User
 from ..models.base import utcnow
+from ..notifications.operations import quiet
+from ..signoff.operations import approve
+from ..signoff.phases import move_phase
 from . import content
 
 
@@ -25,8 +30,6 @@ def seed_demo() -> bool:
     """Create the demo organisations, users and documents unless they exist; tell whether it did.
 
     The demo world is loaded, not lived: nobody is notified or mailed of what it contains."""
-    from ..notifications.operations import quiet
-
     with quiet():
         return _seed_demo()
 
@@ -84,9 +87,6 @@ LATER_PHASES = ("final_review", "signing", "adopted")
 
 def close_consultation(document: Document, editor: User, users: dict) -> None:
     """Close the demo's open threads and amendments of a document as content.py says the committee did."""
-    from flask import current_app, has_request_context
-
-    from ..consultation.operations import accept_amendment, reject_amendment, resolve_thread
 
     if not has_request_context():  # notifications carry links, which need a request to be built
         with current_app.test_request_context():
@@ -114,9 +114,6 @@ def close_consultation(document: Document, editor: User, users: dict) -> None:
 
 def _advance(document: Document, admin: User, users: dict, phase: str) -> None:
     """Move a document on from the consultation; to adopted, a signatory of every participant signs."""
-    from ..documents.operations import document_hash
-    from ..signoff.operations import approve
-
     for step in ("final_review", "signing"):
         move_phase(admin, document, step)
         if step == phase:

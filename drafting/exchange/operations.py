@@ -18,10 +18,12 @@ from flask import current_app, render_template
 from itsdangerous import BadSignature, SignatureExpired, URLSafeTimedSerializer
 
 from .. import audit
+from ..clauses.operations import create_clause
 from ..documents.operations import add_member, create_document, document_hash, numbered_clauses
 from ..models import Document, User
 from ..models.base import utcnow
 from ..models.document import KINDS
+from ..signoff.operations import valid_approvals
 from ..text.clauses import TextError, clean_clause_text, clean_heading
 from ..text.markdown import parse_markdown, to_markdown
 from ..text.outline import ExportedText, ImportedClause, ImportedText, ImportFailure, Signature
@@ -47,8 +49,6 @@ STANDALONE_CSP = ("default-src 'none'; style-src 'unsafe-inline'; img-src data:;
 
 def exported_text(document: Document) -> ExportedText:
     """Gather what every export format shows: numbered clauses, phase, hash, signatures once adopted."""
-    from ..signoff.operations import valid_approvals
-
     signatures, adopted_at = [], None
     if document.phase == "adopted":
         approvals = sorted(valid_approvals(document), key=lambda a: a.organisation.name)
@@ -174,8 +174,6 @@ def unseal(token: object) -> tuple[list[ImportedClause], list[str], Source]:
 def import_document(actor: User, title: object, kind: object, clauses: list[ImportedClause],
                     source: Source) -> Document:
     """Create a document in drafting from imported clauses; the importer becomes its editor."""
-    from ..clauses.operations import create_clause
-
     if kind not in KINDS:
         raise ImportFailure(422, "Kind must be 'declaration' or 'action_plan'.")
     document = create_document(actor, title, kind)

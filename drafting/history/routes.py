@@ -6,7 +6,7 @@ from flask import Blueprint, redirect, render_template, request, url_for
 from flask_login import current_user, login_required
 from markupsafe import Markup
 
-from ..clauses.routes import clause_fragment, number_of
+from ..clauses.routes import clause_fragment
 from ..documents.operations import DocumentError
 from ..extensions import db
 from ..text.diffing import diff_html, diff_side_by_side
@@ -116,6 +116,3 @@ def mark_seen(document_id: int):
     return redirect(url_for("documents.page", document_id=document.id))
 
 
-def clause_number(clause) -> int | None:
-    """The clause's number now, or None when it was deleted."""
-    return None if clause.deleted_at else number_of(clause)

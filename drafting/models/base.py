@@ -1,4 +1,5 @@
 from datetime import UTC, datetime
+from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 
 def utcnow() -> datetime:
@@ -39,8 +40,6 @@ def parse_local_moment(raw: str, zone: str | None) -> datetime:
     An explicit offset in the text wins over the zone. Raises ValueError with a message a person
     can act on (unknown zone, unreadable text, a year outside 2000-2999).
     """
-    from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
-
     text = (raw or "").strip().replace("T", " ", 1)
     try:
         moment = datetime.fromisoformat(text)

@@ -39,6 +39,12 @@ class Clause(db.Model):
         back_populates="clause", order_by="ClauseRevision.version")
     updated_by: Mapped[User | None] = relationship()  # noqa: F821
 
+    @property
+    def number(self) -> int | None:
+        """The clause's number in its document, None once deleted. Every operation that adds,
+        deletes or moves a clause renumbers the live clauses 1..n, so the position is the number."""
+        return None if self.deleted_at else self.position
+
     def to_json(self, number: int | None = None) -> dict:
         return {"id": self.id, "number": number, "heading": self.heading, "text": self.text,
                 "version": self.version}

@@ -17,6 +17,17 @@ PHASE_LABELS = {
     "drafting": "Drafting", "consultation": "Consultation", "final_review": "Final review",
     "signing": "Signing", "adopted": "Adopted",
 }
+
+# Where an admin may move a document from each phase. `adopted` is reached only through the last
+# signature (signoff.operations.approve), never by hand; from signing, back to drafting is the
+# only move, and it invalidates every approval. Staying in a phase only changes its deadline.
+TRANSITIONS: dict[str, tuple[str, ...]] = {
+    "drafting": ("consultation",),
+    "consultation": ("final_review", "drafting"),
+    "final_review": ("signing", "drafting"),
+    "signing": ("drafting",),
+    "adopted": (),
+}
 ROLES = ("editor", "commenter", "signatory", "observer")
 
 

@@ -18,12 +18,12 @@ from ..documents.operations import (
     add_member,
     add_participant,
     remove_member,
-    withdraw_participant,
 )
 from ..extensions import db
 from ..models import Document, Membership, Organisation, User
 from ..models.base import parse_int
 from ..models.document import ROLES
+from ..signoff.phases import ACTION_LABELS, withdraw_participant
 from ..views import get_document_or_404
 from .operations import (
     INVITATION_LIFETIME,
@@ -54,8 +54,6 @@ NEW_LINK = "people_new_link"  # a link just made, shown once on the next page (s
 
 @bp.app_context_processor
 def people_helpers():
-    from ..signoff.phases import ACTION_LABELS
-
     return {"manage_action_label": ACTION_LABELS["manage"]}
 
 

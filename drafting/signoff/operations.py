@@ -15,10 +15,12 @@ from datetime import datetime, timedelta
 from sqlalchemy import func, select
 
 from .. import audit, live
+from ..audit_trail.describe import describe
 from ..documents.operations import document_hash, lock_document, numbered_clauses
 from ..errors import DomainError
 from ..extensions import db
-from ..models import Approval, AuditEvent, Document, Membership, Organisation, PasswordFailure, User
+from ..history.operations import compare, create_snapshot, current_side, snapshot_side
+from ..models import Approval, AuditEvent, Document, Membership, Organisation, PasswordFailure, Snapshot, User
 from ..models.base import iso, utcnow
 from ..notifications import operations as notifications
 from ..text.hashing import clause_hash
@@ -113,9 +115,6 @@ class SinceSigned:
 def since_signed(document: Document, organisation_id: int) -> SinceSigned | None:
     """For an organisation without a valid approval whose earlier one was invalidated, compare the
     version it approved (the named version with its hash) with the current text."""
-    from ..history.operations import compare, current_side, snapshot_side
-    from ..models import Snapshot
-
     if approval_of(document, organisation_id) is not None:
         return None
     last = db.session.scalar(select(Approval).where(
@@ -214,11 +213,11 @@ def approve(document: Document, signatory: User, content_hash: object, password:
     audit.record(signatory, document, "approval.given", "approval", approval.id,
                  organisation=organisation.name, signatory=signatory.name, content_hash=current)
     live.announce(document, "approval.changed", signatory.id, organisation=organisation.name)
-    _adopt_if_complete(document, signatory, current)
+    adopt_if_complete(document, signatory, current)
     return approval
 
 
-def _adopt_if_complete(document: Document, actor: User, current: str) -> bool:
+def adopt_if_complete(document: Document, actor: User, current: str) -> bool:
     participants = {p.organisation_id for p in document.active_participations}
     signed = {a.organisation_id for a in valid_approvals(document) if a.content_hash == current}
     if not participants or not participants <= signed:
@@ -227,7 +226,6 @@ def _adopt_if_complete(document: Document, actor: User, current: str) -> bool:
     document.deadline = None
     audit.record(actor, document, "document.adopted", "document", document.id, content_hash=current,
                  organisations=sorted(o.name for o in document.participants))
-    from ..history.operations import create_snapshot
 
     create_snapshot(document, actor, f"Adopted, {utcnow():%d %b %Y %H:%M} UTC", origin="adopted")
     notifications.adopted(document, current)
@@ -336,8 +334,6 @@ def verify(document: Document) -> Verification:
 
 def certificate(document: Document) -> dict:
     """Return the certificate of adoption: hashes, signatories and the chained events of the signing."""
-    from ..audit_trail.describe import describe
-
     if document.phase != "adopted":
         raise SignoffError(409, "The document is not adopted yet: its certificate of adoption exists once "
                                 "every participating organisation has signed.")

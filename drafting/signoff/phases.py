@@ -3,11 +3,19 @@
 from __future__ import annotations
 
 from dataclasses import dataclass
+from datetime import datetime
 
-from .. import permissions
-from ..documents.operations import TRANSITIONS
-from ..models import Document
-from ..models.document import PHASE_LABELS, PHASES
+from .. import audit, live, permissions
+from ..documents.operations import MAX_REASON_CHARS, DocumentError, document_hash, lock_document
+from ..extensions import db
+from ..history.operations import create_snapshot
+from ..models import Document, Participation, User
+from ..models.base import utcnow
+from ..models.document import PHASE_LABELS, PHASES, TRANSITIONS
+from ..notifications import operations as notifications
+from ..permissions import FROZEN
+from .operations import adopt_if_complete, invalidate_approvals, valid_approvals
+from .readiness import readiness
 
 PHASE_HELP = {
     "drafting": "The drafting committee writes and reorganises the text.",
@@ -99,3 +107,134 @@ def allowed_now(user, document: Document) -> list[str]:
 
 def phase_label(phase: str) -> str:
     return PHASE_LABELS[phase]
+
+
+# ---- moving a document, and a cluster withdrawing --------------------------------------------
+
+def clean_reason(reason: object, required: bool) -> str | None:
+    """Return the reason for a move back, or raise DocumentError 422/413."""
+    if reason is not None and not isinstance(reason, str):
+        raise DocumentError(422, "The reason must be text.")
+    reason = (reason or "").strip()
+    if len(reason) > MAX_REASON_CHARS:
+        raise DocumentError(413, f"The reason is limited to {MAX_REASON_CHARS:,} characters.")
+    if required and not reason:
+        raise DocumentError(422, "Say why the document goes back to drafting: every approval given so far "
+                                 "becomes invalid, and the reason is shown to everyone with them.")
+    return reason or None
+
+
+def clean_override(override: object) -> str | None:
+    """Return the reason an admin gives for opening the signing despite blockers, or None."""
+    if override is None or (isinstance(override, str) and not override.strip()):
+        return None
+    if not isinstance(override, str):
+        raise DocumentError(422, "The reason for overriding must be text.")
+    if len(override) > MAX_REASON_CHARS:
+        raise DocumentError(413, f"The reason is limited to {MAX_REASON_CHARS:,} characters.")
+    return override.strip()
+
+
+def move_phase(actor: User, document: Document, phase: object, deadline: datetime | None = None,
+               reason: object = None, override: object = None) -> Document:
+    """Move the document to another phase (see TRANSITIONS), with an optional deadline.
+
+    Entering signing freezes the text: it is refused (409, with the blockers) while amendments or
+    threads are open or a participating cluster has no signatory, unless `override` gives the
+    reason to go ahead anyway (recorded). It takes a named version of the text to be signed.
+    Moving from signing back to drafting needs a reason and invalidates every approval. Staying
+    in the same phase changes only the deadline.
+    """
+    if phase not in PHASES:
+        raise DocumentError(422, f"Phase must be one of: {', '.join(PHASES)}.")
+    if phase == "adopted":
+        raise DocumentError(422, "A document becomes adopted by the last signature of its participants; "
+                                 "it cannot be moved there by hand.")
+    lock_document(document)
+    previous = document.phase
+    if phase != previous and phase not in TRANSITIONS[previous]:
+        allowed = [PHASE_LABELS[p].lower() for p in TRANSITIONS[previous]]
+        where = f"only to {' or '.join(allowed)}" if allowed else "nowhere: adoption is final"
+        raise DocumentError(422, f"A document in {PHASE_LABELS[previous].lower()} can move {where}, "
+                                 f"not to {PHASE_LABELS[phase].lower()}.")
+    if deadline is not None and deadline <= utcnow():
+        raise DocumentError(422, "The deadline must be in the future.")
+    reason = clean_reason(reason, required=previous == "signing" and phase == "drafting")
+    blockers = []
+    if phase == "signing" and previous != "signing":
+        if not document.active_participations:
+            raise DocumentError(422, "Add the participating organisations before opening the signing: "
+                                     "each of them has to sign.")
+        if not document.clauses:
+            raise DocumentError(422, "A document without clauses cannot be signed.")
+        blockers = readiness(document, "signing").blockers
+        override = clean_override(override)
+        if blockers and override is None:
+            raise DocumentError(409, "The signing cannot open yet: " + " ".join(b.message for b in blockers),
+                                blockers=blockers)
+    document.phase = phase
+    document.deadline = deadline
+    details = {"previous": previous, "phase": phase,
+               "deadline": deadline.isoformat() if deadline else None}
+    if reason:
+        details["reason"] = reason
+    if blockers:
+        details["override"] = override
+        details["blockers"] = [b.message for b in blockers]
+    if phase in FROZEN or previous in FROZEN:
+        details["content_hash"] = document_hash(document)
+    action = "document.phase_changed" if phase != previous else "document.deadline_changed"
+    audit.record(actor, document, action, "document", document.id, **details)
+    if phase == "signing" and previous != "signing":
+        create_snapshot(document, actor, f"Opened for signing, {utcnow():%d %b %Y %H:%M} UTC", origin="signing")
+    if previous == "signing" and phase == "drafting":
+        invalidate_approvals(actor, document, reason)
+    if phase != previous and phase == "consultation":
+        notifications.consultation_opened(document)
+    elif phase != previous and phase == "signing":
+        notifications.signing_opened(document, details["content_hash"])
+    live.announce(document, "document.phase_changed", actor.id, phase=phase)
+    return document
+
+
+def withdraw_participant(actor: User, document: Document, organisation_id: int, reason: object) -> Participation:
+    """Record that a participating cluster withdrew: its approvals become invalid and adoption no
+    longer waits for it; in signing, the document is adopted if every remaining cluster has signed.
+
+    Refused: 404 when the cluster does not take part, 409 once adopted, 422 without a reason.
+    """
+    lock_document(document)
+    participation = next((p for p in document.active_participations if p.organisation_id == organisation_id), None)
+    if participation is None:
+        raise DocumentError(404, "That organisation does not take part in this document.")
+    if document.phase == "adopted":
+        raise DocumentError(409, "The document is adopted: the organisations that signed it are final.")
+    if reason is not None and not isinstance(reason, str):
+        raise DocumentError(422, "The reason must be text.")
+    reason = (reason or "").strip()
+    if not reason:
+        raise DocumentError(422, "Say why the cluster withdraws: the reason stays on record and is shown "
+                                 "with its invalidated approval.")
+    if len(reason) > MAX_REASON_CHARS:
+        raise DocumentError(413, f"The reason is limited to {MAX_REASON_CHARS:,} characters.")
+    organisation = participation.organisation
+    now = utcnow()
+    participation.withdrawn_at, participation.withdrawn_reason = now, reason
+    db.session.flush()
+    live.announce(document, "participant.withdrawn", actor.id, organisation=organisation.name)
+    audit.record(actor, document, "participant.withdrawn", "organisation", organisation.id,
+                 organisation=organisation.name, reason=reason)
+    why = f"{organisation.name} withdrew: {reason}"
+    approvals = [a for a in valid_approvals(document) if a.organisation_id == organisation.id]
+    for approval in approvals:
+        approval.valid, approval.invalidated_at, approval.invalidated_reason = False, now, why
+    db.session.flush()
+    for approval in approvals:
+        audit.record(actor, document, "approval.invalidated", "approval", approval.id,
+                     organisation=organisation.name, signatory=approval.signatory.name,
+                     content_hash=approval.content_hash, reason=why)
+        live.announce(document, "approval.changed", actor.id, organisation=organisation.name)
+    notifications.approvals_invalidated(document, approvals, why)
+    if document.phase == "signing":
+        adopt_if_complete(document, actor, document_hash(document))
+    return participation

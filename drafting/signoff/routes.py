@@ -20,13 +20,13 @@ from flask import (
 from flask_login import current_user, login_required
 
 from .. import permissions
-from ..documents.operations import DocumentError, document_hash, move_phase, numbered_clauses
+from ..documents.operations import DocumentError, document_hash, numbered_clauses
 from ..exchange.operations import file_name
 from ..extensions import db
 from ..models.base import parse_local_moment
 from ..views import get_document_or_404, is_htmx, vary_on_htmx
 from .operations import SignoffError, approval_of, approve, board, certificate, since_signed, verify
-from .phases import PHASE_HELP, move_to, moves
+from .phases import PHASE_HELP, allowed_now, move_phase, move_to, moves
 from .readiness import readiness
 
 bp = Blueprint("signoff", __name__)
@@ -166,8 +166,6 @@ def certificate_page(document_id: int):
 @bp.app_context_processor
 def signoff_helpers() -> dict:
     """Helpers for the document page's phase card and banner (templates/signoff/_aside.html)."""
-    from .phases import allowed_now
-
     def signoff_summary(document) -> dict:
         rows = board(document) if document.phase in ("signing", "adopted") else []
         mine = next((r for r in rows if r.organisation.id == current_user.organisation_id), None)

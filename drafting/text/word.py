@@ -18,6 +18,9 @@ import zipfile
 import zlib
 from dataclasses import dataclass
 
+from docx import Document
+from docx.enum.style import WD_STYLE_TYPE
+from docx.shared import Pt
 from lxml import etree
 
 from .clauses import MAX_CLAUSE_CHARS
@@ -51,10 +54,6 @@ def _when(moment) -> str:
 
 def to_docx(text: ExportedText) -> bytes:
     """Write the document as a .docx file: numbered headed clauses, then the record of the export."""
-    from docx import Document
-    from docx.enum.style import WD_STYLE_TYPE
-    from docx.shared import Pt
-
     doc = Document()
     properties = doc.core_properties
     # Word's core properties hold at most 255 characters; the document itself has the whole title.
