@@ -201,7 +201,10 @@ def create_app(config_class: type = Config, **overrides) -> Flask:
         # None: only pages of this site may connect (the Origin is checked: no cross-site hijacking).
         cors_allowed_origins=app.config.get("SOCKETIO_CORS_ORIGINS"),
         max_http_buffer_size=app.config["SOCKETIO_MAX_MESSAGE_BYTES"],
+        # Malformed frames close their connection instead of raising in the library (issue 16).
+        serializer=events.StrictPacket,
     )
+    events.refuse_malformed_frames(socketio.server)
     app.extensions["drafting.presence"] = make_registry(app.config["SOCKETIO_MESSAGE_QUEUE"],
                                                         app.config["SOCKETIO_CHANNEL"],
                                                         app.config["PRESENCE_ALIVE_SECONDS"])
