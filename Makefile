@@ -6,7 +6,7 @@ FLASK  := $(BIN)/flask --app wsgi
 PORT   ?= 5000
 SUDO   := $(shell [ "$$(id -u)" = 0 ] || echo sudo)
 
-.PHONY: run test install install-dev chromium services bench vendor lint clean
+.PHONY: run test install install-dev chromium pdf-libs services bench vendor lint clean
 
 $(BIN)/activate:
 	$(PYTHON) -m venv $(VENV)
@@ -26,7 +26,11 @@ install-dev: $(VENV)/.installed-dev
 chromium:
 	@command -v /usr/bin/chromium >/dev/null 2>&1 || { $(SUDO) apt-get install -y chromium || { $(SUDO) apt-get update && $(SUDO) apt-get install -y chromium; }; }
 
-run: install
+# What WeasyPrint needs for the PDFs (certificate, print view): Pango, HarfBuzz's subsetter, DejaVu fonts.
+pdf-libs:
+	@dpkg -s libpango-1.0-0 libpangoft2-1.0-0 libharfbuzz-subset0 fonts-dejavu-core >/dev/null 2>&1 || { $(SUDO) apt-get install -y libpango-1.0-0 libpangoft2-1.0-0 libharfbuzz-subset0 fonts-dejavu-core || { $(SUDO) apt-get update && $(SUDO) apt-get install -y libpango-1.0-0 libpangoft2-1.0-0 libharfbuzz-subset0 fonts-dejavu-core; }; }
+
+run: install pdf-libs
 	$(FLASK) db upgrade
 	$(FLASK) seed-demo
 	@echo "Serving http://127.0.0.1:$(PORT)  (Ctrl+C stops)"
@@ -36,7 +40,7 @@ run: install
 # message queue, plus the two-process tests. PostgreSQL at 127.0.0.1:5432 (database test) and
 # Redis at 127.0.0.1:6379 are expected; outside CI an unreachable one skips the second pass,
 # with CI=true it fails the run.
-test: install-dev chromium
+test: install-dev chromium pdf-libs
 	$(BIN)/python -m pytest $(PYTEST_ARGS)
 	DRAFTING_TEST_BACKEND=postgres $(BIN)/python -m pytest --ignore=tests/browser $(PYTEST_ARGS)
 

@@ -31,6 +31,7 @@ from .clauses.routes import bp as clauses_bp
 from .cli import register_commands
 from .config import ROOT, Config, resolve_secret_key
 from .consultation.routes import bp as consultation_bp
+from .documents.operations import clause_labels
 from .documents.routes import bp as documents_bp
 from .errors import DomainError
 from .exchange.routes import bp as exchange_bp
@@ -42,7 +43,8 @@ from .notifications.routes import bp as notifications_bp
 from .people.routes import bp as people_bp
 from .presence import make_registry
 from .signoff.routes import bp as signoff_bp
-from .text import offload
+from .text import actions, numbering, offload
+from .text.numbering import default_kind
 from .text.reveal import find_invisible, reveal
 from .urls import clause_links
 from .views import ERROR_CODES, is_htmx
@@ -348,3 +350,11 @@ def _register_template_helpers(app: Flask) -> None:
     app.jinja_env.filters["reveal"] = reveal
     app.jinja_env.globals["find_invisible"] = find_invisible
     app.jinja_env.globals["clause_links"] = clause_links
+
+    def clause_label(clause) -> str:
+        """A clause's label when a page renders it alone (the list passes `labels` for all)."""
+        return "" if clause.deleted_at else clause_labels(clause.document).get(clause.id, str(clause.position))
+
+    app.jinja_env.globals.update(clause_label=clause_label, default_kind=default_kind, kind_title=numbering.title,
+                                 clause_kinds=numbering.KINDS, kind_labels=numbering.KIND_LABELS,
+                                 half_years=actions.HALF_YEARS, presidencies=actions.PRESIDENCIES)

@@ -2,9 +2,11 @@
 
 import os
 import secrets
+import tempfile
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parent.parent
+TEST_SEAL_KEY_FILE = str(Path(tempfile.gettempdir()) / f"drafting-test-seal-{os.getuid()}.pem")
 
 
 class Config:
@@ -70,6 +72,10 @@ class Config:
     TRUSTED_PROXIES = int(os.environ.get("TRUSTED_PROXIES", "0") or 0)
     REMEMBER_COOKIE_HTTPONLY = True
     REMEMBER_COOKIE_SAMESITE = "Lax"
+    # The Ed25519 key that seals certificates of adoption (drafting/signoff/seal.py,
+    # docs/verification.md): a PEM file, made on first use; unset, instance/seal-ed25519.pem.
+    # Test runs (and the apps they serve) seal with a key of their own, never the checkout's.
+    SEAL_KEY_FILE = os.environ.get("DRAFTING_SEAL_KEY_FILE") or (TEST_SEAL_KEY_FILE if ENV_NAME == "testing" else None)
     TESTING = False
 
 
@@ -81,6 +87,7 @@ class TestConfig(Config):
     SECRET_KEY = "test-secret-key"
     SQLALCHEMY_ENGINE_OPTIONS: dict = {"pool_pre_ping": True}
     SQLALCHEMY_DATABASE_URI = "sqlite://"
+    SEAL_KEY_FILE = TEST_SEAL_KEY_FILE
 
 
 def resolve_secret_key(app) -> None:

@@ -90,7 +90,7 @@ def _key(ctx, clause, number: int) -> tuple | None:
     env = ctx.environment
     return (
         id(env.get_template(CLAUSE_TEMPLATE)), id(env.get_template(TOOLS_TEMPLATE)), request.script_root,
-        document.id, clause.id, clause.version, number, ctx.get("total"),
+        document.id, clause.id, clause.version, number, (ctx.get("labels") or {}).get(clause.id), ctx.get("total"),
         bool(ctx.get("editable")), bool(ctx.get("may_comment")), bool(ctx.get("may_amend")),
         changed[clause.id] if clause.id in changed else "unchanged",
         discussed, bool(on_demand), cc.open_threads, cc.resolved_threads, cc.open_amendments,

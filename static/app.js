@@ -293,8 +293,9 @@
       lastSeq = change.seq;
     }
     document.dispatchEvent(new CustomEvent("drafting:live", { detail: { name: name, change: change } }));  // static/review.js
-    if (name === "clause.updated") refreshClause(change);
-    else if (name === "clause.created" || name === "clause.deleted" || name === "clause.moved" || name === "clause.restored") {
+    // A clause whose kind changed renumbers the clauses after it: the whole list is refreshed.
+    if (name === "clause.updated" && !change.renumbered) refreshClause(change);
+    else if (name === "clause.updated" || name === "clause.created" || name === "clause.deleted" || name === "clause.moved" || name === "clause.restored") {
       listNeeds = Math.max(listNeeds, change.seq);
       if (listRequests === 0) refreshListIfBehind();
     }

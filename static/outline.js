@@ -150,11 +150,15 @@
       const number = String(index + 1);
       const textEl = li.querySelector(".clause-text");
       let heading = headingOf(li), text = textEl ? textEl.textContent : "";
-      if (li.querySelector(".clause-title")) known.set(li.id, { heading: heading, text: text });
+      // The number the clause shows (by its kind: "B", "2.1", "¶"); "go to" still takes positions.
+      const shown = li.querySelector(".clause-number");
+      let label = shown ? shown.textContent.trim() : "";
+      if (li.querySelector(".clause-title")) known.set(li.id, { heading: heading, text: text, label: label });
       else {
         const before = known.get(li.id);
         heading = before ? before.heading : "Clause " + number;
         text = before ? before.text : "";
+        label = before ? before.label : "";
       }
       const item = document.createElement("li");
       const link = document.createElement("a");
@@ -162,7 +166,7 @@
       link.dataset.clause = li.id;
       const no = document.createElement("span");
       no.className = "outline-number";
-      no.textContent = number;
+      no.textContent = label || number;
       const head = document.createElement("span");
       head.className = "outline-heading";
       head.textContent = heading || "Clause " + number;

@@ -572,6 +572,7 @@ EXPECT: dict[tuple[str, str], Rule | tuple[Rule, ...]] = {
         Rule(PAGE_READ, args=lambda c: {"document_id": c.doc}, phase="adopted"),
     ),
     ("documents.changes", "GET"): Rule(PAGE_READ, args=lambda c: {"document_id": c.doc, "since": 0}),
+    ("documents.timeline", "GET"): Rule(PAGE_READ, args=lambda c: {"document_id": c.doc}),
 
     # ---- pages: clauses ----
     ("clauses.show", "GET"): Rule(PAGE_READ, args=lambda c: {"clause_id": c.clause}, htmx=True),

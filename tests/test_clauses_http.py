@@ -26,7 +26,9 @@ def page_ids(text: str) -> list[int]:
 
 
 def page_numbers(text: str) -> list[int]:
-    return [int(n) for n in re.findall(r'class="clause-number"[^>]*>\s*(\d+)\s*<', text)]
+    """The clauses' numbers in the page, in order: their place in the list, as their controls say
+    ("Clause 3 actions"); the number shown follows the kind (see test_clause_kinds)."""
+    return [int(n) for n in re.findall(r'aria-label="Clause (\d+) actions"', text)]
 
 
 def document_json(api, document_id: int, role: str = "editor") -> dict:

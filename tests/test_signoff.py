@@ -24,7 +24,8 @@ from drafting.models import (
 from drafting.models.base import utcnow
 from drafting.models.document import TRANSITIONS
 from drafting.signoff.operations import MAX_PASSWORD_FAILURES
-from drafting.text.hashing import clause_hash, content_hash
+from drafting.text.hashing import clause_hash_v2, content_hash, content_hash_v2
+from drafting.text.numbering import labels
 from tests.conftest import EMAILS, HX, PASSWORD, Auth
 from tests.phases import adopt, signatories, walk
 
@@ -570,8 +571,10 @@ def test_the_certificate_of_adoption(app, api, client, auth, declaration):
     with app.app_context():
         document = db.session.get(Document, declaration["id"])
         assert cert["content_hash"] == document_hash(document)
-        assert [(c["number"], c["heading"], c["clause_hash"]) for c in cert["clauses"]] == [
-            (n, c.heading, clause_hash(n, c.heading, c.text)) for n, c in enumerate(document.clauses, 1)]
+        shown = labels([c.kind for c in document.clauses])
+        assert [(c["number"], c["label"], c["heading"], c["clause_hash"]) for c in cert["clauses"]] == [
+            (n, label, c.heading, clause_hash_v2(label, c.kind, c.heading, c.text, c.action))
+            for (n, c), label in zip(enumerate(document.clauses, 1), shown, strict=True)]
     assert len(cert["signatories"]) == 7
     assert {s["organisation"] for s in cert["signatories"]} >= {HU, "Thracian MedTech Cluster"}
     assert all(s["signatory"] and s["signed_at"].endswith("Z") and s["content_hash"] == cert["content_hash"]
@@ -711,8 +714,11 @@ def test_no_heading_and_an_empty_heading_are_the_same_text():
 
 def test_the_document_hash_is_the_one_function_over_the_numbered_clauses(app, api, declaration):
     data = api.as_("observer").get(f"/documents/{declaration['id']}").get_json()
-    expected = content_hash(data["title"], [(c["number"], c["heading"], c["text"]) for c in data["clauses"]])
+    assert data["hash_scheme"] == 2  # made since clause kinds: labels, kinds and action fields are hashed
+    expected = content_hash_v2(data["title"], [(c["label"], c["kind"], c["heading"], c["text"], c.get("action"))
+                                               for c in data["clauses"]])
     assert data["content_hash"] == expected == current_hash(app, declaration["id"])
+    assert expected != content_hash(data["title"], [(c["number"], c["heading"], c["text"]) for c in data["clauses"]])
     api.as_("editor").patch(f"/clauses/{declaration['clause_ids'][0]}",
                             json={"text": data["clauses"][0]["text"] + " ", "base_version": 1})
     assert current_hash(app, declaration["id"]) != expected

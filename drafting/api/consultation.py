@@ -41,7 +41,7 @@ from ..views import get_clause_or_404, get_document_or_404
 from .auth import token_required
 from .blueprint import bp
 from .openapi import PATHS, SCHEMAS, errors, operation, path_id, ref, respond
-from .routes import body, error
+from .routes import body, clause_json, error
 
 
 def _query_int(name: str) -> int | None:
@@ -196,9 +196,9 @@ def accept(amendment_id: int):
         return error(409, "The clause changed since the amendment's base version in the same words; nothing "
                           "was saved. Accept it with changes: send the reconciled text with base_version set "
                           "to the current version.",
-                     current=current.to_json(current.number), yours=conflict.yours)
+                     current=clause_json(current), yours=conflict.yours)
     answer = {"amendment": queries.amendment_json(result.amendment),
-              "clause": result.clause.to_json(result.clause.number), "merged": result.save.merged}
+              "clause": clause_json(result.clause), "merged": result.save.merged}
     db.session.commit()
     return jsonify(answer)
 

@@ -1,4 +1,4 @@
-"""API of export and import: the text as Markdown, HTML or DOCX; a new document from a file."""
+"""API of export and import: the text as Markdown, HTML, DOCX or Akoma Ntoso; a new document from a file."""
 
 from __future__ import annotations
 
@@ -23,7 +23,7 @@ from ..models.document import KINDS
 from ..views import get_document_or_404
 from .auth import token_required
 from .blueprint import bp
-from .openapi import PATHS, errors, operation, path_id, ref, respond
+from .openapi import ID, PATHS, errors, operation, path_id, ref, respond
 from .routes import error
 
 MAX_TITLE_CHARS = 300
@@ -34,7 +34,8 @@ MAX_TITLE_CHARS = 300
 def export_document(document_id: int):
     document = get_document_or_404(document_id, "export", g.api_user)
     kind = request.args.get("format", "md")
-    content, media_type, name = export(document, kind)
+    content, media_type, name = export(document, kind, from_version=request.args.get("from"),
+                                       to_version=request.args.get("to"))
     response = Response(content, mimetype=media_type,
                         headers={"Content-Disposition": f'attachment; filename="{name}"'})
     if kind == "html":
@@ -79,24 +80,35 @@ _FILE = {"description": "The file", "content": {
     "text/markdown": {"schema": {"type": "string"}},
     "text/html": {"schema": {"type": "string"}},
     "application/vnd.openxmlformats-officedocument.wordprocessingml.document": {
-        "schema": {"type": "string", "format": "binary"}}}}
+        "schema": {"type": "string", "format": "binary"}},
+    "application/akn+xml": {"schema": {"type": "string"}}}}
 PATHS.update({
     "/documents/{document_id}/export": {"get": operation(
-        "The text with numbering and headings as Markdown, a standalone HTML print view or DOCX; once adopted "
-        "with the signatories (organisation, name, time) and the content hash",
+        "The text with numbering and headings as Markdown, a standalone HTML print view, DOCX or Akoma Ntoso 3.0 "
+        "XML (format=akn, application/akn+xml: valid against the OASIS schema, with FRBR identifiers and the "
+        "content hash in its metadata); once adopted with the signatories (organisation, name, time) and the "
+        "content hash. With from (format=docx only) the changes from that named version to another or the "
+        "current text, as Word's tracked changes (w:ins, w:del with each change's author and date) and the open "
+        "discussions as comments",
         {"200": _FILE, **errors(401, 403, 404, 422)},
         params=[_DOC, {"name": "format", "in": "query", "required": False,
-                       "schema": {"type": "string", "enum": sorted(FORMATS), "default": "md"}}])},
+                       "schema": {"type": "string", "enum": sorted(FORMATS), "default": "md"}},
+                {"name": "from", "in": "query", "required": False, "schema": ID,
+                 "description": "a named version of this document: export the changes since it (docx only)"},
+                {"name": "to", "in": "query", "required": False,
+                 "schema": {"oneOf": [ID, {"type": "string", "enum": ["current"]}], "default": "current"},
+                 "description": "with from: the named version, or the current text, the changes lead to"}])},
     "/documents/import": {"post": {
         **operation(
-            "Create a document in drafting from a Markdown (.md) or Word (.docx) file of up to 5 MB and "
-            f"{Config.MAX_IMPORT_PARAGRAPHS:,} paragraphs, split into clauses by headings and numbered paragraphs "
+            "Create a document in drafting from a Markdown (.md), Word (.docx) or Akoma Ntoso 3.0 (.xml, .akn) "
+            f"file of up to 5 MB and {Config.MAX_IMPORT_PARAGRAPHS:,} paragraphs, split into clauses by headings "
+            "and numbered paragraphs, an Akoma Ntoso file by its preamble, recitals, sections, articles and annexes "
             "(editor of any document, or admin; the importer becomes its editor). A larger file is refused with "
             "413 before it is parsed. With preview=true nothing is created and the split is returned",
             {"201": respond(ref("Document"), "Created"),
              "200": respond({"type": "object", "required": ["title", "clauses"], "properties": {
                  "title": {"type": "string"}, "kind": {"type": "string", "nullable": True},
-                 "format": {"type": "string", "enum": ["markdown", "docx"]},
+                 "format": {"type": "string", "enum": ["markdown", "docx", "akn"]},
                  "notes": {"type": "array", "items": {"type": "string"}},
                  "clauses": {"type": "array", "items": {
                      "type": "object", "required": ["number", "heading", "text"], "properties": {

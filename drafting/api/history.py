@@ -22,7 +22,7 @@ from ..views import get_clause_or_404, get_document_or_404
 from .auth import token_required
 from .blueprint import bp
 from .openapi import ID, PATHS, SCHEMAS, errors, operation, path_id, ref, respond
-from .routes import body
+from .routes import body, clause_json
 
 
 @bp.get("/clauses/<int:clause_id>/diff")
@@ -41,7 +41,7 @@ def restore(clause_id: int):
     version = body().get("version")
     result = restore_revision(clause, g.api_user, version)
     db.session.commit()
-    return jsonify({"clause": clause.to_json(clause.number), "changed": result.changed})
+    return jsonify({"clause": clause_json(clause), "changed": result.changed})
 
 
 def snapshot_json(snapshot) -> dict:

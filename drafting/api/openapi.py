@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 from ..models.base import MAX_ID
+from ..text.actions import HALF_YEARS
+from ..text.numbering import KINDS
 
 ERROR = {"$ref": "#/components/schemas/Error"}
 
@@ -24,6 +26,12 @@ def request_body(schema: dict) -> dict:
 
 
 ID = {"type": "integer", "minimum": 1, "maximum": MAX_ID}
+KIND = {"type": "string", "enum": list(KINDS)}
+_HALF_YEAR = {"type": "string", "enum": list(HALF_YEARS), "nullable": True}
+_ITEMS = {"type": "array", "maxItems": 30, "items": {"type": "string", "maxLength": 300}}
+# An action's structured fields (text.actions): responsible must name participating organisations.
+ACTION = {"type": "object", "nullable": True, "additionalProperties": False, "properties": {
+    "responsible": _ITEMS, "start": _HALF_YEAR, "end": _HALF_YEAR, "funding": _ITEMS, "indicators": _ITEMS}}
 TEXT = {"type": "string", "minLength": 1, "maxLength": 50_000, "pattern": "\\S"}  # clause text: not blank
 
 
@@ -72,10 +80,17 @@ def spec() -> dict:
                     "changed_by": {"type": "array", "items": {"type": "string"}},
                     "base_version": {"type": "integer"},
                     "base_text": {"type": "string", "nullable": True}}},
-                "Clause": {"type": "object", "required": ["id", "number", "heading", "text", "version"],
-                           "properties": {"id": {"type": "integer"}, "number": {"type": "integer"},
+                "Clause": {"type": "object", "required": ["id", "number", "kind", "heading", "text", "version"],
+                           "properties": {"id": {"type": "integer"},
+                                          "number": {"type": "integer", "nullable": True,
+                                                     "description": "position in the document, 1..n"},
+                                          "label": {"type": "string", "nullable": True,
+                                                    "description": "the number shown, by kind: 'B', '2.1', 'IV', '' "
+                                                                   "for a preamble"},
+                                          "kind": KIND,
                                           "heading": {"type": "string", "nullable": True},
-                                          "text": {"type": "string"}, "version": {"type": "integer"}}},
+                                          "text": {"type": "string"}, "version": {"type": "integer"},
+                                          "action": ACTION}},
                 "DocumentSummary": {"type": "object", "required": ["id", "title", "kind", "phase", "seq"],
                                     "properties": {
                                         "id": {"type": "integer"}, "title": {"type": "string"},
@@ -92,6 +107,7 @@ def spec() -> dict:
                                    "clauses": {"type": "array", "items": ref("Clause")}}}]},
                 "Revision": {"type": "object", "required": ["version", "text", "author", "origin", "created_at"],
                              "properties": {"version": {"type": "integer"}, "text": {"type": "string"},
+                                            "kind": KIND, "action": ACTION,
                                             "heading": {"type": "string", "nullable": True},
                                             "author": {"type": "string", "nullable": True},
                                             "organisation": {"type": "string", "nullable": True},
@@ -202,7 +218,8 @@ def spec() -> dict:
                              **errors(400, 401, 403, 404, 413, 422, 423)},
                             {"type": "object", "required": ["text"], "properties": {
                                 "text": TEXT, "heading": {"type": "string", "nullable": True, "maxLength": 300},
-                                "after": {**ID, "nullable": True}}}, [doc]),
+                                "after": {**ID, "nullable": True}, "kind": {**KIND, "nullable": True},
+                                "action": ACTION}}, [doc]),
             },
             "/clauses/{clause_id}": {
                 "patch": operation("Save a clause based on a version: stored, merged, or 409 with both texts",
@@ -211,7 +228,8 @@ def spec() -> dict:
                               **errors(400, 401, 403, 404, 409, 413, 422, 423)},
                              {"type": "object", "required": ["text", "base_version"], "properties": {
                                  "text": TEXT, "base_version": ID,
-                                 "heading": {"type": "string", "nullable": True, "maxLength": 300}}}, [clause]),
+                                 "heading": {"type": "string", "nullable": True, "maxLength": 300},
+                                 "kind": KIND, "action": ACTION}}, [clause]),
                 "delete": operation("Delete a clause (editor)",
                               {"204": {"description": "Deleted"}, **errors(401, 403, 404, 423)},
                               params=[clause]),

@@ -19,6 +19,7 @@ from ..clauses.operations import (
 from ..documents.operations import (
     add_member,
     add_participant,
+    clause_labels,
     create_document,
     document_json,
     remove_member,
@@ -50,6 +51,12 @@ def body(fields: tuple[str, ...] | None = None) -> dict:
             abort(422, f"Unknown field{'s' if len(unknown) > 1 else ''}: {', '.join(unknown[:5])}. "
                        f"This request takes: {', '.join(fields)}.")
     return data
+
+
+def clause_json(clause: Clause) -> dict:
+    """A clause as the API gives it: its position number and its label (by its document's kinds)."""
+    label = None if clause.deleted_at else clause_labels(clause.document).get(clause.id)
+    return clause.to_json(clause.number, label)
 
 
 def error(status: int, message: str, **extra):
@@ -174,35 +181,36 @@ def changes(document_id: int):
 @token_required
 def create_clause_(document_id: int):
     document = get_document_or_404(document_id, "edit_clause", g.api_user)
-    data = body(("text", "heading", "after"))
+    data = body(("text", "heading", "after", "kind", "action"))
     after = None
     if data.get("after") is not None:
         after = db.session.get(Clause, data["after"]) if is_db_int(data["after"]) else None
         if after is None or after.document_id != document.id or after.deleted_at:
             return error(422, "after must be the id of a clause of this document.")
-    clause = create_clause(document, g.api_user, data.get("text"), data.get("heading"), after)
+    clause = create_clause(document, g.api_user, data.get("text"), data.get("heading"), after,
+                           kind=data.get("kind"), action=data.get("action"))
     db.session.commit()
-    return jsonify(clause.to_json(clause.number)), 201
+    return jsonify(clause_json(clause)), 201
 
 
 @bp.patch("/clauses/<int:clause_id>")
 @token_required
 def patch_clause(clause_id: int):
     clause = get_clause_or_404(clause_id, "edit_clause", g.api_user)
-    data = body(("text", "heading", "base_version"))
+    data = body(("text", "heading", "base_version", "kind", "action"))
     heading = data["heading"] if "heading" in data else ...
     try:
         result = save_clause(clause, g.api_user, data.get("text"), data.get("base_version"),
-                             heading=heading)
+                             heading=heading, kind=data.get("kind", ...), action=data.get("action", ...))
     except ClauseConflict as conflict:
         db.session.rollback()
         current = db.session.get(Clause, clause_id)
         return error(409, "Someone else changed the same words since your base version; "
                           "nothing was saved. Resolve against the current text and save again.",
-                     current=current.to_json(current.number), yours=conflict.yours,
+                     current=clause_json(current), yours=conflict.yours,
                      base_version=conflict.base_version, base_text=conflict.base_text,
                      changed_by=[u.name for u in conflicting_authors(current, conflict.base_version, conflict.yours)])
-    answer = {"clause": clause.to_json(clause.number), "merged": result.merged}
+    answer = {"clause": clause_json(clause), "merged": result.merged}
     db.session.commit()  # the acknowledgement goes out only after the commit
     return jsonify(answer)
 
@@ -223,7 +231,7 @@ def undelete_clause_(clause_id: int):
     data = body(("position",)) if request.get_data() else {}
     restore_clause(clause, g.api_user, data.get("position"))
     db.session.commit()
-    return jsonify(clause.to_json(clause.number))
+    return jsonify(clause_json(clause))
 
 
 @bp.get("/clauses/<int:clause_id>/revisions")

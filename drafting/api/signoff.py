@@ -6,6 +6,7 @@ from flask import g, jsonify, request
 
 from ..extensions import db
 from ..models.document import PHASES
+from ..signoff import seal
 from ..signoff.operations import approvals_of, approve, certificate, verify
 from ..signoff.readiness import readiness
 from ..views import get_document_or_404
@@ -43,7 +44,7 @@ def verify_document(document_id: int):
 @token_required
 def adoption_certificate(document_id: int):
     document = get_document_or_404(document_id, user=g.api_user)
-    return jsonify(certificate(document))
+    return jsonify(seal.sealed(certificate(document)))
 
 
 @bp.get("/documents/<int:document_id>/readiness")
@@ -82,7 +83,7 @@ SCHEMAS.update({
                              "intact": {"type": "boolean"}, "events": {"type": "integer"},
                              "head": {"type": "string", "nullable": True}, "problems": {"type": "array"}}}}},
     "Certificate": {"type": "object", "required": ["document", "content_hash", "clauses", "signatories",
-                                                   "signing_events", "audit_chain"],
+                                                   "signing_events", "audit_chain", "seal"],
                     "properties": {
                         "document": {"type": "object"}, "content_hash": _HASH, "issued_at": _WHEN,
                         "clauses": {"type": "array", "items": {"type": "object", "properties": {
@@ -95,7 +96,17 @@ SCHEMAS.update({
                             "id": {"type": "integer"}, "at": _WHEN, "action": {"type": "string"},
                             "summary": {"type": "string"}, "prev_hash": {"type": "string", "nullable": True},
                             "hash": _HASH, "hashed": {"type": "object"}}}},
-                        "audit_chain": {"type": "object"}}},
+                        "audit_chain": {"type": "object"},
+                        "seal": {"type": "object", "required": ["algorithm", "public_key", "signature"],
+                                 "description": "Ed25519 signature of the certificate without `seal`, as UTF-8 "
+                                                "JSON with sorted keys, separators ',' ':' and no ASCII escaping "
+                                                "(docs/verification.md)",
+                                 "properties": {
+                                     "algorithm": {"type": "string", "enum": ["Ed25519"]},
+                                     "canonical_form": {"type": "string"},
+                                     "public_key": {"type": "string", "pattern": "^[0-9a-f]{64}$"},
+                                     "public_key_fingerprint": _HASH,
+                                     "signature": {"type": "string", "pattern": "^[A-Za-z0-9+/]{86}==$"}}}}},
 })
 PATHS.update({
     "/documents/{document_id}/approvals": {
@@ -125,6 +136,7 @@ PATHS.update({
         {"200": respond(ref("Verification")), **errors(401, 404)}, params=[_DOC])},
     "/documents/{document_id}/certificate": {"get": operation(
         "The certificate of adoption: document hash, each clause's SHA-256, the signatories and the chained "
-        "audit events of the signing (409 until adopted)",
+        "audit events of the signing, sealed with the instance's Ed25519 key (`seal`; docs/verification.md) "
+        "(409 until adopted)",
         {"200": respond(ref("Certificate")), **errors(401, 404, 409)}, params=[_DOC])},
 })

@@ -15,8 +15,10 @@ from ..models import Amendment, AuditEvent, Clause, ClauseRevision, Document, Th
 from ..models.base import is_db_int, utcnow
 from ..permissions import ensure_text_open
 from ..text import offload
+from ..text.actions import clean_action
 from ..text.clauses import TextError, clean_clause_text, clean_heading
 from ..text.merge import MergeResult
+from ..text.numbering import clean_kind, default_kind
 
 CAS_ATTEMPTS = 20
 
@@ -26,7 +28,8 @@ _CLAUSE = Clause.__table__
 _COMPARE_AND_SWAP = (
     update(_CLAUSE).where(_CLAUSE.c.id == bindparam("clause_id"), _CLAUSE.c.version == bindparam("base"),
                           _CLAUSE.c.deleted_at.is_(None))
-    .values(text=bindparam("new_text"), heading=bindparam("new_heading"), version=bindparam("new_version"),
+    .values(text=bindparam("new_text"), heading=bindparam("new_heading"), kind=bindparam("new_kind"),
+            action=bindparam("new_action", type_=_CLAUSE.c.action.type), version=bindparam("new_version"),
             updated_at=bindparam("now"), updated_by_id=bindparam("author_id"))
 )
 _ADD_REVISION = insert(ClauseRevision.__table__)
@@ -106,7 +109,8 @@ def revision_text(clause: Clause, version: int) -> ClauseRevision:
     return revision
 
 
-def _merge_heading(base: str | None, mine: str | None, theirs: str | None) -> tuple[str | None, bool]:
+def _merge_value(base, mine, theirs) -> tuple[object, bool]:
+    """Three-way merge of one value (a heading, a kind, an action's fields): (result, clean)."""
     if mine == theirs or mine == base:
         return theirs, True
     if theirs == base:
@@ -115,13 +119,15 @@ def _merge_heading(base: str | None, mine: str | None, theirs: str | None) -> tu
 
 
 def save_clause(clause: Clause, actor: User, text: object, base_version: object,
-                heading: object = ..., origin: str = "edit", author: User | None = None) -> SaveResult:
+                heading: object = ..., origin: str = "edit", author: User | None = None, *,
+                kind: object = ..., action: object = ...) -> SaveResult:
     """Save new text based on base_version: store it, merge it, or raise ClauseConflict.
 
     Saves of one clause are serialised by compare-and-swap on the version: the UPDATE only
     matches the version the merge was computed against, so two saves never both become N+1.
     """
     text = clean_clause_text(text)
+    kind = ... if kind is ... else clean_kind(kind)
     if not is_db_int(base_version):
         raise TextError(422, "base_version must be a positive integer.", "base_version")
     author = author or actor
@@ -138,7 +144,12 @@ def save_clause(clause: Clause, actor: User, text: object, base_version: object,
             raise TextError(410, "This clause was deleted while you were editing it; your text was not saved. "
                                  "Copy it, or restore the clause from the Deleted clauses and save again.", "clause")
         current_version, current_text, current_heading = clause.version, clause.text, clause.heading
+        current_kind, current_action = clause.kind, clause.action
         mine_heading = current_heading if heading is ... else clean_heading(heading)
+        mine_kind = current_kind if kind is ... else kind
+        mine_action = current_action if action is ... else clean_action(action, mine_kind, clause.document)
+        if mine_kind != "action":
+            mine_action = None
         if base_version > current_version:
             if not fresh:
                 continue
@@ -150,16 +161,21 @@ def save_clause(clause: Clause, actor: User, text: object, base_version: object,
             result = merges.get(current_version)
             if result is None:
                 result = merges[current_version] = offload.merge(base.text, text, current_text)
-            new_heading, heading_clean = _merge_heading(base.heading, mine_heading, current_heading)
-            if not result.clean or not heading_clean:
+            new_heading, heading_clean = _merge_value(base.heading, mine_heading, current_heading)
+            new_kind, kind_clean = _merge_value(base.kind, mine_kind, current_kind)
+            new_action, action_clean = _merge_value(base.action, mine_action, current_action)
+            if not result.clean or not heading_clean or not kind_clean or not action_clean:
                 if not fresh:
                     continue
                 raise ClauseConflict(clause, text, mine_heading, base_version, base)
             new_text = result.text
         else:
-            new_text, new_heading = text, mine_heading
+            new_text, new_heading, new_kind, new_action = text, mine_heading, mine_kind, mine_action
+        if new_kind != "action":
+            new_action = None
         merge_info = (base.text, current_text) if base is not None else (None, None)
-        if new_text == current_text and new_heading == current_heading:
+        if (new_text, new_heading, new_kind, new_action) == (current_text, current_heading, current_kind,
+                                                             current_action):
             if not fresh:
                 continue
             return SaveResult(clause, merged, False, *merge_info)
@@ -169,7 +185,8 @@ def save_clause(clause: Clause, actor: User, text: object, base_version: object,
         live.locked_row(clause.document)
         matched = db.session.execute(_COMPARE_AND_SWAP, {
             "clause_id": clause.id, "base": current_version, "new_version": current_version + 1,
-            "new_text": new_text, "new_heading": new_heading, "now": now, "author_id": author.id,
+            "new_text": new_text, "new_heading": new_heading, "new_kind": new_kind, "new_action": new_action,
+            "now": now, "author_id": author.id,
         }).rowcount
         if matched != 1:
             continue  # someone else saved first: merge again against their version
@@ -178,15 +195,18 @@ def save_clause(clause: Clause, actor: User, text: object, base_version: object,
         # clause's revisions is now out of date, so it is expired.
         db.session.execute(_ADD_REVISION, {
             "clause_id": clause.id, "version": version, "heading": new_heading, "text": new_text,
+            "kind": new_kind, "action": new_action,
             "author_id": author.id, "organisation_id": author.organisation_id,
             "origin": "merge" if merged and origin == "edit" else origin, "created_at": now})
         if "revisions" in clause.__dict__:
             db.session.expire(clause, ["revisions"])
-        for name, value in (("text", new_text), ("heading", new_heading), ("version", version),
+        for name, value in (("text", new_text), ("heading", new_heading), ("kind", new_kind),
+                            ("action", new_action), ("version", version),
                             ("updated_at", now), ("updated_by_id", author.id)):
             set_committed_value(clause, name, value)  # what the UPDATE wrote, without reloading
+        # A new kind renumbers the clauses after it: pages refresh their list, not just this clause.
         live.announce(clause.document, "clause.updated", actor.id, clause_id=clause.id,
-                      version=version, merged=merged)
+                      version=version, merged=merged, **({"renumbered": True} if new_kind != current_kind else {}))
         ensure_text_open(clause.document)
         audit.record(actor, clause.document, "clause.updated", "clause", clause.id, clause.id,
                      version=version, origin=origin, merged=merged)
@@ -221,22 +241,28 @@ def _renumber(clauses: list[Clause]) -> None:
 
 
 def create_clause(document: Document, actor: User, text: object, heading: object = None,
-                  after: Clause | None = None, origin: str = "edit") -> Clause:
-    """Add a clause after another one (at the end when none is given)."""
+                  after: Clause | None = None, origin: str = "edit", kind: object = None,
+                  action: object = None) -> Clause:
+    """Add a clause after another one (at the end when none is given); its kind defaults to an
+    action in a plan, an article otherwise."""
     text = clean_clause_text(text)
     heading = clean_heading(heading)
+    kind = default_kind(document.kind) if kind in (None, "") else clean_kind(kind)
+    action = clean_action(action, kind, document) if kind == "action" else None
     clauses = _live_clauses(document)
     if after is not None and after not in clauses:
         raise TextError(409, "The clause to add after was deleted meanwhile; choose another place.", "after")
     index = clauses.index(after) + 1 if after is not None else len(clauses)
     now = utcnow()
-    clause = Clause(document_id=document.id, position=0, heading=heading, text=text, version=1,
+    clause = Clause(document_id=document.id, position=0, heading=heading, text=text, kind=kind, action=action,
+                    version=1,
                     created_at=now, updated_at=now, updated_by_id=actor.id)
     db.session.add(clause)
     clauses.insert(index, clause)
     _renumber(clauses)
     db.session.flush()
-    db.session.add(ClauseRevision(clause_id=clause.id, version=1, heading=heading, text=text,
+    db.session.add(ClauseRevision(clause_id=clause.id, version=1, heading=heading, text=text, kind=kind,
+                                  action=action,
                                   author_id=actor.id, organisation_id=actor.organisation_id,
                                   origin=origin, created_at=now))
     live.announce(document, "clause.created", actor.id, clause_id=clause.id)

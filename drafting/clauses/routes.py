@@ -7,7 +7,7 @@ from flask_login import current_user, login_required
 from markupsafe import Markup
 
 from ..consultation.queries import open_items
-from ..documents.operations import numbered_clauses
+from ..documents.operations import labels_by_id, numbered_clauses
 from ..extensions import db
 from ..models import Clause
 from ..models.base import parse_int
@@ -36,6 +36,27 @@ bp = Blueprint("clauses", __name__)
 
 
 
+def kind_fields(form) -> dict:
+    """The kind and action fields a clause form sent (only those it sent: the rest stays as is)."""
+    fields: dict = {}
+    if "kind" in form:
+        fields["kind"] = form.get("kind")
+    if form.get("action_fields"):
+        fields["action"] = {"responsible": form.getlist("responsible"), "start": form.get("start") or None,
+                            "end": form.get("end") or None, "funding": form.get("funding", ""),
+                            "indicators": form.get("indicators", "")}
+    return fields
+
+
+def _form_action(form, fallback):
+    """What an action form showed, to show it again after a refusal."""
+    fields = kind_fields(form)
+    if "action" not in fields:
+        return fallback
+    action = fields["action"]
+    return {**action, "funding": action["funding"].splitlines(), "indicators": action["indicators"].splitlines()}
+
+
 def clause_fragment(clause: Clause, status: str | None = None, code: int = 200, merged_diff=None):
     html = render_template("clauses/_clause.html", clause=clause, number=clause.number,
                            document=clause.document, clause_status=status, merged_diff=merged_diff)
@@ -51,6 +72,7 @@ def _clause_list(document, focus: int | None = None, status: str | None = None, 
         # The clause that took the deleted one's place, or the new last one.
         focus, focus_control = numbered[min(undo["number"], len(numbered)) - 1][1].id, "first"
     return render_template("documents/_clauses.html", document=document, numbered=numbered, focus=focus,
+                           labels=labels_by_id([c for _, c in numbered]),
                            status=status, focus_control=focus_control, undo=undo, announce=announce)
 
 
@@ -85,7 +107,8 @@ def show(clause_id: int):
 def edit(clause_id: int):
     clause = get_clause_or_404(clause_id, "edit_clause")
     context = {"clause": clause, "number": clause.number, "document": clause.document,
-               "text": clause.text, "heading": clause.heading, "base_version": clause.version}
+               "text": clause.text, "heading": clause.heading, "base_version": clause.version,
+               "kind": clause.kind, "action": clause.action}
     template = "clauses/_edit.html" if is_htmx() else "clauses/edit_page.html"
     return vary_on_htmx(render_template(template, **context))
 
@@ -97,12 +120,14 @@ def save(clause_id: int):
     text, heading = request.form.get("text", ""), request.form.get("heading", "")
     base_version = _form_int("base_version")
     try:
-        result = save_clause(clause, current_user, text, base_version, heading=heading)
+        result = save_clause(clause, current_user, text, base_version, heading=heading, **kind_fields(request.form))
     except TextError as error:
         db.session.rollback()
         template = "clauses/_edit.html" if is_htmx() else "clauses/edit_page.html"
         return render_template(template, clause=clause, number=clause.number,
                                document=clause.document, text=text, heading=heading,
+                               kind=request.form.get("kind") or clause.kind,
+                               action=_form_action(request.form, clause.action),
                                base_version=base_version, error=error.message), error.status
     except ClauseConflict as conflict:
         db.session.rollback()
@@ -152,11 +177,12 @@ def create(document_id: int):
         abort(404, "Clause not found.")
     try:
         clause = create_clause(document, current_user, request.form.get("text", ""),
-                               request.form.get("heading", ""), after)
+                               request.form.get("heading", ""), after, **kind_fields(request.form))
     except TextError as error:
         db.session.rollback()
         template = "clauses/_new.html" if is_htmx() else "clauses/new_page.html"
         html = render_template(template, document=document, after=after_id, error=error.message,
+                               kind=request.form.get("kind"), action=_form_action(request.form, None),
                                text=request.form.get("text", ""), heading=request.form.get("heading", ""))
         headers = {"HX-Retarget": "#new-clause-form", "HX-Reswap": "outerHTML"} if is_htmx() else {}
         return html, error.status, headers

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 from collections.abc import Callable
 from datetime import timedelta
 
@@ -13,7 +14,7 @@ from ..clauses.operations import create_clause
 from ..consultation.operations import accept_amendment, reject_amendment, resolve_thread
 from ..documents.operations import add_member, add_participant, create_document, document_hash
 from ..extensions import db
-from ..models import Amendment, Comment, Contribution, Document, Organisation, Thread, User
+from ..models import Amendment, Clause, Comment, Contribution, Document, Organisation, Thread, User
 from ..models.base import utcnow
 from ..notifications.operations import quiet
 from ..signoff.operations import approve
@@ -52,6 +53,7 @@ def _seed_demo() -> bool:
     db.session.flush()
     admin = users[admin_email]
     documents = {}
+    placed: dict[str, list[Clause]] = {}  # each document's clauses by their index in content.py
     for spec in content.DOCUMENTS:
         document = create_document(admin, spec["title"], spec["kind"])
         documents[spec["key"]] = document
@@ -63,20 +65,35 @@ def _seed_demo() -> bool:
             if role:
                 add_member(admin, document, user_spec["email"], role)
         editor = next(users[u["email"]] for u in content.USERS if u["roles"].get(spec["key"]) == "editor")
-        for clause in spec["clauses"]:
-            create_clause(document, editor, clause["text"], clause["heading"])
+        placed[spec["key"]] = []
+        strand = None
+        for index, clause in enumerate(spec["clauses"]):
+            kind = demo_kind(spec["kind"], index, clause)
+            heading = clause["heading"]
+            text, action = split_action(clause["text"]) if kind == "action" else (clause["text"], None)
+            numbered = ACTION_HEADING.match(heading or "") if kind == "action" else None
+            if numbered:  # "Action 2.3 — title": a section per strand, the action's number from it
+                if numbered["strand"] != strand:
+                    strand = numbered["strand"]
+                    create_clause(document, editor, STRANDS[strand][1], STRANDS[strand][0], kind="section")
+                heading = numbered["title"]
+            elif kind == "article" and strand not in (None, "end"):  # the plan's closing parts
+                strand = "end"
+                create_clause(document, editor, "How the plan is financed, reviewed and amended.", "Implementation",
+                              kind="section")
+            placed[spec["key"]].append(create_clause(document, editor, text, heading, kind=kind, action=action))
         if spec["phase"] != "drafting":
             deadline = utcnow() + timedelta(days=spec.get("deadline_days", 21))
             move_phase(admin, document, "consultation", deadline)
     db.session.flush()
-    _seed_consultation(users, orgs, documents)
+    _seed_consultation(users, orgs, documents, placed)
     # A document the demo shows past its consultation had every comment and amendment closed,
     # with the committee's disposition and reason, before it moved on: none is left open.
     for spec in content.DOCUMENTS:
         if spec["phase"] in LATER_PHASES:
             document = documents[spec["key"]]
             editor = next(users[u["email"]] for u in content.USERS if u["roles"].get(spec["key"]) == "editor")
-            close_consultation(document, editor, users)
+            close_consultation(document, editor, users, placed[spec["key"]])
             _advance(document, admin, users, spec["phase"])
     db.session.commit()
     return True
@@ -85,15 +102,14 @@ def _seed_demo() -> bool:
 LATER_PHASES = ("final_review", "signing", "adopted")
 
 
-def close_consultation(document: Document, editor: User, users: dict) -> None:
+def close_consultation(document: Document, editor: User, users: dict, clauses: list[Clause]) -> None:
     """Close the demo's open threads and amendments of a document as content.py says the committee did."""
 
     if not has_request_context():  # notifications carry links, which need a request to be built
         with current_app.test_request_context():
-            close_consultation(document, editor, users)
+            close_consultation(document, editor, users, clauses)
         return
     key = _key(document)
-    clauses = document.clauses
     for spec in (t for t in content.THREADS if t["document"] == key):
         thread = db.session.scalar(select(Thread).where(
             Thread.clause_id == clauses[spec["clause_index"]].id, Thread.author_id == users[spec["author"]].id,
@@ -131,9 +147,55 @@ def _key(document: Document) -> str:
     return next(spec["key"] for spec in content.DOCUMENTS if spec["title"] == document.title)
 
 
-def _seed_consultation(users: dict, orgs: dict, documents: dict) -> None:
+# The plan's five strands ("Structure of the plan" in content.py): a section each.
+STRANDS = {
+    "1": ("Governance and coordination", "How the participating clusters steer, follow and evaluate the plan."),
+    "2": ("Data and interoperability", "Making health data findable, accessible and usable across borders."),
+    "3": ("Innovation and SMEs", "Testbeds, market access and partnering for companies of our clusters."),
+    "4": ("Skills and citizens", "Health data skills for professionals, and citizens' trust."),
+    "5": ("Presidencies and policy dialogue", "Our dialogue with the EU Council presidencies and the EHDS."),
+}
+ACTION_HEADING = re.compile(r"^Action (?P<strand>\d+)\.\d+ — (?P<title>.+)$")
+RECITAL_OPENINGS = ("Recalling", "Noting", "Considering", "Whereas", "Having regard")
+_TIMEFRAME = re.compile(r"^(\d{4})\s*[-–]\s*(\d{4})")
+
+
+def demo_kind(document_kind: str, index: int, clause: dict) -> str:
+    """The kind of a demo clause: the declaration's opening and enacting formula are preambles, its
+    "Recalling/Noting/Considering" paragraphs recitals, the rest articles; the plan's introduction
+    is preamble, its "Action" clauses actions, its closing parts articles."""
+    heading = clause["heading"] or ""
+    if document_kind == "action_plan":
+        if heading.startswith("Action "):
+            return "action"
+        return "preamble" if index < 3 else "article"
+    if heading == "Preamble" or clause["text"].startswith("We therefore commit"):
+        return "preamble"
+    if not heading and clause["text"].startswith(RECITAL_OPENINGS):
+        return "recital"
+    return "article"
+
+
+def split_action(text: str) -> tuple[str, dict]:
+    """Take an action's "Responsible clusters / Timeframe / Funding sources" lines out of its text
+    into its structured fields (the demo content was written with them as lines)."""
+    kept, action = [], {"responsible": [], "start": None, "end": None, "funding": [], "indicators": []}
+    for line in text.split("\n"):
+        if line.startswith("Responsible clusters: "):
+            action["responsible"] = [n.strip() for n in line.split(": ", 1)[1].split(";") if n.strip()]
+        elif line.startswith("Funding sources: "):
+            action["funding"] = [n.strip() for n in line.split(": ", 1)[1].split(";") if n.strip()]
+        elif line.startswith("Timeframe: ") and _TIMEFRAME.match(line.split(": ", 1)[1]):
+            first, last = _TIMEFRAME.match(line.split(": ", 1)[1]).groups()
+            action["start"], action["end"] = f"{first}-H1", f"{last}-H2"
+        else:
+            kept.append(line)
+    return "\n".join(kept).rstrip("\n"), action
+
+
+def _seed_consultation(users: dict, orgs: dict, documents: dict, placed: dict[str, list[Clause]]) -> None:
     for spec in content.THREADS:
-        clause = documents[spec["document"]].clauses[spec["clause_index"]]
+        clause = placed[spec["document"]][spec["clause_index"]]
         author = users[spec["author"]]
         thread = Thread(clause_id=clause.id, author_id=author.id, quote=spec["quote"],
                         clause_version=clause.version)
@@ -143,11 +205,12 @@ def _seed_consultation(users: dict, orgs: dict, documents: dict) -> None:
             thread.comments.append(Comment(author_id=writer.id, organisation_id=writer.organisation_id,
                                            body=_paragraphs(message["body"])))
     for spec in content.AMENDMENTS:
-        clause = documents[spec["document"]].clauses[spec["clause_index"]]
+        clause = placed[spec["document"]][spec["clause_index"]]
         author = users[spec["author"]]
+        text = split_action(spec["text"])[0] if clause.kind == "action" else spec["text"]
         db.session.add(Amendment(clause_id=clause.id, author_id=author.id,
                                  organisation_id=author.organisation_id, base_version=clause.version,
-                                 text=spec["text"], rationale=_paragraphs(spec["rationale"])))
+                                 text=text, rationale=_paragraphs(spec["rationale"])))
     for spec in content.CONTRIBUTIONS:
         db.session.add(Contribution(
             document_id=documents[spec["document"]].id, organisation_id=orgs[spec["org"]].id,

@@ -2,14 +2,18 @@
 
 from __future__ import annotations
 
+from dataclasses import dataclass
+
 from sqlalchemy import select, update
 
 from .. import audit, live
 from ..errors import DomainError
 from ..extensions import db
-from ..models import Document, Membership, Organisation, Participation, User
+from ..models import Clause, Document, Membership, Organisation, Participation, User
 from ..models.document import KINDS, ROLES
-from ..text.hashing import content_hash
+from ..text.actions import HALF_YEARS, PRESIDENCIES, half_years_of
+from ..text.hashing import content_hash, content_hash_v2
+from ..text.numbering import labels
 
 MAX_REASON_CHARS = 2000
 
@@ -18,14 +22,63 @@ class DocumentError(DomainError):
     """A request about a document that cannot be carried out; carries the HTTP status."""
 
 
-def numbered_clauses(document: Document) -> list[tuple[int, Clause]]:  # noqa: F821
+def numbered_clauses(document: Document) -> list[tuple[int, Clause]]:
     """Return the document's live clauses with their numbers, in order."""
     return list(enumerate(document.clauses, start=1))
 
 
+def labelled_clauses(document: Document) -> list[tuple[int, str, Clause]]:
+    """The live clauses in order with their position number and their label (text.numbering)."""
+    clauses = document.clauses
+    return [(n, label, c) for n, (label, c) in enumerate(zip(labels([c.kind for c in clauses]), clauses, strict=True), start=1)]
+
+
+def labels_by_id(clauses: list[Clause]) -> dict[int, str]:
+    """The labels of a document's live clauses (given in order), by clause id."""
+    return dict(zip((c.id for c in clauses), labels([c.kind for c in clauses]), strict=True))
+
+
+@dataclass
+class HalfYear:
+    half: str
+    presidency: str
+    actions: list[tuple[str, Clause]]  # (label, clause) of the actions running in it
+
+
+def action_timeline(document: Document, organisation: str | None = None) -> list[HalfYear]:
+    """Each half-year of the plan period with the actions that run in it (one cluster's only,
+    when named), and the EU Council presidency of that half-year."""
+    rows = [HalfYear(half, PRESIDENCIES[half], []) for half in HALF_YEARS]
+    by_half = {row.half: row for row in rows}
+    for _n, label, clause in labelled_clauses(document):
+        if clause.kind != "action" or not clause.action:
+            continue
+        if organisation and organisation not in clause.action.get("responsible", []):
+            continue
+        for half in half_years_of(clause.action):
+            by_half[half].actions.append((label, clause))
+    return rows
+
+
+def clause_labels(document: Document) -> dict[int, str]:
+    """Each live clause's label by id, read in one query (for pages rendering one clause)."""
+    rows = db.session.execute(select(Clause.id, Clause.kind).where(
+        Clause.document_id == document.id, Clause.deleted_at.is_(None)).order_by(Clause.position, Clause.id)).all()
+    return dict(zip((r.id for r in rows), labels([r.kind for r in rows]), strict=True))
+
+
+def hash_of(title: str, scheme: int, entries) -> str:
+    """The content hash of a text given as (number, label, kind, heading, text, action) entries."""
+    if scheme == 1:
+        return content_hash(title, ((n, heading, text) for n, _l, _k, heading, text, _a in entries))
+    return content_hash_v2(title, ((label, kind, heading, text, action)
+                                   for _n, label, kind, heading, text, action in entries))
+
+
 def document_hash(document: Document) -> str:
-    """Compute the content hash of the document's current text."""
-    return content_hash(document.title, ((n, c.heading, c.text) for n, c in numbered_clauses(document)))
+    """Compute the content hash of the document's current text (by the document's hash scheme)."""
+    return hash_of(document.title, document.hash_scheme,
+                   ((n, label, c.kind, c.heading, c.text, c.action) for n, label, c in labelled_clauses(document)))
 
 
 def visible_documents(user: User) -> list[Document]:
@@ -135,7 +188,7 @@ def lock_document(document: Document) -> None:
 def document_json(document: Document, with_clauses: bool = True) -> dict:
     """Serialise a document for the API."""
     data = {
-        "id": document.id, "title": document.title, "kind": document.kind,
+        "id": document.id, "title": document.title, "kind": document.kind, "hash_scheme": document.hash_scheme,
         "phase": document.phase, "seq": document.seq,
         "deadline": document.deadline.isoformat(timespec="seconds") + "Z" if document.deadline else None,
         "contributions_deadline": (document.contributions_deadline.isoformat(timespec="seconds") + "Z"
@@ -145,5 +198,5 @@ def document_json(document: Document, with_clauses: bool = True) -> dict:
     if with_clauses:
         data["content_hash"] = document_hash(document)
         data["participants"] = [o.name for o in document.participants]
-        data["clauses"] = [c.to_json(n) for n, c in numbered_clauses(document)]
+        data["clauses"] = [c.to_json(n, label) for n, label, c in labelled_clauses(document)]
     return data

@@ -10,7 +10,15 @@ from ..extensions import db
 from ..history.operations import changed_since, record_visit
 from ..models.base import parse_int
 from ..views import get_document_or_404, is_htmx, vary_on_htmx
-from .operations import DocumentError, create_document, document_hash, numbered_clauses, visible_documents
+from .operations import (
+    DocumentError,
+    action_timeline,
+    create_document,
+    document_hash,
+    labels_by_id,
+    numbered_clauses,
+    visible_documents,
+)
 
 bp = Blueprint("documents", __name__)
 
@@ -49,13 +57,15 @@ def page(document_id: int):
     document = get_document_or_404(document_id)
     if is_htmx() and request.args.get("fragment") == "clauses":
         return vary_on_htmx(render_template("documents/_clauses.html", document=document,
-                                            numbered=numbered_clauses(document)))
+                                            numbered=numbered_clauses(document),
+                                            labels=labels_by_id(document.clauses)))
     visit = record_visit(document, current_user)
     seen_at = visit.seen_at
     db.session.commit()  # first: a commit expires what was loaded, and the clauses are many
     numbered = numbered_clauses(document)
     changed = changed_since(document, current_user, seen_at)
     return vary_on_htmx(render_template("documents/page.html", document=document, numbered=numbered,
+                                        labels=labels_by_id([c for _, c in numbered]),
                                         content_hash=document_hash(document), changed=changed, seen_at=seen_at,
                                         member_names=_member_names(document)))
 
@@ -76,3 +86,20 @@ def changes(document_id: int):
     if since is None:
         abort(422, "since must be a non-negative integer.")
     return jsonify(live.changes_since(document, since))
+
+
+@bp.get("/documents/<int:document_id>/timeline")
+@login_required
+def timeline(document_id: int):
+    """A plan's actions per half-year, with the EU Council presidency of each; one cluster's only
+    when `organisation` names a participating cluster (its id)."""
+    document = get_document_or_404(document_id)
+    participants = document.participants
+    chosen = None
+    raw = request.args.get("organisation", "")
+    if raw:
+        chosen = next((o for o in participants if str(o.id) == raw), None)
+        if chosen is None:
+            abort(404, "That organisation does not take part in this document.")
+    return render_template("documents/timeline.html", document=document, participants=participants,
+                           chosen=chosen, rows=action_timeline(document, chosen.name if chosen else None))

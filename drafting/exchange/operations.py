@@ -5,6 +5,11 @@ module gathers what they need from the database and, for imports, creates the do
 is checked completely (type, size, text, every clause) before anything is written, and it is
 written in one transaction: a bad file creates nothing. How much a file may hold (bytes here,
 paragraphs in `MAX_IMPORT_PARAGRAPHS` of the app's config) is checked before it is parsed.
+
+The DOCX export with `from` (and `to`) writes the changes between two versions as Word's tracked
+changes (`text/redline.py`): the clauses are paired by `history.operations.compare`, whose diffs
+share its work budget, and each change is credited to the revision (or the deletion, or the
+reordering) that made it.
 """
 
 from __future__ import annotations
@@ -13,21 +18,42 @@ import hashlib
 import re
 import unicodedata
 from dataclasses import dataclass
+from datetime import datetime
 
 from flask import current_app, render_template
 from itsdangerous import BadSignature, SignatureExpired, URLSafeTimedSerializer
+from sqlalchemy import select, tuple_
+from sqlalchemy.orm import selectinload
 
 from .. import audit
 from ..clauses.operations import create_clause
-from ..documents.operations import add_member, create_document, document_hash, numbered_clauses
-from ..models import Document, User
+from ..consultation.operations import find_passage
+from ..documents.operations import (
+    add_member,
+    add_participant,
+    create_document,
+    document_hash,
+    labelled_clauses,
+    numbered_clauses,
+)
+from ..errors import DomainError
+from ..extensions import db
+from ..history.operations import Side, compare, current_side, get_snapshot, snapshot_side
+from ..models import AuditEvent, ClauseRevision, Document, Organisation, Snapshot, Thread, User
 from ..models.base import utcnow
 from ..models.document import KINDS
 from ..signoff.operations import valid_approvals
+from ..text.akn import MEDIA_TYPE as AKN_MEDIA_TYPE
+from ..text.akn import SUFFIXES as AKN_SUFFIXES
+from ..text.akn import AknWork, parse_akn, to_akn
 from ..text.clauses import TextError, clean_clause_text, clean_heading
+from ..text.diffing import DELETE, DIFF_WORK_BUDGET, EQUAL, INSERT, Budget, Op, diff_ops
 from ..text.markdown import parse_markdown, to_markdown
+from ..text.numbering import clean_kind
 from ..text.outline import ExportedText, ImportedClause, ImportedText, ImportFailure, Signature
-from ..text.word import parse_docx, to_docx
+from ..text.redline import Change, Piece, Redline, RedlineClause, Remark, to_redline_docx
+from ..text.sanitise import plain_text
+from ..text.word import parse_docx, to_docx, written_utc
 
 MAX_IMPORT_BYTES = 5 * 1024 * 1024
 # An import carries no more text than the largest Markdown file: a Word file compresses far more
@@ -38,6 +64,7 @@ FORMATS = {
     "md": ("text/markdown; charset=utf-8", "md"),
     "html": ("text/html; charset=utf-8", "html"),
     "docx": ("application/vnd.openxmlformats-officedocument.wordprocessingml.document", "docx"),
+    "akn": (AKN_MEDIA_TYPE, "xml"),  # Akoma Ntoso 3.0 (text/akn.py)
 }
 MARKDOWN_SUFFIXES = (".md", ".markdown", ".txt")
 # The standalone HTML file carries its own stylesheet and no script at all.
@@ -59,6 +86,7 @@ def exported_text(document: Document) -> ExportedText:
         title=document.title, kind_label=document.kind_label, phase=document.phase,
         phase_label=document.phase_label,
         clauses=[(n, c.heading, c.text) for n, c in numbered_clauses(document)],
+        kinds=[(label, c.kind, c.action) for _n, label, c in labelled_clauses(document)],
         content_hash=document_hash(document), exported_at=utcnow(), deadline=document.deadline,
         adopted_at=adopted_at, signatures=signatures)
 
@@ -70,10 +98,17 @@ def file_name(document: Document, what: str, extension: str) -> str:
     return f"{slug}-{what}-{utcnow():%Y-%m-%d}.{extension}"
 
 
-def export(document: Document, kind: object, back_link: str | None = None) -> tuple[bytes, str, str]:
-    """Return the document as (file content, media type, file name) in the format md, html or docx."""
+def export(document: Document, kind: object, back_link: str | None = None, from_version: object = None,
+           to_version: object = None) -> tuple[bytes, str, str]:
+    """Return the document as (file content, media type, file name) in the format md, html, docx or akn.
+
+    With `from_version` (a named version's id) a docx holds the changes from it to `to_version` (a
+    named version's id, or "current", the default) as tracked changes.
+    """
     if kind not in FORMATS:
-        raise ImportFailure(422, "Format must be one of: md, html, docx.")
+        raise ImportFailure(422, "Format must be one of: md, html, docx, akn.")
+    if changes_asked(kind, from_version, to_version):
+        return tracked_changes(document, from_version, to_version)
     text = exported_text(document)
     media_type, extension = FORMATS[kind]
     what = "adopted" if text.adopted else document.phase.replace("_", "-")
@@ -82,8 +117,205 @@ def export(document: Document, kind: object, back_link: str | None = None) -> tu
         return to_markdown(text).encode("utf-8"), media_type, name
     if kind == "docx":
         return to_docx(text), media_type, name
+    if kind == "akn":
+        work = AknWork(document.kind, document.id, document.created_at, document.hash_scheme)
+        return to_akn(text, work), media_type, name
     html = render_template("exchange/document.html", text=text, back_link=back_link)
     return html.encode("utf-8"), media_type, name
+
+
+# ---- tracked changes between two versions (DOCX) ---------------------------------------------
+
+NUMBERING = "drafting"  # who renumbered a clause: no one person, the additions, deletions and moves of others
+CREDITS = [
+    "Each change is credited to the author (and cluster) of the clause revision that wrote the later text of "
+    "its clause; when several revisions changed a clause between the two versions, all its changes are "
+    "credited to the latest of them.",
+    "A deleted clause is credited to whoever deleted it; a moved clause, shown deleted where it was and "
+    "inserted where it is, to whoever last reordered the clauses; a number changed by the addition, "
+    "deletion or move of other clauses to “drafting”, as is a change no one person made (a comparison back "
+    "in time).",
+    "Open discussions are comments, anchored to the passage they quote (or to the whole clause when that "
+    "passage is not in it); their replies follow in the same comment.",
+]
+
+
+def changes_asked(kind: object, from_version: object, to_version: object) -> bool:
+    """Tell whether the changes between two versions are asked for; refuse them outside docx (422)."""
+    if from_version is None and to_version is None:
+        return False
+    if kind != "docx":
+        raise DomainError(422, "The changes between two versions (from, to) are exported as Word only: "
+                               "ask for format=docx.", "format")
+    if from_version is None:
+        raise DomainError(422, "Give from, the named version the changes start from (to defaults to the "
+                               "current text).", "from")
+    return True
+
+
+def _person(user: User | None, organisation: Organisation | None) -> str:
+    """Name a person as tracked changes and comments show them: "Name (Cluster)"."""
+    if user is None:
+        return NUMBERING
+    return f"{user.name} ({organisation.name})" if organisation is not None else user.name
+
+
+def _initials(user: User | None) -> str:
+    return "".join(word[0] for word in user.name.split()[:3]).upper() if user is not None else "D"
+
+
+def _revision_credit(revision: ClauseRevision) -> Change:
+    return Change(_person(revision.author, revision.organisation), revision.created_at)
+
+
+def _event_credit(event: AuditEvent) -> Change:
+    organisation = db.session.get(Organisation, event.organisation_id) if event.organisation_id else None
+    return Change(_person(event.actor, organisation), event.created_at)
+
+
+def _revisions(sides: tuple[Side, Side]) -> dict[tuple[int, int], ClauseRevision]:
+    """Load every clause revision either side shows, in batched queries."""
+    pairs = sorted({pair for side in sides for pair in side.versions.items()})
+    found = {}
+    for start in range(0, len(pairs), 400):
+        for revision in db.session.scalars(select(ClauseRevision).where(
+                tuple_(ClauseRevision.clause_id, ClauseRevision.version).in_(pairs[start:start + 400]))):
+            found[(revision.clause_id, revision.version)] = revision
+    return found
+
+
+def _structural_credits(document: Document, removed: list[int], moved: bool, since: datetime | None,
+                        until: datetime) -> tuple[dict[int, Change], Change | None]:
+    """Who deleted each removed clause, and who last reordered the clauses, between the two moments."""
+    window = [AuditEvent.document_id == document.id, AuditEvent.created_at <= until]
+    if since is not None:
+        window.append(AuditEvent.created_at > since)
+    deleted = {}
+    for start in range(0, len(removed), 400):
+        for event in db.session.scalars(select(AuditEvent).where(
+                *window, AuditEvent.action == "clause.deleted", AuditEvent.clause_id.in_(removed[start:start + 400]))
+                .order_by(AuditEvent.id)):
+            deleted[event.clause_id] = _event_credit(event)  # the latest deletion wins
+    reordered = None
+    if moved:
+        event = db.session.scalar(select(AuditEvent).where(*window, AuditEvent.action == "clauses.reordered")
+                                  .order_by(AuditEvent.id.desc()).limit(1))
+        reordered = _event_credit(event) if event is not None else None
+    return deleted, reordered
+
+
+def _remarks(texts: dict[int, str]) -> dict[int, list[Remark]]:
+    """The open threads on these clauses as Word comments, anchored in the clauses' later texts."""
+    remarks: dict[int, list[Remark]] = {}
+    if not texts:
+        return remarks
+    threads = db.session.scalars(select(Thread).where(Thread.clause_id.in_(list(texts)), Thread.status == "open")
+                                 .options(selectinload(Thread.comments)).order_by(Thread.id))
+    for thread in threads:
+        text = texts[thread.clause_id]
+        span = find_passage(text, thread.quote) if thread.quote else None
+        lines = []
+        if thread.quote and span is None:
+            lines.append(f"On “{thread.quote}” (no longer in this version of the clause):")
+        for n, comment in enumerate(thread.comments):
+            said = "(deleted)" if comment.deleted_at else plain_text(comment.body)
+            if n == 0:
+                lines.append(said)
+            else:
+                who = _person(comment.author, comment.organisation)
+                lines.append(f"Reply from {who}, {written_utc(comment.created_at)}: {said}")
+        first = thread.comments[0] if thread.comments else None
+        organisation = first.organisation if first is not None else thread.author.organisation
+        remarks.setdefault(thread.clause_id, []).append(Remark(
+            span or (0, len(text)), _person(thread.author, organisation), _initials(thread.author),
+            thread.created_at, "\n".join(lines)))
+    return remarks
+
+
+def _label(number: int) -> str:
+    return f"{number}."
+
+
+def _rest(heading: str | None) -> str:
+    return f" {heading}" if heading else ""
+
+
+def _ops(old: str, new: str, budget: Budget) -> list[Op]:
+    return [(EQUAL, new)] if old == new else diff_ops(old, new, budget)
+
+
+def _merged_order(old: list[int], new: list[int], stable: set[int]) -> list[tuple[int, int]]:
+    """Both sides' clauses in one order: (DELETE|INSERT|EQUAL, clause id); those only on one side
+    (added, removed, moved) between the clauses that keep their order, the earlier side's first."""
+    merged, i, j = [], 0, 0
+    while i < len(old) or j < len(new):
+        while i < len(old) and old[i] not in stable:
+            merged.append((DELETE, old[i]))
+            i += 1
+        while j < len(new) and new[j] not in stable:
+            merged.append((INSERT, new[j]))
+            j += 1
+        if i < len(old) and j < len(new):  # the same clause: stable ids keep one order on both sides
+            merged.append((EQUAL, new[j]))
+            i, j = i + 1, j + 1
+    return merged
+
+
+def _side_label(snapshot: Snapshot | None) -> str:
+    if snapshot is None:
+        return "the current text"
+    return f"the named version “{snapshot.name}” ({written_utc(snapshot.created_at)})"
+
+
+def tracked_changes(document: Document, from_version: object, to_version: object) -> tuple[bytes, str, str]:
+    """Return a .docx of the changes from a named version to another or the current text, as tracked changes."""
+    earlier = get_snapshot(document, from_version)
+    if to_version == "":
+        raise DomainError(422, "to must be the number of a named version, or current.", "to")
+    later = None if to_version in (None, "current") else get_snapshot(document, to_version)
+    old, new = snapshot_side(earlier), current_side(document) if later is None else snapshot_side(later)
+    now = utcnow()
+    until = later.created_at if later is not None else now
+    result = compare(old, new)  # pairs the clauses and diffs the changed ones within its one budget
+    revisions = _revisions((old, new))
+    moved = {entry.clause_id for entry in result.moved}
+    changed = {entry.clause_id: entry for entry in result.changed}
+    stable = (set(old.versions) & set(new.versions)) - moved
+    old_number = {cid: n for n, cid in enumerate(old.order, start=1)}
+    new_number = {cid: n for n, cid in enumerate(new.order, start=1)}
+    deleted, reordered = _structural_credits(document, [e.clause_id for e in result.removed], bool(moved),
+                                             earlier.created_at, until)
+    remarks = _remarks({cid: revisions[(cid, v)].text for cid, v in new.versions.items()})
+    numbering = Change(NUMBERING, until)
+    headings = Budget(DIFF_WORK_BUDGET)  # every heading's diff together: short, but bounded all the same
+    clauses = []
+    for status, cid in _merged_order(old.order, new.order, stable):
+        if status == DELETE:
+            before = revisions[(cid, old.versions[cid])]
+            after = revisions.get((cid, new.versions.get(cid, -1)))
+            credit = (reordered or _revision_credit(after)) if cid in moved else deleted.get(cid)
+            clauses.append(RedlineClause(DELETE, [Piece([(DELETE, _label(old_number[cid]) + _rest(before.heading))],
+                                                        credit)], [(DELETE, before.text)], credit))
+        elif status == INSERT:
+            after = revisions[(cid, new.versions[cid])]
+            credit = (reordered if cid in moved else None) or _revision_credit(after)
+            clauses.append(RedlineClause(INSERT, [Piece([(INSERT, _label(new_number[cid]) + _rest(after.heading))],
+                                                        credit)], [(INSERT, after.text)], credit,
+                                         remarks.get(cid, [])))
+        else:
+            before, after = revisions[(cid, old.versions[cid])], revisions[(cid, new.versions[cid])]
+            entry = changed.get(cid)
+            credit = _revision_credit(after) if entry is not None else None
+            number = Piece(_ops(_label(old_number[cid]), _label(new_number[cid]), headings),
+                           numbering if old_number[cid] != new_number[cid] else None)
+            heading = Piece(_ops(_rest(before.heading), _rest(after.heading), headings), credit)
+            body = entry.ops if entry is not None and entry.ops else [(EQUAL, after.text)]
+            clauses.append(RedlineClause(EQUAL, [number, heading], body, credit, remarks.get(cid, [])))
+    redline = Redline(document.title, document.kind_label, _side_label(earlier), _side_label(later),
+                      earlier.content_hash, new.content_hash, now, clauses, CREDITS)
+    media_type, extension = FORMATS["docx"]
+    what = f"changes-{earlier.id}-to-{later.id if later is not None else 'current'}"
+    return to_redline_docx(redline), media_type, file_name(document, what, extension)
 
 
 # ---- import ---------------------------------------------------------------------------------
@@ -99,7 +331,7 @@ class Source:
 
 
 def read_file(filename: str, data: bytes) -> tuple[ImportedText, Source]:
-    """Parse an uploaded Markdown or DOCX file, or raise ImportFailure with a clear message."""
+    """Parse an uploaded Markdown, DOCX or Akoma Ntoso file, or raise ImportFailure with a clear message."""
     filename = (filename or "").strip() or "upload"
     if not data:
         raise ImportFailure(422, "The file is empty.")
@@ -108,7 +340,9 @@ def read_file(filename: str, data: bytes) -> tuple[ImportedText, Source]:
                                  f"{MAX_IMPORT_BYTES // (1024 * 1024)} MB can be imported.")
     lower = filename.lower()
     max_paragraphs = current_app.config["MAX_IMPORT_PARAGRAPHS"]
-    if lower.endswith((".docx", ".doc")) or data[:4] == b"PK\x03\x04" or data[:4] == b"\xd0\xcf\x11\xe0":
+    if lower.endswith(AKN_SUFFIXES):
+        kind, imported = "akn", parse_akn(data, max_paragraphs=max_paragraphs)
+    elif lower.endswith((".docx", ".doc")) or data[:4] == b"PK\x03\x04" or data[:4] == b"\xd0\xcf\x11\xe0":
         kind, imported = "docx", parse_docx(data, max_paragraphs=max_paragraphs)
     elif lower.endswith(MARKDOWN_SUFFIXES):
         if b"\x00" in data:
@@ -120,7 +354,8 @@ def read_file(filename: str, data: bytes) -> tuple[ImportedText, Source]:
                                      "import it again.") from None
         kind, imported = "markdown", parse_markdown(source, max_paragraphs=max_paragraphs)
     else:
-        raise ImportFailure(415, "Choose a Markdown file (.md) or a Word document (.docx).")
+        raise ImportFailure(415, "Choose a Markdown file (.md) or a Word document (.docx), or an Akoma Ntoso "
+                                 "file (.xml).")
     checked = check_clauses(imported)
     stem = re.sub(r"\.[A-Za-z0-9]+$", "", filename.rsplit("/", 1)[-1].rsplit("\\", 1)[-1])
     title = checked.title or " ".join(stem.replace("_", " ").replace("-", " ").split()) or "Imported document"
@@ -139,7 +374,9 @@ def check_clauses(imported: ImportedText) -> ImportedText:
     for number, clause in enumerate(imported.clauses, start=1):
         label = f"Clause {number}" + (f" (“{clause.heading[:60]}”)" if clause.heading else "")
         try:
-            clauses.append(ImportedClause(clean_heading(clause.heading), clean_clause_text(clause.text)))
+            clauses.append(ImportedClause(clean_heading(clause.heading), clean_clause_text(clause.text),
+                                          clean_kind(clause.kind) if clause.kind is not None else None,
+                                          clause.action if clause.kind == "action" else None))
         except TextError as error:
             raise ImportFailure(error.status, f"{label}: {error.message} Shorten it in the file and "
                                               "import it again.") from None
@@ -156,7 +393,7 @@ def _serializer() -> URLSafeTimedSerializer:
 def seal(imported: ImportedText, source: Source) -> str:
     """Carry a previewed import to the save step, signed so the saved text is the previewed text."""
     return _serializer().dumps({
-        "clauses": [[c.heading, c.text] for c in imported.clauses], "notes": imported.notes,
+        "clauses": [[c.heading, c.text, c.kind, c.action] for c in imported.clauses], "notes": imported.notes,
         "source": [source.filename, source.format, source.size, source.sha256]})
 
 
@@ -168,7 +405,7 @@ def unseal(token: object) -> tuple[list[ImportedClause], list[str], Source]:
         raise ImportFailure(422, "This preview is more than an hour old. Upload the file again.") from None
     except BadSignature:
         raise ImportFailure(400, "This preview cannot be read. Upload the file again.") from None
-    return ([ImportedClause(h, t) for h, t in data["clauses"]], data["notes"], Source(*data["source"]))
+    return ([ImportedClause(*clause) for clause in data["clauses"]], data["notes"], Source(*data["source"]))
 
 
 def import_document(actor: User, title: object, kind: object, clauses: list[ImportedClause],
@@ -179,8 +416,24 @@ def import_document(actor: User, title: object, kind: object, clauses: list[Impo
     document = create_document(actor, title, kind)
     if not actor.is_admin:
         add_member(actor, document, actor.email, "editor")
-    for clause in clauses:
-        create_clause(document, actor, clause.text, clause.heading, origin="import")
+    # The clusters a file names as responsible for its actions take part in the new document
+    # (an action may only name participants); each must be an organisation of this instance.
+    named = list(dict.fromkeys(name for clause in clauses if clause.action
+                               for name in clause.action.get("responsible") or [] if isinstance(name, str)))
+    if named:
+        known = {o.name.casefold(): o for o in db.session.scalars(select(Organisation))}
+        missing = [name for name in named if name.casefold() not in known]
+        if missing:
+            raise ImportFailure(422, f"The file names {', '.join(missing[:5])} as responsible for actions, "
+                                     "which is no organisation here: add it under Organisations first.")
+        for name in named:
+            add_participant(actor, document, known[name.casefold()].name)
+    for number, clause in enumerate(clauses, start=1):
+        try:
+            create_clause(document, actor, clause.text, clause.heading, origin="import", kind=clause.kind,
+                          action=clause.action)
+        except TextError as error:
+            raise ImportFailure(error.status, f"Clause {number}: {error.message}") from None
     audit.record(actor, document, "document.imported", "document", document.id, filename=source.filename,
                  format=source.format, size=source.size, sha256=source.sha256, clauses=len(clauses))
     return document

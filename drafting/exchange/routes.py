@@ -12,12 +12,14 @@ from ..documents.operations import DocumentError
 from ..extensions import csrf, db
 from ..models import Membership
 from ..models.document import KIND_LABELS
+from ..signoff.seal import print_view_pdf
 from ..text.outline import ImportedText
 from ..views import get_document_or_404
 from .operations import (
     MAX_IMPORT_BYTES,
     STANDALONE_CSP,
     ImportFailure,
+    changes_asked,
     export,
     guess_kind,
     import_document,
@@ -38,9 +40,16 @@ PREVIEW_FORM_LIMIT = 16 * 1024 * 1024
 def download(document_id: int):
     document = get_document_or_404(document_id, "export")
     kind = request.args.get("format", "html")
+    since, until = request.args.get("from"), request.args.get("to")
+    changes_asked(kind, since, until)  # from/to: the tracked changes, as Word only (422 otherwise)
+    if kind == "pdf":  # the print view as a PDF (WeasyPrint), signatories and hash included once adopted
+        content, _, name = export(document, "html")
+        pdf = print_view_pdf(content.decode("utf-8"))
+        return Response(pdf, mimetype="application/pdf",
+                        headers={"Content-Disposition": f'attachment; filename="{name.rsplit(".", 1)[0]}.pdf"'})
     inline = kind == "html" and not request.args.get("download")
     back = url_for("documents.page", document_id=document.id) if inline else None
-    content, media_type, name = export(document, kind, back_link=back)
+    content, media_type, name = export(document, kind, back_link=back, from_version=since, to_version=until)
     response = Response(content, mimetype=media_type)
     disposition = "inline" if inline else "attachment"
     response.headers["Content-Disposition"] = f'{disposition}; filename="{name}"'
@@ -82,7 +91,7 @@ def preview():
     if current_app.config.get("WTF_CSRF_ENABLED", True):
         csrf.protect()
     if upload is None or not upload.filename:
-        return _upload_form("Choose a Markdown (.md) or Word (.docx) file to import.", 400)
+        return _upload_form("Choose a Markdown (.md), Word (.docx) or Akoma Ntoso (.xml) file to import.", 400)
     try:
         imported, source = read_file(upload.filename, upload.read(MAX_IMPORT_BYTES + 1))
     except ImportFailure as error:

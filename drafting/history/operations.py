@@ -65,7 +65,8 @@ def diff_versions(clause: Clause, from_version: object, to_version: object) -> C
 def restore_revision(clause: Clause, actor: User, version: object) -> SaveResult:
     """Make an older version the current text again, as a new revision with origin restore."""
     old = revision(clause, version)
-    return save_clause(clause, actor, old.text, clause.version, heading=old.heading, origin="restore")
+    return save_clause(clause, actor, old.text, clause.version, heading=old.heading, origin="restore",
+                       kind=old.kind, action=old.action)
 
 
 # ---- named versions -------------------------------------------------------------------------

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from datetime import datetime
 
-from sqlalchemy import ForeignKey, Index, String, Text, UniqueConstraint
+from sqlalchemy import JSON, ForeignKey, Index, String, Text, UniqueConstraint
 from sqlalchemy import text as sql
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
@@ -27,6 +27,10 @@ class Clause(db.Model):
     position: Mapped[int]
     heading: Mapped[str | None] = mapped_column(String(300))
     text: Mapped[str] = mapped_column(Text)
+    # What the clause is (text.numbering.KINDS); it decides its number. Versioned with the text.
+    kind: Mapped[str] = mapped_column(String(20), default="article", server_default="article")
+    # An action's structured fields (responsible, start, end, funding, indicators); None otherwise.
+    action: Mapped[dict | None] = mapped_column(JSON)
     version: Mapped[int] = mapped_column(default=1)
     created_at: Mapped[datetime] = mapped_column(default=utcnow)
     updated_at: Mapped[datetime] = mapped_column(default=utcnow)
@@ -45,9 +49,12 @@ class Clause(db.Model):
         deletes or moves a clause renumbers the live clauses 1..n, so the position is the number."""
         return None if self.deleted_at else self.position
 
-    def to_json(self, number: int | None = None) -> dict:
-        return {"id": self.id, "number": number, "heading": self.heading, "text": self.text,
-                "version": self.version}
+    def to_json(self, number: int | None = None, label: str | None = None) -> dict:
+        data = {"id": self.id, "number": number, "label": label, "kind": self.kind, "heading": self.heading,
+                "text": self.text, "version": self.version}
+        if self.action is not None:
+            data["action"] = self.action
+        return data
 
 
 class ClauseRevision(db.Model):
@@ -60,6 +67,8 @@ class ClauseRevision(db.Model):
     version: Mapped[int]
     heading: Mapped[str | None] = mapped_column(String(300))
     text: Mapped[str] = mapped_column(Text)
+    kind: Mapped[str] = mapped_column(String(20), default="article", server_default="article")
+    action: Mapped[dict | None] = mapped_column(JSON)
     author_id: Mapped[int | None] = mapped_column(ForeignKey("user.id"))
     # The organisation at the time of writing, so credit survives a user's move.
     organisation_id: Mapped[int | None] = mapped_column(ForeignKey("organisation.id"))
@@ -71,7 +80,8 @@ class ClauseRevision(db.Model):
     organisation: Mapped[Organisation | None] = relationship(lazy="joined")  # noqa: F821
 
     def to_json(self) -> dict:
-        return {"version": self.version, "heading": self.heading, "text": self.text,
+        return {"version": self.version, "kind": self.kind, "heading": self.heading, "text": self.text,
+                **({"action": self.action} if self.action is not None else {}),
                 "author": self.author.name if self.author else None,
                 "organisation": self.organisation.name if self.organisation else None,
                 "origin": self.origin, "created_at": iso(self.created_at)}

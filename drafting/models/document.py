@@ -46,6 +46,9 @@ class Document(db.Model):
     # The hash of the document's newest audit event: the chain's head, kept beside the chain so
     # that removing events from its end shows up (see audit.verify_chain).
     audit_head: Mapped[str | None] = mapped_column(String(64))
+    # How the content hash is computed (text.hashing): 1 for documents made before clause kinds
+    # (their approvals stay valid), 2 since (kinds, labels and action fields hashed too).
+    hash_scheme: Mapped[int] = mapped_column(default=2, server_default="1")
     created_at: Mapped[datetime] = mapped_column(default=utcnow)
     updated_at: Mapped[datetime] = mapped_column(default=utcnow)
 

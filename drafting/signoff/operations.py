@@ -16,14 +16,14 @@ from sqlalchemy import func, select
 
 from .. import audit, live
 from ..audit_trail.describe import describe
-from ..documents.operations import document_hash, lock_document, numbered_clauses
+from ..documents.operations import document_hash, labelled_clauses, lock_document
 from ..errors import DomainError
 from ..extensions import db
 from ..history.operations import compare, create_snapshot, current_side, snapshot_side
 from ..models import Approval, AuditEvent, Document, Membership, Organisation, PasswordFailure, Snapshot, User
 from ..models.base import iso, utcnow
 from ..notifications import operations as notifications
-from ..text.hashing import clause_hash
+from ..text.hashing import clause_hash, clause_hash_v2
 
 # Wrong passwords: after this many within the window, signing is refused (429) until the oldest
 # of them leaves the window. Counted in the database, so every server process sees them.
@@ -33,6 +33,12 @@ CONTENT_HASH_METHOD = (
     "SHA-256 over the UTF-8 bytes of: 'drafting-content-v1', the title, and for each clause in order "
     "its number, heading (empty when none) and text joined by U+001F; the parts joined by U+001E.")
 CLAUSE_HASH_METHOD = "SHA-256 over the UTF-8 bytes of the clause's number, heading and text joined by U+001F."
+CONTENT_HASH_METHOD_V2 = (
+    "SHA-256 over the UTF-8 bytes of: 'drafting-content-v2', the title, and for each clause in order "
+    "its label, kind, heading (empty when none), text and action fields (JSON, sorted keys, no spaces, "
+    "not ASCII-escaped; empty when none) joined by U+001F; the parts joined by U+001E.")
+CLAUSE_HASH_METHOD_V2 = ("SHA-256 over the UTF-8 bytes of the clause's label, kind, heading, text and action "
+                         "fields joined by U+001F, as in the content hash.")
 EVENT_HASH_METHOD = (
     "SHA-256 over the UTF-8 bytes of the event's `hashed` fields as JSON with sorted keys; "
     "`prev` is the hash of the event before it in the document's audit trail.")
@@ -351,10 +357,9 @@ def certificate(document: Document) -> dict:
         "document": {"id": document.id, "title": document.title, "kind": document.kind_label,
                      "adopted_at": iso(adopted_at)},
         "content_hash": document_hash(document),
-        "content_hash_method": CONTENT_HASH_METHOD,
-        "clauses": [{"number": n, "heading": c.heading, "clause_hash": clause_hash(n, c.heading, c.text)}
-                    for n, c in numbered_clauses(document)],
-        "clause_hash_method": CLAUSE_HASH_METHOD,
+        "content_hash_method": CONTENT_HASH_METHOD if document.hash_scheme == 1 else CONTENT_HASH_METHOD_V2,
+        "clauses": [_clause_entry(document, n, label, c) for n, label, c in labelled_clauses(document)],
+        "clause_hash_method": CLAUSE_HASH_METHOD if document.hash_scheme == 1 else CLAUSE_HASH_METHOD_V2,
         "signatories": [{"organisation": a.organisation.name, "country": a.organisation.country,
                          "signatory": a.signatory.name, "signed_at": iso(a.signed_at),
                          "content_hash": a.content_hash} for a in signatures],
@@ -363,6 +368,14 @@ def certificate(document: Document) -> dict:
         "audit_chain": {"intact": chain.intact, "events": chain.events, "head": chain.head,
                         "problems": [{"event_id": i, "problem": p} for i, p in chain.problems]},
     }
+
+
+def _clause_entry(document: Document, number: int, label: str, clause) -> dict:
+    if document.hash_scheme == 1:
+        return {"number": number, "heading": clause.heading,
+                "clause_hash": clause_hash(number, clause.heading, clause.text)}
+    return {"number": number, "label": label, "kind": clause.kind, "heading": clause.heading,
+            "clause_hash": clause_hash_v2(label, clause.kind, clause.heading, clause.text, clause.action)}
 
 
 def _event_json(event: AuditEvent) -> dict:

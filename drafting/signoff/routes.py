@@ -20,17 +20,21 @@ from flask import (
 from flask_login import current_user, login_required
 
 from .. import permissions
+from ..config import ROOT
 from ..documents.operations import DocumentError, document_hash, numbered_clauses
 from ..exchange.operations import file_name
 from ..extensions import db
 from ..models.base import parse_local_moment
 from ..views import get_document_or_404, is_htmx, vary_on_htmx
+from . import seal
 from .operations import SignoffError, approval_of, approve, board, certificate, since_signed, verify
 from .phases import PHASE_HELP, allowed_now, move_phase, move_to, moves
 from .readiness import readiness
 
 bp = Blueprint("signoff", __name__)
 
+# The offline verification script (docs/verification.md), shown on the verification page to copy.
+VERIFY_SCRIPT = ROOT / "scripts" / "verify_certificate.py"
 # Parts of pages re-fetched live on approval.changed (static/app.js, "sign-off" section).
 FRAGMENTS = {"board": "signoff/_board.html", "card": "signoff/_aside.html", "banner": "signoff/_banner.html"}
 
@@ -145,7 +149,9 @@ def move(document_id: int):
 @login_required
 def verify_page(document_id: int):
     document = get_document_or_404(document_id)
-    return render_template("signoff/verify.html", document=document, result=verify(document))
+    script = VERIFY_SCRIPT.read_text(encoding="utf-8") if VERIFY_SCRIPT.exists() else None
+    return render_template("signoff/verify.html", document=document, result=verify(document),
+                           key=seal.key_summary(), script=script)
 
 
 @bp.get("/documents/<int:document_id>/certificate")
@@ -154,13 +160,20 @@ def certificate_page(document_id: int):
     document = get_document_or_404(document_id)
     data = certificate(document)
     kind = request.args.get("format")
-    if kind == "json":
-        return Response(json.dumps(data, indent=2, ensure_ascii=False) + "\n", mimetype="application/json",
-                        headers={"Content-Disposition": f'attachment; filename="{file_name(document, "certificate", "json")}"'})
+    if kind not in ("json", "md", "pdf"):
+        return render_template("signoff/certificate.html", document=document, cert=data, key=seal.key_summary())
+    download = {"Content-Disposition": f'attachment; filename="{file_name(document, "certificate", kind)}"'}
     if kind == "md":
         return Response(render_template("signoff/certificate.md", cert=data), mimetype="text/markdown",
-                        headers={"Content-Disposition": f'attachment; filename="{file_name(document, "certificate", "md")}"'})
-    return render_template("signoff/certificate.html", document=document, cert=data)
+                        headers=download)
+    cert = seal.sealed(data)
+    as_json = json.dumps(cert, indent=2, ensure_ascii=False) + "\n"
+    if kind == "json":
+        return Response(as_json, mimetype="application/json", headers=download)
+    # The PDF carries the sealed JSON as an attachment, for the offline check (docs/verification.md).
+    pdf = seal.render_pdf(render_template("signoff/certificate_pdf.html", cert=cert),
+                          attachments={file_name(document, "certificate", "json"): as_json.encode("utf-8")})
+    return Response(pdf, mimetype="application/pdf", headers=download)
 
 
 @bp.app_context_processor

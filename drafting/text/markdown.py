@@ -1,7 +1,9 @@
 """Markdown in and out. An exported file imports back to exactly the same title and clauses.
 
-The export writes `# Title`, then per clause `## N. Heading` (`## N.` without a heading), a blank
-line, the clause text, a blank line; then an end marker and, below it, the record of the export
+The export writes `# Title`, then per clause `## Kind label. Heading` ("## Article 2.1. Scope",
+"## Recital B."), a line `<!-- drafting: clause {"kind": ..., "action": ...} -->` (JSON, with `<`
+and `>` escaped, invisible where Markdown is rendered) that the import reads back, a blank line,
+the clause text, a blank line; then an end marker and, below it, the record of the export
 (phase, content hash, signatories) that is not part of the text. Lines of clause text that start
 with `#`, `\\` or `<` get a leading backslash, so no clause line can pass for a heading or the
 marker; the import takes exactly one backslash off again. Splitting rules: see `outline.py`. A file
@@ -10,9 +12,11 @@ with more lines, or paragraphs and headings, than the import allows is refused b
 
 from __future__ import annotations
 
+import json
 import re
 
 from .clauses import normalise_newlines
+from .numbering import title as kind_title
 from .outline import (
     ExportedText,
     ImportedClause,
@@ -81,8 +85,15 @@ def _when(moment) -> str:
 def to_markdown(text: ExportedText) -> str:
     """Write the document as Markdown: numbered headed clauses, then the record of the export."""
     out = [f"# {escape_angles(text.title)}", ""]
-    for number, heading, body in text.clauses:
-        out += [f"## {number}." + (f" {escape_angles(heading)}" if heading else ""), ""]
+    kinds = text.kinds or [(str(number), "", None) for number, _, _ in text.clauses]
+    for (number, heading, body), (label, kind, action) in zip(text.clauses, kinds, strict=True):
+        shown = kind_title(kind, label) if kind else str(number)
+        out += [f"## {shown}." + (f" {escape_angles(heading)}" if heading else "")]
+        if kind:  # what the import of this file reads back; invisible where Markdown is rendered
+            record = {"kind": kind, **({"action": action} if action else {})}
+            data = json.dumps(record, ensure_ascii=False, sort_keys=True).replace("<", "\\u003c").replace(">", "\\u003e")
+            out.append(MARKER_PREFIX + data + " -->")
+        out.append("")
         out += [escape_line(line) for line in body.split("\n")]
         out.append("")
     out += [END_MARKER, "", "---", ""]
@@ -102,6 +113,25 @@ def to_markdown(text: ExportedText) -> str:
         out.append("")
     out.append(f"Exported from drafting on {_when(text.exported_at)}.")
     return "\n".join(out) + "\n"
+
+
+MARKER_PREFIX = "<!-- drafting: clause "
+# The kind and number an export writes before a heading ("Article 2.1.", "Recital B.", "Preamble.").
+KIND_PREFIX = re.compile(r"^(?:Preamble|(?:Recital|Article|Action|Section|Annex|Clause) [0-9A-Z.]+?)\.(?=\s|$)\s*")
+
+
+def _record(line: str) -> tuple[str, dict | None] | None:
+    """The kind and action fields an export wrote under a clause heading, or None."""
+    if not line.startswith(MARKER_PREFIX) or not line.endswith(" -->"):
+        return None
+    try:
+        record = json.loads(line[len(MARKER_PREFIX):-4])
+    except ValueError:
+        return None
+    if not isinstance(record, dict) or not isinstance(record.get("kind"), str):
+        return None
+    action = record.get("action")
+    return record["kind"], action if isinstance(action, dict) else None
 
 
 def _trim_blank(lines: list[str], exact: bool) -> list[str]:
@@ -183,10 +213,12 @@ def parse_markdown(source: str, *, max_paragraphs: int) -> ImportedText:
         notes.append("The text before the first heading became a first clause without a heading.")
     bounds = [i for i, _ in starts] + [len(lines)]
     for (index, raw), end in zip(starts, bounds[1:], strict=True):
-        body = _trim_blank(lines[index + 1:end], exact=exported)
-        heading = heading_text(raw)
+        record = _record(lines[index + 1]) if exported and index + 1 < end else None
+        body = _trim_blank(lines[index + 1 + (record is not None):end], exact=exported)
+        heading = heading_text(KIND_PREFIX.sub("", raw.strip(), count=1) if record else raw)
         clauses.append(ImportedClause(unescape_angles(heading) if heading else heading,
-                                      "\n".join(unescape_line(line) for line in body)))
+                                      "\n".join(unescape_line(line) for line in body),
+                                      *(record or (None, None))))
     if exported:
         notes.append("This file was exported from drafting: its clauses import exactly as they were.")
     elif level > 1 or title is None:

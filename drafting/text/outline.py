@@ -13,6 +13,11 @@ splitting a file into clauses live here so both formats follow the same ones:
    one belong to it; lettered items ("(a)", "b)") then stay inside the clause as its list. Only
    when there is no decimal numbering at all do lettered paragraphs start clauses. The number is
    taken off the clause text. Without any numbering, every paragraph is a clause.
+3. Kinds are recognised where the file does not record them (this app's Markdown export does):
+   a heading "Preamble" makes a preamble, "Article 4" / "Art. 4" an article, "Section 2" or
+   "Chapter 2" a section, "Annex I" an annex (the kind's word and number are taken off the
+   heading); a clause without heading that opens with "Considering", "Whereas", "Recalling",
+   "Noting" or "Having regard" is a recital. Anything else takes the document's default kind.
 """
 
 from __future__ import annotations
@@ -56,6 +61,8 @@ class ExportedText:
     deadline: datetime | None = None
     adopted_at: datetime | None = None
     signatures: list[Signature] = field(default_factory=list)
+    # Per clause, in the order of `clauses`: its label, kind and action fields (text.numbering).
+    kinds: list[tuple[str, str, dict | None]] = field(default_factory=list)
 
     @property
     def adopted(self) -> bool:
@@ -66,6 +73,8 @@ class ExportedText:
 class ImportedClause:
     heading: str | None
     text: str
+    kind: str | None = None        # None: the document's default kind
+    action: dict | None = None
 
 
 @dataclass(frozen=True)
@@ -150,9 +159,40 @@ def split_numbered(paragraphs: list[Paragraph]) -> tuple[list[ImportedClause], s
     return clauses, rule
 
 
+KIND_HEADING = re.compile(
+    r"^(?:(?P<article>Article|Art\.)\s+\d+[a-z]?|(?P<section>Section|Chapter|Part)\s+(?:\d+|[IVXLC]+)"
+    r"|(?P<annex>Annex|Appendix)(?:\s+(?:\d+|[IVXLC]+|[A-Z]))?)\b[.:)]?\s*(?:[—–-]\s*)?", re.IGNORECASE)
+RECITAL_OPENING = re.compile(r"^(?:considering|whereas|recalling|noting|having regard|acknowledging|recognising|"
+                             r"recognizing|bearing in mind)\b", re.IGNORECASE)
+
+
+def recognise_kind(clause: ImportedClause) -> ImportedClause:
+    """The clause with the kind its heading or opening words show (rule 3), when it has none."""
+    if clause.kind is not None:
+        return clause
+    heading = clause.heading or ""
+    if heading.strip().lower() == "preamble":
+        return ImportedClause(clause.heading, clause.text, "preamble")
+    match = KIND_HEADING.match(heading)
+    if match:
+        kind = next(k for k in ("article", "section", "annex") if match.group(k))
+        rest = heading[match.end():].strip()
+        return ImportedClause(rest or None, clause.text, kind)
+    if not heading and RECITAL_OPENING.match(clause.text.lstrip()):
+        return ImportedClause(None, clause.text, "recital")
+    return clause
+
+
 def finish(title: str | None, clauses: list[ImportedClause], notes: list[str]) -> ImportedText:
-    """Drop empty clauses (with a note), check there is something to import, and bound the count."""
+    """Drop empty clauses (with a note), check there is something to import, and bound the count;
+    recognise the kinds the file shows (rule 3)."""
     kept = []
+    clauses = [recognise_kind(clause) for clause in clauses]
+    recognised = sum(1 for clause in clauses if clause.kind is not None)
+    if recognised:
+        notes.append(f"{recognised} clause{'s' if recognised != 1 else ''} got {'their' if recognised != 1 else 'its'} "
+                     "kind (preamble, recital, article, section, annex) from the file; the others take the "
+                     "document's default kind.")
     for clause in clauses:
         if clause.text.strip():
             kept.append(clause)

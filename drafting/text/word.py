@@ -19,6 +19,7 @@ import zlib
 from dataclasses import dataclass
 
 from docx import Document
+from docx.document import Document as WordDocument
 from docx.enum.style import WD_STYLE_TYPE
 from docx.shared import Pt
 from lxml import etree
@@ -43,45 +44,65 @@ _HEADING = re.compile(r"^heading ([1-9])$", re.IGNORECASE)
 _LIST_NUMBER = re.compile(r"^list number(?: ([2-9]))?$", re.IGNORECASE)
 
 
-def _xml_safe(text: str) -> str:
-    # Control characters cannot be stored in a .docx; they are shown as U+FFFD instead.
+def xml_safe(text: str) -> str:
+    """Return text a .docx can store: control characters are shown as U+FFFD instead."""
     return _NOT_XML.sub("\ufffd", text)
 
 
-def _when(moment) -> str:
+def written_utc(moment) -> str:
+    """Write a stored UTC time as the exports show it."""
     return moment.strftime("%d %b %Y, %H:%M UTC")
+
+
+def new_document(title: str, subject: str, subtitle: str, keywords: str, comments: str) -> WordDocument:
+    """Start a .docx: its properties (marked as made by drafting), the title and a Subtitle line."""
+    doc = Document()
+    properties = doc.core_properties
+    # Word's core properties hold at most 255 characters; the document itself has the whole title.
+    safe_title = xml_safe(title)
+    properties.title = safe_title if len(safe_title) <= 255 else safe_title[:254] + "…"
+    properties.subject = subject
+    properties.keywords = keywords
+    properties.comments = comments
+    properties.author = "drafting"
+    doc.add_heading(safe_title, level=0)
+    doc.add_paragraph(xml_safe(subtitle), style="Subtitle")
+    return doc
+
+
+def add_record_heading(doc: WordDocument, heading: str) -> None:
+    """Start the record of the export on a new page, in the style the import stops at."""
+    style = doc.styles.add_style(RECORD_STYLE, WD_STYLE_TYPE.PARAGRAPH)
+    style.base_style = doc.styles["Heading 1"]
+    record = doc.add_paragraph(heading, style=RECORD_STYLE)
+    record.paragraph_format.page_break_before = True
+
+
+def docx_bytes(doc: WordDocument) -> bytes:
+    """Return the .docx file's bytes."""
+    out = io.BytesIO()
+    doc.save(out)
+    return out.getvalue()
 
 
 def to_docx(text: ExportedText) -> bytes:
     """Write the document as a .docx file: numbered headed clauses, then the record of the export."""
-    doc = Document()
-    properties = doc.core_properties
-    # Word's core properties hold at most 255 characters; the document itself has the whole title.
-    title = _xml_safe(text.title)
-    properties.title = title if len(title) <= 255 else title[:254] + "…"
-    properties.subject = text.kind_label
-    properties.keywords = EXPORT_KEYWORD
-    properties.comments = f"Content hash (SHA-256): {text.content_hash}"
-    properties.author = "drafting"
-    doc.add_heading(_xml_safe(text.title), level=0)
     status = "adopted" if text.adopted else f"draft, {text.phase_label.lower()} phase"
-    doc.add_paragraph(f"{text.kind_label} · {status}", style="Subtitle")
+    doc = new_document(text.title, text.kind_label, f"{text.kind_label} · {status}", EXPORT_KEYWORD,
+                       f"Content hash (SHA-256): {text.content_hash}")
     for number, heading, body in text.clauses:
-        doc.add_heading(_xml_safe(f"{number}." + (f" {heading}" if heading else "")), level=1)
+        doc.add_heading(xml_safe(f"{number}." + (f" {heading}" if heading else "")), level=1)
         for block in body.split("\n\n"):
-            doc.add_paragraph(_xml_safe(block))
+            doc.add_paragraph(xml_safe(block))
 
-    style = doc.styles.add_style(RECORD_STYLE, WD_STYLE_TYPE.PARAGRAPH)
-    style.base_style = doc.styles["Heading 1"]
-    record = doc.add_paragraph("Adoption record" if text.adopted else "Record of this export", style=RECORD_STYLE)
-    record.paragraph_format.page_break_before = True
+    add_record_heading(doc, "Adoption record" if text.adopted else "Record of this export")
     if text.adopted:
-        when = f" on {_when(text.adopted_at)}" if text.adopted_at else ""
+        when = f" on {written_utc(text.adopted_at)}" if text.adopted_at else ""
         doc.add_paragraph(f"This {text.kind_label} was adopted{when}: every participating organisation "
                           "approved the exact text identified by the content hash below.")
     else:
         line = f"Draft, not adopted. Phase: {text.phase_label}"
-        doc.add_paragraph(line + (f" (deadline {_when(text.deadline)})." if text.deadline else "."))
+        doc.add_paragraph(line + (f" (deadline {written_utc(text.deadline)})." if text.deadline else "."))
     hash_paragraph = doc.add_paragraph("Content hash (SHA-256 of the title and the numbered clauses): ")
     run = hash_paragraph.add_run(text.content_hash)
     run.font.name = "Courier New"
@@ -96,14 +117,12 @@ def to_docx(text: ExportedText) -> bytes:
         for signature in text.signatures:
             row = table.add_row().cells
             for cell, value in zip(row, (signature.organisation, signature.country, signature.name,
-                                         _when(signature.signed_at)), strict=True):
-                cell.text = _xml_safe(value)
-    doc.add_paragraph(f"Exported from drafting on {_when(text.exported_at)}.")
+                                         written_utc(signature.signed_at)), strict=True):
+                cell.text = xml_safe(value)
+    doc.add_paragraph(f"Exported from drafting on {written_utc(text.exported_at)}.")
     footer = doc.sections[0].footer.paragraphs[0]
-    footer.text = _xml_safe(f"{text.title} · {status} · content hash {text.content_hash[:16]}…")
-    out = io.BytesIO()
-    doc.save(out)
-    return out.getvalue()
+    footer.text = xml_safe(f"{text.title} · {status} · content hash {text.content_hash[:16]}…")
+    return docx_bytes(doc)
 
 
 # ---- import ---------------------------------------------------------------------------------

@@ -82,18 +82,18 @@ def test_reply_keeps_what_others_are_typing(new_page, live_server):
     open_plan(lieve, live_server)
     open_plan(tereza, live_server)
     # Lieve starts a reply on the seeded thread of clause 4 ...
-    clause(lieve, 4).locator(".consult-details > summary").click()
-    clause(lieve, 4).get_by_role("link", name="Reply").click()
-    area = clause(lieve, 4).get_by_label("Your reply")
+    clause(lieve, 5).locator(".consult-details > summary").click()
+    clause(lieve, 5).get_by_role("link", name="Reply").click()
+    area = clause(lieve, 5).get_by_label("Your reply")
     expect(area).to_be_focused()
     area.fill("Half-typed reply")
     # ... while Tereza replies to the same thread.
-    clause(tereza, 4).locator(".consult-details > summary").click()
-    clause(tereza, 4).get_by_role("link", name="Reply").click()
-    clause(tereza, 4).get_by_label("Your reply").fill("The committee agrees.")
-    clause(tereza, 4).get_by_role("button", name="Post reply").click()
-    expect(clause(lieve, 4).locator(".comments")).to_contain_text("The committee agrees.", timeout=LIVE)
-    expect(clause(lieve, 4).get_by_label("Your reply")).to_have_value("Half-typed reply")
+    clause(tereza, 5).locator(".consult-details > summary").click()
+    clause(tereza, 5).get_by_role("link", name="Reply").click()
+    clause(tereza, 5).get_by_label("Your reply").fill("The committee agrees.")
+    clause(tereza, 5).get_by_role("button", name="Post reply").click()
+    expect(clause(lieve, 5).locator(".comments")).to_contain_text("The committee agrees.", timeout=LIVE)
+    expect(clause(lieve, 5).get_by_label("Your reply")).to_have_value("Half-typed reply")
 
 
 def test_only_clauses_with_open_threads(new_page, live_server):
@@ -106,7 +106,7 @@ def test_only_clauses_with_open_threads(new_page, live_server):
     expect(page.locator("ol.clause-list > li.clause:visible")).to_have_count(6)
     expect(page.locator("#only-open-status")).to_have_text("Showing only the 6 clauses with open threads.")
     # Going to a thread from the panel opens its discussion.
-    page.locator("#open-threads").get_by_role("link", name="Clause 13").click()
+    page.locator("#open-threads").get_by_role("link", name="Clause 16").click()
     expect(page.locator("article.thread", has_text="fast-track schemes for digital therapeutics")).to_be_in_viewport()
     toggle.click()
     expect(page.locator("ol.clause-list > li.clause:visible")).to_have_count(total)
@@ -149,11 +149,11 @@ def test_consultation_pages_have_no_serious_accessibility_violations(new_page, l
     open_plan(tereza, live_server)
     document_url = tereza.url
     # The document with a discussion open, an amendment and a reply form.
-    clause(tereza, 4).locator(".consult-details > summary").click()
-    clause(tereza, 4).get_by_role("link", name="Reply").click()
-    clause(tereza, 6).locator(".consult-details > summary").click()
-    clause(tereza, 6).get_by_role("link", name="Accept with changes").click()
-    expect(clause(tereza, 6).locator("form.consult-form textarea")).to_be_visible()
+    clause(tereza, 5).locator(".consult-details > summary").click()
+    clause(tereza, 5).get_by_role("link", name="Reply").click()
+    clause(tereza, 7).locator(".consult-details > summary").click()
+    clause(tereza, 7).get_by_role("link", name="Accept with changes").click()
+    expect(clause(tereza, 7).locator("form.consult-form textarea")).to_be_visible()
     assert run_axe(tereza) == []
     document_id = document_url.rstrip("/").split("/")[-1]
     for path in ("threads", "contributions", "summary", "report"):

@@ -101,7 +101,8 @@ def test_add_move_and_delete_clauses(new_page, live_server):
     clause(page, 1).get_by_role("link", name="Delete clause 1").click()
     expect(page.locator("ol.clause-list > li.clause")).to_have_count(count)
     expect(page.locator(".clause-title", has_text="Added in the browser")).to_have_count(0)
-    expect(clause(page, 1).locator(".clause-number")).to_have_text("1")
+    expect(clause(page, 1).get_by_role("link", name="Edit clause 1")).to_be_visible()  # numbered 1 again
+    expect(clause(page, 1).locator(".clause-number")).to_have_text("¶")  # the preamble: no number shown
 
 
 def test_commenter_sees_no_edit_controls(new_page, live_server):

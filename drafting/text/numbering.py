@@ -1,0 +1,85 @@
+"""Clause kinds and how the kinds number a text, the way declarations and action plans are numbered.
+
+A declaration opens with a preamble (unnumbered) and recitals (lettered A, B, C ... separately),
+then its articles (1, 2, 3); sections group what follows them and number it within themselves
+(section 2 holds articles 2.1, 2.2); annexes take Roman numerals. A Joint Action Plan's actions
+are numbered like articles. The label is what the page, the exports and the content hash show.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+
+from .clauses import TextError
+
+KINDS = ("preamble", "recital", "article", "action", "section", "annex")
+KIND_LABELS = {"preamble": "Preamble", "recital": "Recital", "article": "Article", "action": "Action",
+               "section": "Section", "annex": "Annex"}
+NUMBERED_IN_SECTIONS = frozenset({"article", "action"})
+
+
+def default_kind(document_kind: str) -> str:
+    """The kind a new clause takes unless it is given one: an action in a plan, else an article."""
+    return "action" if document_kind in ("plan", "action_plan") else "article"
+
+
+def clean_kind(value: object) -> str:
+    """Return a valid kind, or raise TextError 422 naming the kinds."""
+    if isinstance(value, str) and value.strip().lower() in KINDS:
+        return value.strip().lower()
+    raise TextError(422, f"The kind of a clause must be one of: {', '.join(KINDS)}.", "kind")
+
+
+def letters(n: int) -> str:
+    """1 -> A, 26 -> Z, 27 -> AA (spreadsheet columns)."""
+    out = ""
+    while n > 0:
+        n, rest = divmod(n - 1, 26)
+        out = chr(65 + rest) + out
+    return out
+
+
+def roman(n: int) -> str:
+    out = ""
+    for value, numeral in ((1000, "M"), (900, "CM"), (500, "D"), (400, "CD"), (100, "C"), (90, "XC"),
+                           (50, "L"), (40, "XL"), (10, "X"), (9, "IX"), (5, "V"), (4, "IV"), (1, "I")):
+        count, n = divmod(n, value)
+        out += numeral * count
+    return out
+
+
+def labels(kinds: Sequence[str]) -> list[str]:
+    """The number each clause shows, from the kinds of the document's clauses in order.
+
+    Preambles show none (""). Recitals are lettered, annexes take Roman numerals, sections are
+    numbered 1, 2, 3; articles and actions are numbered 1, 2, 3 before any section and s.1, s.2
+    within section s (each kind counts on its own, so recitals never shift the articles).
+    """
+    out = []
+    recitals = sections = annexes = loose = inside = 0
+    for kind in kinds:
+        if kind == "preamble":
+            out.append("")
+        elif kind == "recital":
+            recitals += 1
+            out.append(letters(recitals))
+        elif kind == "section":
+            sections += 1
+            inside = 0
+            out.append(str(sections))
+        elif kind == "annex":
+            annexes += 1
+            out.append(roman(annexes))
+        elif sections:
+            inside += 1
+            out.append(f"{sections}.{inside}")
+        else:
+            loose += 1
+            out.append(str(loose))
+    return out
+
+
+def title(kind: str, label: str) -> str:
+    """How a clause is named in running text and exports: "Article 2.1", "Recital B", "Preamble"."""
+    name = KIND_LABELS.get(kind, "Clause")
+    return f"{name} {label}".strip()
