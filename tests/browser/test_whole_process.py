@@ -160,7 +160,9 @@ def test_the_secretariat_runs_the_whole_process_in_the_browser(browser, server):
         danube.get_by_role("link", name="Comment on clause 1").click()
         danube.get_by_label("Comment", exact=True).fill("Name the national contact points for health data.")
         danube.get_by_role("button", name="Post comment").click()
-        expect(danube.locator(".consult-status").first).to_have_text("Comment posted.")
+        # The comment is there (the status line "Comment posted." is checked in test_consultation.py;
+        # here a late reload after the phase change can replace it: see the stop note).
+        expect(danube.locator("article.thread", has_text="Name the national contact points")).to_be_visible()
         thracian.get_by_role("link", name="Propose amendment to clause 2").click()
         thracian.get_by_label("Proposed text of the clause").fill(
             "Each cluster supports the European electronic health record exchange format and its updates.")
