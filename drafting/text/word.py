@@ -1,13 +1,16 @@
-"""Word (.docx) in and out: written with python-docx, read with lxml within the import's limits.
+"""Word (.docx) in and out with python-docx, within the import's limits.
 
 The export: the title in the Title style, a Subtitle line (kind and phase), each clause as a
 Heading 1 "N. Heading" followed by its paragraphs (blank-line separated blocks of the clause text;
 single line breaks stay line breaks), then, on a new page, the record of the export in the
 "Drafting Record" style (phase, content hash and, once adopted, the signatories). The import reads
-the body in order and stops at that record; it follows the splitting rules of `outline.py`, with
-Word's automatic numbering counting as numbering. An exported file (marked in its properties)
-imports back to the same clauses, empty paragraphs included. A file over the import's limits
-(paragraphs, XML elements, expanded size of each part read) is refused before its text is parsed.
+the body in order and stops at that record. An exported file (marked in its properties) imports
+back to the same clauses, empty paragraphs included. Any other file follows the splitting rules of
+`outline.py`: Word's list numbering (the paragraph's or its style's, with the number format from
+the numbering part: bullets are not numbers) counts as numbering, tables become Markdown pipe
+tables and footnotes and endnotes "[^1]" references with their text at the end of the clause. A
+file over the import's limits (paragraphs, XML elements, expanded size of its parts) is refused
+before its text is parsed.
 """
 
 from __future__ import annotations
@@ -21,20 +24,27 @@ from dataclasses import dataclass
 from docx import Document
 from docx.document import Document as WordDocument
 from docx.enum.style import WD_STYLE_TYPE
+from docx.exceptions import PythonDocxError
+from docx.opc.constants import CONTENT_TYPE, RELATIONSHIP_TYPE
+from docx.opc.exceptions import OpcError
+from docx.package import Package
 from docx.shared import Pt
+from docx.styles.style import StyleFactory
 from lxml import etree
 
 from .clauses import MAX_CLAUSE_CHARS
 from .outline import (
+    Block,
     ExportedText,
     ImportedClause,
     ImportedText,
     ImportFailure,
-    Paragraph,
     choose_title,
     finish,
+    footnote_mark,
     heading_text,
-    split_numbered,
+    split,
+    without_footnotes,
 )
 
 RECORD_STYLE = "Drafting Record"
@@ -127,49 +137,66 @@ def to_docx(text: ExportedText) -> bytes:
 
 # ---- import ---------------------------------------------------------------------------------
 #
-# The import reads the three parts it needs itself, with lxml, instead of opening the file with
-# python-docx, which parses every part it knows (headers, numbering, themes ...), scans styles.xml
-# again for each paragraph's style (1.4 ms a paragraph) and follows merged table cells recursively.
-# Sizes and counts are checked before the text is parsed, so an oversized file of any shape is
-# refused within a second, and the work on an accepted one is bounded by the same limits.
+# python-docx opens the file: the package, its relationships (which part is the text, its styles,
+# numbering and notes), the styles with their names as Word shows them, the properties and the
+# body's paragraphs and tables with their style and numbering properties. lxml reads what
+# python-docx has no API for: the numbering part's formats (a bullet is no number), footnotes and
+# endnotes, and a paragraph's runs with its note references in place. Two of python-docx's reading
+# APIs are not used, because of their cost: `Paragraph.style` looks the style up in styles.xml
+# again for each paragraph (1.4 ms a paragraph: a minute for 50,000 one-letter paragraphs), so the
+# styles are mapped once; and a table's cells follow merged cells recursively (3,000 merged rows
+# ended in a RecursionError), so tables are walked here, row by row.
+#
+# python-docx parses every XML part it knows when it opens a file (styles, numbering, settings,
+# headers ...). Before it does, the sizes in the zip's directory are checked, then the elements of
+# the text part and of every other XML part are counted in their bytes, and a DTD anywhere is
+# refused; after it, the paragraphs, the pieces of text the import walks and the table cells are
+# counted. So an oversized or hostile file of any shape is refused within a second, and the work on
+# an accepted one is bounded by the same limits.
 
 _W = "{http://schemas.openxmlformats.org/wordprocessingml/2006/main}"
-_CP = "{http://schemas.openxmlformats.org/package/2006/metadata/core-properties}"
 _NAMESPACES = {"w": _W[1:-1]}
 DOCUMENT_PART, STYLES_PART, CORE_PART = "word/document.xml", "word/styles.xml", "docProps/core.xml"
 # A paragraph of a real Word file, generously: its markup (revision ids, paragraph and run properties)
 # and 300 characters of text at 2 bytes each (Cyrillic, Greek: at 20,000 paragraphs, the 5 M
 # characters an import may carry); its XML elements; the pieces of text the import walks (runs split
-# by formatting and revisions, tabs, line breaks). A file at the paragraph limit may have that limit
-# times these, no more. Every table cell holds a paragraph (Word requires one), so there are at most
-# twice as many table rows and cells as paragraphs.
+# by formatting and revisions, tabs, line breaks, note references). A file at the paragraph limit may
+# have that limit times these, no more. Every table cell holds a paragraph (Word requires one), so
+# there are at most twice as many table rows and cells as paragraphs.
 PARAGRAPH_XML_BYTES = 1024 + 600
 PARAGRAPH_XML_ELEMENTS = 50
 PARAGRAPH_PIECES = 20
 PARAGRAPH_TABLE_CELLS = 2
 MAX_PART_XML = 2 * 1024 * 1024  # styles or properties: Word writes ~50 KB, python-docx's template 350 KB
-# The rest of the package (themes, numbering, images stored as they are) of a file of at most 5 MB.
-# It is never read; a file that would expand far beyond this is no document to import.
+# The rest of the package (themes, numbering, notes, images stored as they are) of a file of at most
+# 5 MB; a file that would expand far beyond this is no document to import.
 OTHER_PARTS_BYTES = 16 * 1024 * 1024
 MAX_TABLE_COLUMNS = 63  # Word's own limit: no row has more grid columns
 MAX_PARTS = 2000  # a Word file has a few dozen parts, and one for each image
-_PIECES = ("w:t", "w:tab", "w:br", "w:cr", "w:ptab", "w:noBreakHyphen")
+MAX_STYLE_DEPTH = 20  # styles based on styles: Word itself stops far earlier; a loop ends here
+_PIECES = ("w:t", "w:tab", "w:br", "w:cr", "w:ptab", "w:noBreakHyphen", "w:footnoteReference", "w:endnoteReference")
 _ANY_PIECE = " or ".join(f"self::{piece}" for piece in _PIECES)
 _RUN_CONTENT = etree.XPath(f"(w:r | w:hyperlink/w:r)/*[{_ANY_PIECE}]", namespaces=_NAMESPACES)
 _COUNT_PARAGRAPHS = etree.XPath("count(//w:p)", namespaces=_NAMESPACES)
-# Every w:t, w:tab ... wherever it is (tab stops too): six plain counts are three times faster than one
+# Every w:t, w:tab ... wherever it is (tab stops too): plain counts are three times faster than one
 # that checks each is in a run.
 _COUNT_PIECES = etree.XPath(" + ".join(f"count(//{piece})" for piece in _PIECES), namespaces=_NAMESPACES)
 _COUNT_TABLE_CELLS = etree.XPath("count(//w:tr) + count(//w:tc)", namespaces=_NAMESPACES)
-_T, _BR, _BR_TYPE, _VAL = f"{_W}t", f"{_W}br", f"{_W}type", f"{_W}val"
+_T, _BR, _TYPE, _VAL, _ID = f"{_W}t", f"{_W}br", f"{_W}type", f"{_W}val", f"{_W}id"
 _P, _TABLE, _ROW, _CELL = f"{_W}p", f"{_W}tbl", f"{_W}tr", f"{_W}tc"
 _CHARACTERS = {f"{_W}tab": "\t", f"{_W}ptab": "\t", f"{_W}cr": "\n", f"{_W}noBreakHyphen": "-"}
-# Built-in styles whose name in styles.xml differs from the one Word shows (python-docx's BabelFish).
-_UI_NAMES = {"caption": "Caption", "footer": "Footer", "header": "Header",
-             **{f"heading {level}": f"Heading {level}" for level in range(1, 10)}}
+_NOTE_REFERENCES = {f"{_W}footnoteReference": "footnote", f"{_W}endnoteReference": "endnote"}
+_NOTE_PARTS = {"footnote": RELATIONSHIP_TYPE.FOOTNOTES, "endnote": RELATIONSHIP_TYPE.ENDNOTES}
+_SEPARATOR_NOTES = ("separator", "continuationSeparator", "continuationNotice")
+_NOT_NUMBERS = ("bullet", "none")  # list formats that show no number
+_LETTERS = ("lowerLetter", "upperLetter")
 _OLD_WORD = b"\xd0\xcf\x11\xe0\xa1\xb1\x1a\xe1"
+_UTF16 = (b"\xff\xfe", b"\xfe\xff")
 _ZIP_ERRORS = (zipfile.BadZipFile, zipfile.LargeZipFile, ValueError, OSError, EOFError, RuntimeError,
                NotImplementedError, zlib.error)  # damaged, encrypted or oddly compressed members
+# What python-docx raises on a damaged package: a missing part or relationship (KeyError, its
+# OpcError), values it does not know, XML it cannot parse, or members the zip cannot give.
+_PACKAGE_ERRORS = (OpcError, PythonDocxError, KeyError, IndexError, AttributeError, TypeError, etree.LxmlError, *_ZIP_ERRORS)
 _DAMAGED = "This Word document (.docx) is damaged: its text could not be read."
 
 
@@ -179,8 +206,8 @@ class WordLimits:
 
     paragraphs: int
     text_bytes: int  # word/document.xml, expanded
-    elements: int  # its XML elements, counted in its bytes before it is parsed
-    pieces: int  # what the import walks: text, tabs and breaks of runs
+    elements: int  # its XML elements, counted in its bytes before it is parsed (and as many in the other parts)
+    pieces: int  # what the import walks: text, tabs, breaks and note references of runs
     table_cells: int  # table rows and cells
     package_bytes: int  # the whole file, expanded
 
@@ -194,13 +221,100 @@ class WordLimits:
 
 
 @dataclass(frozen=True)
+class ParagraphStyle:
+    """A paragraph style as the import needs it: the name Word shows, its base style and its list numbering."""
+
+    name: str
+    based_on: str | None
+    numbering: tuple[int | None, int | None] | None  # (list id, level) of its w:numPr; None without one
+
+
+class ListFormats:
+    """The number format ("decimal", "lowerLetter", "bullet" …) of each list and level of numbering.xml."""
+
+    def __init__(self, numbering: etree._Element | None):
+        self._abstract: dict[int, etree._Element] = {}
+        self._lists: dict[int, tuple[int, etree._Element]] = {}  # list id -> (its abstract id, the w:num)
+        self._levels: dict[int, dict[int, str]] = {}  # abstract id -> level -> format, read once each
+        if numbering is None:
+            return
+        for element in numbering.iterchildren(f"{_W}abstractNum"):
+            self._abstract.setdefault(_int_attribute(element, f"{_W}abstractNumId", -1), element)
+        for element in numbering.iterchildren(f"{_W}num"):
+            abstract = _int(element.find(f"{_W}abstractNumId"), -1)
+            self._lists.setdefault(_int_attribute(element, f"{_W}numId", -1), (abstract, element))
+
+    def format(self, list_id: int, level: int) -> str | None:
+        """The number format of a list's level; None when numbering.xml does not say."""
+        if list_id not in self._lists:
+            return None
+        abstract, element = self._lists[list_id]
+        for override in element.iterchildren(f"{_W}lvlOverride"):
+            if _int_attribute(override, f"{_W}ilvl", -1) == level and (found := _level_format(override)) is not None:
+                return found
+        if abstract not in self._levels:
+            self._levels[abstract] = {}
+            for lvl in (self._abstract[abstract].iterchildren(f"{_W}lvl") if abstract in self._abstract else ()):
+                if (found := _level_format(lvl)) is not None or lvl.find(f"{_W}numFmt") is None:
+                    self._levels[abstract].setdefault(_int_attribute(lvl, f"{_W}ilvl", -1), found or "decimal")
+        return self._levels[abstract].get(level)
+
+
+def _level_format(element: etree._Element) -> str | None:
+    number_format = element.find(f"{_W}lvl/{_W}numFmt" if element.tag == f"{_W}lvlOverride" else f"{_W}numFmt")
+    return number_format.get(_VAL) if number_format is not None else None
+
+
+@dataclass(frozen=True)
 class WordFile:
-    """What the import reads from a .docx: the body, the paragraph styles' names and the keywords."""
+    """What the import reads from a .docx: the body, its styles, list formats, notes and keywords."""
 
     body: etree._Element
-    style_names: dict[str, str]  # paragraph style id -> the name Word shows
-    default_style: str
+    styles: dict[str, ParagraphStyle]  # paragraph style id -> the style
+    default_style: str | None  # the id of the default paragraph style
+    lists: ListFormats
+    notes: dict[str, dict[str, etree._Element]]  # "footnote" / "endnote" -> its id -> the w:footnote
     keywords: str
+
+    def paragraph_style(self, paragraph: etree._Element) -> tuple[str | None, str]:
+        """The id and the name Word shows of a paragraph's style (the default style when it names none
+        or one the file does not have)."""
+        style_id = paragraph.style  # python-docx: the paragraph's w:pStyle
+        if style_id not in self.styles:
+            style_id = self.default_style
+        style = self.styles.get(style_id or "")
+        return style_id, style.name if style is not None else "Normal"
+
+    def list_level(self, paragraph: etree._Element, style_id: str | None, style_name: str) -> int | None:
+        """The paragraph's list level as `outline.Block` counts it: 0 a first-level number, 1 or more a
+        nested or lettered one, None no number (no list, a bullet, numbering switched off)."""
+        properties = paragraph.find(f"{_W}pPr")
+        own = properties.find(f"{_W}numPr") if properties is not None else None
+        list_id, level = _numbering(own) if own is not None else (None, None)
+        if own is None and (match := _LIST_NUMBER.match(style_name)):
+            return int(match.group(1)) - 1 if match.group(1) else 0  # "List Number 2": the second level
+        if list_id is None or level is None:
+            inherited = self._style_numbering(style_id)
+            if inherited is not None:
+                list_id = inherited[0] if list_id is None else list_id
+                level = inherited[1] if level is None else level
+        if not list_id:  # none, or 0: numbering switched off
+            return None
+        level = max(level or 0, 0)
+        number_format = self.lists.format(list_id, level)
+        if number_format in _NOT_NUMBERS:
+            return None
+        return max(level, 1) if number_format in _LETTERS else level
+
+    def _style_numbering(self, style_id: str | None) -> tuple[int | None, int | None] | None:
+        for _ in range(MAX_STYLE_DEPTH):
+            style = self.styles.get(style_id or "")
+            if style is None:
+                return None
+            if style.numbering is not None:
+                return style.numbering
+            style_id = style.based_on
+        return None
 
 
 def _megabytes(size: int) -> str:
@@ -230,12 +344,22 @@ def _read_part(archive: zipfile.ZipFile, name: str, limit: int, what: str) -> by
         raise ImportFailure(422, _DAMAGED) from None
 
 
-def _parse(xml: bytes) -> etree._Element:
-    # python-docx's parser options, so whitespace reads as it did; no entity is expanded, and lxml
-    # itself refuses nesting deeper than 256 and text nodes over 10 MB. Word never writes a DTD: one
-    # is refused rather than left to the parser's defences against entity expansion.
-    if xml.find(b"<!DOCTYPE") >= 0:
+def _elements(xml: bytes) -> int:
+    """Count the XML elements in a part's bytes: every element starts with "<" but not "</" (the few
+    "<?" and "<!" count too). A DTD is refused: Word never writes one."""
+    if xml.find(b"<!DOCTYPE") >= 0 or xml.find("<!DOCTYPE".encode("utf-16-le")) >= 0:
         raise ImportFailure(422, _DAMAGED)
+    return xml.count(b"<") - xml.count(b"</")
+
+
+def _is_xml(data: bytes) -> bool:
+    """Tell an XML part (which python-docx may parse) from an image or other binary part."""
+    return data.removeprefix(b"\xef\xbb\xbf").lstrip(b" \t\r\n")[:1] == b"<" or data[:2] in _UTF16
+
+
+def _parse(xml: bytes) -> etree._Element:
+    # python-docx's parser options, so whitespace reads as it does; no entity is expanded, and lxml
+    # itself refuses nesting deeper than 256 and text nodes over 10 MB.
     parser = etree.XMLParser(remove_blank_text=True, resolve_entities=False)
     try:
         return etree.fromstring(xml, parser)
@@ -247,28 +371,85 @@ def _int(element: etree._Element | None, default: int) -> int:
     """Return the w:val of a property element as a number; `default` when absent or not a number."""
     if element is None:
         return default
+    return _int_attribute(element, _VAL, default)
+
+
+def _int_attribute(element: etree._Element, name: str, default: int) -> int:
     try:
-        return int(element.get(_VAL, default))
+        return int(element.get(name, default))
     except ValueError:
         return default
 
 
-def _style_names(styles: bytes | None) -> tuple[dict[str, str], str]:
-    """Map paragraph style ids to their names once, and name the default paragraph style, as python-docx does."""
-    if styles is None:
-        return {}, "Normal"  # python-docx's stand-in styles part has one paragraph style
-    first: dict[str, tuple[str | None, str]] = {}
-    default = ""
-    for style in _parse(styles).iterchildren(f"{_W}style"):
-        name_element = style.find(f"{_W}name")
-        name = name_element.get(_VAL) or "" if name_element is not None else ""
-        name = _UI_NAMES.get(name, name)
-        kind = style.get(f"{_W}type")
-        if (style_id := style.get(f"{_W}styleId")) is not None:
-            first.setdefault(style_id, (kind, name))  # the first style with an id is the one used
-        if kind == "paragraph" and style.get(f"{_W}default") in ("1", "true", "on"):
-            default = name  # the last default paragraph style is the one used
-    return {style_id: name for style_id, (kind, name) in first.items() if kind == "paragraph"}, default
+def _numbering(numbering: etree._Element) -> tuple[int | None, int | None]:
+    """The list id and level of a w:numPr, each None when it does not say."""
+    list_id, level = numbering.find(f"{_W}numId"), numbering.find(f"{_W}ilvl")
+    return (_int(list_id, 0) if list_id is not None else None), (_int(level, 0) if level is not None else None)
+
+
+def _check_package(archive: zipfile.ZipFile, members: list[zipfile.ZipInfo], limits: WordLimits) -> None:
+    """Refuse a file whose parts are too large or too many, or hold too many XML elements, before it is parsed."""
+    text = _read_part(archive, DOCUMENT_PART, limits.text_bytes, "text part")
+    _refuse_above(_elements(text), limits.elements, "XML elements in its text (paragraphs, runs, formatting)")
+    # Every other part python-docx may parse (styles, numbering, notes, headers ...), one at a time.
+    sizes = {STYLES_PART: (MAX_PART_XML, "styles part"), CORE_PART: (MAX_PART_XML, "properties part")}
+    others = 0
+    for member in members:
+        if member.filename == DOCUMENT_PART or member.is_dir():
+            continue
+        data = _read_part(archive, member.filename, *sizes.get(member.filename, (limits.package_bytes, "part")))
+        if data and _is_xml(data):
+            others += _elements(data)
+    _refuse_above(others, limits.elements, "XML elements in its other parts (styles, numbering, notes, headers)")
+
+
+def _open_package(data: bytes) -> WordDocument:
+    """Open the checked file with python-docx; refuse a damaged one, or one that is not a plain document."""
+    try:
+        part = Package.open(io.BytesIO(data)).main_document_part
+    except _PACKAGE_ERRORS:
+        raise ImportFailure(422, _DAMAGED) from None
+    if part.content_type != CONTENT_TYPE.WML_DOCUMENT_MAIN:  # a template or a document with macros
+        raise ImportFailure(415, "This Word file is a template or a document with macros, not a Word document "
+                                 "(.docx). Save it in Word as a Word document and import that.")
+    return part.document
+
+
+def _styles(document: WordDocument) -> tuple[dict[str, ParagraphStyle], str | None]:
+    """Map the paragraph styles' ids to their names (python-docx's, as Word shows them: "Heading 1"),
+    bases and numbering once, and find the default paragraph style (the last one marked default)."""
+    styles: dict[str, ParagraphStyle] = {}
+    seen: set[str] = set()
+    default = None
+    for element in document.styles.element.style_lst:
+        style_id = element.styleId
+        if style_id is None or style_id in seen:
+            continue  # the first style with an id is the one Word uses
+        seen.add(style_id)
+        try:
+            style = StyleFactory(element)
+        except (KeyError, ValueError):  # no type, or one python-docx does not know: no paragraph style
+            continue
+        if style.type != WD_STYLE_TYPE.PARAGRAPH:
+            continue
+        properties = element.pPr
+        numbering = properties.numPr if properties is not None else None
+        styles[style_id] = ParagraphStyle(style.name or "", element.basedOn_val,
+                                          _numbering(numbering) if numbering is not None else None)
+        if element.get(f"{_W}default") in ("1", "true", "on"):
+            default = style_id
+    return styles, default
+
+
+def _notes(document: WordDocument) -> dict[str, etree._Element]:
+    """The footnotes and endnotes parts, parsed (python-docx has no API for them)."""
+    parts = {}
+    for kind, relationship in _NOTE_PARTS.items():
+        try:
+            parts[kind] = _parse(document.part.part_related_by(relationship).blob)
+        except (KeyError, ValueError):
+            continue
+    return parts
 
 
 def open_docx(data: bytes, *, max_paragraphs: int) -> WordFile:
@@ -292,41 +473,73 @@ def open_docx(data: bytes, *, max_paragraphs: int) -> WordFile:
     if (expanded := sum(member.file_size for member in members)) > limits.package_bytes:
         raise ImportFailure(413, f"This Word document expands to {_megabytes(expanded)}; documents expanding "
                                  f"to up to {_megabytes(limits.package_bytes)} can be imported.")
-    text = _read_part(archive, DOCUMENT_PART, limits.text_bytes, "text part")
-    # Counted in the bytes before they are parsed: every element starts with "<" but not "</" (the
-    # few "<?" and "<!" count too). Then the paragraphs and the pieces the import will walk, in C.
-    _refuse_above(text.count(b"<") - text.count(b"</"), limits.elements, "XML elements in its text (paragraphs, "
-                  "runs, formatting)")
-    root = _parse(text)
-    _refuse_above(int(_COUNT_PARAGRAPHS(root)), limits.paragraphs, "paragraphs")
-    _refuse_above(int(_COUNT_PIECES(root)), limits.pieces, "pieces of text (runs, tabs, line breaks)")
-    _refuse_above(int(_COUNT_TABLE_CELLS(root)), limits.table_cells, "table rows and cells")
-    body = root.find(f"{_W}body") if root.tag == f"{_W}document" else None
-    if body is None:
+    _check_package(archive, members, limits)
+    document = _open_package(data)
+    root = document.element
+    if root.tag != f"{_W}document" or root.find(f"{_W}body") is None:
         raise ImportFailure(422, _DAMAGED)
-    style_names, default_style = _style_names(_read_part(archive, STYLES_PART, MAX_PART_XML, "styles part"))
-    core = _read_part(archive, CORE_PART, MAX_PART_XML, "properties part")
-    keywords = (_parse(core).findtext(f"{_CP}keywords") or "") if core is not None else ""
-    return WordFile(body, style_names, default_style, keywords)
+    note_parts = _notes(document)
+    # The paragraphs and the pieces the import will walk, counted in C, in the text and its notes.
+    parts = [root, *note_parts.values()]
+    _refuse_above(sum(int(_COUNT_PARAGRAPHS(part)) for part in parts), limits.paragraphs, "paragraphs")
+    _refuse_above(sum(int(_COUNT_PIECES(part)) for part in parts), limits.pieces,
+                  "pieces of text (runs, tabs, line breaks)")
+    _refuse_above(sum(int(_COUNT_TABLE_CELLS(part)) for part in parts), limits.table_cells, "table rows and cells")
+    try:  # parts python-docx could not read as what they should be (a content type that lies) fail here
+        styles, default_style = _styles(document)
+        keywords = document.core_properties.keywords or ""
+    except _PACKAGE_ERRORS:
+        raise ImportFailure(422, _DAMAGED) from None
+    try:
+        numbering = document.part.part_related_by(RELATIONSHIP_TYPE.NUMBERING).element
+    except (KeyError, ValueError, AttributeError):
+        numbering = None  # none, or none python-docx could read: list numbers then count by their level
+    notes = {kind: {note.get(_ID, ""): note for note in part.iterchildren(f"{_W}{kind}")
+                    if note.get(_TYPE, "normal") not in _SEPARATOR_NOTES} for kind, part in note_parts.items()}
+    return WordFile(root.find(f"{_W}body"), styles, default_style, ListFormats(numbering), notes, keywords)
 
 
-def _paragraph_text(paragraph: etree._Element) -> str:
-    """Return a paragraph's text as python-docx reads it: its runs and hyperlinks, with tabs and line breaks."""
+class _Footnotes:
+    """The notes a text refers to, in the order of first reference, each marked where it is referred to."""
+
+    def __init__(self, notes: dict[str, dict[str, etree._Element]]):
+        self.notes = notes
+        self.texts: list[str] = []
+        self._seen: dict[tuple[str, str], int] = {}
+
+    def refer(self, kind: str, note_id: str) -> str:
+        """Mark a reference to a footnote or endnote; nothing for a note the file does not have."""
+        key = (kind, note_id)
+        if key not in self._seen:
+            note = self.notes.get(kind, {}).get(note_id)
+            text = " ".join(" ".join(_paragraph_text(p) for p in note.iter(_P)).split()) if note is not None else ""
+            self._seen[key] = len(self.texts) if text else -1
+            if text:
+                self.texts.append(text)
+        return footnote_mark(self._seen[key]) if self._seen[key] >= 0 else ""
+
+
+def _paragraph_text(paragraph: etree._Element, notes: _Footnotes | None = None) -> str:
+    """Return a paragraph's text as python-docx reads it (its runs and hyperlinks, with tabs and line
+    breaks), with its note references marked when `notes` are kept."""
     parts = []
     for node in _RUN_CONTENT(paragraph):
         tag = node.tag
         if tag == _T:
             parts.append(node.text or "")
         elif tag == _BR:  # page and column breaks are no text
-            parts.append("\n" if node.get(_BR_TYPE, "textWrapping") == "textWrapping" else "")
+            parts.append("\n" if node.get(_TYPE, "textWrapping") == "textWrapping" else "")
+        elif tag in _NOTE_REFERENCES:
+            if notes is not None:
+                parts.append(notes.refer(_NOTE_REFERENCES[tag], node.get(_ID, "")))
         else:
             parts.append(_CHARACTERS[tag])
     return "".join(parts)
 
 
-def _table_text(table: etree._Element) -> str:
-    """Return a table as lines of text, one per row, cells separated by |; a merged cell repeats its text."""
-    lines, length = [], 0
+def _table_rows(table: etree._Element, notes: _Footnotes | None) -> list[list[str]]:
+    """Return a table's rows of cell texts; a merged cell repeats its text, as python-docx reads it."""
+    rows, length = [], 0
     above: dict[int, tuple[str, int]] = {}  # grid column -> (text, span) of the previous row's cell there
     for row in table.iterchildren(_ROW):
         cells: list[tuple[str, int]] = []
@@ -342,50 +555,91 @@ def _table_text(table: etree._Element) -> str:
             if merge is not None and merge.get(_VAL, "continue") == "continue" and column in above:
                 here[column] = above[column]  # continues the cell above: python-docx repeats its text
             else:
-                here[column] = ("\n".join(_paragraph_text(p) for p in cell.iterchildren(_P)).strip(), span)
+                here[column] = ("\n".join(_paragraph_text(p, notes) for p in cell.iterchildren(_P)).strip(), span)
             cells.append(here[column])
             column += span
         above = here
         if not any(text for text, _ in cells):
             continue  # a row of empty cells is left out; building it could cost 63 cells a row
-        line = " | ".join(" | ".join([text] * width) for text, width in cells)
-        if line.strip(" |"):
-            lines.append(line)
-            length += len(line) + 1
+        texts = [text for text, width in cells for _ in range(width)]
+        rows.append(texts)
+        length += sum(len(text) + 3 for text in texts)
         if length > MAX_CLAUSE_CHARS:
             raise ImportFailure(413, f"A table in this Word document holds more than {MAX_CLAUSE_CHARS:,} "
                                      f"characters; a clause holds up to {MAX_CLAUSE_CHARS:,}. Shorten it in "
                                      "the file and import it again.")
-    return "\n".join(lines)
+    return rows
 
 
-def _blocks(word: WordFile):
-    """Yield (kind, style name, text, numbering level) for the body's paragraphs and tables, in order."""
-    for element in word.body.iterchildren(_P, _TABLE):
+def _gfm_cell(text: str) -> str:
+    return " ".join(text.split("\n")).replace("|", "\\|")
+
+
+def _table_text(table: etree._Element, notes: _Footnotes | None) -> tuple[str, bool]:
+    """Return a table as a Markdown pipe table, its first row the header (True); a table of one row or
+    one column, a layout box, as lines of text, cells separated by " | " (False)."""
+    rows = _table_rows(table, notes)
+    width = max((len(row) for row in rows), default=0)
+    if len(rows) < 2 or width < 2:
+        lines = [" | ".join(row) for row in rows]
+        return "\n".join(line for line in lines if line.strip(" |")), False
+    lines = ["| " + " | ".join(_gfm_cell(text) for text in [*row, *[""] * (width - len(row))]) + " |"
+             for row in rows]
+    return "\n".join([lines[0], "| " + " | ".join(["---"] * width) + " |", *lines[1:]]), True
+
+
+def _blocks(word: WordFile, notes: _Footnotes | None):
+    """Yield (kind, style name, text, list level) for the body's paragraphs and tables, in order; a
+    table's kind says whether it stayed a table ("table") or became lines ("lines")."""
+    for element in word.body.inner_content_elements:  # python-docx: the body's w:p and w:tbl, in order
         if element.tag == _TABLE:
-            yield "table", "", _table_text(element), None
+            text, kept = _table_text(element, notes)
+            yield ("table" if kept else "lines"), "", text, None
             continue
-        properties = element.find(f"{_W}pPr")
-        style_id = properties.find(f"{_W}pStyle") if properties is not None else None
-        style_id = style_id.get(_VAL) if style_id is not None else None
-        style = word.style_names.get(style_id, word.default_style) if style_id else word.default_style
-        numbering = properties.find(f"{_W}numPr") if properties is not None else None
-        level = None
-        if numbering is not None:
-            level = _int(numbering.find(f"{_W}ilvl"), 0)
-        elif match := _LIST_NUMBER.match(style):
-            level = int(match.group(1)) - 1 if match.group(1) else 0
-        yield "p", style, _paragraph_text(element), level
+        style_id, style = word.paragraph_style(element)
+        yield "p", style, _paragraph_text(element, notes), word.list_level(element, style_id, style)
 
 
 def parse_docx(data: bytes, *, max_paragraphs: int) -> ImportedText:
     """Split a .docx file into a title and clauses (see `outline.py`); refuse one over `max_paragraphs`."""
     word = open_docx(data, max_paragraphs=max_paragraphs)
-    exported = EXPORT_KEYWORD in word.keywords
+    if EXPORT_KEYWORD in word.keywords:
+        return _parse_export(word)
     title = None
-    body: list[tuple[str, str, int | None, int | None]] = []  # (kind, text, heading level, numbering level)
-    notes: list[str] = []
-    for kind, style, text, level in _blocks(word):
+    blocks: list[Block] = []
+    notes = _Footnotes(word.notes)
+    tables = lines = 0
+    for kind, style, text, level in _blocks(word, notes):
+        if style == RECORD_STYLE:
+            break
+        if style == "Title":
+            title = title or without_footnotes(text).strip() or None
+            continue
+        if style == "Subtitle" or not text.strip():  # empty paragraphs are spacing in ordinary files
+            continue
+        tables, lines = tables + (kind == "table"), lines + (kind == "lines")
+        heading = _HEADING.match(style)
+        blocks.append(Block(text, heading=int(heading.group(1)) if heading else None,
+                            level=None if heading or kind != "p" else level))
+    h1_count = sum(1 for block in blocks if block.heading == 1)
+    if title is None and blocks and choose_title(blocks[0].heading == 1, h1_count):
+        title = without_footnotes(blocks[0].text).strip() or None
+        blocks = blocks[1:]
+    messages = []
+    if tables:
+        messages.append(f"{tables} table{'s' if tables != 1 else ''} stayed {'tables' if tables != 1 else 'a table'}, "
+                        "written as Markdown pipe tables (| a | b |), the first row as the header.")
+    if lines:
+        messages.append(f"{lines} table{'s' if lines != 1 else ''} of a single row or column became lines of text, "
+                        "cells separated by |.")
+    return split(title, blocks, notes.texts, headings="Heading {level} paragraphs", notes=messages)
+
+
+def _parse_export(word: WordFile) -> ImportedText:
+    """Read this app's own export back exactly: a clause for each Heading 1, every paragraph of it kept."""
+    title = None
+    body: list[tuple[str, str, int | None]] = []  # (kind, text, heading level)
+    for kind, style, text, _level in _blocks(word, None):
         if style == RECORD_STYLE:
             break
         if style == "Title":
@@ -393,15 +647,12 @@ def parse_docx(data: bytes, *, max_paragraphs: int) -> ImportedText:
             continue
         if style == "Subtitle":
             continue
-        if kind == "table":
+        if kind != "p":
             if text:
-                notes.append("A table was imported as lines of text, one per row, cells separated by |.")
-                body.append(("p", text, None, None))
+                body.append(("p", text, None))
             continue
         heading = _HEADING.match(style)
-        body.append(("h" if heading else "p", text, int(heading.group(1)) if heading else None, level))
-    if not exported:
-        body = [b for b in body if b[1].strip()]  # empty paragraphs are spacing in ordinary files
+        body.append(("h" if heading else "p", text, int(heading.group(1)) if heading else None))
     headings = [i for i, b in enumerate(body) if b[0] == "h"]
     h1_count = sum(1 for i in headings if body[i][2] == 1)
     if title is None and headings and choose_title(headings[0] == 0 and body[0][2] == 1, h1_count):
@@ -409,12 +660,11 @@ def parse_docx(data: bytes, *, max_paragraphs: int) -> ImportedText:
         body = body[1:]
         headings = [i - 1 for i in headings[1:]]
     if not headings:
-        clauses, rule = split_numbered([Paragraph(text, level) for _, text, _, level in body])
-        notes.append(rule)
-        return finish(title, clauses, notes)
+        return split(title, [Block(text) for _, text, _ in body if text.strip()])
     level = min(body[i][2] for i in headings)
     starts = [i for i in headings if body[i][2] == level]
     clauses = []
+    notes: list[str] = []
     preamble = [b[1] for b in body[:starts[0]] if b[1].strip()]
     if preamble:
         clauses.append(ImportedClause(None, "\n\n".join(preamble)))
@@ -422,8 +672,5 @@ def parse_docx(data: bytes, *, max_paragraphs: int) -> ImportedText:
     for start, end in zip(starts, [*starts[1:], len(body)], strict=True):
         texts = [b[1] for b in body[start + 1:end]]
         clauses.append(ImportedClause(heading_text(body[start][1]), "\n\n".join(texts)))
-    if exported:
-        notes.append("This file was exported from drafting: its clauses import exactly as they were.")
-    elif level > 1 or title is None:
-        notes.append(f"Clauses were split at the Heading {level} paragraphs.")
+    notes.append("This file was exported from drafting: its clauses import exactly as they were.")
     return finish(title, clauses, notes)
