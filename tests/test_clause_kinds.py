@@ -266,3 +266,21 @@ def test_an_import_naming_an_unknown_cluster_as_responsible_is_refused(api, plan
     assert forged != md
     refused = upload(api, "plan.md", forged.encode("utf-8"), kind="action_plan")
     assert refused.status_code == 422 and "Nowhere Cluster" in refused.get_json()["error"]["message"]
+
+
+def test_the_markdown_export_of_a_plan_ends_with_its_table_of_actions(api, plan):
+    editor = api.as_("editor")
+    action = next(c for c in doc(api, plan["id"])["clauses"] if c["kind"] == "action")
+    editor.patch(f"/clauses/{action['id']}", json={"text": action["text"], "base_version": action["version"],
+                                                   "action": {**action["action"], "funding": ["EU4Health <img src=x>"]}})
+    md = editor.get(f"/documents/{plan['id']}/export?format=md").get_data(as_text=True)
+    record = md.split("<!-- drafting: end of the text", 1)[1]
+    assert "### Table of actions" in record
+    rows = [line for line in record.splitlines() if line.startswith("| 1.")]
+    assert rows[0] == ("| 1.1 | Standing coordination mechanism | Vltava Digital Health Cluster; Danube Health Cluster "
+                       "| 2024-H1 | 2029-H2 | EU4Health \\<img src=x> |  |")
+    assert len([line for line in record.splitlines() if re.match(r"^\| \d\.\d ", line)]) == 18
+    # Below the end marker: the file still imports back to the same text.
+    from tests.test_exchange import upload
+    copy = upload(api, "plan.md", md.encode(), kind="action_plan").get_json()
+    assert copy["content_hash"] == doc(api, plan["id"])["content_hash"]

@@ -131,6 +131,18 @@ def to_markdown(text: ExportedText) -> str:
         out += [f"| {_cell(s.organisation)} | {s.country} | {_cell(s.name)} | {_when(s.signed_at)} |"
                 for s in text.signatures]
         out.append("")
+    actions = [(number, heading, label, action) for (number, heading, _), (label, kind, action)
+               in zip(text.clauses, text.kinds, strict=True) if kind == "action"] if text.kinds else []
+    if actions:  # a plan's actions at a glance (below the end marker: not part of the text)
+        out += ["### Table of actions", "", "| Action | Title | Responsible | Start | End | Funding | Indicators |",
+                "|---|---|---|---|---|---|---|"]
+        for _number, heading, label, action in actions:
+            action = action or {}
+            out.append("| " + " | ".join(escape_angles(_cell(value)) for value in (
+                label, heading or "", "; ".join(action.get("responsible") or []), action.get("start") or "",
+                action.get("end") or "", "; ".join(action.get("funding") or []),
+                "; ".join(action.get("indicators") or []))) + " |")
+        out.append("")
     out.append(f"Exported from drafting on {_when(text.exported_at)}.")
     return "\n".join(out) + "\n"
 
