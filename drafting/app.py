@@ -356,5 +356,5 @@ def _register_template_helpers(app: Flask) -> None:
         return "" if clause.deleted_at else clause_labels(clause.document).get(clause.id, str(clause.position))
 
     app.jinja_env.globals.update(clause_label=clause_label, default_kind=default_kind, kind_title=numbering.title,
-                                 clause_kinds=numbering.KINDS, kind_labels=numbering.KIND_LABELS,
+                                 clause_kinds=numbering.KINDS, clause_kind_labels=numbering.KIND_LABELS,
                                  half_years=actions.HALF_YEARS, presidencies=actions.PRESIDENCIES)

@@ -62,7 +62,8 @@ def test_the_demo_plan_numbers_its_actions_within_its_strands(api, plan):
 def test_a_new_clause_takes_the_kind_chosen_in_the_form_and_renumbers_the_list(client, auth, declaration, api):
     auth.login("editor")
     form = client.get(f"/documents/{declaration['id']}/clauses/new", headers=HX).get_data(as_text=True)
-    assert 'name="kind"' in form and '<option value="article" selected>' in form
+    assert 'name="kind"' in form and '<option value="article" selected>Article</option>' in form
+    assert '<option value="recital" >Recital</option>' in form and '<option value="annex" >Annex</option>' in form
     first = declaration["clause_ids"][0]
     response = client.post(f"/documents/{declaration['id']}/clauses", headers=HX,
                            data={"text": "Having regard to the Treaty.", "heading": "", "after": first, "kind": "recital"})
@@ -284,3 +285,20 @@ def test_the_markdown_export_of_a_plan_ends_with_its_table_of_actions(api, plan)
     from tests.test_exchange import upload
     copy = upload(api, "plan.md", md.encode(), kind="action_plan").get_json()
     assert copy["content_hash"] == doc(api, plan["id"])["content_hash"]
+
+
+def test_the_history_diff_shows_a_change_of_kind_and_of_action_fields(client, auth, api, plan):
+    editor = api.as_("editor")
+    action = next(c for c in doc(api, plan["id"])["clauses"] if c["kind"] == "action")
+    changed = {**action["action"], "end": "2027-H2", "funding": ["Horizon Europe"]}
+    assert editor.patch(f"/clauses/{action['id']}", json={"text": action["text"], "base_version": action["version"],
+                                                          "action": changed}).status_code == 200
+    assert editor.patch(f"/clauses/{action['id']}", json={"text": action["text"], "base_version": action["version"] + 1,
+                                                          "kind": "article"}).status_code == 200
+    auth.login("observer")
+    v = action["version"]
+    fields = client.get(f"/clauses/{action['id']}/diff?from={v}&to={v + 1}", headers=HX).get_data(as_text=True)
+    assert re.search(r"<dt>End</dt><dd><del>.*2029-H2.*</del>\s*→ <ins>.*2027-H2.*</ins>", fields)
+    assert "Horizon Europe" in fields and "<dt>Start</dt>" not in fields  # only what changed
+    kind = client.get(f"/clauses/{action['id']}/diff?from={v + 1}&to={v + 2}", headers=HX).get_data(as_text=True)
+    assert re.search(r"Kind: <del>.*Action.*</del>\s*→ <ins>.*Article.*</ins>", kind)
