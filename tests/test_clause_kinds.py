@@ -302,3 +302,27 @@ def test_the_history_diff_shows_a_change_of_kind_and_of_action_fields(client, au
     assert "Horizon Europe" in fields and "<dt>Start</dt>" not in fields  # only what changed
     kind = client.get(f"/clauses/{action['id']}/diff?from={v + 1}&to={v + 2}", headers=HX).get_data(as_text=True)
     assert re.search(r"Kind: <del>.*Action.*</del>\s*→ <ins>.*Article.*</ins>", kind)
+
+
+def test_the_word_export_of_a_plan_has_its_table_of_actions_in_the_record(api, plan):
+    import io
+
+    from docx import Document as Word
+
+    from tests.test_exchange import upload
+
+    original = doc(api, plan["id"])
+    data = api.as_("editor").get(f"/documents/{plan['id']}/export?format=docx").data
+    word = Word(io.BytesIO(data))
+    table = word.tables[-1]
+    assert [c.text for c in table.rows[0].cells] == ["Action", "Title", "Responsible", "Start", "End", "Funding",
+                                                     "Indicators"]
+    actions = [c for c in original["clauses"] if c["kind"] == "action"]
+    assert len(table.rows) == len(actions) + 1
+    first = [c.text for c in table.rows[1].cells]
+    assert first[:5] == ["1.1", "Standing coordination mechanism", "Vltava Digital Health Cluster; Danube Health Cluster",
+                         "2024-H1", "2029-H2"]
+    # The record is not the text: the file still imports back to the same headings and texts.
+    copy = upload(api, "plan.docx", data, kind="action_plan").get_json()
+    assert [(c["heading"], c["text"]) for c in copy["clauses"]] == \
+        [(c["heading"], c["text"]) for c in original["clauses"]]

@@ -129,6 +129,23 @@ def to_docx(text: ExportedText) -> bytes:
             for cell, value in zip(row, (signature.organisation, signature.country, signature.name,
                                          written_utc(signature.signed_at)), strict=True):
                 cell.text = xml_safe(value)
+    actions = [(label, heading, action or {}) for (_n, heading, _b), (label, kind, action)
+               in zip(text.clauses, text.kinds, strict=True) if kind == "action"] if text.kinds else []
+    if actions:  # a plan's actions at a glance, in the record (the import stops before it)
+        doc.add_paragraph("Table of actions", style="Heading 2")
+        table = doc.add_table(rows=1, cols=7)
+        table.style = "Table Grid"
+        for cell, label in zip(table.rows[0].cells, ("Action", "Title", "Responsible", "Start", "End", "Funding",
+                                                     "Indicators"), strict=True):
+            cell.text = label
+            cell.paragraphs[0].runs[0].bold = True
+        for label, heading, action in actions:
+            row = table.add_row().cells
+            values = (label, heading or "", "; ".join(action.get("responsible") or []), action.get("start") or "",
+                      action.get("end") or "", "; ".join(action.get("funding") or []),
+                      "; ".join(action.get("indicators") or []))
+            for cell, value in zip(row, values, strict=True):
+                cell.text = xml_safe(value)
     doc.add_paragraph(f"Exported from drafting on {written_utc(text.exported_at)}.")
     footer = doc.sections[0].footer.paragraphs[0]
     footer.text = xml_safe(f"{text.title} · {status} · content hash {text.content_hash[:16]}…")
