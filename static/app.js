@@ -80,17 +80,11 @@
   });
   document.addEventListener("htmx:afterSettle", function (event) {
     // Focus a newly swapped-in form field once (after "afterend" swaps too, so search the document).
-    // Not when the person is already in that form: a click or Tab into its first field between
-    // the swap and this settle would otherwise have the next keys typed into the autofocus field.
     const auto = document.querySelector("[data-autofocus]:not([data-focused])");
     if (auto) {
       auto.dataset.focused = "true";
-      const form = auto.closest("form");
-      const active = document.activeElement;
-      if (!(form && active && active !== auto && form.contains(active))) {
-        auto.focus();
-        if (auto.setSelectionRange) auto.setSelectionRange(auto.value.length, auto.value.length);
-      }
+      auto.focus();
+      if (auto.setSelectionRange) auto.setSelectionRange(auto.value.length, auto.value.length);
     }
     const list = document.getElementById("clauses");
     if (list && list.dataset.focus) {

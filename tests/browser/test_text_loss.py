@@ -304,28 +304,3 @@ def test_typing_goes_on_in_the_same_field_while_the_list_changes_live(new_page, 
     expect(typist.locator("#new-clause-form")).to_have_count(1)
     expect(typist.locator("ol.clause-list > li.clause")).to_have_count(count)
 
-
-def test_a_field_reached_before_the_form_settles_keeps_the_focus(new_page, live_server):
-    """A person who clicks or tabs into the new form's Heading as soon as it appears keeps typing
-    there: the form's own autofocus (on its Text, once htmx settles) must not take the focus away,
-    or the heading's keys land in the text. (Seen in CI: a new clause saved without its heading.)"""
-    page = new_page("editor")
-    open_document(page, live_server, "Joint Declaration")
-    # The person is in the Heading field right after the swap, before htmx settles the form.
-    page.evaluate("""() => document.addEventListener('htmx:afterSwap', () => {
-        const heading = document.querySelector('#new-heading');
-        if (heading) heading.focus();
-    }, {once: true})""")
-    page.get_by_role("link", name="Add a clause at the end").click()
-    heading = page.locator("#new-heading")
-    expect(heading).to_be_focused()
-    page.wait_for_timeout(400)  # well past the settle (20 ms) and its autofocus
-    expect(heading).to_be_focused()
-    page.keyboard.type("Scope")
-    expect(heading).to_have_value("Scope")
-    expect(page.locator("#new-text")).to_have_value("")
-    # Opened and left alone, the form still puts the focus on its Text.
-    page.locator("#new-clause-form").get_by_role("link", name="Cancel").click()
-    expect(page.locator("#new-clause-form")).to_have_count(0)
-    page.get_by_role("link", name="Add a clause at the end").click()
-    expect(page.locator("#new-text")).to_be_focused()
