@@ -3,7 +3,7 @@
 Every check reads the downloaded file back: word/document.xml with lxml (w:ins, w:del, their
 authors and dates, the words they hold, paragraph marks), accepting and rejecting every change
 the way Word does, word/comments.xml and the comments' anchors, and python-docx reopening it.
-With LibreOffice installed, the file is also converted headless.
+LibreOffice is not installed on this machine (nor by `make test`: too big), so nothing converts it headless here.
 """
 
 from __future__ import annotations
@@ -11,8 +11,6 @@ from __future__ import annotations
 import copy
 import io
 import re
-import shutil
-import subprocess
 import zipfile
 from html.parser import HTMLParser
 
@@ -395,19 +393,6 @@ def test_paragraph_breaks_added_and_removed_read_back_exactly(client, auth, api,
     assert clauses_of(resolve(root, keep="del")) == expected(before)
     assert root.xpath("//w:pPr/w:rPr/w:del", namespaces=NS) and root.xpath("//w:pPr/w:rPr/w:ins", namespaces=NS)
     check_structure(root, None)
-
-
-@pytest.mark.skipif(shutil.which("soffice") is None, reason="LibreOffice (soffice) is not installed")
-def test_libreoffice_converts_the_file(client, auth, api, changed, tmp_path):
-    data = api.as_("observer").get(
-        f"/documents/{changed['id']}/export?format=docx&from={changed['snapshot']['id']}").data
-    source = tmp_path / "changes.docx"
-    source.write_bytes(data)
-    done = subprocess.run([shutil.which("soffice"), "--headless", f"-env:UserInstallation=file://{tmp_path}/profile",
-                           "--convert-to", "odt", "--outdir", str(tmp_path), str(source)],
-                          capture_output=True, timeout=180, check=False)
-    assert done.returncode == 0, done.stderr
-    assert (tmp_path / "changes.odt").stat().st_size > 0
 
 
 # ---- refusals ----------------------------------------------------------------------------------------
