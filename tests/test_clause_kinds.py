@@ -326,3 +326,14 @@ def test_the_word_export_of_a_plan_has_its_table_of_actions_in_the_record(api, p
     copy = upload(api, "plan.docx", data, kind="action_plan").get_json()
     assert [(c["heading"], c["text"]) for c in copy["clauses"]] == \
         [(c["heading"], c["text"]) for c in original["clauses"]]
+
+
+def test_the_verify_page_describes_the_hash_scheme_of_the_document(client, auth, app, declaration):
+    auth.login("observer")
+    page = client.get(f"/documents/{declaration['id']}/verify").get_data(as_text=True)
+    assert "<code>drafting-content-v2</code>" in page and "drafting-content-v1" not in page
+    with app.app_context():
+        db.session.get(Document, declaration["id"]).hash_scheme = 1
+        db.session.commit()
+    page = client.get(f"/documents/{declaration['id']}/verify").get_data(as_text=True)
+    assert "<code>drafting-content-v1</code>" in page and "drafting-content-v2" not in page
