@@ -5,7 +5,7 @@ from __future__ import annotations
 import re
 from pathlib import Path
 
-from flask import Flask, abort, jsonify, render_template, request
+from flask import Flask, abort, g, jsonify, render_template, request
 from flask.json.provider import DefaultJSONProvider
 from flask_login import current_user
 from flask_wtf.csrf import CSRFError
@@ -353,7 +353,13 @@ def _register_template_helpers(app: Flask) -> None:
 
     def clause_label(clause) -> str:
         """A clause's label when a page renders it alone (the list passes `labels` for all)."""
-        return "" if clause.deleted_at else clause_labels(clause.document).get(clause.id, str(clause.position))
+        if clause.deleted_at:
+            return ""
+        # Once per document and request: a page may render several clauses one by one.
+        cache = g.setdefault("clause_labels", {})
+        if clause.document_id not in cache:
+            cache[clause.document_id] = clause_labels(clause.document)
+        return cache[clause.document_id].get(clause.id, str(clause.position))
 
     app.jinja_env.globals.update(clause_label=clause_label, default_kind=default_kind, kind_title=numbering.title,
                                  clause_kinds=numbering.KINDS, clause_kind_labels=numbering.KIND_LABELS,

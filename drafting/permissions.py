@@ -203,6 +203,19 @@ def may_administer(user) -> bool:
 may_create_documents = may_administer
 
 
+def may_bring_participants(user, document: Document) -> bool:
+    """Tell whether an import may make the clusters its actions name participants of `document`.
+
+    The responsible clusters are part of an imported plan's text, so whoever may import brings
+    them into the document the import creates (still empty, in drafting); on any other
+    document only the secretariat changes the participants.
+    """
+    if may_administer(user):
+        return True
+    fresh = document.phase == "drafting" and not document.clauses
+    return fresh and may_import(user, ["editor"]) and role_of(user, document) == "editor"
+
+
 def ensure_text_open(document: Document) -> None:
     """Refuse (423) a text change whose transaction began before the text was frozen.
 

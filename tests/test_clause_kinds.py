@@ -304,28 +304,52 @@ def test_the_history_diff_shows_a_change_of_kind_and_of_action_fields(client, au
     assert re.search(r"Kind: <del>.*Action.*</del>\s*→ <ins>.*Article.*</ins>", kind)
 
 
-def test_the_word_export_of_a_plan_has_its_table_of_actions_in_the_record(api, plan):
+def test_the_word_export_of_a_plan_has_its_table_of_actions_and_imports_back_exactly(api, plan):
     import io
 
     from docx import Document as Word
 
     from tests.test_exchange import upload
 
+    editor = api.as_("editor")
+    action = next(c for c in doc(api, plan["id"])["clauses"] if c["kind"] == "action")
+    # An entry may hold "; " and any script: the file keeps the entries apart.
+    funding = ["EU4Health; co-funded by Győr and Umeå", "Фонд за иновации — São Paulo"]
+    assert editor.patch(f"/clauses/{action['id']}", json={
+        "text": action["text"], "base_version": action["version"],
+        "action": {**action["action"], "funding": funding}}).status_code == 200
     original = doc(api, plan["id"])
-    data = api.as_("editor").get(f"/documents/{plan['id']}/export?format=docx").data
+    data = editor.get(f"/documents/{plan['id']}/export?format=docx").data
     word = Word(io.BytesIO(data))
+    headings = [p.text for p in word.paragraphs if p.style.name == "Heading 1"]
+    assert headings[0] == "Preamble. Introduction" and "Section 1. Governance and coordination" in headings
+    assert "Action 1.1. Standing coordination mechanism" in headings
     table = word.tables[-1]
     assert [c.text for c in table.rows[0].cells] == ["Action", "Title", "Responsible", "Start", "End", "Funding",
                                                      "Indicators"]
     actions = [c for c in original["clauses"] if c["kind"] == "action"]
     assert len(table.rows) == len(actions) + 1
     first = [c.text for c in table.rows[1].cells]
-    assert first[:5] == ["1.1", "Standing coordination mechanism", "Vltava Digital Health Cluster; Danube Health Cluster",
-                         "2024-H1", "2029-H2"]
-    # The record is not the text: the file still imports back to the same headings and texts.
+    assert first[:6] == ["1.1", "Standing coordination mechanism", "Vltava Digital Health Cluster\nDanube Health Cluster",
+                         "2024-H1", "2029-H2", "\n".join(funding)]
+    # The record is not the text, but its table gives the actions their fields back: the file
+    # imports to the same kinds, labels, headings, texts and action fields, so the same hash.
     copy = upload(api, "plan.docx", data, kind="action_plan").get_json()
-    assert [(c["heading"], c["text"]) for c in copy["clauses"]] == \
-        [(c["heading"], c["text"]) for c in original["clauses"]]
+    assert [(c["kind"], c["label"], c["heading"], c["text"], c.get("action")) for c in copy["clauses"]] == \
+        [(c["kind"], c["label"], c["heading"], c["text"], c.get("action")) for c in original["clauses"]]
+    assert copy["content_hash"] == original["content_hash"]
+
+
+def test_the_word_export_of_a_declaration_imports_back_with_its_kinds(api, declaration):
+    from tests.test_exchange import upload
+
+    original = doc(api, declaration["id"])
+    data = api.as_("editor").get(f"/documents/{declaration['id']}/export?format=docx").data
+    copy = upload(api, "declaration.docx", data).get_json()
+    assert {c["kind"] for c in copy["clauses"]} >= {"preamble", "recital", "article"}
+    assert [(c["kind"], c["label"], c["heading"], c["text"]) for c in copy["clauses"]] == \
+        [(c["kind"], c["label"], c["heading"], c["text"]) for c in original["clauses"]]
+    assert copy["content_hash"] == original["content_hash"]
 
 
 def test_the_verify_page_describes_the_hash_scheme_of_the_document(client, auth, app, declaration):

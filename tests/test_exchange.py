@@ -90,7 +90,8 @@ def test_export_in_every_phase(app, api, client, auth, declaration, phase):
 
     word = read_docx(observer.get(f"/documents/{declaration['id']}/export?format=docx").data)
     assert word.paragraphs[0].style.name == "Title" and word.paragraphs[0].text == data["title"]
-    expected = [(f"{c['number']}." + (f" {c['heading']}" if c["heading"] else ""), c["text"]) for c in data["clauses"]]
+    expected = [(f"{names[c['kind']]} {c['label']}".strip() + "." + (f" {c['heading']}" if c["heading"] else ""),
+                 c["text"]) for c in data["clauses"]]
     assert docx_clauses(word) == expected
     assert data["content_hash"] in "\n".join(p.text for p in word.paragraphs)
 

@@ -25,7 +25,7 @@ from itsdangerous import BadSignature, SignatureExpired, URLSafeTimedSerializer
 from sqlalchemy import select, tuple_
 from sqlalchemy.orm import selectinload
 
-from .. import audit
+from .. import audit, permissions
 from ..clauses.operations import create_clause
 from ..consultation.operations import find_passage
 from ..documents.operations import (
@@ -426,6 +426,8 @@ def import_document(actor: User, title: object, kind: object, clauses: list[Impo
         if missing:
             raise ImportFailure(422, f"The file names {', '.join(missing[:5])} as responsible for actions, "
                                      "which is no organisation here: add it under Organisations first.")
+        if not permissions.may_bring_participants(actor, document):
+            raise ImportFailure(403, "Only the secretariat may add participating clusters.")
         for name in named:
             add_participant(actor, document, known[name.casefold()].name)
     for number, clause in enumerate(clauses, start=1):

@@ -31,6 +31,7 @@ from markdown_it.tree import SyntaxTreeNode
 from .clauses import normalise_newlines
 from .numbering import title as kind_title
 from .outline import (
+    KIND_PREFIX,
     Block,
     ExportedText,
     ImportedClause,
@@ -148,8 +149,6 @@ def to_markdown(text: ExportedText) -> str:
 
 
 MARKER_PREFIX = "<!-- drafting: clause "
-# The kind and number an export writes before a heading ("Article 2.1.", "Recital B.", "Preamble.").
-KIND_PREFIX = re.compile(r"^(?:Preamble|(?:Recital|Article|Action|Section|Annex|Clause) [0-9A-Z.]+?)\.(?=\s|$)\s*")
 
 
 def _record(line: str) -> tuple[str, dict | None] | None:

@@ -154,6 +154,21 @@ class ImportFailure(DomainError):
     """A file that cannot be imported; carries the HTTP status and a message for the person."""
 
 
+# The kind and number an export writes before a heading ("Article 2.1.", "Recital B.", "Preamble.").
+KIND_PREFIX = re.compile(r"^(?:Preamble|(?:Recital|Article|Action|Section|Annex|Clause) [0-9A-Z.]+?)\.(?=\s|$)\s*")
+
+
+def exported_heading(raw: str) -> tuple[str | None, str | None]:
+    """Read a heading this app's export wrote ("Article 2.1. Scope"): its kind (None for a plain
+    "Clause 3." or a number) and the heading without the kind and number."""
+    match = KIND_PREFIX.match(raw.strip())
+    if not match:
+        return None, heading_text(raw)
+    word = match.group(0).split()[0].rstrip(".").lower()
+    kind = word if word in ("preamble", "recital", "article", "action", "section", "annex") else None
+    return kind, heading_text(raw.strip()[match.end():])
+
+
 def heading_text(raw: str) -> str | None:
     """Return a clause heading without its leading clause number; None when nothing is left."""
     text = " ".join(HEADING_NUMBER.sub("", raw.strip(), count=1).split())

@@ -1,7 +1,7 @@
 """Word (.docx) in and out with python-docx, within the import's limits.
 
 The export: the title in the Title style, a Subtitle line (kind and phase), each clause as a
-Heading 1 "N. Heading" followed by its paragraphs (blank-line separated blocks of the clause text;
+Heading 1 "Kind label. Heading" ("Article 2.1. Scope", "Recital B.") followed by its paragraphs (blank-line separated blocks of the clause text;
 single line breaks stay line breaks), then, on a new page, the record of the export in the
 "Drafting Record" style (phase, content hash and, once adopted, the signatories). The import reads
 the body in order and stops at that record. An exported file (marked in its properties) imports
@@ -33,6 +33,8 @@ from docx.styles.style import StyleFactory
 from lxml import etree
 
 from .clauses import MAX_CLAUSE_CHARS
+from .numbering import labels as kind_labels
+from .numbering import title as kind_title
 from .outline import (
     Block,
     ExportedText,
@@ -40,6 +42,7 @@ from .outline import (
     ImportedText,
     ImportFailure,
     choose_title,
+    exported_heading,
     finish,
     footnote_mark,
     heading_text,
@@ -48,6 +51,7 @@ from .outline import (
 )
 
 RECORD_STYLE = "Drafting Record"
+ACTION_COLUMNS = ("Action", "Title", "Responsible", "Start", "End", "Funding", "Indicators")
 EXPORT_KEYWORD = "drafting-export"
 _NOT_XML = re.compile("[\x00-\x08\x0b\x0c\x0e-\x1f\ufffe\uffff]")
 _HEADING = re.compile(r"^heading ([1-9])$", re.IGNORECASE)
@@ -100,8 +104,10 @@ def to_docx(text: ExportedText) -> bytes:
     status = "adopted" if text.adopted else f"draft, {text.phase_label.lower()} phase"
     doc = new_document(text.title, text.kind_label, f"{text.kind_label} · {status}", EXPORT_KEYWORD,
                        f"Content hash (SHA-256): {text.content_hash}")
-    for number, heading, body in text.clauses:
-        doc.add_heading(xml_safe(f"{number}." + (f" {heading}" if heading else "")), level=1)
+    kinds = text.kinds or [(str(number), "", None) for number, _, _ in text.clauses]
+    for (number, heading, body), (label, kind, _action) in zip(text.clauses, kinds, strict=True):
+        shown = kind_title(kind, label) if kind else str(number)  # "Article 2.1", "Recital B"
+        doc.add_heading(xml_safe(f"{shown}." + (f" {heading}" if heading else "")), level=1)
         for block in body.split("\n\n"):
             doc.add_paragraph(xml_safe(block))
 
@@ -135,15 +141,15 @@ def to_docx(text: ExportedText) -> bytes:
         doc.add_paragraph("Table of actions", style="Heading 2")
         table = doc.add_table(rows=1, cols=7)
         table.style = "Table Grid"
-        for cell, label in zip(table.rows[0].cells, ("Action", "Title", "Responsible", "Start", "End", "Funding",
-                                                     "Indicators"), strict=True):
+        for cell, label in zip(table.rows[0].cells, ACTION_COLUMNS, strict=True):
             cell.text = label
             cell.paragraphs[0].runs[0].bold = True
         for label, heading, action in actions:
             row = table.add_row().cells
-            values = (label, heading or "", "; ".join(action.get("responsible") or []), action.get("start") or "",
-                      action.get("end") or "", "; ".join(action.get("funding") or []),
-                      "; ".join(action.get("indicators") or []))
+            # A list's entries one per line (an entry may hold "; "): the import reads them back.
+            values = (label, heading or "", "\n".join(action.get("responsible") or []), action.get("start") or "",
+                      action.get("end") or "", "\n".join(action.get("funding") or []),
+                      "\n".join(action.get("indicators") or []))
             for cell, value in zip(row, values, strict=True):
                 cell.text = xml_safe(value)
     doc.add_paragraph(f"Exported from drafting on {written_utc(text.exported_at)}.")
@@ -686,8 +692,36 @@ def _parse_export(word: WordFile) -> ImportedText:
     if preamble:
         clauses.append(ImportedClause(None, "\n\n".join(preamble)))
         notes.append("The text before the first heading became a first clause without a heading.")
-    for start, end in zip(starts, [*starts[1:], len(body)], strict=True):
+    read = [exported_heading(body[start][1]) for start in starts]
+    kinds = [kind for kind, _ in read]
+    # The kinds come back from the headings ("Article 2.1."), an action's fields from the table of
+    # actions in the record, by the action's label; a file without kinds (an older export, or one
+    # with a clause before the first heading) takes the document's default kind.
+    typed = all(kinds) and not clauses
+    actions = _exported_actions(word) if typed and "action" in kinds else {}
+    labels = kind_labels(kinds) if typed else [""] * len(kinds)
+    for start, end, (kind, heading), label in zip(starts, [*starts[1:], len(body)], read, labels, strict=True):
         texts = [b[1] for b in body[start + 1:end]]
-        clauses.append(ImportedClause(heading_text(body[start][1]), "\n\n".join(texts)))
+        clauses.append(ImportedClause(heading, "\n\n".join(texts), kind if typed else None,
+                                      actions.get(label) if kind == "action" else None))
     notes.append("This file was exported from drafting: its clauses import exactly as they were.")
     return finish(title, clauses, notes)
+
+
+def _exported_actions(word: WordFile) -> dict[str, dict]:
+    """The fields of each action, by its label, from the table of actions an export writes in its record."""
+    for table in word.body.iterchildren(_TABLE):
+        rows = _table_rows(table, None)
+        if not rows or tuple(rows[0][:len(ACTION_COLUMNS)]) != ACTION_COLUMNS:
+            continue
+        found = {}
+        for row in rows[1:]:
+            label, _title, responsible, start, end, funding, indicators = [*row, *[""] * 7][:7]
+            found[label] = {"responsible": _entries(responsible), "start": start or None, "end": end or None,
+                            "funding": _entries(funding), "indicators": _entries(indicators)}
+        return found
+    return {}
+
+
+def _entries(cell: str) -> list[str]:
+    return [line for line in cell.split("\n") if line.strip()]
