@@ -362,5 +362,5 @@ def _register_template_helpers(app: Flask) -> None:
         return cache[clause.document_id].get(clause.id, str(clause.position))
 
     app.jinja_env.globals.update(clause_label=clause_label, default_kind=default_kind, kind_title=numbering.title,
-                                 clause_kinds=numbering.KINDS, clause_kind_labels=numbering.KIND_LABELS,
+                                 clause_kinds=numbering.KINDS, clause_kind_labels=numbering.KIND_LABELS, number_kinds=numbering.labels,
                                  half_years=actions.HALF_YEARS, presidencies=actions.PRESIDENCIES)

@@ -220,6 +220,10 @@ def test_import_through_the_pages_with_a_preview(app, api, client, auth, plan):
     original = document_data(api, plan["id"])
     assert f"Preview: {len(original['clauses'])} clauses" in page and "Nothing is saved yet" in page
     assert 'value="action_plan" selected' in page  # guessed from the title, changeable
+    # Each clause shows the kind and number it will have, and an action its fields.
+    assert '<span class="clause-kind">Section 1</span><span class="visually-hidden">: </span> Governance' in page
+    assert '<span class="clause-kind">Action 1.1</span>' in page and "<dt>Responsible</dt>" in page
+    assert page.count('class="clause kind-action"') == sum(c["kind"] == "action" for c in original["clauses"])
     assert documents_count(app) == before
     sealed = re.search(r'name="sealed" value="([^"]+)"', page).group(1)
     tampered = client.post("/documents/import/save", data={"sealed": sealed[:-3] + "abc", "title": "X",

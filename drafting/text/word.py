@@ -45,7 +45,6 @@ from .outline import (
     exported_heading,
     finish,
     footnote_mark,
-    heading_text,
     split,
     without_footnotes,
 )

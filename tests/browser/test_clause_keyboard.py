@@ -9,6 +9,8 @@ import re
 import pytest
 from playwright.sync_api import expect
 
+from tests.browser.pages import clause
+
 from .conftest import run_axe
 
 pytestmark = pytest.mark.browser
@@ -27,9 +29,6 @@ def editor_page(request, new_page, live_server):
     expect(page.locator("#connection")).to_have_attribute("data-state", "online")
     return page
 
-
-def clause(page, number: int):
-    return page.locator("ol.clause-list > li.clause").nth(number - 1)
 
 
 def title(page, number: int):

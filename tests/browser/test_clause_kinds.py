@@ -8,20 +8,14 @@ import re
 import pytest
 from playwright.sync_api import expect
 
+from tests.browser.pages import clause, open_document
+
 from .conftest import run_axe
 
 pytestmark = pytest.mark.browser
 LIVE = 15_000
 
 
-def open_document(page, live_server, title: str):
-    page.goto(live_server.url("/documents"))
-    page.get_by_role("link", name=re.compile(title)).click()
-    expect(page.locator("#connection")).to_have_attribute("data-state", "online")
-
-
-def clause(page, number: int):
-    return page.locator("ol.clause-list > li.clause").nth(number - 1)
 
 
 def test_a_new_section_renumbers_the_articles_after_it_on_every_open_page(new_page, live_server):

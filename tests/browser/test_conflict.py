@@ -8,6 +8,8 @@ import re
 import pytest
 from playwright.sync_api import expect
 
+from tests.browser.pages import clause as nth_clause
+
 from .conftest import AXE
 
 pytestmark = pytest.mark.browser
@@ -28,7 +30,7 @@ def open_declaration(page, live_server):
 
 
 def clause(page, number: int = NUMBER):
-    return page.locator("ol.clause-list > li.clause").nth(number - 1)
+    return nth_clause(page, number)
 
 
 def save_as(page, text: str):

@@ -8,6 +8,7 @@ import pytest
 from playwright.sync_api import expect
 
 from tests.browser.conftest import run_axe
+from tests.browser.pages import clause
 
 pytestmark = pytest.mark.browser
 
@@ -19,9 +20,6 @@ def open_plan(page, live_server):
     page.get_by_role("link", name=re.compile("Joint Action Plan")).click()
     expect(page.locator("#connection")).to_have_attribute("data-state", "online")
 
-
-def clause(page, number: int):
-    return page.locator("ol.clause-list > li.clause").nth(number - 1)
 
 
 def select_words(item, first: int, count: int) -> str:

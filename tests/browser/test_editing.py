@@ -7,6 +7,8 @@ import re
 import pytest
 from playwright.sync_api import expect
 
+from tests.browser.pages import clause
+
 from .conftest import run_axe
 
 pytestmark = pytest.mark.browser
@@ -17,9 +19,6 @@ def open_declaration(page, live_server):
     page.get_by_role("link", name=re.compile("Joint Declaration")).click()
     expect(page.locator("#connection")).to_have_attribute("data-state", "online")
 
-
-def clause(page, number: int):
-    return page.locator("ol.clause-list > li.clause").nth(number - 1)
 
 
 def test_editor_edits_a_clause_and_sees_it_saved(new_page, live_server):

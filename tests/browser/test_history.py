@@ -7,13 +7,12 @@ import re
 import pytest
 from playwright.sync_api import expect
 
+from tests.browser.pages import clause
+
 from .conftest import run_axe
 
 pytestmark = pytest.mark.browser
 
-
-def clause(page, number: int):
-    return page.locator("ol.clause-list > li.clause").nth(number - 1)
 
 
 def open_declaration(page, live_server):

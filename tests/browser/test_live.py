@@ -7,6 +7,8 @@ import re
 import pytest
 from playwright.sync_api import expect
 
+from tests.browser.pages import clause
+
 pytestmark = pytest.mark.browser
 
 LIVE = 1500  # ms: "within a second", plus scheduling slack on a loaded 2-core machine
@@ -31,9 +33,6 @@ def open_declaration(page, live_server):
     page.get_by_role("link", name=re.compile("Joint Declaration")).click()
     expect(page.locator("#connection")).to_have_attribute("data-state", "online")
 
-
-def clause(page, number: int):
-    return page.locator("ol.clause-list > li.clause").nth(number - 1)
 
 
 def edit(page, number: int, text: str):

@@ -10,6 +10,7 @@ import pytest
 from playwright.sync_api import expect
 
 from tests.browser.conftest import run_axe
+from tests.browser.pages import clause, open_document
 
 pytestmark = pytest.mark.browser
 
@@ -26,14 +27,6 @@ def person(new_page):
     return make
 
 
-def open_document(page, live_server, name: str):
-    page.goto(live_server.url("/documents"))
-    page.get_by_role("link", name=re.compile(name)).click()
-    expect(page.locator("#connection")).to_have_attribute("data-state", "online")
-
-
-def clause(page, number: int):
-    return page.locator("ol.clause-list > li.clause").nth(number - 1)
 
 
 @pytest.mark.parametrize("viewport", SIZES)

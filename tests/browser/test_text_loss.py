@@ -9,6 +9,8 @@ import re
 import pytest
 from playwright.sync_api import expect
 
+from tests.browser.pages import clause, open_document
+
 from .conftest import AXE
 
 pytestmark = pytest.mark.browser
@@ -28,14 +30,6 @@ def axe_on(page, selector: str) -> list[dict]:
             for v in result["violations"] if v["impact"] in ("serious", "critical")]
 
 
-def open_document(page, live_server, title: str):
-    page.goto(live_server.url("/documents"))
-    page.get_by_role("link", name=re.compile(title)).click()
-    expect(page.locator("#connection")).to_have_attribute("data-state", "online")
-
-
-def clause(page, number: int):
-    return page.locator("ol.clause-list > li.clause").nth(number - 1)
 
 
 def drafts(page) -> dict:
