@@ -254,6 +254,30 @@ def test_a_heading_only_clash_says_so(api, auth, client, world):
     assert combined.group(1) == "Reports" and unescape(combined.group(2)) == mine
 
 
+def test_a_clash_of_kinds_and_action_fields_is_shown_and_resolved_in_the_form(api, auth, client, world):
+    document = world.document("declaration")
+    clause = make_clause(api, document["id"])
+    # Someone makes the clause a recital meanwhile; you make it an annex, the text untouched.
+    assert api.as_("editor2").patch(f"/clauses/{clause['id']}",
+                                    json={"text": BASE, "kind": "recital", "base_version": 1}).status_code == 200
+    auth.login("editor")
+    answer = client.post(f"/clauses/{clause['id']}", data={"text": BASE, "kind": "annex", "base_version": "1"},
+                         headers=HX)
+    assert answer.status_code == 409
+    page = answer.get_data(as_text=True)
+    assert "You both changed the kind of the clause." in page and '<mark class="conflict"' not in page
+    assert re.search(r'class="conflict-heading clash"><span class="muted">Kind:</span> Recital</p>', page)
+    assert re.search(r'class="conflict-heading clash"><span class="muted">Kind:</span> Annex</p>', page)
+    # The form carries your kind, so saving the resolved text keeps the choice made there.
+    kind_select = re.search(r'<select id="conflict-%d-kind" name="kind".*?</select>' % clause["id"], page, re.S).group(0)
+    assert re.search(r'<option value="annex" selected>', kind_select)
+    resolved = client.post(f"/clauses/{clause['id']}", data={"text": BASE, "kind": "annex", "base_version": "2"},
+                           headers=HX)
+    assert resolved.status_code == 200
+    saved = api.as_("editor").get(f"/documents/{document['id']}").get_json()["clauses"]
+    assert [c["kind"] for c in saved if c["id"] == clause["id"]] == ["annex"]
+
+
 def test_the_api_conflict_gives_the_base_version_and_text(api, client, world):
     document = world.document("declaration")
     clause = make_clause(api, document["id"])

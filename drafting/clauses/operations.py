@@ -39,15 +39,19 @@ class ClauseConflict(Exception):
     """A stale save whose edits touch the same words as a newer version; nothing was stored."""
 
     def __init__(self, clause: Clause, yours: str, yours_heading: str | None, base_version: int | None = None,
-                 base: ClauseRevision | None = None):
+                 base: ClauseRevision | None = None, yours_kind: str | None = None, yours_action: dict | None = None):
         super().__init__("Someone else changed the same words.")
         self.clause = clause
         self.yours = yours
         self.yours_heading = yours_heading
+        self.yours_kind = yours_kind if yours_kind is not None else clause.kind
+        self.yours_action = yours_action if yours_kind is not None else clause.action
         self.base_version = base_version
         # The version both sides started from, read now (a rollback follows): the conflict view shows it.
         self.base_text = base.text if base is not None else None
         self.base_heading = base.heading if base is not None else None
+        self.base_kind = base.kind if base is not None else clause.kind
+        self.base_action = base.action if base is not None else clause.action
 
 
 # How many newer versions `conflicting_authors` merges one by one to find the first that overlaps.
@@ -167,7 +171,7 @@ def save_clause(clause: Clause, actor: User, text: object, base_version: object,
             if not result.clean or not heading_clean or not kind_clean or not action_clean:
                 if not fresh:
                     continue
-                raise ClauseConflict(clause, text, mine_heading, base_version, base)
+                raise ClauseConflict(clause, text, mine_heading, base_version, base, mine_kind, mine_action)
             new_text = result.text
         else:
             new_text, new_heading, new_kind, new_action = text, mine_heading, mine_kind, mine_action
@@ -211,7 +215,7 @@ def save_clause(clause: Clause, actor: User, text: object, base_version: object,
         audit.record(actor, clause.document, "clause.updated", "clause", clause.id, clause.id,
                      version=version, origin=origin, merged=merged)
         return SaveResult(clause, merged, True, *merge_info)
-    raise ClauseConflict(clause, text, mine_heading, base_version, base)
+    raise ClauseConflict(clause, text, mine_heading, base_version, base, mine_kind, mine_action)
 
 
 def _live_clauses(document: Document) -> list[Clause]:

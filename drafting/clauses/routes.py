@@ -140,6 +140,8 @@ def save(clause_id: int):
                                document=clause.document, yours=conflict.yours,
                                yours_heading=conflict.yours_heading, view=view, base_version=base[0],
                                base_text=base[1], base_heading=base[2], full_page=not is_htmx(),
+                               yours_kind=conflict.yours_kind, yours_action=conflict.yours_action,
+                               base_kind=conflict.base_kind, base_action=conflict.base_action,
                                authors=conflicting_authors(clause, conflict.base_version, conflict.yours)), 409
     db.session.commit()
     if not is_htmx():
