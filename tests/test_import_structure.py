@@ -275,6 +275,49 @@ def test_word_article_paragraphs_without_headings_split_into_articles(api):
     assert clauses_of(created) == ARTICLES_WORD
 
 
+def chapters_word(word) -> None:
+    word.add_heading("Joint Declaration on Health Data", 0)
+    word.add_heading("Chapter I — General provisions", 1)
+    word.add_heading("Article 1 — Scope", 2)
+    word.add_paragraph("This applies to the clusters of Győr and Umeå.")
+    word.add_heading("Article 2", 2)
+    word.add_paragraph("Определения: „здравни данни“ означава …")
+    word.add_heading("Chapter II — Follow-up", 1)
+    word.add_paragraph("The clusters follow up in Lisboa and São Paulo.")
+    word.add_heading("Article 3 — Reporting", 2)
+    word.add_paragraph("Reports are published every year.")
+    word.add_heading("Background notes", 2)
+    word.add_paragraph("An ordinary deeper heading stays in its article.")
+
+
+CHAPTERS = [("section", None, "1", "General provisions"),
+            ("article", "Scope", "1.1", "This applies to the clusters of Győr and Umeå."),
+            ("article", None, "1.2", "Определения: „здравни данни“ означава …"),
+            ("section", "Follow-up", "2", "The clusters follow up in Lisboa and São Paulo."),
+            ("article", "Reporting", "2.1", "Reports are published every year.\n\nBackground notes\n\n"
+                                            "An ordinary deeper heading stays in its article.")]
+
+
+@pytest.mark.parametrize(("name", "content"), [
+    ("chapters.docx", docx_bytes(chapters_word)),
+    ("chapters.md", ("# Joint Declaration on Health Data\n\n## Chapter I — General provisions\n\n"
+                     "### Article 1 — Scope\n\nThis applies to the clusters of Győr and Umeå.\n\n### Article 2\n\n"
+                     "Определения: „здравни данни“ означава …\n\n## Chapter II — Follow-up\n\n"
+                     "The clusters follow up in Lisboa and São Paulo.\n\n### Article 3 — Reporting\n\n"
+                     "Reports are published every year.\n\n### Background notes\n\n"
+                     "An ordinary deeper heading stays in its article.\n").encode()),
+])
+def test_articles_under_chapter_headings_are_clauses_numbered_within_their_sections(api, name, content):
+    # A Markdown heading that stays in the text keeps its markup; a Word one becomes a paragraph.
+    expected = [(*clause[:3], clause[3].replace("Background", "### Background" if name.endswith(".md") else "Background"))
+                for clause in CHAPTERS]
+    preview = upload(api, name, content, preview="true").get_json()
+    assert [(c["kind"], c["heading"], c["label"], c["text"]) for c in preview["clauses"]] == expected
+    created = upload(api, name, content)
+    assert created.status_code == 201, created.get_json()
+    assert [(c["kind"], c["heading"], c["label"], c["text"]) for c in created.get_json()["clauses"]] == expected
+
+
 def test_word_numbering_is_read_from_the_numbering_part():
     """A bullet is no number, numbering switched off (numId 0) is none, a lettered list nests."""
     def build(word):
@@ -396,8 +439,8 @@ def test_imported_structure_exports_and_imports_back_exactly(api, name, content)
     word_export = api.as_("editor").get(f"/documents/{original['id']}/export?format=docx").data
     again = upload(api, "again.docx", word_export, preview="true").get_json()
     assert again["title"] == original["title"]
-    assert [(c["heading"], c["text"]) for c in again["clauses"]] == \
-        [(c["heading"], c["text"]) for c in original["clauses"]]
+    assert [(c["heading"], c["text"], c["kind"]) for c in again["clauses"]] == \
+        [(c["heading"], c["text"], c["kind"]) for c in original["clauses"]]
 
 
 def test_a_word_file_with_many_footnotes_stays_within_the_limits():

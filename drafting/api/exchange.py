@@ -20,6 +20,8 @@ from ..exchange.operations import (
 from ..extensions import db
 from ..models import Membership
 from ..models.document import KINDS
+from ..text.numbering import KINDS as KIND_NAMES
+from ..text.numbering import default_kind, labels
 from ..views import get_document_or_404
 from .auth import token_required
 from .blueprint import bp
@@ -66,7 +68,11 @@ def import_document_():
         return error(413, f"Titles are limited to {MAX_TITLE_CHARS} characters.")
     imported, source = read_file(upload.filename, upload.read(MAX_IMPORT_BYTES + 1))
     title = form.get("title") or imported.title
-    clauses = [{"number": n, "heading": c.heading, "text": c.text} for n, c in enumerate(imported.clauses, 1)]
+    # The kind each clause will have (the file's, else the document's default) and its number by it.
+    kinds = [c.kind or default_kind(kind) for c in imported.clauses]
+    clauses = [{"number": n, "label": label, "kind": clause_kind, "heading": c.heading, "text": c.text,
+                **({"action": c.action} if c.action else {})}
+               for n, (c, clause_kind, label) in enumerate(zip(imported.clauses, kinds, labels(kinds), strict=True), 1)]
     if preview == "true":
         return jsonify({"title": title, "kind": kind, "format": source.format, "notes": imported.notes,
                         "clauses": clauses})
@@ -111,9 +117,14 @@ PATHS.update({
                  "format": {"type": "string", "enum": ["markdown", "docx", "akn"]},
                  "notes": {"type": "array", "items": {"type": "string"}},
                  "clauses": {"type": "array", "items": {
-                     "type": "object", "required": ["number", "heading", "text"], "properties": {
-                         "number": {"type": "integer"}, "heading": {"type": "string", "nullable": True},
-                         "text": {"type": "string"}}}}}}, "Preview: nothing created"),
+                     "type": "object", "required": ["number", "label", "kind", "heading", "text"], "properties": {
+                         "number": {"type": "integer"},
+                         "label": {"type": "string", "description": "the number its kind gives it ('B', '2.1')"},
+                         "kind": {"type": "string", "enum": list(KIND_NAMES)},
+                         "heading": {"type": "string", "nullable": True},
+                         "text": {"type": "string"},
+                         "action": {"type": "object", "description": "an action's fields, when the file has them"}}}}}},
+                 "Preview: nothing created"),
              **errors(400, 401, 403, 413, 415, 422)}),
         "requestBody": {"required": True, "content": {"multipart/form-data": {"schema": {
             "type": "object", "required": ["file", "kind"], "properties": {

@@ -7,7 +7,10 @@ in order) and split here, so both formats follow the same rules:
 1. Headings split. The document's title is its first line when that is a level-1 heading (Word:
    the Title style, or the only Heading 1 at the start); every heading of the shallowest
    remaining level starts a clause. A leading clause number ("3." or "3.1") is taken off the
-   heading, because the app numbers clauses by position. Deeper headings stay in the text.
+   heading, because the app numbers clauses by position. Deeper headings stay in the text, except
+   those naming an article, a section or an annex ("Article 1" as Heading 2 under "Chapter I"),
+   which start clauses too; a chapter heading with no text of its own before its first article
+   becomes a section whose text is its heading.
 2. Numbered items under a heading split. When the text under a clause heading holds paragraphs
    opening "Article N" ("Article 3 — Scope", "ART. 4."), or at least two numbered items at its
    top level (Word's list numbering at its first level, from the paragraph's `w:numPr` or its
@@ -352,7 +355,10 @@ def split(title: str | None, blocks: Sequence[Block], footnotes: Sequence[str] =
         clauses = _unheaded(blocks, notes)
     else:
         level = min(blocks[i].heading for i in starts)
-        starts = [i for i in starts if blocks[i].heading == level]
+        # Deeper headings stay in the text, except those naming an article, a section or an annex
+        # ("Article 1" as Heading 2 under "Chapter I"): they start clauses of their own.
+        starts = [i for i in starts if blocks[i].heading == level
+                  or heading_kind(heading_text(blocks[i].text))[0] in ("article", "section", "annex")]
         clauses = _openings(blocks[:starts[0]])
         if len(clauses) == 1:
             notes.append("The text before the first heading became a first clause without a heading.")
@@ -424,6 +430,10 @@ def finish(title: str | None, clauses: list[ImportedClause], notes: list[str]) -
     for clause in clauses:
         if clause.text.strip():
             kept.append(clause)
+        elif clause.kind == "section" and clause.heading:
+            # A chapter heading straight over its articles: the section keeps its place (it
+            # numbers them), its heading becomes its text (a clause has text).
+            kept.append(ImportedClause(None, clause.heading, "section"))
         elif clause.heading:
             notes.append(f"The heading “{clause.heading}” has no text under it and was left out.")
     if not kept:
