@@ -269,7 +269,7 @@ def test_a_clash_of_kinds_and_action_fields_is_shown_and_resolved_in_the_form(ap
     assert re.search(r'class="conflict-heading clash"><span class="muted">Kind:</span> Recital</p>', page)
     assert re.search(r'class="conflict-heading clash"><span class="muted">Kind:</span> Annex</p>', page)
     # The form carries your kind, so saving the resolved text keeps the choice made there.
-    kind_select = re.search(r'<select id="conflict-%d-kind" name="kind".*?</select>' % clause["id"], page, re.S).group(0)
+    kind_select = re.search(rf'<select id="conflict-{clause["id"]}-kind" name="kind".*?</select>', page, re.S).group(0)
     assert re.search(r'<option value="annex" selected>', kind_select)
     resolved = client.post(f"/clauses/{clause['id']}", data={"text": BASE, "kind": "annex", "base_version": "2"},
                            headers=HX)

@@ -342,6 +342,20 @@ def test_tracked_changes_from_a_named_version_to_the_current_text(client, auth, 
         assert "drafting-export" not in word.core_properties.keywords  # not an exact export to import back
 
 
+def test_a_tracked_changes_file_imports_as_its_text_with_every_change_accepted(client, auth, api, changed):
+    from tests.test_exchange import upload
+
+    data = api.as_("observer").get(f"/documents/{changed['id']}/export?format=docx&from={changed['snapshot']['id']}").data
+    preview = upload(api, "changes.docx", data, preview="true")
+    assert preview.status_code == 200, preview.get_json()
+    body = preview.get_json()
+    # Inserted words kept, deleted ones gone, a deleted clause (its paragraph marks deleted) gone
+    # with them, an added clause there: the current text, clause for clause.
+    assert [(c["heading"], c["text"]) for c in body["clauses"]] == \
+        [(c["heading"], c["text"]) for c in changed["after"]]
+    assert any("tracked change" in note and "every change accepted" in note for note in body["notes"])
+
+
 def test_changes_between_two_named_versions_either_way_with_a_moved_clause(client, auth, api, declaration):
     doc_id, ids = declaration["id"], declaration["clause_ids"]
     first = take_snapshot(client, auth, api, doc_id, "Consultation draft")

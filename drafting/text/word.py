@@ -198,7 +198,13 @@ MAX_PARTS = 2000  # a Word file has a few dozen parts, and one for each image
 MAX_STYLE_DEPTH = 20  # styles based on styles: Word itself stops far earlier; a loop ends here
 _PIECES = ("w:t", "w:tab", "w:br", "w:cr", "w:ptab", "w:noBreakHyphen", "w:footnoteReference", "w:endnoteReference")
 _ANY_PIECE = " or ".join(f"self::{piece}" for piece in _PIECES)
-_RUN_CONTENT = etree.XPath(f"(w:r | w:hyperlink/w:r)/*[{_ANY_PIECE}]", namespaces=_NAMESPACES)
+# A paragraph's runs as Word shows them with every tracked change accepted: inserted and moved-in
+# runs count, deleted ones (w:del, their text in w:delText) do not.
+_RUN_CONTENT = etree.XPath(f"(w:r | w:hyperlink/w:r | w:ins/w:r | w:ins/w:hyperlink/w:r | w:moveTo/w:r)/*[{_ANY_PIECE}]",
+                           namespaces=_NAMESPACES)
+_COUNT_TRACKED = etree.XPath("count(w:body//w:ins[w:r] | w:body//w:del[w:r] | w:body//w:pPr/w:rPr/w:ins"
+                             " | w:body//w:pPr/w:rPr/w:del)", namespaces=_NAMESPACES)
+_DELETED_MARK = f"{_W}pPr/{_W}rPr/{_W}del"
 _COUNT_PARAGRAPHS = etree.XPath("count(//w:p)", namespaces=_NAMESPACES)
 # Every w:t, w:tab ... wherever it is (tab stops too): plain counts are three times faster than one
 # that checks each is in a run.
@@ -613,13 +619,32 @@ def _table_text(table: etree._Element, notes: _Footnotes | None) -> tuple[str, b
 def _blocks(word: WordFile, notes: _Footnotes | None):
     """Yield (kind, style name, text, list level) for the body's paragraphs and tables, in order; a
     table's kind says whether it stayed a table ("table") or became lines ("lines")."""
+    carried = ""  # the text of paragraphs whose mark is a tracked deletion: accepted, they join the next
     for element in word.body.inner_content_elements:  # python-docx: the body's w:p and w:tbl, in order
         if element.tag == _TABLE:
+            if carried:
+                yield "p", "", carried, None
+                carried = ""
             text, kept = _table_text(element, notes)
             yield ("table" if kept else "lines"), "", text, None
             continue
+        if element.find(_DELETED_MARK) is not None:
+            carried += _paragraph_text(element, notes)
+            continue
         style_id, style = word.paragraph_style(element)
-        yield "p", style, _paragraph_text(element, notes), word.list_level(element, style_id, style)
+        yield "p", style, carried + _paragraph_text(element, notes), word.list_level(element, style_id, style)
+        carried = ""
+    if carried:
+        yield "p", "", carried, None
+
+
+def _tracked_note(word: WordFile) -> list[str]:
+    """Say that the file's tracked changes were read as accepted, when it has any."""
+    count = int(_COUNT_TRACKED(word.body.getparent()))
+    if not count:
+        return []
+    return [f"The file has {count:,} tracked change{'s' if count != 1 else ''}: the text was imported with every "
+            "change accepted, as Word shows it with “No Markup”."]
 
 
 def parse_docx(data: bytes, *, max_paragraphs: int) -> ImportedText:
@@ -647,7 +672,7 @@ def parse_docx(data: bytes, *, max_paragraphs: int) -> ImportedText:
     if title is None and blocks and choose_title(blocks[0].heading == 1, h1_count):
         title = without_footnotes(blocks[0].text).strip() or None
         blocks = blocks[1:]
-    messages = []
+    messages = _tracked_note(word)
     if tables:
         messages.append(f"{tables} table{'s' if tables != 1 else ''} stayed {'tables' if tables != 1 else 'a table'}, "
                         "written as Markdown pipe tables (| a | b |), the first row as the header.")
@@ -704,6 +729,7 @@ def _parse_export(word: WordFile) -> ImportedText:
         clauses.append(ImportedClause(heading, "\n\n".join(texts), kind if typed else None,
                                       actions.get(label) if kind == "action" else None))
     notes.append("This file was exported from drafting: its clauses import exactly as they were.")
+    notes += _tracked_note(word)
     return finish(title, clauses, notes)
 
 
