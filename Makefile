@@ -6,7 +6,7 @@ FLASK  := $(BIN)/flask --app wsgi
 PORT   ?= 5000
 SUDO   := $(shell [ "$$(id -u)" = 0 ] || echo sudo)
 
-.PHONY: run test install install-dev chromium pdf-libs services bench vendor lint clean
+.PHONY: run test install install-dev chromium pdf-libs translations catalogues services bench vendor lint clean
 
 $(BIN)/activate:
 	$(PYTHON) -m venv $(VENV)
@@ -30,7 +30,19 @@ chromium:
 pdf-libs:
 	@dpkg -s libpango-1.0-0 libpangoft2-1.0-0 libharfbuzz-subset0 fonts-dejavu-core >/dev/null 2>&1 || { $(SUDO) apt-get install -y libpango-1.0-0 libpangoft2-1.0-0 libharfbuzz-subset0 fonts-dejavu-core || { $(SUDO) apt-get update && $(SUDO) apt-get install -y libpango-1.0-0 libpangoft2-1.0-0 libharfbuzz-subset0 fonts-dejavu-core; }; }
 
-run: install pdf-libs
+# The interface's translations: each catalogue (.po, kept in git) compiled to the .mo the app reads.
+PO_FILES := $(wildcard drafting/translations/*/LC_MESSAGES/messages.po)
+MO_FILES := $(PO_FILES:.po=.mo)
+%.mo: %.po | $(VENV)/.installed
+	$(BIN)/pybabel --quiet compile -i $< -o $@
+translations: $(MO_FILES)
+
+# Extract the messages again and bring every catalogue up to date (then translate what is new).
+catalogues: install
+	$(BIN)/pybabel --quiet extract -F babel.cfg -k _l -k N_ -k lazy_gettext -o drafting/translations/messages.pot --no-location --sort-output --omit-header .
+	$(BIN)/pybabel --quiet update -i drafting/translations/messages.pot -d drafting/translations --no-fuzzy-matching --ignore-obsolete
+
+run: install pdf-libs translations
 	$(FLASK) db upgrade
 	$(FLASK) seed-demo
 	@echo "Serving http://127.0.0.1:$(PORT)  (Ctrl+C stops)"
@@ -40,7 +52,7 @@ run: install pdf-libs
 # message queue, plus the two-process tests. PostgreSQL at 127.0.0.1:5432 (database test) and
 # Redis at 127.0.0.1:6379 are expected; outside CI an unreachable one skips the second pass,
 # with CI=true it fails the run.
-test: install-dev chromium pdf-libs
+test: install-dev chromium pdf-libs translations
 	$(BIN)/python -m pytest $(PYTEST_ARGS)
 	DRAFTING_TEST_BACKEND=postgres $(BIN)/python -m pytest --ignore=tests/browser $(PYTEST_ARGS)
 

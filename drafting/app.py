@@ -7,6 +7,7 @@ from pathlib import Path
 
 from flask import Flask, abort, g, jsonify, render_template, request
 from flask.json.provider import DefaultJSONProvider
+from flask_babel import gettext as _
 from flask_login import current_user
 from flask_wtf.csrf import CSRFError
 from sqlalchemy.exc import OperationalError
@@ -14,7 +15,7 @@ from werkzeug.exceptions import HTTPException
 from werkzeug.middleware.proxy_fix import ProxyFix
 from werkzeug.routing import IntegerConverter
 
-from . import database, events, fragments, permissions
+from . import database, events, fragments, i18n, permissions
 from .api import audit as api_audit
 from .api import consultation as api_consultation
 from .api import exchange as api_exchange
@@ -23,6 +24,7 @@ from .api import routes as api_routes
 from .api import signoff as api_signoff
 from .api import strict as api_strict
 from .api import tokens as api_tokens
+from .api import translations as api_translations
 from .api.blueprint import bp as api_bp
 from .audit_trail.routes import bp as audit_trail_bp
 from .auth.routes import bp as auth_bp
@@ -37,7 +39,9 @@ from .errors import DomainError
 from .exchange.routes import bp as exchange_bp
 from .extensions import csrf, db, login_manager, mail, migrate, socketio
 from .history.routes import bp as history_bp
+from .i18n import N_, _l
 from .models.base import MAX_ID, iso
+from .models.document import ROLE_LABELS
 from .notifications import worker
 from .notifications.routes import bp as notifications_bp
 from .people.routes import bp as people_bp
@@ -46,13 +50,14 @@ from .signoff.routes import bp as signoff_bp
 from .text import actions, numbering, offload
 from .text.numbering import default_kind
 from .text.reveal import find_invisible, reveal
+from .translating.routes import bp as translating_bp
 from .urls import clause_links
 from .views import ERROR_CODES, is_htmx
 
 # The API's routes are registered on its blueprint when their modules are imported (above);
 # `events` registers the Socket.IO handlers, which must happen before the first init_app.
 API_MODULES = (api_audit, api_consultation, api_exchange, api_history, api_routes, api_signoff, api_strict,
-               api_tokens, events)
+               api_tokens, api_translations, events)
 
 BODY_METHODS = frozenset({"POST", "PUT", "PATCH", "DELETE"})
 # A JSON string escape of U+0000 that is not itself an escaped backslash followed by "u0000".
@@ -64,10 +69,45 @@ _URL_CONTROL = re.compile(rb"%(?:0[1-8bcef]|1[0-9a-f]|7f)|[\x01-\x08\x0b\x0c\x0e
 _RAW_CONTROL = re.compile(rb"[\x01-\x08\x0b\x0c\x0e-\x1f\x7f]")  # as bytes of a multipart part
 _QUERY_LINE_BREAK = re.compile(rb"%0[ad]|[\r\n]", re.IGNORECASE)  # no query (a search, a next page) needs one
 _JSON_SURROGATE = re.compile(rb"\\u[dD][89a-fA-F]", re.IGNORECASE)
-NUL_MESSAGE = "Text cannot contain the NUL character (U+0000). Remove it and send again."
-CONTROL_MESSAGE = ("Text cannot contain control characters (other than tabs and line breaks). "
-                   "Remove them and send again; they often come with text pasted from other programs.")
-SURROGATE_MESSAGE = "Text cannot contain a lone UTF-16 surrogate (\\ud800-\\udfff without its pair)."
+NUL_MESSAGE = _l("Text cannot contain the NUL character (U+0000). Remove it and send again.")
+CONTROL_MESSAGE = _l("Text cannot contain control characters (other than tabs and line breaks). "
+                     "Remove them and send again; they often come with text pasted from other programs.")
+SURROGATE_MESSAGE = _l("Text cannot contain a lone UTF-16 surrogate (\\ud800-\\udfff without its pair).")
+# Werkzeug's and Flask-WTF's own texts, shown when a refusal carries no message of ours: in the
+# catalogues too, looked up by their English text when shown (library_message).
+LIBRARY_MESSAGES = frozenset({
+    N_("The browser (or proxy) sent a request that this server could not understand."),
+    N_("The server could not verify that you are authorized to access the URL requested. You either supplied "
+       "the wrong credentials (e.g. a bad password), or your browser doesn't understand how to supply the "
+       "credentials required."),
+    N_("You don't have the permission to access the requested resource. It is either read-protected or not "
+       "readable by the server."),
+    N_("The requested URL was not found on the server. If you entered the URL manually please check your "
+       "spelling and try again."),
+    N_("The method is not allowed for the requested URL."),
+    N_("A conflict happened while processing the request. The resource might have been modified while the "
+       "request was being processed."),
+    N_("The server does not support the media type transmitted in the request."),
+    N_("The request was well-formed but was unable to be followed due to semantic errors."),
+    N_("The resource that is being accessed is locked."),
+    N_("This user has exceeded an allotted request count. Try again later."),
+    N_("The server encountered an internal error and was unable to complete your request. Either the server "
+       "is overloaded or there is an error in the application."),
+    N_("The server is temporarily unable to service your request due to maintenance downtime or capacity "
+       "problems. Please try again later."),
+    N_("The CSRF token is missing."),
+    N_("The CSRF session token is missing."),
+    N_("The CSRF token has expired."),
+    N_("The CSRF token is invalid."),
+    N_("The CSRF tokens do not match."),
+    N_("The referrer header is missing."),
+    N_("The referrer does not match the host."),
+})
+
+
+def library_message(message: str) -> str:
+    """A library's English refusal in the person's language (other texts as they are)."""
+    return _(message) if message in LIBRARY_MESSAGES else message
 
 
 def _lone_surrogate(value) -> bool:
@@ -96,7 +136,7 @@ class JSONProvider(DefaultJSONProvider):
         try:
             return super().loads(s, **kwargs)
         except RecursionError:
-            raise ValueError("The JSON is nested too deeply.") from None
+            raise ValueError(_("The JSON is nested too deeply.")) from None
 
 
 def refused_text(req) -> str | None:
@@ -185,13 +225,14 @@ def create_app(config_class: type = Config, **overrides) -> Flask:
 
 
     for blueprint in (auth_bp, documents_bp, clauses_bp, history_bp, consultation_bp, signoff_bp, exchange_bp,
-                      audit_trail_bp, people_bp, notifications_bp, api_bp):
+                      audit_trail_bp, people_bp, notifications_bp, translating_bp, api_bp):
         app.register_blueprint(blueprint)
     csrf.exempt(api_bp)  # the API authenticates by bearer token only, never by cookie
     register_commands(app)
     _register_errors(app)
     _register_headers(app)
     _register_template_helpers(app)
+    i18n.init_app(app)
     fragments.init_app(app)
 
 
@@ -249,7 +290,7 @@ def _register_body_reading(app: Flask) -> None:
             request.get_data(cache=True)
         refused = refused_text(request)
         if refused:
-            abort(422, refused)
+            abort(422, str(refused))
 
 
 def _wants_json() -> bool:
@@ -277,14 +318,15 @@ def _register_errors(app: Flask) -> None:
             return http_error(error)
         if not current_user.is_authenticated:
             return session_ended()
-        return answer(400, error.description, [("HX-CSRF-Stale", "1"), ("Cache-Control", "no-store")])
+        return answer(400, library_message(str(error.description)),
+                      [("HX-CSRF-Stale", "1"), ("Cache-Control", "no-store")])
 
     @app.errorhandler(HTTPException)
     def http_error(error: HTTPException):
-        message = error.description or error.name
-        if error.code == 413 and "exceeds the capacity limit" in str(message):
-            message = "The request is too large."
-        return answer(error.code, message, _kept_headers(error))
+        message = str(error.description or error.name)
+        if error.code == 413 and "exceeds the capacity limit" in message:
+            message = _("The request is too large.")
+        return answer(error.code, library_message(message), _kept_headers(error))
 
 
     @app.errorhandler(DomainError)
@@ -292,7 +334,7 @@ def _register_errors(app: Flask) -> None:
         """Every refusal of the domain that no view showed in place: the transaction is undone
         (or kept, when the refusal recorded something on purpose), and the answer says why."""
         db.session.commit() if error.keep else db.session.rollback()
-        return answer(error.status, error.message, error.headers(), error.details())
+        return answer(error.status, str(error.message), error.headers(), error.details())
 
     @app.errorhandler(OperationalError)
     def database_busy(error: OperationalError):
@@ -301,8 +343,8 @@ def _register_errors(app: Flask) -> None:
             raise error  # any other database failure is a 500, as before
         db.session.rollback()
         app.logger.warning("database busy, answered 503: %s", error.orig)
-        return answer(503, "The database is busy: the request could not be completed. Try again in a few seconds.",
-                      {"Retry-After": str(RETRY_BUSY_SECONDS)})
+        return answer(503, _("The database is busy: the request could not be completed. Try again in a few "
+                             "seconds."), {"Retry-After": str(RETRY_BUSY_SECONDS)})
 
 
 def _kept_headers(error: HTTPException) -> list[tuple[str, str]]:
@@ -340,11 +382,7 @@ def _register_template_helpers(app: Flask) -> None:
 
     @app.context_processor
     def helpers():
-        return {"can": permissions.can, "role_of": permissions.role_of}
-
-    @app.template_filter("when")
-    def when(moment):
-        return moment.strftime("%d %b %Y, %H:%M UTC") if moment else ""
+        return {"can": permissions.can, "role_of": permissions.role_of, "role_labels": ROLE_LABELS}
 
     app.jinja_env.filters["iso"] = iso
     app.jinja_env.filters["reveal"] = reveal
@@ -361,6 +399,6 @@ def _register_template_helpers(app: Flask) -> None:
             cache[clause.document_id] = clause_labels(clause.document)
         return cache[clause.document_id].get(clause.id, str(clause.position))
 
-    app.jinja_env.globals.update(clause_label=clause_label, default_kind=default_kind, kind_title=numbering.title,
-                                 clause_kinds=numbering.KINDS, clause_kind_labels=numbering.KIND_LABELS, number_kinds=numbering.labels,
+    app.jinja_env.globals.update(clause_label=clause_label, default_kind=default_kind, kind_title=numbering.display_title,
+                                 clause_kinds=numbering.KINDS, clause_kind_labels=numbering.KIND_NAMES, number_kinds=numbering.labels,
                                  half_years=actions.HALF_YEARS, presidencies=actions.PRESIDENCIES)

@@ -6,6 +6,7 @@ import hashlib
 import json
 from dataclasses import dataclass, field
 
+from flask_babel import gettext as _
 from sqlalchemy import insert, select
 
 from . import live
@@ -92,15 +93,15 @@ def verify_chain(document: Document, events: list[AuditEvent] | None = None) -> 
     previous = None
     for event in events:
         if event.prev_hash != previous:
-            check.problems.append((event.id, "it does not follow the event before it: an event was "
-                                             "removed, inserted or changed before this one"))
+            check.problems.append((event.id, _("it does not follow the event before it: an event was "
+                                               "removed, inserted or changed before this one")))
         if event.hash != _event_hash(event.prev_hash, event):
-            check.problems.append((event.id, "its content no longer matches its hash: it was altered"))
+            check.problems.append((event.id, _("its content no longer matches its hash: it was altered")))
         previous = event.hash
     if document.audit_head != previous:
         # The document row keeps the newest event's hash: a chain cut short (or one whose newest
         # events were replaced) no longer ends where the document says it does.
         last = events[-1].id if events else None
-        check.problems.append((last, "the trail does not end with the document's newest recorded "
-                                     "event: events were removed from its end or replaced"))
+        check.problems.append((last, _("the trail does not end with the document's newest recorded "
+                                       "event: events were removed from its end or replaced")))
     return check

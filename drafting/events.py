@@ -15,6 +15,7 @@ from urllib.parse import parse_qs
 
 import engineio
 from flask import current_app, request
+from flask_babel import gettext as _
 from flask_login import current_user
 from flask_socketio import disconnect, join_room, leave_room
 from socketio import Server
@@ -74,7 +75,7 @@ def bounded(handler):
     def wrapper(*args, **kwargs):
         if not _flood.allow(_connection(), current_app.config["SOCKETIO_EVENTS_PER_SECOND"]):
             disconnect()
-            return {"ok": False, "error": "too many messages"}
+            return {"ok": False, "error": _("too many messages")}
         return handler(*args, **kwargs)
 
     return wrapper
@@ -87,9 +88,9 @@ def on_connect(auth=None):
     if user is None and isinstance(auth, dict):
         user = user_for_token(auth.get("token"))
     if user is None:
-        raise ConnectionRefusedError("authentication required")
+        raise ConnectionRefusedError(_("authentication required"))
     if not _flood.allow(_connection(), current_app.config["SOCKETIO_EVENTS_PER_SECOND"]):
-        raise ConnectionRefusedError("too many messages")
+        raise ConnectionRefusedError(_("too many messages"))
     registry().add(request.sid, user.id)
 
 
@@ -107,11 +108,11 @@ def on_join(data=None, *_extra):
     user_id = registry().user_of(request.sid)
     document_id = data.get("document_id") if isinstance(data, dict) else None
     if user_id is None or not is_db_int(document_id):
-        return {"ok": False, "error": "document_id must be an integer"}
+        return {"ok": False, "error": _("document_id must be an integer")}
     document = db.session.get(Document, document_id)
     user = db.session.get(User, user_id)
     if document is None or user is None or not permissions.decide(user, document, "view"):
-        return {"ok": False, "error": "not a member of this document"}
+        return {"ok": False, "error": _("not a member of this document")}
     join_room(room(document_id))
     registry().join(request.sid, document_id)
     broadcast_presence(document_id)
@@ -124,7 +125,7 @@ def on_leave(data=None, *_extra):
     """A page leaves its document's room."""
     document_id = data.get("document_id") if isinstance(data, dict) else None
     if not is_db_int(document_id) or not registry().joined(request.sid, document_id):
-        return {"ok": False, "error": "not joined"}
+        return {"ok": False, "error": _("not joined")}
     leave_room(room(document_id))
     registry().leave(request.sid, document_id)
     broadcast_presence(document_id)
@@ -136,11 +137,11 @@ def on_leave(data=None, *_extra):
 def on_editing(data=None, *_extra):
     """A page says which clause its user has open (or None); the room sees it in presence."""
     if not isinstance(data, dict):
-        return {"ok": False, "error": "bad request"}
+        return {"ok": False, "error": _("bad request")}
     document_id, clause_id = data.get("document_id"), data.get("clause_id")
     if not is_db_int(document_id) or not registry().joined(request.sid, document_id) \
             or not (clause_id is None or is_db_int(clause_id)):
-        return {"ok": False, "error": "not joined"}
+        return {"ok": False, "error": _("not joined")}
     registry().set_editing(request.sid, document_id, clause_id)
     broadcast_presence(document_id)
     return {"ok": True}
@@ -150,7 +151,7 @@ def on_editing(data=None, *_extra):
 @bounded
 def on_anything_else(event, *_data):
     """Any other event is refused: clients cannot change data through Socket.IO."""
-    return {"ok": False, "error": f"unknown event {str(event)[:40]!r}; changes go through HTTP"}
+    return {"ok": False, "error": _("unknown event %(event)s; changes go through HTTP", event=repr(str(event)[:40]))}
 
 
 # Malformed frames (issue 16). A hostile client may send anything over /socket.io/. The libraries

@@ -12,7 +12,8 @@ everything it is made from:
   viewer's last visit: two people share an entry only when their clause looks the same;
 - the counts of its discussion summary; a discussion rendered inline (small documents) is
   never kept, as its comments are in it;
-- the request's script root (links), and the compiled templates (a reload starts afresh).
+- the request's script root (links), language and time zone, and the compiled templates (a
+  reload starts afresh).
 
 The two values that differ per request, the document's seq and the CSRF token, are rendered as
 markers and filled in on the way out. The store is per process, bounded (least recently used
@@ -25,6 +26,7 @@ import threading
 from collections import OrderedDict
 
 from flask import current_app, request
+from flask_babel import get_locale, get_timezone
 from jinja2 import pass_context
 from markupsafe import Markup
 
@@ -90,6 +92,7 @@ def _key(ctx, clause, number: int) -> tuple | None:
     env = ctx.environment
     return (
         id(env.get_template(CLAUSE_TEMPLATE)), id(env.get_template(TOOLS_TEMPLATE)), request.script_root,
+        str(get_locale()), str(get_timezone()),
         document.id, clause.id, clause.version, number, (ctx.get("labels") or {}).get(clause.id), ctx.get("total"),
         bool(ctx.get("editable")), bool(ctx.get("may_comment")), bool(ctx.get("may_amend")),
         changed[clause.id] if clause.id in changed else "unchanged",

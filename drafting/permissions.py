@@ -13,14 +13,16 @@ from dataclasses import dataclass
 from datetime import datetime
 
 from flask import g
+from flask_babel import gettext as _
 from sqlalchemy import bindparam, event, select
 from sqlalchemy.orm import Session
 
 from . import live
 from .extensions import db
+from .i18n import _l, when
 from .models import Document, Membership
 from .models.base import utcnow
-from .models.document import PHASES
+from .models.document import PHASES, ROLE_LABELS
 from .text.clauses import TextError
 
 ALL_PHASES = frozenset(PHASES)
@@ -55,6 +57,9 @@ RULES: dict[str, dict[str, frozenset[str]]] = {
     # Creating a new document from a Markdown or Word file: the secretariat, and whoever is an
     # editor of some document (in any phase of it); the importer becomes the new document's editor.
     "import": {"admin": ALL_PHASES, "editor": ALL_PHASES},
+    # Translations of the text (issue 18): the editors, in every phase (a translation is no part of
+    # what the signatories approve, so it goes on after the text is frozen and adopted).
+    "translate": {"admin": ALL_PHASES, "editor": ALL_PHASES},
 }
 
 # Actions that change the text: refused with 423 once the text is frozen.
@@ -66,24 +71,24 @@ DEADLINE_BOUND = frozenset({"comment", "reply", "propose_amendment", "contribute
 CONTRIBUTING = frozenset({"contribute"})
 
 PHASE_MESSAGES = {
-    "edit_clause": "Clauses can be edited during drafting, consultation and final review only.",
-    "comment": "Comments are open to participants only during the consultation.",
-    "reply": "Replies are open to participants only during the consultation.",
-    "propose_amendment": "Amendments can be proposed only during the consultation.",
-    "approve": "Approvals are given only while the document is in the signing phase.",
-    "edit_comment": "Comments can be changed only while the discussion is open to you.",
-    "withdraw_amendment": "Amendments can no longer be withdrawn in this phase.",
-    "contribute": "Contributions are collected during drafting and the consultation only.",
-    "resolve_thread": "Threads can be resolved only while the text is open for discussion.",
-    "decide_amendment": "Amendments are decided while the text is open: drafting, consultation, final review.",
+    "edit_clause": _l("Clauses can be edited during drafting, consultation and final review only."),
+    "comment": _l("Comments are open to participants only during the consultation."),
+    "reply": _l("Replies are open to participants only during the consultation."),
+    "propose_amendment": _l("Amendments can be proposed only during the consultation."),
+    "approve": _l("Approvals are given only while the document is in the signing phase."),
+    "edit_comment": _l("Comments can be changed only while the discussion is open to you."),
+    "withdraw_amendment": _l("Amendments can no longer be withdrawn in this phase."),
+    "contribute": _l("Contributions are collected during drafting and the consultation only."),
+    "resolve_thread": _l("Threads can be resolved only while the text is open for discussion."),
+    "decide_amendment": _l("Amendments are decided while the text is open: drafting, consultation, final review."),
 }
 
 
 def frozen_message(phase: str) -> str:
     """Why the text cannot change: frozen for signing, or adopted for good."""
     if phase == "adopted":
-        return "The text is adopted; it can no longer be changed."
-    return "The text is frozen for signing; it can no longer be changed."
+        return _("The text is adopted; it can no longer be changed.")
+    return _("The text is frozen for signing; it can no longer be changed.")
 
 
 @dataclass(frozen=True)
@@ -145,29 +150,29 @@ def decide(user, document, action: str, now: datetime | None = None) -> Decision
     """Decide whether the user may do the action on the document now."""
     role = role_of(user, document)
     if role is None:
-        return Decision(False, 404, "Document not found.")
+        return Decision(False, 404, _("Document not found."))
     by_role = RULES[action]
     if role not in by_role:
-        return Decision(False, 403, f"Your role ({role}) does not allow this.")
+        return Decision(False, 403, _("Your role (%(role)s) does not allow this.", role=ROLE_LABELS.get(role, role)))
     if action in TEXT_ACTIONS and document.phase in FROZEN:
         return Decision(False, 423, frozen_message(document.phase))
     if document.phase not in by_role[role]:
-        message = PHASE_MESSAGES.get(action, "This is not possible in the current phase.")
-        return Decision(False, 403, message)
+        message = PHASE_MESSAGES.get(action)
+        return Decision(False, 403, str(message) if message else _("This is not possible in the current phase."))
     if action in CONTRIBUTING and role != "editor":
         # Contributions have a deadline of their own when the secretariat sets one; it replaces
         # the consultation's for submitting, editing and withdrawing them.
         closes = getattr(document, "contributions_deadline", None)
         if closes is not None:
             if (now or utcnow()) > closes:
-                return Decision(False, 403, f"Contributions closed at their deadline, "
-                                            f"{closes.strftime('%d %b %Y, %H:%M')} UTC.")
+                return Decision(False, 403, _("Contributions closed at their deadline, %(deadline)s.",
+                                              deadline=when(closes)))
             return ALLOW
     if (action in DEADLINE_BOUND and role != "editor" and document.phase == "consultation"
             and document.deadline is not None and (now or utcnow()) > document.deadline):
         if action in CONTRIBUTING:
-            return Decision(False, 403, "Contributions closed with the consultation, at its deadline.")
-        return Decision(False, 403, "The consultation closed at its deadline.")
+            return Decision(False, 403, _("Contributions closed with the consultation, at its deadline."))
+        return Decision(False, 403, _("The consultation closed at its deadline."))
     return ALLOW
 
 

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from flask import abort, make_response, request
+from flask_babel import gettext as _
 from flask_login import current_user
 from sqlalchemy import bindparam, select
 
@@ -39,7 +40,7 @@ def get_document_or_404(document_id: int, action: str = "view", user=None) -> Do
     """Load a document the user may act on, or abort (404 hides what they may not see)."""
     document = db.session.get(Document, document_id)
     if document is None:
-        abort(404, "Document not found.")
+        abort(404, _("Document not found."))
     check(document, action, user)
     return document
 
@@ -54,6 +55,6 @@ def get_clause_or_404(clause_id: int, action: str = "view", user=None,
     row = db.session.execute(_CLAUSE_AND_DOCUMENT, {"clause_id": clause_id}).first()
     clause = row[0] if row else None  # its document is loaded too: clause.document costs nothing
     if clause is None or (clause.deleted_at is not None and not include_deleted):
-        abort(404, "Clause not found.")
+        abort(404, _("Clause not found."))
     check(clause.document, action, user)
     return clause

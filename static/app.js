@@ -19,14 +19,14 @@
     const holder = document.createElement("div");
     holder.innerHTML = xhr.responseText || "";
     const text = holder.querySelector(".error-message");
-    return text ? text.textContent : "The request failed (" + xhr.status + ").";
+    return text ? text.textContent : draftingT("The request failed (%(status)s).", { status: xhr.status });
   }
 
   document.addEventListener("htmx:responseError", function (event) {
     toast(messageOf(event.detail.xhr), true);
   });
   document.addEventListener("htmx:sendError", function () {
-    toast("Could not reach the server. You seem to be offline; nothing was changed.", true);
+    toast(draftingT("Could not reach the server. You seem to be offline; nothing was changed."), true);
   });
 
   // A form whose htmx target is not on this page (a discussion form on a page of its own, opened
@@ -194,7 +194,7 @@
     // Open forms keep what was typed; saving waits until the connection is back.
     document.querySelectorAll(".clause-form button[type=submit]").forEach(function (button) {
       button.disabled = offline;
-      button.title = offline ? "Offline: your text is kept here; save when the connection returns." : "";
+      button.title = offline ? draftingT("Offline: your text is kept here; save when the connection returns.") : "";
     });
   }
 
@@ -210,9 +210,8 @@
       const notice = li.querySelector(".clause-notice");
       if (notice && parseInt(li.dataset.version, 10) < change.version) {
         notice.hidden = false;
-        notice.textContent = (window.draftingNameOf ? window.draftingNameOf(change.actor) : "Someone") +
-          " saved version " + change.version + " while you were editing. " +
-          "When you save, your changes are merged with theirs; if you both changed the same words you will be asked to choose.";
+        notice.textContent = draftingT("%(name)s saved version %(version)s while you were editing. When you save, your changes are merged with theirs; if you both changed the same words you will be asked to choose.",
+          { name: window.draftingNameOf ? window.draftingNameOf(change.actor) : draftingT("Someone"), version: change.version });
       }
       return;
     }
@@ -260,7 +259,7 @@
           if (same) { same.replaceWith(open); return; }
           if (open.id !== "new-clause-form") {
             const notice = open.querySelector(".clause-notice");
-            if (notice) { notice.hidden = false; notice.textContent = "This clause was deleted by someone else. Copy your text if you still need it."; }
+            if (notice) { notice.hidden = false; notice.textContent = draftingT("This clause was deleted by someone else. Copy your text if you still need it."); }
           }
           fresh.querySelector(".clause-list").appendChild(open);
         });
@@ -282,7 +281,7 @@
           if (again) again.focus();
         }
       })
-      .catch(function () { toast("Could not refresh the clauses; reload the page.", true); })
+      .catch(function () { toast(draftingT("Could not refresh the clauses; reload the page."), true); })
       .finally(function () { listRefresh = null; });
     return listRefresh;
   }
@@ -302,17 +301,39 @@
     else if (name === "document.phase_changed") {
       if (document.querySelector("li.editing textarea")) {
         // Reloading would lose what is typed in the open form: say so, and let the person reload.
-        toast("The document moved to the " + change.phase.replace("_", " ") + " phase. Your open form keeps its text; copy it if you need it, then reload the page.", true);
+        toast(phaseMoved(change.phase, true), true);
         return;
       }
-      toast("The document moved to the " + change.phase.replace("_", " ") + " phase. Reloading…");
+      toast(phaseMoved(change.phase, false));
       setTimeout(function () { window.location.reload(); }, 1200);
     }
     else if (name === "approval.changed" || name === "participant.withdrawn") {
-      if (name === "participant.withdrawn") toast(change.organisation + " has withdrawn from this document; adoption no longer waits for it.");
+      if (name === "participant.withdrawn") toast(draftingT("%(organisation)s has withdrawn from this document; adoption no longer waits for it.", { organisation: change.organisation }));
       if (window.draftingSignoff) window.draftingSignoff(change);
     }
     else if (window.draftingConsultation) window.draftingConsultation(name, change);
+  }
+
+  // One whole sentence per phase (a phase's name takes different forms in other languages).
+  function phaseMoved(phase, formOpen) {
+    const sentences = formOpen ? {
+      drafting: draftingT("The document moved to the drafting phase. Your open form keeps its text; copy it if you need it, then reload the page."),
+      consultation: draftingT("The document moved to the consultation phase. Your open form keeps its text; copy it if you need it, then reload the page."),
+      final_review: draftingT("The document moved to the final review phase. Your open form keeps its text; copy it if you need it, then reload the page."),
+      signing: draftingT("The document moved to the signing phase. Your open form keeps its text; copy it if you need it, then reload the page."),
+      adopted: draftingT("The document moved to the adopted phase. Your open form keeps its text; copy it if you need it, then reload the page."),
+    } : {
+      drafting: draftingT("The document moved to the drafting phase. Reloading…"),
+      consultation: draftingT("The document moved to the consultation phase. Reloading…"),
+      final_review: draftingT("The document moved to the final review phase. Reloading…"),
+      signing: draftingT("The document moved to the signing phase. Reloading…"),
+      adopted: draftingT("The document moved to the adopted phase. Reloading…"),
+    };
+    if (Object.prototype.hasOwnProperty.call(sentences, phase)) return sentences[phase];
+    const values = { phase: String(phase).replace("_", " ") };
+    return formOpen
+      ? draftingT("The document moved to the %(phase)s phase. Your open form keeps its text; copy it if you need it, then reload the page.", values)
+      : draftingT("The document moved to the %(phase)s phase. Reloading…", values);
   }
 
   function catchUp() {
@@ -333,7 +354,7 @@
         const title = li ? li.querySelector(".clause-title") : null;
         const note = document.createElement("span");
         note.className = "editing";
-        note.textContent = "is editing " + (title ? title.textContent.replace(/^Clause \d+: /, "") : "a clause");
+        note.textContent = title ? draftingT("is editing %(clause)s", { clause: headingOf(title) }) : draftingT("is editing a clause");
         item.appendChild(note);
       }
       list.appendChild(item);
@@ -342,8 +363,14 @@
     users.forEach(function (user) {
       if (!user.editing_clause_id || String(user.id) === body.dataset.me) return;
       const el = document.querySelector("#clause-" + user.editing_clause_id + " .clause-editing");
-      if (el) { el.hidden = false; el.textContent = user.name + ", " + user.organisation + ", is editing this clause."; }
+      if (el) { el.hidden = false; el.textContent = draftingT("%(name)s, %(organisation)s, is editing this clause.", { name: user.name, organisation: user.organisation }); }
     });
+  }
+  // A clause's title without its hidden "Clause 3: " (read out before a heading), in any language.
+  function headingOf(title) {
+    let text = "";
+    title.childNodes.forEach(function (node) { if (!(node.nodeType === 1 && node.classList.contains("visually-hidden"))) text += node.textContent; });
+    return text;
   }
 
   let editingNow = null;
@@ -361,19 +388,22 @@
     socket = io({ transports: ["websocket", "polling"] });
     socket.on("connect", function () {
       socket.emit("join", { document_id: documentId }, function (answer) {
-        if (!answer || !answer.ok) { setConnection("offline", "Not connected: " + ((answer && answer.error) || "refused")); return; }
+        if (!answer || !answer.ok) {
+          setConnection("offline", answer && answer.error ? draftingT("Not connected: %(reason)s", { reason: answer.error }) : draftingT("Not connected: refused"));
+          return;
+        }
         const wasBehind = answer.seq > lastSeq;
-        setConnection("online", "Live: changes appear as they happen");
+        setConnection("online", draftingT("Live: changes appear as they happen"));
         editingNow = null;
         announceEditing();
         if (wasBehind) catchUp();
       });
     });
     socket.on("disconnect", function () {
-      setConnection("offline", "Offline: changes are paused until the connection returns");
+      setConnection("offline", draftingT("Offline: changes are paused until the connection returns"));
     });
     socket.on("connect_error", function () {
-      setConnection("offline", "Offline: trying to reconnect…");
+      setConnection("offline", draftingT("Offline: trying to reconnect…"));
     });
     ["clause.updated", "clause.created", "clause.deleted", "clause.moved", "clause.restored", "document.phase_changed", "approval.changed",
      "thread.created", "thread.resolved", "thread.reopened", "comment.created", "comment.updated", "comment.deleted",
@@ -518,7 +548,7 @@
       quoteButton = document.createElement("button");
       quoteButton.type = "button";
       quoteButton.className = "quote-button";
-      quoteButton.textContent = "Comment on the selected words";
+      quoteButton.textContent = draftingT("Comment on the selected words");
       quoteButton.addEventListener("mousedown", function (event) { event.preventDefault(); });  // keep the selection
       quoteButton.addEventListener("click", function () {
         const current = selectionInClause();
@@ -575,7 +605,7 @@
       range.setEnd(node, at + quote.length);
       const mark = document.createElement("mark");
       mark.className = "quoted";
-      mark.title = "Quoted in a comment";
+      mark.title = draftingT("Quoted in a comment");
       mark.dataset.thread = threadId;
       range.surroundContents(mark);
       return;
@@ -626,7 +656,7 @@
         htmx.process(fresh);
         highlightQuotes(fresh);
       })
-      .catch(function () { toast("Could not refresh the discussion; reload the page.", true); })
+      .catch(function () { toast(draftingT("Could not refresh the discussion; reload the page."), true); })
       .finally(function () { delete refreshing[clauseId]; });
   }
   function refreshPanel(seq) {
@@ -674,7 +704,7 @@
         const current = document.getElementById("notifications-link");
         if (fresh && current && fresh.textContent !== current.textContent) {
           current.replaceWith(fresh);
-          toast("You have a new notification.");
+          toast(draftingT("You have a new notification."));
         }
       })
       .catch(function () {});
@@ -687,7 +717,7 @@
     const status = document.getElementById("only-open-status");
     if (announce && status) {
       const shown = document.querySelectorAll(".clause-list > li.clause:has([data-open-threads])").length;
-      status.textContent = on ? "Showing only the " + shown + " clauses with open threads." : "Showing all clauses.";
+      status.textContent = on ? draftingT("Showing only the %(count)s clauses with open threads.", { count: shown }) : draftingT("Showing all clauses.");
     }
   }
   document.addEventListener("click", function (event) {
@@ -720,25 +750,27 @@
   window.addEventListener("hashchange", function () { reveal(window.location.hash.slice(1)); });
 
   // ---- the deadline countdown -------------------------------------------------------------
-  function plural(n, unit) { return n + " " + unit + (n === 1 ? "" : "s"); }
+  function dayCount(n) { return n === 1 ? draftingT("1 day") : draftingT("%(n)s days", { n: n }); }
+  function hourCount(n) { return n === 1 ? draftingT("1 hour") : draftingT("%(n)s hours", { n: n }); }
+  function minuteCount(n) { return n === 1 ? draftingT("1 minute") : draftingT("%(n)s minutes", { n: n }); }
   function remaining(deadline) {
     let seconds = Math.floor((deadline - Date.now()) / 1000);
     if (seconds <= 0) return null;
     const days = Math.floor(seconds / 86400); seconds -= days * 86400;
     const hours = Math.floor(seconds / 3600); seconds -= hours * 3600;
     const minutes = Math.floor(seconds / 60);
-    if (days) return plural(days, "day") + (hours ? " " + plural(hours, "hour") : "");
-    if (hours) return plural(hours, "hour") + (minutes ? " " + plural(minutes, "minute") : "");
-    if (minutes) return plural(minutes, "minute");
-    return "less than a minute";
+    if (days) return hours ? draftingT("%(days)s %(hours)s", { days: dayCount(days), hours: hourCount(hours) }) : dayCount(days);
+    if (hours) return minutes ? draftingT("%(hours)s %(minutes)s", { hours: hourCount(hours), minutes: minuteCount(minutes) }) : hourCount(hours);
+    if (minutes) return minuteCount(minutes);
+    return draftingT("less than a minute");
   }
   function tick() {
     document.querySelectorAll("[data-countdown]").forEach(function (el) {
       const left = remaining(Date.parse(el.dataset.countdown));
       if (left) { el.textContent = left; return; }
       el.removeAttribute("data-countdown");
-      el.textContent = "no time: the deadline has passed";
-      toast("The consultation deadline has passed. Reload the page to see it closed.");
+      el.textContent = draftingT("no time: the deadline has passed");
+      toast(draftingT("The consultation deadline has passed. Reload the page to see it closed."));
     });
   }
 
@@ -764,10 +796,11 @@
     if (!warning) return;
     const found = (field.value.match(HIDDEN) || []);
     warning.hidden = found.length === 0;
-    warning.textContent = found.length === 0 ? "" :
-      "This text contains " + found.length + " hidden or direction-changing character" + (found.length === 1 ? "" : "s") + ": " +
-      found.slice(0, 8).map(function (c) { return "U+" + c.codePointAt(0).toString(16).toUpperCase().padStart(4, "0"); }).join(", ") +
-      ". They are shown as ⟦…⟧ badges in the document.";
+    const codes = found.slice(0, 8).map(function (c) { return "U+" + c.codePointAt(0).toString(16).toUpperCase().padStart(4, "0"); }).join(", ");
+    warning.textContent = found.length === 0 ? "" : found.length === 1
+      ? draftingT("This text contains 1 hidden or direction-changing character: %(codes)s. They are shown as ⟦…⟧ badges in the document.", { codes: codes })
+      : draftingT("This text contains %(count)s hidden or direction-changing characters: %(codes)s. They are shown as ⟦…⟧ badges in the document.",
+        { count: found.length, codes: codes });
   });
 })();
 
@@ -781,7 +814,7 @@
       if (part && part.dataset.refreshUrl) htmx.ajax("GET", part.dataset.refreshUrl, { target: part, swap: "outerHTML" });
     });
     if (window.draftingToast && change.organisation && change.actor !== parseInt(document.body.dataset.me || "0", 10)) {
-      window.draftingToast("Sign-off changed for " + change.organisation + ".");
+      window.draftingToast(draftingT("Sign-off changed for %(organisation)s.", { organisation: change.organisation }));
     }
   };
 })();
@@ -804,7 +837,7 @@
     list.id = field.id + "-mentions";
     list.className = "mention-list";
     list.setAttribute("role", "listbox");
-    list.setAttribute("aria-label", "Members to mention");
+    list.setAttribute("aria-label", draftingT("Members to mention"));
     list.hidden = true;
     field.insertAdjacentElement("afterend", list);
     field.setAttribute("role", "combobox");

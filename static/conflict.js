@@ -35,10 +35,10 @@
     const status = form.querySelector("[data-conflict-status]");
     if (status) {
       status.textContent = kind === "mine"
-        ? "Your version is in the text box: save it, or edit it first."
-        : "The combined text is in the text box" +
-          (isNaN(start) ? "." : "; the first place you both changed is selected: your words, check them.") +
-          " Then save.";
+        ? draftingT("Your version is in the text box: save it, or edit it first.")
+        : isNaN(start)
+          ? draftingT("The combined text is in the text box. Then save.")
+          : draftingT("The combined text is in the text box; the first place you both changed is selected: your words, check them. Then save.");
     }
   }
 

@@ -16,9 +16,6 @@
   const MAX_FIELD_CHARS = 200000;  // a field longer than this is kept cut to this length
   const SAVE_AFTER_MS = 400;
   const TRACKED = "li.clause.editing form.clause-form, form[data-keep][id], form.contribution-form[id]";
-  const KINDS = { clause: "this clause", "new-clause": "a new clause", "thread-form": "this comment",
-    "comment-form": "this comment", "reply-form": "this reply", "amendment-form": "this amendment",
-    contribution: "this contribution" };
   const toast = function (message, isError) { if (window.draftingToast) window.draftingToast(message, isError); };
 
   // ---- storage -----------------------------------------------------------------------------------
@@ -165,19 +162,33 @@
     try { return new Date(at).toLocaleString([], { dateStyle: "medium", timeStyle: "short" }); }
     catch (e) { return new Date(at).toLocaleString(); }
   }
+  // What the offer says, one whole sentence for each kind of form.
+  function offerText(kind, at) {
+    const values = { when: at };
+    switch (kind) {
+      case "clause": return draftingT("You have unsaved text from %(when)s for this clause.", values);
+      case "new-clause": return draftingT("You have unsaved text from %(when)s for a new clause.", values);
+      case "thread-form":
+      case "comment-form": return draftingT("You have unsaved text from %(when)s for this comment.", values);
+      case "reply-form": return draftingT("You have unsaved text from %(when)s for this reply.", values);
+      case "amendment-form": return draftingT("You have unsaved text from %(when)s for this amendment.", values);
+      case "contribution": return draftingT("You have unsaved text from %(when)s for this contribution.", values);
+      default: return draftingT("You have unsaved text from %(when)s for this form.", values);
+    }
+  }
   function notice(record, onRestore) {
     const box = document.createElement("div");
     box.className = "draft-offer";
     box.dataset.draftFor = record.key;
     const text = document.createElement("p");
-    text.textContent = "You have unsaved text from " + when(record.at) + " for " + (KINDS[kindOf(record.key)] || "this form") + ".";
+    text.textContent = offerText(kindOf(record.key), when(record.at));
     const restore = document.createElement("button");
     restore.type = "button";
     restore.className = "primary";
-    restore.textContent = "Restore it";
+    restore.textContent = draftingT("Restore it");
     const discard = document.createElement("button");
     discard.type = "button";
-    discard.textContent = "Discard it";
+    discard.textContent = draftingT("Discard it");
     const actions = document.createElement("p");
     actions.className = "draft-offer-actions";
     actions.append(restore, " ", discard);
@@ -188,7 +199,7 @@
       const form = box.closest("form");
       if (form) delete form.dataset.draftOffered;
       box.remove();
-      toast("The unsaved text was discarded.");
+      toast(draftingT("The unsaved text was discarded."));
     });
     return box;
   }
@@ -196,8 +207,10 @@
     const note = document.createElement("p");
     note.className = "draft-restored";
     note.setAttribute("role", "status");
-    note.textContent = "Restored your unsaved text from " + when(record.at) + "." +
-      (record.base_version ? " Saving merges it with any changes made since version " + record.base_version + "." : "");
+    note.textContent = record.base_version
+      ? draftingT("Restored your unsaved text from %(when)s. Saving merges it with any changes made since version %(version)s.",
+        { when: when(record.at), version: record.base_version })
+      : draftingT("Restored your unsaved text from %(when)s.", { when: when(record.at) });
     const title = form.querySelector(".form-title");
     if (title) title.after(note); else form.prepend(note);
   }
@@ -250,7 +263,7 @@
     const opening = target || !record.clauseId ? Promise.resolve(target) : expandDiscussion(record);
     return opening.then(function (found) {
       target = found || (record.openTarget && document.getElementById(record.openTarget));
-      if (!target || !url) { toast("This form cannot be opened here any more; the text is still kept.", true); return; }
+      if (!target || !url) { toast(draftingT("This form cannot be opened here any more; the text is still kept."), true); return; }
       return htmx.ajax("GET", url, { target: target, swap: swap }).then(function () {
         return waitFor(function () { return findForm(record); });
       }).then(function (form) {
@@ -323,10 +336,14 @@
     dialog.className = "draft-confirm";
     dialog.setAttribute("aria-labelledby", "draft-confirm-title");
     dialog.setAttribute("aria-describedby", "draft-confirm-text");
-    dialog.innerHTML = '<h2 id="draft-confirm-title">Discard your changes?</h2>' +
+    dialog.innerHTML = '<h2 id="draft-confirm-title"></h2>' +
       '<p id="draft-confirm-text"></p>' +
-      '<div class="form-actions"><button type="button" class="primary" data-answer="keep" autofocus>Keep editing</button> ' +
-      '<button type="button" class="danger" data-answer="discard">Discard changes</button></div>';
+      '<div class="form-actions"><button type="button" class="primary" data-answer="keep" autofocus></button> ' +
+      '<button type="button" class="danger" data-answer="discard"></button></div>';
+    // The words are set as text: a translation is never read as HTML.
+    dialog.querySelector("#draft-confirm-title").textContent = draftingT("Discard your changes?");
+    dialog.querySelector("[data-answer=keep]").textContent = draftingT("Keep editing");
+    dialog.querySelector("[data-answer=discard]").textContent = draftingT("Discard changes");
     dialog.addEventListener("click", function (event) {
       const button = event.target.closest("[data-answer]");
       if (!button) return;
@@ -353,7 +370,7 @@
   // Called by app.js when Escape is pressed in a clause or discussion form.
   window.draftingAskDiscard = function (form, cancel) {
     if (!changed(form) && !(isConflict(form) && read(keyOf(form)))) { cancel.click(); return; }
-    ask("What you typed in this form will be lost. Press Keep editing to go on writing.", function () {
+    ask(draftingT("What you typed in this form will be lost. Press Keep editing to go on writing."), function () {
       form.dataset.draftDiscarded = "1";
       forget(form);
       cancel.click();
@@ -386,8 +403,9 @@
       const open = openForms().filter(changed);
       if (open.length && !form.dataset.confirmed) {
         event.preventDefault();
-        ask("You have unsaved text in " + (open.length === 1 ? "an open form" : open.length + " open forms") +
-            ". Logging out removes it from this browser.", function () {
+        ask(open.length === 1
+          ? draftingT("You have unsaved text in an open form. Logging out removes it from this browser.")
+          : draftingT("You have unsaved text in %(count)s open forms. Logging out removes it from this browser.", { count: open.length }), function () {
           form.dataset.confirmed = "1";
           form.requestSubmit();
         });
@@ -460,7 +478,7 @@
   let failed = null;      // the request refused because the session had ended
   let ended = false;
   let lastBadge = null;   // the live badge as app.js last set it
-  const SESSION_ENDED = "Your session has ended. Nothing you typed is lost: log in again in a new tab, then come back here and press Retry.";
+  function endedBadgeText() { return draftingT("Session ended: not live. Log in again to see others' changes and save yours."); }
 
   function badge() { return document.getElementById("connection"); }
   function showEndedBadge() {
@@ -469,7 +487,7 @@
     if (b.dataset.sessionEnded !== "1") lastBadge = { state: b.dataset.state, text: b.textContent };
     b.dataset.sessionEnded = "1";
     b.dataset.state = "offline";
-    b.textContent = "Session ended: not live. Log in again to see others' changes and save yours.";
+    b.textContent = endedBadgeText();
   }
   function watchBadge() {
     const b = badge();
@@ -486,10 +504,10 @@
         }, 800);
       }
       if (!ended || b.dataset.sessionEnded !== "1") return;
-      if (b.dataset.state !== "offline" || b.textContent.indexOf("Session ended") !== 0) {
+      if (b.dataset.state !== "offline" || b.textContent !== endedBadgeText()) {
         lastBadge = { state: b.dataset.state, text: b.textContent };  // app.js's news, for later
         b.dataset.state = "offline";
-        b.textContent = "Session ended: not live. Log in again to see others' changes and save yours.";
+        b.textContent = endedBadgeText();
       }
     }).observe(b, { childList: true, characterData: true, subtree: true, attributes: true, attributeFilter: ["data-state"] });
   }
@@ -508,7 +526,7 @@
       banner.setAttribute("role", "alert");
       const text = document.createElement("p");
       text.className = "session-banner-text";
-      text.textContent = SESSION_ENDED;
+      text.textContent = draftingT("Your session has ended. Nothing you typed is lost: log in again in a new tab, then come back here and press Retry.");
       const actions = document.createElement("p");
       actions.className = "session-banner-actions";
       const login = document.createElement("a");
@@ -516,11 +534,11 @@
       login.href = body.dataset.loginAgainUrl || "/login";
       login.target = "_blank";
       login.rel = "noopener";
-      login.textContent = "Log in again in a new tab";
+      login.textContent = draftingT("Log in again in a new tab");
       const retry = document.createElement("button");
       retry.type = "button";
       retry.className = "primary";
-      retry.textContent = "Retry";
+      retry.textContent = draftingT("Retry");
       retry.addEventListener("click", onRetry);
       actions.append(login, " ", retry);
       const status = document.createElement("p");
@@ -569,22 +587,22 @@
     return true;
   }
   function onRetry() {
-    bannerStatus("Checking your session…");
+    bannerStatus(draftingT("Checking your session…"));
     checkSession().then(function (state) {
       if (!state.authenticated) {
-        bannerStatus("You are not logged in yet. Log in in the new tab (link above), then press Retry again.");
+        bannerStatus(draftingT("You are not logged in yet. Log in in the new tab (link above), then press Retry again."));
         return;
       }
       if (String(state.user_id) !== String(user)) {
-        bannerStatus("This browser is now logged in as someone else. Log in again as yourself, then press Retry; your text is kept.");
+        bannerStatus(draftingT("This browser is now logged in as someone else. Log in again as yourself, then press Retry; your text is kept."));
         return;
       }
       const request = failed;
       failed = null;
       hideBanner();
-      if (!resend(request)) toast("You are logged in again. Press Save again to send your text.");
+      if (!resend(request)) toast(draftingT("You are logged in again. Press Save again to send your text."));
     }).catch(function () {
-      bannerStatus("Could not reach the server. Check your connection, then press Retry again; your text is kept.");
+      bannerStatus(draftingT("Could not reach the server. Check your connection, then press Retry again; your text is kept."));
     });
   }
   window.draftingSessionEnded = function () { showBanner(null); };
@@ -613,7 +631,7 @@
       checkSession().then(function (state) {
         if (!state.authenticated || String(state.user_id) !== String(user)) { showBanner(request); return; }
         if (ended) { failed = null; hideBanner(); }
-        if (!resend(request)) toast("Press Save again to send your text.");
+        if (!resend(request)) toast(draftingT("Press Save again to send your text."));
         setTimeout(function () { retried.delete(request.elt); }, 2000);
       }).catch(function () { showBanner(request); });
     }

@@ -51,7 +51,12 @@
   });
 
   // ---- the sticky bar: the live state, mirrored from #connection ------------------------------------
-  const SHORT = { online: "Live", offline: "Offline", connecting: "Connecting…" };
+  function short(state) {
+    if (state === "online") return draftingT("Live");
+    if (state === "offline") return draftingT("Offline");
+    if (state === "connecting") return draftingT("Connecting…");
+    return null;
+  }
   const barLive = document.querySelector(".doc-bar-live");
   function mirror() {
     const badge = document.getElementById("connection");
@@ -59,7 +64,7 @@
     const state = badge.dataset.state || "connecting";
     if (barLive.dataset.state === state && barLive.querySelector(".doc-bar-long").textContent === badge.textContent) return;
     barLive.dataset.state = state;
-    barLive.querySelector(".doc-bar-short").textContent = SHORT[state] || badge.textContent;
+    barLive.querySelector(".doc-bar-short").textContent = short(state) || badge.textContent;
     barLive.querySelector(".doc-bar-long").textContent = badge.textContent;
     barLive.title = badge.textContent;
   }
@@ -156,7 +161,7 @@
       if (li.querySelector(".clause-title")) known.set(li.id, { heading: heading, text: text, label: label });
       else {
         const before = known.get(li.id);
-        heading = before ? before.heading : "Clause " + number;
+        heading = before ? before.heading : draftingT("Clause %(number)s", { number: number });
         text = before ? before.text : "";
         label = before ? before.label : "";
       }
@@ -169,7 +174,7 @@
       no.textContent = label || number;
       const head = document.createElement("span");
       head.className = "outline-heading";
-      head.textContent = heading || "Clause " + number;
+      head.textContent = heading || draftingT("Clause %(number)s", { number: number });
       link.append(no, " ", head);
       item.appendChild(link);
       fresh.appendChild(item);
@@ -214,8 +219,8 @@
       entry.item.hidden = !hit;
       if (hit) shown += 1;
     });
-    const message = !query ? "" : shown === 0 ? "No clause matches “" + search.value.trim() + "”."
-      : shown + " of " + entries.length + " clauses match “" + search.value.trim() + "”.";
+    const message = !query ? "" : shown === 0 ? draftingT("No clause matches “%(query)s”.", { query: search.value.trim() })
+      : draftingT("%(shown)s of %(total)s clauses match “%(query)s”.", { shown: shown, total: entries.length, query: search.value.trim() });
     if (count && (announce || message !== lastAnnounced)) { count.textContent = message; lastAnnounced = message; }
   }
 
@@ -266,7 +271,7 @@
       const number = input.value.trim();
       const entry = entries.find(function (e) { return e.number === number; });
       if (entry) { input.value = ""; jump(entry.li); }
-      else if (count) { count.textContent = "There is no clause " + number + "; the document has " + entries.length + "."; input.focus(); }
+      else if (count) { count.textContent = draftingT("There is no clause %(number)s; the document has %(count)s.", { number: number, count: entries.length }); input.focus(); }
     });
   }
 
@@ -338,7 +343,7 @@
       ids.push(group.id);
     });
     toggle.setAttribute("aria-controls", ids.join(" "));
-    toggle.title = "More actions (on a wide screen, the arrow keys move between a clause's actions)";
+    toggle.title = draftingT("More actions (on a wide screen, the arrow keys move between a clause's actions)");
     const primary = li.querySelector(".clause-actions [data-primary], .consult-actions [data-quote-from]");
     if (primary && !primary.closest(".act-more")) primary.setAttribute("aria-describedby", "more-keys-hint");
     const focused = li.contains(document.activeElement) && document.activeElement.closest(".act-more");
@@ -349,7 +354,7 @@
       const hint = document.createElement("p");
       hint.id = "more-keys-hint";
       hint.className = "visually-hidden";
-      hint.textContent = "The arrow keys reach this clause's other actions.";
+      hint.textContent = draftingT("The arrow keys reach this clause's other actions.");
       layout.appendChild(hint);
     }
     (scope || document).querySelectorAll("li.clause").forEach(function (li) {

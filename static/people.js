@@ -9,7 +9,7 @@
     field.select();
     const done = function () {
       const status = document.getElementById(button.dataset.copy + "-status");
-      if (status) status.textContent = "Copied.";
+      if (status) status.textContent = draftingT("Copied.");
     };
     if (navigator.clipboard && window.isSecureContext) {
       navigator.clipboard.writeText(field.value).then(done, function () { document.execCommand("copy"); done(); });

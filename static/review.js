@@ -52,8 +52,10 @@
         const date = m ? new Date(+m[1], +m[2] - 1, +m[3], +m[4], +m[5]) : null;
         if (!date || isNaN(date.getTime()) || date.getMonth() !== +m[2] - 1) { preview.hidden = true; return; }
         preview.hidden = false;
-        preview.textContent = "That is " + new Intl.DateTimeFormat(undefined, { dateStyle: "full", timeStyle: "short" }).format(date) +
-          " in " + zone + " (" + date.toISOString().slice(0, 16).replace("T", " ") + " UTC).";
+        preview.textContent = draftingT("That is %(date)s in %(zone)s (%(utc)s UTC).", {
+          date: new Intl.DateTimeFormat(undefined, { dateStyle: "full", timeStyle: "short" }).format(date),
+          zone: zone, utc: date.toISOString().slice(0, 16).replace("T", " "),
+        });
       };
       input.addEventListener("input", show);
       show();
@@ -70,7 +72,7 @@
   function nameOf(actor) {
     if (actor !== null && actor !== undefined && names[String(actor)]) return names[String(actor)];
     const present = document.querySelector("#presence li[data-user-id=\"" + actor + "\"]");
-    return present ? present.textContent : "Someone";
+    return present ? present.textContent : draftingT("Someone");
   }
   window.draftingNameOf = nameOf;
 
@@ -120,10 +122,11 @@
         place();
         const total = parseInt(fragment.dataset.total || "0", 10);
         if (nav) nav.hidden = total === 0;
-        announce(total === 0 ? "No open amendments: nothing is proposed." :
-          total + " proposed change" + (total === 1 ? "" : "s") + " marked in the text.");
+        announce(total === 0 ? draftingT("No open amendments: nothing is proposed.")
+          : total === 1 ? draftingT("1 proposed change marked in the text.")
+            : draftingT("%(count)s proposed changes marked in the text.", { count: total }));
       })
-      .catch(function () { say("Could not load the proposed changes; try again.", true); })
+      .catch(function () { say(draftingT("Could not load the proposed changes; try again."), true); })
       .finally(function () { loading = null; });
     return loading;
   }
@@ -132,7 +135,7 @@
     if (!toggle) return;
     body.classList.toggle("show-proposed", on);
     toggle.setAttribute("aria-pressed", on ? "true" : "false");
-    toggle.textContent = on ? "Hide proposed changes" : "Show proposed changes";
+    toggle.textContent = on ? draftingT("Hide proposed changes") : draftingT("Show proposed changes");
     if (remember) { try { sessionStorage.setItem(modeKey, on ? "1" : ""); } catch (error) { /* private mode */ } }
     current = -1;
     if (on) return load();
@@ -145,7 +148,7 @@
 
   function step(by) {
     const all = sections();
-    if (!all.length) { announce("No open amendments: nothing is proposed."); return; }
+    if (!all.length) { announce(draftingT("No open amendments: nothing is proposed.")); return; }
     const focused = all.indexOf(document.activeElement && document.activeElement.closest && document.activeElement.closest(".proposed-change"));
     const from = focused >= 0 ? focused : current;
     current = from < 0 ? (by > 0 ? 0 : all.length - 1) : (from + by + all.length) % all.length;
@@ -207,8 +210,9 @@
       const text = li.querySelector(":scope > article > .clause-text") || li.querySelector(".clause-text");
       if (!text) return;
       let holder = li.querySelector(".live-mark");
-      const wording = (mark.created ? "Added by " : "Changed by ") + mark.who + " at " + mark.at +
-        (mark.created ? "." : " (now version " + mark.version + ").");
+      const wording = mark.created
+        ? draftingT("Added by %(who)s at %(time)s.", { who: mark.who, time: mark.at })
+        : draftingT("Changed by %(who)s at %(time)s (now version %(version)s).", { who: mark.who, time: mark.at, version: mark.version });
       if (holder && holder.dataset.wording === wording) return;
       if (!holder) {
         holder = document.createElement("p");
@@ -224,7 +228,7 @@
         holder.appendChild(document.createTextNode(" "));
         const link = document.createElement("a");
         link.href = mark.diff;
-        link.textContent = "See what changed";
+        link.textContent = draftingT("See what changed");
         link.setAttribute("hx-get", mark.diff);
         link.setAttribute("hx-target", "#clause-" + id + "-panel");
         link.setAttribute("hx-swap", "innerHTML");
@@ -235,8 +239,8 @@
       button.type = "button";
       button.className = "link-button";
       button.dataset.liveSeen = id;
-      button.textContent = "Mark as seen";
-      button.setAttribute("aria-label", "Mark as seen: the change to this clause");
+      button.textContent = draftingT("Mark as seen");
+      button.setAttribute("aria-label", draftingT("Mark as seen: the change to this clause"));
       holder.appendChild(button);
       li.classList.add("changed-live");
       if (window.htmx) htmx.process(holder);

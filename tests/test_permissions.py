@@ -170,6 +170,14 @@ EXPECTED: dict[str, dict[str, tuple[int, int, int, int, int]]] = {
         "signatory": (NO, NO, NO, NO, NO),
         "observer":  (NO, NO, NO, NO, NO),
     },
+    # Translations are no part of what is approved: editors write them in every phase (issue 18).
+    "translate": {
+        "admin":     (OK, OK, OK, OK, OK),
+        "editor":    (OK, OK, OK, OK, OK),
+        "commenter": (NO, NO, NO, NO, NO),
+        "signatory": (NO, NO, NO, NO, NO),
+        "observer":  (NO, NO, NO, NO, NO),
+    },
 }
 
 USER_IDS = {"admin": 1, "editor": 2, "commenter": 3, "signatory": 4, "observer": 5, None: 6}

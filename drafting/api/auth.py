@@ -6,6 +6,7 @@ from datetime import datetime, timedelta
 from functools import wraps
 
 from flask import abort, current_app, g, request
+from flask_babel import gettext as _
 from sqlalchemy import bindparam, or_, select
 from sqlalchemy.exc import OperationalError
 from sqlalchemy.orm import lazyload
@@ -59,10 +60,10 @@ def token_required(view):
 
     @wraps(view)
     def wrapper(*args, **kwargs):
-        scheme, _, secret = request.headers.get("Authorization", "").partition(" ")
+        scheme, _space, secret = request.headers.get("Authorization", "").partition(" ")
         user = user_for_token(secret.strip()) if scheme.lower() == "bearer" else None
         if user is None:
-            abort(401, "Send a valid API token as 'Authorization: Bearer <token>'.")
+            abort(401, _("Send a valid API token as 'Authorization: Bearer <token>'."))
         g.api_user = user
         return view(*args, **kwargs)
 

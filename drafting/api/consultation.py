@@ -4,6 +4,7 @@ and notifications. It calls the same operations as the pages."""
 from __future__ import annotations
 
 from flask import Response, abort, g, jsonify, request
+from flask_babel import gettext as _
 from sqlalchemy import select
 
 from ..clauses.operations import ClauseConflict
@@ -50,7 +51,7 @@ def _query_int(name: str) -> int | None:
     if not values:
         return None
     if len(values) > 1 or not (values[0].isascii() and values[0].isdigit()):
-        abort(422, f"{name} must be an integer.")
+        abort(422, _("%(name)s must be an integer.", name=name))
     value = parse_int(values[0])
     return value if value is not None else 0  # beyond any id the database holds: matches nothing
 
@@ -60,7 +61,7 @@ def _organisation_id(name: str | None) -> int | None:
         return None
     organisation = db.session.scalar(select(Organisation).where(Organisation.name == name))
     if organisation is None:
-        abort(422, "No organisation has that name.")
+        abort(422, _("No organisation has that name."))
     return organisation.id
 
 
@@ -91,7 +92,7 @@ def document_threads(document_id: int):
     document = get_document_or_404(document_id, user=g.api_user)
     status = request.args.get("status", "open")
     if status not in ("open", "resolved", "all"):
-        return error(422, "status must be open, resolved or all.")
+        return error(422, _("status must be open, resolved or all."))
     organisation_id = _organisation_id(request.args.get("organisation"))
     query = (select(Thread).join(Clause).where(Clause.document_id == document.id, Clause.deleted_at.is_(None),
                                                Thread.status != "deleted").order_by(Clause.position, Thread.id))
@@ -187,15 +188,15 @@ def accept(amendment_id: int):
     amendment = get_amendment_or_404(amendment_id, "decide_amendment", g.api_user)
     data = request.get_json(silent=True) if request.data else {}
     if not isinstance(data, dict):
-        abort(400, "The request body must be a JSON object.")
+        abort(400, _("The request body must be a JSON object."))
     try:
         result = accept_amendment(amendment, g.api_user, data.get("text"), data.get("base_version"))
     except ClauseConflict as conflict:
         db.session.rollback()
         current = db.session.get(Clause, conflict.clause.id)
-        return error(409, "The clause changed since the amendment's base version in the same words; nothing "
-                          "was saved. Accept it with changes: send the reconciled text with base_version set "
-                          "to the current version.",
+        return error(409, _("The clause changed since the amendment's base version in the same words; nothing "
+                            "was saved. Accept it with changes: send the reconciled text with base_version set "
+                            "to the current version."),
                      current=clause_json(current), yours=conflict.yours)
     answer = {"amendment": queries.amendment_json(result.amendment),
               "clause": clause_json(result.clause), "merged": result.save.merged}
@@ -229,9 +230,9 @@ def list_contributions(document_id: int):
     document = get_document_or_404(document_id, user=g.api_user)
     topic, kind = request.args.get("topic"), request.args.get("kind")
     if topic and topic not in TOPICS:
-        return error(422, f"topic must be one of: {', '.join(TOPICS)}.")
+        return error(422, _("topic must be one of: %(topics)s.", topics=", ".join(TOPICS)))
     if kind and kind not in KINDS:
-        return error(422, "kind must be best_practice or bottleneck.")
+        return error(422, _("kind must be best_practice or bottleneck."))
     rows = queries.contributions(document, topic=topic, kind=kind,
                                  organisation_id=_organisation_id(request.args.get("organisation")),
                                  clause_id=_query_int("clause_id"))
@@ -297,7 +298,7 @@ def consultation_report(document_id: int):
         return Response(report_markdown(report, utcnow()), mimetype="text/markdown; charset=utf-8")
     if fmt == "csv":
         return Response(report_csv(report), mimetype="text/csv; charset=utf-8")
-    return error(422, "format must be json, md or csv.")
+    return error(422, _("format must be json, md or csv."))
 
 
 @bp.get("/notifications")
@@ -311,7 +312,7 @@ def list_notifications():
 def read_notification(notification_id: int):
     notification = db.session.get(Notification, notification_id)
     if notification is None or notification.user_id != g.api_user.id:
-        abort(404, "Notification not found.")
+        abort(404, _("Notification not found."))
     mark_read(g.api_user, notification)
     answer = queries.notification_json(notification)
     db.session.commit()

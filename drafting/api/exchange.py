@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from flask import Response, abort, g, jsonify, request
+from flask_babel import gettext as _
 from sqlalchemy import select
 from werkzeug.exceptions import RequestEntityTooLarge
 
@@ -37,7 +38,7 @@ def export_document(document_id: int):
     document = get_document_or_404(document_id, "export", g.api_user)
     kind = request.args.get("format", "md")
     content, media_type, name = export(document, kind, from_version=request.args.get("from"),
-                                       to_version=request.args.get("to"))
+                                       to_version=request.args.get("to"), lang=request.args.get("lang") or None)
     response = Response(content, mimetype=media_type,
                         headers={"Content-Disposition": f'attachment; filename="{name}"'})
     if kind == "html":
@@ -50,22 +51,22 @@ def export_document(document_id: int):
 def import_document_():
     roles = db.session.scalars(select(Membership.role).where(Membership.user_id == g.api_user.id))
     if not permissions.may_import(g.api_user, roles):
-        abort(403, "Editors and the secretariat create documents from files.")
+        abort(403, _("Editors and the secretariat create documents from files."))
     request.max_content_length = MAX_IMPORT_BYTES + 256 * 1024
     try:
         upload = request.files.get("file")
         form = request.form
     except RequestEntityTooLarge:
-        return error(413, f"Files up to {MAX_IMPORT_BYTES // (1024 * 1024)} MB can be imported.")
+        return error(413, _("Files up to %(size)s MB can be imported.", size=MAX_IMPORT_BYTES // (1024 * 1024)))
     if upload is None or not upload.filename:
-        return error(400, "Send the file as multipart/form-data in the field 'file'.")
+        return error(400, _("Send the file as multipart/form-data in the field 'file'."))
     kind, preview = form.get("kind"), form.get("preview", "false")
     if kind not in KINDS:
-        return error(422, "kind must be 'declaration' or 'action_plan'.")
+        return error(422, _("kind must be 'declaration' or 'action_plan'."))
     if preview not in ("true", "false"):
-        return error(422, "preview must be true or false.")
+        return error(422, _("preview must be true or false."))
     if len(form.get("title") or "") > MAX_TITLE_CHARS:
-        return error(413, f"Titles are limited to {MAX_TITLE_CHARS} characters.")
+        return error(413, _("Titles are limited to %(limit)s characters.", limit=MAX_TITLE_CHARS))
     imported, source = read_file(upload.filename, upload.read(MAX_IMPORT_BYTES + 1))
     title = form.get("title") or imported.title
     # The kind each clause will have (the file's, else the document's default) and its number by it.
@@ -103,7 +104,11 @@ PATHS.update({
                  "description": "a named version of this document: export the changes since it (docx only)"},
                 {"name": "to", "in": "query", "required": False,
                  "schema": {"oneOf": [ID, {"type": "string", "enum": ["current"]}], "default": "current"},
-                 "description": "with from: the named version, or the current text, the changes lead to"}])},
+                 "description": "with from: the named version, or the current text, the changes lead to"},
+                {"name": "lang", "in": "query", "required": False,
+                 "schema": {"type": "string", "enum": ["en", "bg", "cs", "es", "fr", "hu", "nl", "pt", "sv"]},
+                 "description": "a language other than the authentic one: the document's translation into it, "
+                                "marked as a translation (not with from/to)"}])},
     "/documents/import": {"post": {
         **operation(
             "Create a document in drafting from a Markdown (.md), Word (.docx) or Akoma Ntoso 3.0 (.xml, .akn) "

@@ -5,6 +5,8 @@ from __future__ import annotations
 from datetime import UTC, datetime
 
 from flask import abort, g, jsonify, request
+from flask_babel import gettext as _
+from flask_babel import ngettext
 from sqlalchemy import select
 
 from .. import live, permissions
@@ -44,12 +46,13 @@ def body(fields: tuple[str, ...] | None = None) -> dict:
     refused (422) rather than silently ignored (a misspelt `after_id` would put a clause at the end)."""
     data = request.get_json(silent=True)
     if not isinstance(data, dict):
-        abort(400, "The request body must be a JSON object.")
+        abort(400, _("The request body must be a JSON object."))
     if fields is not None:
         unknown = sorted(str(key)[:40] for key in data if key not in fields and key not in ECHOED)
         if unknown:
-            abort(422, f"Unknown field{'s' if len(unknown) > 1 else ''}: {', '.join(unknown[:5])}. "
-                       f"This request takes: {', '.join(fields)}.")
+            abort(422, ngettext("Unknown field: %(names)s. This request takes: %(fields)s.",
+                                "Unknown fields: %(names)s. This request takes: %(fields)s.", len(unknown),
+                                names=", ".join(unknown[:5]), fields=", ".join(fields)))
     return data
 
 
@@ -80,7 +83,7 @@ def list_documents():
 def create_document_():
     data = body()
     if not permissions.may_create_documents(g.api_user):
-        abort(403, "Only the secretariat creates documents.")
+        abort(403, _("Only the secretariat creates documents."))
     document = create_document(g.api_user, data.get("title"), data.get("kind"))
     db.session.commit()
     return jsonify(document_json(document)), 201
@@ -158,7 +161,7 @@ def change_phase(document_id: int):
         try:
             deadline = datetime.fromisoformat(str(data["deadline"]).replace("Z", "+00:00"))
         except ValueError:
-            return error(422, "deadline must be an ISO 8601 date and time.")
+            return error(422, _("deadline must be an ISO 8601 date and time."))
         if deadline.tzinfo is not None:
             deadline = deadline.astimezone(UTC).replace(tzinfo=None)
     move_phase(g.api_user, document, data.get("phase"), deadline, reason=data.get("reason"),
@@ -173,7 +176,7 @@ def changes(document_id: int):
     document = get_document_or_404(document_id, user=g.api_user)
     since = parse_int(request.args.get("since", "0"))
     if since is None:
-        return error(422, "since must be a non-negative integer.")
+        return error(422, _("since must be a non-negative integer."))
     return jsonify(live.changes_since(document, since))
 
 
@@ -186,7 +189,7 @@ def create_clause_(document_id: int):
     if data.get("after") is not None:
         after = db.session.get(Clause, data["after"]) if is_db_int(data["after"]) else None
         if after is None or after.document_id != document.id or after.deleted_at:
-            return error(422, "after must be the id of a clause of this document.")
+            return error(422, _("after must be the id of a clause of this document."))
     clause = create_clause(document, g.api_user, data.get("text"), data.get("heading"), after,
                            kind=data.get("kind"), action=data.get("action"))
     db.session.commit()
@@ -205,8 +208,8 @@ def patch_clause(clause_id: int):
     except ClauseConflict as conflict:
         db.session.rollback()
         current = db.session.get(Clause, clause_id)
-        return error(409, "Someone else changed the same words since your base version; "
-                          "nothing was saved. Resolve against the current text and save again.",
+        return error(409, _("Someone else changed the same words since your base version; "
+                            "nothing was saved. Resolve against the current text and save again."),
                      current=clause_json(current), yours=conflict.yours,
                      base_version=conflict.base_version, base_text=conflict.base_text,
                      changed_by=[u.name for u in conflicting_authors(current, conflict.base_version, conflict.yours)])

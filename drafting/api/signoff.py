@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from flask import g, jsonify, request
+from flask_babel import gettext as _
 
 from ..extensions import db
 from ..models.document import PHASES
@@ -53,7 +54,7 @@ def document_readiness(document_id: int):
     document = get_document_or_404(document_id, user=g.api_user)
     phase = request.args.get("to", "")
     if phase not in PHASES:
-        return error(422, f"to must be one of: {', '.join(PHASES)}.")
+        return error(422, _("to must be one of: %(phases)s.", phases=", ".join(PHASES)))
     return jsonify(readiness(document, phase).to_json())
 
 

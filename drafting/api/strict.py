@@ -8,6 +8,7 @@ import re
 from functools import cache
 
 from flask import abort, request
+from flask_babel import ngettext
 
 from .blueprint import bp
 from .openapi import spec
@@ -37,7 +38,12 @@ def refuse_unknown_query_parameters():
         return None
     unknown = sorted({str(name)[:40] for name in request.args if name not in allowed})
     if unknown:
-        takes = ", ".join(sorted(allowed)) or "none"
-        abort(422, f"Unknown query parameter{'s' if len(unknown) > 1 else ''}: "
-                   f"{', '.join(repr(n) for n in unknown[:5])}. This request takes: {takes}.")
+        names = ", ".join(repr(n) for n in unknown[:5])
+        if allowed:
+            abort(422, ngettext("Unknown query parameter: %(names)s. This request takes: %(takes)s.",
+                                "Unknown query parameters: %(names)s. This request takes: %(takes)s.",
+                                len(unknown), names=names, takes=", ".join(sorted(allowed))))
+        abort(422, ngettext("Unknown query parameter: %(names)s. This request takes: none.",
+                            "Unknown query parameters: %(names)s. This request takes: none.", len(unknown),
+                            names=names))
     return None

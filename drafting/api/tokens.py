@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from flask import g, jsonify
+from flask_babel import gettext as _
 
 from ..extensions import db
 from ..people.tokens import own_token, revoke_token, tokens_of
@@ -24,7 +25,7 @@ def list_tokens():
 def delete_token(token_id: int):
     token = own_token(g.api_user, token_id)
     if token is None:
-        return error(404, "No token of yours has this id.")
+        return error(404, _("No token of yours has this id."))
     revoke_token(token)
     db.session.commit()
     return "", 204

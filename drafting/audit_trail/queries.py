@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
+from flask_babel import gettext as _
 from sqlalchemy import and_, or_, select
 
 from ..extensions import db
@@ -32,7 +33,7 @@ def _id(args, name: str) -> int | None:
         return None
     value = parse_int(raw)
     if value is None or value < 1:
-        raise LookupError(f"{name} must be a positive integer.")
+        raise LookupError(_("%(name)s must be a positive integer.", name=name))
     return value
 
 
@@ -45,10 +46,10 @@ def read_filters(args) -> Filters:
         organisation = (db.session.get(Organisation, number) if number else
                         db.session.scalar(select(Organisation).where(Organisation.name == raw)))
         if organisation is None:
-            raise LookupError(f"No organisation is called “{raw}”.")
+            raise LookupError(_("No organisation is called “%(name)s”.", name=raw))
     category = args.get("category") or None
     if category is not None and category not in CATEGORIES:
-        raise LookupError(f"Kind must be one of: {', '.join(CATEGORIES)}.")
+        raise LookupError(_("Kind must be one of: %(kinds)s.", kinds=", ".join(CATEGORIES)))
     return Filters(_id(args, "clause"), organisation, category, _id(args, "before"))
 
 
@@ -83,12 +84,13 @@ def clause_names(document: Document) -> dict[int, str]:
                                  .order_by(Clause.position, Clause.id))
     names, number = {}, 0
     for clause in clauses:
-        suffix = f" ({clause.heading})" if clause.heading else ""
         if clause.deleted_at is None:
             number += 1
-            names[clause.id] = f"clause {number}{suffix}"
+            names[clause.id] = (_("clause %(number)s (%(heading)s)", number=number, heading=clause.heading)
+                                if clause.heading else _("clause %(number)s", number=number))
         else:
-            names[clause.id] = f"a deleted clause{suffix}"
+            names[clause.id] = (_("a deleted clause (%(heading)s)", heading=clause.heading) if clause.heading
+                                else _("a deleted clause"))
     return names
 
 

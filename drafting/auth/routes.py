@@ -17,6 +17,8 @@ from flask import (
     session,
     url_for,
 )
+from flask_babel import gettext as _
+from flask_babel import ngettext
 from flask_login import current_user, login_required, login_user, logout_user
 from flask_wtf.csrf import generate_csrf
 from sqlalchemy import func, select
@@ -24,13 +26,14 @@ from werkzeug.security import check_password_hash, generate_password_hash
 
 from .. import live
 from ..extensions import db, login_manager
+from ..i18n import _l
 from ..models import LoginFailure, User
 from ..models.base import parse_int, utcnow
 
 bp = Blueprint("auth", __name__)
 
 login_manager.login_view = "auth.login"
-login_manager.login_message = "Please log in to continue."
+login_manager.login_message = _l("Please log in to continue.")
 login_manager.login_message_category = "info"
 login_manager.session_protection = "strong"
 
@@ -61,8 +64,8 @@ def safe_next(target: str | None, fallback: str | None = None) -> str:
     return target
 
 
-SESSION_ENDED = ("Your session has ended. Nothing you typed is lost: log in again in a new tab, "
-                 "then come back here and press Retry.")
+SESSION_ENDED = _l("Your session has ended. Nothing you typed is lost: log in again in a new tab, "
+                   "then come back here and press Retry.")
 
 
 def is_script_request() -> bool:
@@ -85,9 +88,9 @@ def session_ended():
     stays for a page without that script: htmx then loads the login page as the whole page.
     """
     if request.accept_mimetypes.best == "application/json":
-        response = jsonify({"error": {"code": "session_ended", "message": SESSION_ENDED}})
+        response = jsonify({"error": {"code": "session_ended", "message": str(SESSION_ENDED)}})
     else:
-        response = make_response(render_template("errors/_message.html", status=401, message=SESSION_ENDED))
+        response = make_response(render_template("errors/_message.html", status=401, message=str(SESSION_ENDED)))
     response.status_code = 401
     response.headers["HX-Session-Ended"] = "1"
     response.headers["HX-Redirect"] = login_url_for_current_page()
@@ -103,7 +106,7 @@ def unauthorized():
     A page request is redirected (302). A request of the page's script (htmx, fetch) gets 401
     marked `HX-Session-Ended` (see session_ended): the page stays, with what was typed in it.
     """
-    flash(login_manager.login_message, login_manager.login_message_category)
+    flash(str(login_manager.login_message), login_manager.login_message_category)
     if is_script_request():
         return session_ended()
     path = request.full_path if request.query_string else request.path
@@ -171,17 +174,18 @@ def login():
         address = (request.remote_addr or "unknown")[:64]
         if login_blocked(email, address):
             minutes = int(LOGIN_WINDOW.total_seconds() // 60)
-            error = f"Too many failed attempts. Wait {minutes} minutes, then try again."
+            error = ngettext("Too many failed attempts. Wait %(num)s minute, then try again.",
+                             "Too many failed attempts. Wait %(num)s minutes, then try again.", minutes)
             status, headers = 429, {"Retry-After": str(int(LOGIN_WINDOW.total_seconds()))}
         else:
             user = db.session.scalar(select(User).where(User.email == email))
             if not password_matches(user, request.form.get("password", "")):
                 db.session.add(LoginFailure(email=email, address=address))
                 db.session.commit()
-                error, status = "That email and password do not match an account.", 401
+                error, status = _("That email and password do not match an account."), 401
             elif not user.is_active:
-                error, status = ("This account has been deactivated. Ask the secretariat if you need "
-                                 "access again."), 403
+                error, status = _("This account has been deactivated. Ask the secretariat if you need "
+                                  "access again."), 403
             else:
                 login_user(user)
                 # A CSRF token from before the login is not carried into the session: a token an
@@ -199,5 +203,5 @@ def logout():
     live.evict(current_user.id)  # their open pages leave every document room at once
     db.session.commit()
     logout_user()
-    flash("You are logged out.", "info")
+    flash(_("You are logged out."), "info")
     return redirect(url_for("auth.login"))

@@ -5,6 +5,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from datetime import datetime
 
+from flask_babel import gettext as _
 from sqlalchemy import bindparam, func, insert, select, update
 from sqlalchemy.orm.attributes import set_committed_value
 
@@ -100,8 +101,11 @@ def merged_with(clause: Clause, base_version: int | None, actor: User) -> str:
                    ClauseRevision.version < clause.version, User.id != actor.id)
             .distinct().limit(4)))
     if not names:
-        return "someone"
-    return " and ".join(names[:3]) + (" and others" if len(names) > 3 else "")
+        return _("someone")
+    joined = names[0]
+    for name in names[1:3]:
+        joined = _("%(first)s and %(second)s", first=joined, second=name)
+    return _("%(names)s and others", names=joined) if len(names) > 3 else joined
 
 
 def revision_text(clause: Clause, version: int) -> ClauseRevision:
@@ -109,7 +113,7 @@ def revision_text(clause: Clause, version: int) -> ClauseRevision:
     revision = db.session.scalar(select(ClauseRevision).where(
         ClauseRevision.clause_id == clause.id, ClauseRevision.version == version))
     if revision is None:
-        raise TextError(422, f"Version {version} of this clause does not exist.", "base_version")
+        raise TextError(422, _("Version %(version)s of this clause does not exist.", version=version), "base_version")
     return revision
 
 
@@ -133,7 +137,7 @@ def save_clause(clause: Clause, actor: User, text: object, base_version: object,
     text = clean_clause_text(text)
     kind = ... if kind is ... else clean_kind(kind)
     if not is_db_int(base_version):
-        raise TextError(422, "base_version must be a positive integer.", "base_version")
+        raise TextError(422, _("base_version must be a positive integer."), "base_version")
     author = author or actor
     # The first attempt trusts the clause as loaded in this request (one SELECT less per save):
     # if that copy is stale, the compare-and-swap matches nothing and the next attempt re-reads
@@ -145,8 +149,8 @@ def save_clause(clause: Clause, actor: User, text: object, base_version: object,
         if fresh:
             db.session.refresh(clause)
         if clause.deleted_at is not None:  # deleted meanwhile: an edit of it would be acknowledged and lost
-            raise TextError(410, "This clause was deleted while you were editing it; your text was not saved. "
-                                 "Copy it, or restore the clause from the Deleted clauses and save again.", "clause")
+            raise TextError(410, _("This clause was deleted while you were editing it; your text was not saved. "
+                                   "Copy it, or restore the clause from the Deleted clauses and save again."), "clause")
         current_version, current_text, current_heading = clause.version, clause.text, clause.heading
         current_kind, current_action = clause.kind, clause.action
         mine_heading = current_heading if heading is ... else clean_heading(heading)
@@ -157,7 +161,8 @@ def save_clause(clause: Clause, actor: User, text: object, base_version: object,
         if base_version > current_version:
             if not fresh:
                 continue
-            raise TextError(422, f"Version {base_version} of this clause does not exist yet.", "base_version")
+            raise TextError(422, _("Version %(version)s of this clause does not exist yet.", version=base_version),
+                            "base_version")
         merged = base_version < current_version
         base = None
         if merged:
@@ -237,7 +242,7 @@ def _renumber(clauses: list[Clause]) -> None:
     moving = [(position, c) for position, c in enumerate(clauses, start=1) if c.position != position]
     if not moving:
         return
-    for _, clause in moving:
+    for _position, clause in moving:
         clause.position = -clause.id if clause.id is not None else 0
     db.session.flush()
     for position, clause in moving:
@@ -255,7 +260,7 @@ def create_clause(document: Document, actor: User, text: object, heading: object
     action = clean_action(action, kind, document) if kind == "action" else None
     clauses = _live_clauses(document)
     if after is not None and after not in clauses:
-        raise TextError(409, "The clause to add after was deleted meanwhile; choose another place.", "after")
+        raise TextError(409, _("The clause to add after was deleted meanwhile; choose another place."), "after")
     index = clauses.index(after) + 1 if after is not None else len(clauses)
     now = utcnow()
     clause = Clause(document_id=document.id, position=0, heading=heading, text=text, kind=kind, action=action,
@@ -287,7 +292,7 @@ def delete_clause(clause: Clause, actor: User) -> None:
     remaining = [c for c in _live_clauses(document) if c.id != clause.id]
     db.session.refresh(clause, ["deleted_at"])
     if clause.deleted_at is not None:  # re-read under the lock: deleted meanwhile
-        raise TextError(409, "This clause was already deleted by someone else.", "clause")
+        raise TextError(409, _("This clause was already deleted by someone else."), "clause")
     close_items_of_deleted_clause(clause, actor)
     clause.deleted_at = utcnow()
     _renumber(remaining)
@@ -305,7 +310,7 @@ def restore_clause(clause: Clause, actor: User, position: object = None) -> Clau
     The threads and amendments its deletion closed stay closed: they were settled and reported.
     """
     if position is not None and not is_db_int(position):
-        raise TextError(422, "position must be a positive integer.", "position")
+        raise TextError(422, _("position must be a positive integer."), "position")
     document = clause.document
     # Hold the document's row before reading the list, as every change of the list ends up
     # holding it: two restores (or a restore and a delete) are numbered one after the other.
@@ -313,7 +318,7 @@ def restore_clause(clause: Clause, actor: User, position: object = None) -> Clau
     ensure_text_open(document)
     db.session.refresh(clause, ["deleted_at", "position"])
     if clause.deleted_at is None:
-        raise TextError(409, "This clause is not deleted: someone may have restored it already.", "clause")
+        raise TextError(409, _("This clause is not deleted: someone may have restored it already."), "clause")
     clauses = _live_clauses(document)
     index = min(max((position or clause.position) - 1, 0), len(clauses))
     clause.position = -clause.id  # out of the live clauses' way until renumbered (unique positions)
@@ -396,7 +401,7 @@ def reorder_clauses(document: Document, actor: User, ids: list[int]) -> None:
     clauses = _live_clauses(document)
     by_id = {c.id: c for c in clauses}
     if sorted(ids) != sorted(by_id):
-        raise TextError(422, "The new order must list every clause of the document exactly once.", "order")
+        raise TextError(422, _("The new order must list every clause of the document exactly once."), "order")
     before = [c.id for c in clauses]
     ordered = [by_id[i] for i in ids]
     _renumber(ordered)
@@ -416,7 +421,7 @@ def move_clause(clause: Clause, actor: User, direction: str) -> None:
     index = ids.index(clause.id)
     target = index - 1 if direction == "up" else index + 1
     if direction not in ("up", "down"):
-        raise TextError(422, "Direction must be 'up' or 'down'.", "direction")
+        raise TextError(422, _("Direction must be 'up' or 'down'."), "direction")
     if 0 <= target < len(ids):
         ids[index], ids[target] = ids[target], ids[index]
         reorder_clauses(clause.document, actor, ids)

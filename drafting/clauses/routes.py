@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 from flask import Blueprint, abort, redirect, render_template, request, url_for
+from flask_babel import gettext as _
+from flask_babel import ngettext
 from flask_login import current_user, login_required
 from markupsafe import Markup
 
@@ -151,12 +153,12 @@ def save(clause_id: int):
         # Show what the others changed meanwhile, so the merge is never a surprise.
         merged_diff = Markup(diff_html(offload.diff(result.base_text, result.theirs_text)))
     if not result.changed:
-        status = "No changes to save."
+        status = _("No changes to save.")
     elif result.merged:
-        status = (f"Merged: {merged_with(clause, base_version, current_user)} saved a newer version while you were "
-                  f"editing; both changes are kept, saved as version {clause.version}.")
+        status = _("Merged: %(names)s saved a newer version while you were editing; both changes are kept, saved as "
+                   "version %(version)s.", names=merged_with(clause, base_version, current_user), version=clause.version)
     else:
-        status = f"Saved as version {clause.version}."
+        status = _("Saved as version %(version)s.", version=clause.version)
     return clause_fragment(clause, status, merged_diff=merged_diff)
 
 
@@ -176,7 +178,7 @@ def create(document_id: int):
     after_id = _form_int("after")
     after = db.session.get(Clause, after_id) if after_id else None
     if after is not None and (after.document_id != document.id or after.deleted_at):
-        abort(404, "Clause not found.")
+        abort(404, _("Clause not found."))
     try:
         clause = create_clause(document, current_user, request.form.get("text", ""),
                                request.form.get("heading", ""), after, **kind_fields(request.form))
@@ -191,7 +193,7 @@ def create(document_id: int):
     db.session.commit()
     if not is_htmx():
         return _back_to(document, clause.id)
-    return _clause_list(document, focus=clause.id, status=f"Clause {clause.number} added.")
+    return _clause_list(document, focus=clause.id, status=_("Clause %(number)s added.", number=clause.number))
 
 
 @bp.route("/clauses/<int:clause_id>/delete", methods=["GET", "POST"])
@@ -209,18 +211,27 @@ def delete(clause_id: int):
     if not is_htmx():
         return _back_to(document)
     note = closed_items_note(threads, amendments)
-    named = f"Clause {number}" + (f" ({heading})" if heading else "")
+    said = (_("Clause %(number)s (%(heading)s) deleted.", number=number, heading=heading) if heading
+            else _("Clause %(number)s deleted.", number=number))
     undo = {"clause": clause, "number": number, "heading": heading, "note": note}
-    return _clause_list(document, undo=undo, announce=f"{named} deleted.{note} Undo")
+    return _clause_list(document, undo=undo, announce=f"{said}{note} " + _("Undo"))
 
 
 def closed_items_note(threads: int, amendments: int) -> str:
     """Say what deleting a clause closed (" 2 open threads and 1 open amendment were closed.")."""
-    parts = [f"{n} open {what}{'s' if n != 1 else ''}" for n, what in ((threads, "thread"), (amendments, "amendment"))
-             if n]
-    if not parts:
+    if threads and amendments:
+        note = _("%(threads)s and %(amendments)s were closed; they stay in the report.",
+                 threads=ngettext("%(num)s open thread", "%(num)s open threads", threads),
+                 amendments=ngettext("%(num)s open amendment", "%(num)s open amendments", amendments))
+    elif threads:
+        note = ngettext("%(num)s open thread was closed; they stay in the report.",
+                        "%(num)s open threads were closed; they stay in the report.", threads)
+    elif amendments:
+        note = ngettext("%(num)s open amendment was closed; they stay in the report.",
+                        "%(num)s open amendments were closed; they stay in the report.", amendments)
+    else:
         return ""
-    return f" {' and '.join(parts)} {'was' if threads + amendments == 1 else 'were'} closed; they stay in the report."
+    return f" {note}"
 
 
 @bp.get("/documents/<int:document_id>/deleted-clauses")
@@ -247,8 +258,9 @@ def undelete(clause_id: int):
     if not is_htmx():
         return _back_to(clause, clause.id)
     threads, amendments = closed_at_deletion(clause)
-    status = f"Clause {clause.number} restored with its history." + (
-        " Its comments closed at deletion stay closed." if threads or amendments else "")
+    status = _("Clause %(number)s restored with its history.", number=clause.number)
+    if threads or amendments:
+        status += " " + _("Its comments closed at deletion stay closed.")
     return _clause_list(clause.document, focus=clause.id, focus_control="first", status=status, announce=status)
 
 
@@ -261,8 +273,9 @@ def move(clause_id: int):
     db.session.commit()
     if not is_htmx():
         return _back_to(clause, clause.id)
-    return _clause_list(clause.document, focus=clause.id, focus_control=direction,
-                        status=f"Clause moved {direction} to number {clause.number}.")
+    status = (_("Clause moved up to number %(number)s.", number=clause.number) if direction == "up"
+              else _("Clause moved down to number %(number)s.", number=clause.number))
+    return _clause_list(clause.document, focus=clause.id, focus_control=direction, status=status)
 
 
 @bp.post("/documents/<int:document_id>/order")
@@ -272,9 +285,9 @@ def reorder(document_id: int):
     raw = request.form.getlist("order")
     ids = [parse_int(value) for value in raw]
     if None in ids:
-        abort(422, "The new order must be a list of clause ids.")
+        abort(422, _("The new order must be a list of clause ids."))
     reorder_clauses(document, current_user, ids)
     db.session.commit()
     if not is_htmx():
         return _back_to(document)
-    return _clause_list(document, status="Clause order saved.")
+    return _clause_list(document, status=_("Clause order saved."))

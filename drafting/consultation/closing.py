@@ -10,6 +10,7 @@ from sqlalchemy import select
 
 from .. import audit, live
 from ..extensions import db
+from ..i18n import N_, _l
 from ..models import Amendment, Clause, Document, Notification, Thread, User
 from ..models.base import utcnow
 from ..notifications.operations import tell
@@ -19,13 +20,15 @@ def notify(user: User, document: Document | None, message: str, url: str | None,
            *, excerpt: str | None = None, subject: str | None = None,
            details: list[str] | None = None) -> Notification | None:
     """Tell a user: an entry in their in-app list and an e-mail as they chose for the category
-    (nothing for a deactivated account)."""
+    (nothing for a deactivated account). `message`, `subject` and `details` are lazy strings
+    (drafting.i18n._l), made into text in the recipient's language."""
     return tell(user, document, category, message, url, subject=subject, details=details, excerpt=excerpt)
 
 
-def clause_label(clause: Clause) -> str:
+def clause_label(clause: Clause):
+    """How a notification names a clause ("clause 3"): a lazy string, in the reader's language."""
     number = clause.number
-    return f"clause {number}" if number else "a deleted clause"
+    return _l("clause %(number)s", number=number) if number else _l("a deleted clause")
 
 
 def close_thread(thread: Thread, actor: User, disposition: str, reason: str | None) -> None:
@@ -42,7 +45,8 @@ def close_thread(thread: Thread, actor: User, disposition: str, reason: str | No
                   disposition=disposition)
 
 
-CLAUSE_DELETED_REASON = "The clause was deleted."
+# The reason recorded (in English) on the items a deleted clause closes; the report shows it translated.
+CLAUSE_DELETED_REASON = N_("The clause was deleted.")
 
 
 def close_items_of_deleted_clause(clause: Clause, actor: User) -> tuple[list[Thread], list[Amendment]]:
@@ -64,8 +68,9 @@ def close_items_of_deleted_clause(clause: Clause, actor: User) -> tuple[list[Thr
         close_thread(thread, actor, "clause_deleted", CLAUSE_DELETED_REASON)
         if thread.author_id != actor.id:
             notify(thread.author, document,
-                   f"{actor.name} deleted {label} of “{document.title}”; your comment on it was closed. "
-                   "It stays in the consultation report.", url + f"#report-thread-{thread.id}")
+                   _l("%(actor)s deleted %(clause)s of “%(title)s”; your comment on it was closed. "
+                      "It stays in the consultation report.", actor=actor.name, clause=label, title=document.title),
+                   url + f"#report-thread-{thread.id}")
     now = utcnow()
     for amendment in amendments:
         amendment.status = "clause_deleted"
@@ -78,7 +83,7 @@ def close_items_of_deleted_clause(clause: Clause, actor: User) -> tuple[list[Thr
         live.announce(document, "amendment.closed", actor.id, clause_id=clause.id, amendment_id=amendment.id)
         if amendment.author_id != actor.id:
             notify(amendment.author, document,
-                   f"{actor.name} deleted {label} of “{document.title}”; your amendment to it was closed. "
-                   "It stays in the consultation report.", url + f"#report-amendment-{amendment.id}",
-                   "amendments")
+                   _l("%(actor)s deleted %(clause)s of “%(title)s”; your amendment to it was closed. "
+                      "It stays in the consultation report.", actor=actor.name, clause=label, title=document.title),
+                   url + f"#report-amendment-{amendment.id}", "amendments")
     return threads, amendments

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from flask import abort
+from flask_babel import gettext as _
 
 from ..extensions import db
 from ..models import Amendment, Comment, Contribution, Document, Thread
@@ -17,7 +18,7 @@ def get_thread_or_404(thread_id: int, action: str = "view", user=None) -> Thread
     thread = db.session.get(Thread, thread_id)
     if (thread is None or thread.status == "deleted"
             or (thread.clause.deleted_at is not None and action != "view")):
-        abort(404, "Thread not found.")
+        abort(404, _("Thread not found."))
     check(thread.clause.document, action, user)
     return thread
 
@@ -26,7 +27,7 @@ def get_comment_or_404(comment_id: int, action: str = "view", user=None) -> Comm
     """Load a comment that is still there."""
     comment = db.session.get(Comment, comment_id)
     if comment is None or comment.deleted_at is not None:
-        abort(404, "Comment not found.")
+        abort(404, _("Comment not found."))
     get_thread_or_404(comment.thread_id, action, user)
     return comment
 
@@ -35,7 +36,7 @@ def get_amendment_or_404(amendment_id: int, action: str = "view", user=None) -> 
     """Load an amendment; one of a deleted clause can be read, not acted on."""
     amendment = db.session.get(Amendment, amendment_id)
     if amendment is None or (amendment.clause.deleted_at is not None and action != "view"):
-        abort(404, "Amendment not found.")
+        abort(404, _("Amendment not found."))
     check(amendment.clause.document, action, user)
     return amendment
 
@@ -44,6 +45,6 @@ def get_contribution_or_404(contribution_id: int, action: str = "view", user=Non
     """Load a contribution to a document the user may act on; a withdrawn one is gone (404)."""
     contribution = db.session.get(Contribution, contribution_id)
     if contribution is None or contribution.withdrawn_at is not None:
-        abort(404, "Contribution not found.")
+        abort(404, _("Contribution not found."))
     check(db.session.get(Document, contribution.document_id), action, user)
     return contribution

@@ -13,11 +13,14 @@ from dataclasses import dataclass
 from datetime import datetime
 
 from flask import url_for
+from flask_babel import gettext as _
+from flask_babel import gettext as translate
 from sqlalchemy import func, select
 
 from .. import audit, live
 from ..clauses.operations import SaveResult, revision_text, save_clause
 from ..extensions import db
+from ..i18n import N_, _l, number
 from ..models import (
     Amendment,
     Clause,
@@ -51,19 +54,53 @@ class ConsultationError(TextError):
 
 # ---- validation -------------------------------------------------------------------------------
 
+# What a typed field's refusals say, by field (`what`): not text, empty, too long. Whole sentences,
+# since word order and agreement differ between languages.
+FIELD_MESSAGES = {
+    "comment": (N_("The comment must be text."), N_("The comment cannot be empty."),
+                N_("The comment is %(length)s characters; the limit is %(limit)s.")),
+    "reply": (N_("The reply must be text."), N_("The reply cannot be empty."),
+              N_("The reply is %(length)s characters; the limit is %(limit)s.")),
+    "rationale": (N_("The rationale must be text."), N_("The rationale cannot be empty."),
+                  N_("The rationale is %(length)s characters; the limit is %(limit)s.")),
+    "reason": (N_("The reason must be text."), N_("The reason cannot be empty."),
+               N_("The reason is %(length)s characters; the limit is %(limit)s.")),
+    "title": (N_("The title must be text."), N_("The title cannot be empty."),
+              N_("The title is %(length)s characters; the limit is %(limit)s.")),
+    "description": (N_("The description must be text."), N_("The description cannot be empty."),
+                    N_("The description is %(length)s characters; the limit is %(limit)s.")),
+    "proposal": (N_("The proposal for an EU-level instrument must be text."),
+                 N_("The proposal for an EU-level instrument cannot be empty."),
+                 N_("The proposal for an EU-level instrument is %(length)s characters; the limit is %(limit)s.")),
+}
+
+
+def _not_text(what: str) -> str:
+    return translate(FIELD_MESSAGES[what][0])
+
+
+def _empty(what: str) -> str:
+    return translate(FIELD_MESSAGES[what][1])
+
+
+def _too_long(what: str, length: int, limit: int) -> str:
+    return translate(FIELD_MESSAGES[what][2], length=number(length), limit=number(limit))
+
+
 def clean_rich_text(value: object, what: str, limit: int, field: str = "body",
                     required: bool = True) -> str:
-    """Return typed rich text as sanitised HTML, or raise: 422 empty or not text, 413 too long."""
+    """Return typed rich text as sanitised HTML, or raise: 422 empty or not text, 413 too long.
+    `what` names the field in the messages (a key of FIELD_MESSAGES)."""
     if value is None and not required:
         return ""
     if not isinstance(value, str):
-        raise ConsultationError(422, f"{what} must be text.", field)
+        raise ConsultationError(422, _not_text(what), field)
     value = normalise_newlines(value).strip()
     if len(value) > limit:
-        raise ConsultationError(413, f"{what} is {len(value):,} characters; the limit is {limit:,}.", field)
+        raise ConsultationError(413, _too_long(what, len(value), limit), field)
     html = sanitise(value) if value else ""
     if required and not plain_text(html).strip():
-        raise ConsultationError(422, f"{what} cannot be empty.", field)
+        raise ConsultationError(422, _empty(what), field)
     return html
 
 
@@ -72,12 +109,12 @@ def clean_plain(value: object, what: str, limit: int, field: str, required: bool
     if value is None and not required:
         return ""
     if not isinstance(value, str):
-        raise ConsultationError(422, f"{what} must be text.", field)
+        raise ConsultationError(422, _not_text(what), field)
     value = normalise_newlines(value).strip()
     if required and not value:
-        raise ConsultationError(422, f"{what} cannot be empty.", field)
+        raise ConsultationError(422, _empty(what), field)
     if len(value) > limit:
-        raise ConsultationError(413, f"{what} is {len(value):,} characters; the limit is {limit:,}.", field)
+        raise ConsultationError(413, _too_long(what, len(value), limit), field)
     return value
 
 
@@ -95,13 +132,14 @@ def clean_quote(clause: Clause, quote: object) -> str | None:
     if quote is None or (isinstance(quote, str) and not quote.strip()):
         return None
     if not isinstance(quote, str):
-        raise ConsultationError(422, "The quoted passage must be text.", "quote")
+        raise ConsultationError(422, _("The quoted passage must be text."), "quote")
     if len(quote) > MAX_QUOTE_CHARS:
-        raise ConsultationError(413, f"Quoted passages are limited to {MAX_QUOTE_CHARS:,} characters.", "quote")
+        raise ConsultationError(413, _("Quoted passages are limited to %(limit)s characters.",
+                                       limit=number(MAX_QUOTE_CHARS)), "quote")
     span = find_passage(clause.text, quote)
     if span is None:
-        raise ConsultationError(422, f"The quoted passage is not in the text of the clause "
-                                     f"(version {clause.version}).", "quote")
+        raise ConsultationError(422, _("The quoted passage is not in the text of the clause (version %(version)s).",
+                                       version=clause.version), "quote")
     return clause.text[span[0]:span[1]]
 
 
@@ -164,8 +202,10 @@ def unknown_mentions_status(document: Document, html: str) -> str:
     unknown = unknown_mentions(document, plain_text(html))
     if not unknown:
         return ""
-    names = unknown[0] if len(unknown) == 1 else ", ".join(unknown[:-1]) + " or " + unknown[-1]
-    return f" No member is called {names}: nobody was notified."
+    if len(unknown) == 1:
+        return _("No member is called %(name)s: nobody was notified.", name=unknown[0])
+    return _("No member is called %(names)s or %(last)s: nobody was notified.",
+             names=", ".join(unknown[:-1]), last=unknown[-1])
 
 
 
@@ -187,9 +227,9 @@ def _notify_mentions(comment: Comment, actor: User, before: str = "") -> list[Us
               if u.id != actor.id and u.id not in already]
     for user in people:
         notify(user, document,
-               f"{actor.name} ({actor.organisation.name}) mentioned you in a comment on "
-               f"{clause_label(thread.clause)} of “{document.title}”.", thread_url(thread), "discussion",
-               excerpt=text)
+               _l("%(actor)s (%(organisation)s) mentioned you in a comment on %(clause)s of “%(title)s”.",
+                  actor=actor.name, organisation=actor.organisation.name, clause=clause_label(thread.clause),
+                  title=document.title), thread_url(thread), "discussion", excerpt=text)
     return people
 
 
@@ -204,11 +244,17 @@ def _notify_thread(comment: Comment, actor: User, mentioned: list[User]) -> list
     for user in [thread.author, *(c.author for c in thread.comments if c.deleted_at is None and c.id != comment.id)]:
         if user is not None and user.id not in skip and user.id in members:
             people.setdefault(user.id, user)
-    where = f"{clause_label(thread.clause)} of “{document.title}”"
+    names = {"actor": actor.name, "organisation": actor.organisation.name, "clause": clause_label(thread.clause),
+             "title": document.title}
     text = plain_text(comment.body)
     for user in people.values():
-        whose = "your comment" if user.id == thread.author_id else "a discussion you took part in"
-        notify(user, document, f"{actor.name} ({actor.organisation.name}) replied to {whose} on {where}.",
+        if user.id == thread.author_id:
+            message = _l("%(actor)s (%(organisation)s) replied to your comment on %(clause)s of “%(title)s”.",
+                         **names)
+        else:
+            message = _l("%(actor)s (%(organisation)s) replied to a discussion you took part in on %(clause)s "
+                         "of “%(title)s”.", **names)
+        notify(user, document, message,
                url_for("documents.page", document_id=document.id) + f"#comment-{comment.id}", "discussion",
                excerpt=text)
     return list(people.values())
@@ -218,14 +264,14 @@ def _notify_thread(comment: Comment, actor: User, mentioned: list[User]) -> list
 
 def _require_open_thread(thread: Thread) -> None:
     if thread.status == "resolved":
-        raise ConsultationError(409, "This thread is resolved; an editor can reopen it.", "thread")
+        raise ConsultationError(409, _("This thread is resolved; an editor can reopen it."), "thread")
     if thread.status == "deleted":
-        raise ConsultationError(404, "Thread not found.", "thread")
+        raise ConsultationError(404, _("Thread not found."), "thread")
 
 
 def open_thread(clause: Clause, actor: User, body: object, quote: object = None) -> Thread:
     """Start a thread on a clause, optionally about a quoted passage of its current text."""
-    html = clean_rich_text(body, "The comment", MAX_COMMENT_CHARS)
+    html = clean_rich_text(body, "comment", MAX_COMMENT_CHARS)
     passage = clean_quote(clause, quote)
     now = utcnow()
     thread = Thread(clause_id=clause.id, author_id=actor.id, quote=passage,
@@ -244,7 +290,7 @@ def open_thread(clause: Clause, actor: User, body: object, quote: object = None)
 def add_comment(thread: Thread, actor: User, body: object) -> Comment:
     """Reply in a thread."""
     _require_open_thread(thread)
-    html = clean_rich_text(body, "The reply", MAX_COMMENT_CHARS)
+    html = clean_rich_text(body, "reply", MAX_COMMENT_CHARS)
     comment = Comment(thread_id=thread.id, author_id=actor.id, organisation_id=actor.organisation_id,
                       body=html, created_at=utcnow())
     db.session.add(comment)
@@ -261,16 +307,16 @@ def add_comment(thread: Thread, actor: User, body: object) -> Comment:
 
 def _require_own_comment(comment: Comment, actor: User) -> None:
     if comment.deleted_at is not None:
-        raise ConsultationError(404, "Comment not found.", "comment")
+        raise ConsultationError(404, _("Comment not found."), "comment")
     if comment.author_id != actor.id:
-        raise ConsultationError(403, "You can edit and delete only your own comments.", "comment")
+        raise ConsultationError(403, _("You can edit and delete only your own comments."), "comment")
     _require_open_thread(comment.thread)
 
 
 def edit_comment(comment: Comment, actor: User, body: object) -> Comment:
     """Change one's own comment; newly mentioned members are notified."""
     _require_own_comment(comment, actor)
-    html = clean_rich_text(body, "The comment", MAX_COMMENT_CHARS)
+    html = clean_rich_text(body, "comment", MAX_COMMENT_CHARS)
     if html == comment.body:
         return comment
     before = comment.body
@@ -304,6 +350,11 @@ def delete_comment(comment: Comment, actor: User) -> bool:
     return thread_gone
 
 
+def _disposition_name(disposition: str) -> str:
+    """A thread's disposition in words, in the reader's language, lower case ("partly accepted")."""
+    return translate(str(DISPOSITION_LABELS[disposition])).lower()
+
+
 def clean_disposition(disposition: object, reason: object) -> tuple[str, str | None]:
     """Return a thread's disposition and reason as typed, or raise 422 (413 for a long reason).
 
@@ -311,14 +362,14 @@ def clean_disposition(disposition: object, reason: object) -> tuple[str, str | N
     must learn why a comment was only partly taken up, not taken up or merely noted.
     """
     if not isinstance(disposition, str) or disposition not in DISPOSITIONS:
-        choices = ", ".join(DISPOSITION_LABELS[d].lower() for d in DISPOSITIONS)
-        raise ConsultationError(422, f"Choose a disposition: {choices}.", "disposition")
+        choices = ", ".join(_disposition_name(d) for d in DISPOSITIONS)
+        raise ConsultationError(422, _("Choose a disposition: %(choices)s.", choices=choices), "disposition")
     if reason is not None and not isinstance(reason, str):
-        raise ConsultationError(422, "The reason must be text.", "reason")
-    text = clean_plain(reason, "The reason", MAX_REASON_CHARS, "reason", required=False)
+        raise ConsultationError(422, _not_text("reason"), "reason")
+    text = clean_plain(reason, "reason", MAX_REASON_CHARS, "reason", required=False)
     if not text and disposition != "accepted":
-        raise ConsultationError(422, f"Give a reason: it is required when a comment is "
-                                     f"{DISPOSITION_LABELS[disposition].lower()}.", "reason")
+        raise ConsultationError(422, _("Give a reason: it is required when a comment is %(disposition)s.",
+                                       disposition=_disposition_name(disposition)), "reason")
     return disposition, text or None
 
 
@@ -329,12 +380,12 @@ def resolve_thread(thread: Thread, actor: User, disposition: object = None, reas
     another one it is refused (409): reopen it first, so the change is on record.
     """
     if thread.status == "deleted":
-        raise ConsultationError(404, "Thread not found.", "thread")
+        raise ConsultationError(404, _("Thread not found."), "thread")
     disposition, reason = clean_disposition(disposition, reason)
     if thread.status == "resolved":
         if (thread.disposition, thread.reason) == (disposition, reason):
             return thread
-        raise ConsultationError(409, "This thread is already resolved; reopen it to change its disposition.",
+        raise ConsultationError(409, _("This thread is already resolved; reopen it to change its disposition."),
                                 "thread")
     close_thread(thread, actor, disposition, reason)
     return thread
@@ -344,11 +395,11 @@ def resolve_thread(thread: Thread, actor: User, disposition: object = None, reas
 def reopen_thread(thread: Thread, actor: User) -> Thread:
     """Open a resolved thread again, clearing its disposition (reopening an open thread changes nothing)."""
     if thread.status == "deleted":
-        raise ConsultationError(404, "Thread not found.", "thread")
+        raise ConsultationError(404, _("Thread not found."), "thread")
     if thread.status == "open":
         return thread
     if thread.disposition == "clause_deleted":
-        raise ConsultationError(409, "This thread was closed because its clause was deleted.", "thread")
+        raise ConsultationError(409, _("This thread was closed because its clause was deleted."), "thread")
     before = thread.disposition
     thread.status = "open"
     thread.disposition = None
@@ -368,15 +419,15 @@ def propose_amendment(clause: Clause, actor: User, text: object, rationale: obje
                       base_version: object = None) -> Amendment:
     """Propose new text for a clause, based on the version the proposer read (default: current)."""
     text = clean_clause_text(text)
-    html = clean_rich_text(rationale, "The rationale", MAX_RATIONALE_CHARS, "rationale")
+    html = clean_rich_text(rationale, "rationale", MAX_RATIONALE_CHARS, "rationale")
     if base_version is None:
         base_version = clause.version
     if (not isinstance(base_version, int) or isinstance(base_version, bool)
             or not 1 <= base_version <= clause.version):
-        raise ConsultationError(422, "base_version must be an existing version of the clause.", "base_version")
+        raise ConsultationError(422, _("base_version must be an existing version of the clause."), "base_version")
     base = clause.text if base_version == clause.version else revision_text(clause, base_version).text
     if text == base:
-        raise ConsultationError(422, "The proposed text is the same as the clause text; change it first.")
+        raise ConsultationError(422, _("The proposed text is the same as the clause text; change it first."))
     amendment = Amendment(clause_id=clause.id, author_id=actor.id, organisation_id=actor.organisation_id,
                           base_version=base_version, text=text, rationale=html, status="open",
                           created_at=utcnow())
@@ -391,9 +442,20 @@ def propose_amendment(clause: Clause, actor: User, text: object, rationale: obje
 
 def _require_open_amendment(amendment: Amendment) -> None:
     if amendment.status == "clause_deleted":
-        raise ConsultationError(409, "This amendment was closed because its clause was deleted.", "amendment")
+        raise ConsultationError(409, _("This amendment was closed because its clause was deleted."), "amendment")
     if amendment.status != "open":
-        raise ConsultationError(409, f"This amendment has already been {amendment.status}.", "amendment")
+        raise ConsultationError(409, already_decided(amendment.status), "amendment")
+
+
+def already_decided(status: str) -> str:
+    """Why an amendment that is no longer open cannot be decided or withdrawn, by its status."""
+    if status == "accepted":
+        return _("This amendment has already been accepted.")
+    if status == "rejected":
+        return _("This amendment has already been rejected.")
+    if status == "withdrawn":
+        return _("This amendment has already been withdrawn.")
+    return _("This amendment has already been %(status)s.", status=status)
 
 
 @dataclass(frozen=True)
@@ -428,17 +490,19 @@ def accept_amendment(amendment: Amendment, actor: User, text: object = None,
     audit.record(actor, document, "amendment.accepted", "amendment", amendment.id, clause.id,
                  version=clause.version, with_changes=with_changes, merged=save.merged)
     live.announce(document, "amendment.accepted", actor.id, clause_id=clause.id, amendment_id=amendment.id)
-    how = "with changes " if with_changes else ""
-    notify(amendment.author, document,
-           f"Your amendment to {clause_label(clause)} of “{document.title}” was accepted {how}by "
-           f"{actor.name}.", amendment_url(amendment), "amendments")
+    names = {"clause": clause_label(clause), "title": document.title, "actor": actor.name}
+    if with_changes:
+        message = _l("Your amendment to %(clause)s of “%(title)s” was accepted with changes by %(actor)s.", **names)
+    else:
+        message = _l("Your amendment to %(clause)s of “%(title)s” was accepted by %(actor)s.", **names)
+    notify(amendment.author, document, message, amendment_url(amendment), "amendments")
     return Acceptance(amendment, clause, save, with_changes)
 
 
 def reject_amendment(amendment: Amendment, actor: User, reason: object) -> Amendment:
     """Reject an amendment, saying why."""
     _require_open_amendment(amendment)
-    amendment.reason = clean_plain(reason, "The reason", MAX_REASON_CHARS, "reason")
+    amendment.reason = clean_plain(reason, "reason", MAX_REASON_CHARS, "reason")
     amendment.status = "rejected"
     amendment.decided_by_id = actor.id
     amendment.decided_at = utcnow()
@@ -448,15 +512,16 @@ def reject_amendment(amendment: Amendment, actor: User, reason: object) -> Amend
     live.announce(clause.document, "amendment.rejected", actor.id, clause_id=clause.id,
                   amendment_id=amendment.id)
     notify(amendment.author, clause.document,
-           f"Your amendment to {clause_label(clause)} of “{clause.document.title}” was rejected by "
-           f"{actor.name}: {amendment.reason}", amendment_url(amendment), "amendments", excerpt=amendment.reason)
+           _l("Your amendment to %(clause)s of “%(title)s” was rejected by %(actor)s: %(reason)s",
+              clause=clause_label(clause), title=clause.document.title, actor=actor.name, reason=amendment.reason),
+           amendment_url(amendment), "amendments", excerpt=amendment.reason)
     return amendment
 
 
 def withdraw_amendment(amendment: Amendment, actor: User) -> Amendment:
     """Withdraw one's own open amendment."""
     if amendment.author_id != actor.id:
-        raise ConsultationError(403, "Only the member who proposed an amendment can withdraw it.", "amendment")
+        raise ConsultationError(403, _("Only the member who proposed an amendment can withdraw it."), "amendment")
     _require_open_amendment(amendment)
     amendment.status = "withdrawn"
     amendment.decided_at = utcnow()
@@ -475,11 +540,11 @@ def clauses_of(document: Document, ids: object) -> list[Clause]:
     if ids is None:
         return []
     if not isinstance(ids, list) or not all(isinstance(i, int) and not isinstance(i, bool) for i in ids):
-        raise ConsultationError(422, "clause_ids must be a list of clause ids.", "clause_ids")
+        raise ConsultationError(422, _("clause_ids must be a list of clause ids."), "clause_ids")
     by_id = {c.id: c for c in document.clauses}
     unknown = [i for i in ids if i not in by_id]
     if unknown:
-        raise ConsultationError(422, "Every linked clause must be a clause of this document.", "clause_ids")
+        raise ConsultationError(422, _("Every linked clause must be a clause of this document."), "clause_ids")
     return [by_id[i] for i in dict.fromkeys(ids)]
 
 
@@ -508,21 +573,21 @@ class ContributionFields:
 def _clean_contribution(kind: object, topic: object, title: object, body: object,
                         proposal: object) -> ContributionFields:
     if kind not in KINDS:
-        raise ConsultationError(422, "Kind must be 'best_practice' or 'bottleneck'.", "kind")
+        raise ConsultationError(422, _("Kind must be 'best_practice' or 'bottleneck'."), "kind")
     if topic not in TOPICS:
-        raise ConsultationError(422, f"Topic must be one of: {', '.join(TOPICS)}.", "topic")
-    title = clean_plain(title, "The title", MAX_TITLE_CHARS, "title")
-    body_html = clean_rich_text(body, "The description", MAX_CONTRIBUTION_CHARS, "body")
-    proposal_html = clean_rich_text(proposal, "The proposal for an EU-level instrument", MAX_PROPOSAL_CHARS,
-                                    "proposal", required=kind == "bottleneck")
+        raise ConsultationError(422, _("Topic must be one of: %(topics)s.", topics=", ".join(TOPICS)), "topic")
+    title = clean_plain(title, "title", MAX_TITLE_CHARS, "title")
+    body_html = clean_rich_text(body, "description", MAX_CONTRIBUTION_CHARS, "body")
+    proposal_html = clean_rich_text(proposal, "proposal", MAX_PROPOSAL_CHARS, "proposal",
+                                    required=kind == "bottleneck")
     return ContributionFields(kind, topic, title, body_html, proposal_html)
 
 
 def _bottleneck_slot(document: Document, actor: User, besides: Contribution | None = None) -> None:
     if bottlenecks_left(document, actor.organisation_id, besides) == 0:
-        raise ConsultationError(422, f"{actor.organisation.name} has already submitted {MAX_BOTTLENECKS} "
-                                     "bottlenecks to this document, the most the call for input asks for.",
-                                "kind")
+        raise ConsultationError(422, _("%(organisation)s has already submitted %(count)s bottlenecks to this "
+                                       "document, the most the call for input asks for.",
+                                       organisation=actor.organisation.name, count=MAX_BOTTLENECKS), "kind")
 
 
 def submit_contribution(document: Document, actor: User, kind: object, topic: object, title: object,
@@ -550,9 +615,9 @@ CONTRIBUTION_FIELDS = ("kind", "topic", "title", "body", "proposal", "clause_ids
 
 def _require_own_contribution(contribution: Contribution, actor: User) -> None:
     if contribution.withdrawn_at is not None:
-        raise ConsultationError(404, "Contribution not found.", "contribution")
+        raise ConsultationError(404, _("Contribution not found."), "contribution")
     if contribution.author_id != actor.id:
-        raise ConsultationError(403, "Only the member who submitted a contribution can edit or withdraw it.",
+        raise ConsultationError(403, _("Only the member who submitted a contribution can edit or withdraw it."),
                                 "contribution")
 
 
@@ -562,8 +627,8 @@ def edit_contribution(contribution: Contribution, actor: User, changes: dict) ->
     document = db.session.get(Document, contribution.document_id)
     unknown = sorted(set(changes) - set(CONTRIBUTION_FIELDS))
     if unknown:
-        raise ConsultationError(422, f"Unknown field: {', '.join(unknown)}. A contribution has "
-                                     f"{', '.join(CONTRIBUTION_FIELDS)}.", unknown[0])
+        raise ConsultationError(422, _("Unknown field: %(names)s. A contribution has %(fields)s.",
+                                       names=", ".join(unknown), fields=", ".join(CONTRIBUTION_FIELDS)), unknown[0])
     current = {"kind": contribution.kind, "topic": contribution.topic, "title": contribution.title,
                "body": editable_text(contribution.body), "proposal": editable_text(contribution.proposal)}
     typed = {name: changes[name] for name in current if name in changes}
@@ -616,7 +681,7 @@ def withdraw_contribution(contribution: Contribution, actor: User) -> Contributi
 def set_contributions_deadline(document: Document, actor: User, deadline: datetime | None) -> Document:
     """Set (or clear, with None) the moment contributions close; it must lie in the future."""
     if deadline is not None and deadline <= utcnow():
-        raise ConsultationError(422, "The contributions deadline must be in the future.", "deadline")
+        raise ConsultationError(422, _("The contributions deadline must be in the future."), "deadline")
     if document.contributions_deadline == deadline:
         return document
     document.contributions_deadline = deadline

@@ -10,11 +10,16 @@ from datetime import datetime
 from functools import cached_property
 
 from flask import g
+from flask_babel import gettext as _
+from flask_babel import gettext as translate
+from flask_babel import ngettext
+from flask_babel.speaklater import LazyString
 from markupsafe import Markup
 from sqlalchemy import Row, func, select
 from sqlalchemy.orm import selectinload
 
 from ..extensions import db
+from ..i18n import N_, _l
 from ..models import (
     Amendment,
     Clause,
@@ -29,21 +34,34 @@ from ..models import (
     contribution_clauses,
 )
 from ..models.base import iso, utcnow
-from ..models.consultation import DISPOSITION_LABELS as THREAD_DISPOSITION_LABELS
 from ..text import offload
 from ..text.diffing import diff_html
 from .operations import find_passage, fold_text
 
-TOPIC_LABELS = {"research": "Research", "patient_care": "Patient care",
-                "digital_solutions": "Digital solutions", "fast_track": "Fast-track approval"}
-KIND_LABELS = {"best_practice": "Best practice", "bottleneck": "Bottleneck"}
+# Shown in pages, in the reader's language.
+TOPIC_LABELS = {"research": _l("Research"), "patient_care": _l("Patient care"),
+                "digital_solutions": _l("Digital solutions"), "fast_track": _l("Fast-track approval")}
+KIND_LABELS = {"best_practice": _l("Best practice"), "bottleneck": _l("Bottleneck")}
 # What became of a thread or an amendment. Threads: open, then accepted, partly accepted, not
-# accepted or noted (models.consultation.DISPOSITIONS); "resolved" is a thread closed before
-# dispositions were recorded. Amendments: open, accepted (with changes), rejected, withdrawn.
-# Either: clause_deleted, closed because its clause was deleted.
-DISPOSITION_LABELS = {"open": "Open", "resolved": "Resolved", **THREAD_DISPOSITION_LABELS,
-                      "accepted_with_changes": "Accepted with changes", "rejected": "Rejected",
-                      "withdrawn": "Withdrawn"}
+# accepted or noted (models.consultation.DISPOSITIONS, labelled as there); "resolved" is a thread
+# closed before dispositions were recorded. Amendments: open, accepted (with changes), rejected,
+# withdrawn. Either: clause_deleted, closed because its clause was deleted. In English, as the
+# report's downloads write them; pages show them in the reader's language (disposition_label,
+# DISPOSITION_DISPLAY).
+DISPOSITION_LABELS = {"open": N_("Open"), "resolved": N_("Resolved"), "accepted": N_("Accepted"),
+                      "partly_accepted": N_("Partly accepted"), "not_accepted": N_("Not accepted"),
+                      "noted": N_("Noted"), "clause_deleted": N_("Clause deleted"),
+                      "accepted_with_changes": N_("Accepted with changes"), "rejected": N_("Rejected"),
+                      "withdrawn": N_("Withdrawn")}
+
+
+def disposition_label(disposition: str) -> str:
+    """A disposition's label in the reader's language ("Partly accepted")."""
+    return translate(DISPOSITION_LABELS[disposition]) if disposition in DISPOSITION_LABELS else disposition
+
+
+# The labels for templates: looked up when shown.
+DISPOSITION_DISPLAY = {key: LazyString(disposition_label, key) for key in DISPOSITION_LABELS}
 
 
 # ---- one clause's discussion ---------------------------------------------------------------------
@@ -404,8 +422,16 @@ def summary(document: Document) -> list[OrganisationSummary]:
 
 # ---- the deadline --------------------------------------------------------------------------
 
-def _plural(count: int, unit: str) -> str:
-    return f"{count} {unit}{'' if count == 1 else 's'}"
+def _days(count: int) -> str:
+    return ngettext("%(num)s day", "%(num)s days", count)
+
+
+def _hours(count: int) -> str:
+    return ngettext("%(num)s hour", "%(num)s hours", count)
+
+
+def _minutes(count: int) -> str:
+    return ngettext("%(num)s minute", "%(num)s minutes", count)
 
 
 def countdown(deadline: datetime | None, now: datetime | None = None) -> str | None:
@@ -419,12 +445,12 @@ def countdown(deadline: datetime | None, now: datetime | None = None) -> str | N
     hours, rest = divmod(rest, 3_600)
     minutes = rest // 60
     if days:
-        return " ".join([_plural(days, "day")] + ([_plural(hours, "hour")] if hours else []))
+        return " ".join([_days(days)] + ([_hours(hours)] if hours else []))
     if hours:
-        return " ".join([_plural(hours, "hour")] + ([_plural(minutes, "minute")] if minutes else []))
+        return " ".join([_hours(hours)] + ([_minutes(minutes)] if minutes else []))
     if minutes:
-        return _plural(minutes, "minute")
-    return "less than a minute"
+        return _minutes(minutes)
+    return _("less than a minute")
 
 
 def consultation_closed(document: Document, now: datetime | None = None) -> bool:
@@ -474,7 +500,7 @@ def mention_candidates(document: Document, query: str, me: User) -> list[dict]:
             found.append((not name.startswith(wanted), name, user.id, user))
     found.sort(key=lambda item: item[:3])
     return [{"name": user.name, "organisation": user.organisation.name}
-            for *_, user in found[:MENTION_SUGGESTIONS]]
+            for *_rest, user in found[:MENTION_SUGGESTIONS]]
 
 
 # ---- JSON ------------------------------------------------------------------------------------

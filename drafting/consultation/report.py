@@ -11,17 +11,22 @@ from collections import defaultdict
 from dataclasses import dataclass, field
 from datetime import datetime
 
+from flask_babel import force_locale
+from flask_babel import gettext as _
+from flask_babel import gettext as translate
 from markupsafe import Markup
 from sqlalchemy import select
 from sqlalchemy.orm import selectinload
 
 from ..extensions import db
+from ..i18n import DEFAULT_LANGUAGE
 from ..models import Amendment, Clause, Comment, Document, Thread
 from ..models.base import iso
 from ..text import offload
 from ..text.diffing import diff_html
 from ..text.sanitise import plain_text
-from .queries import DISPOSITION_LABELS, base_text_of, disposition_of, thread_disposition
+from .closing import CLAUSE_DELETED_REASON
+from .queries import DISPOSITION_LABELS, base_text_of, disposition_label, disposition_of, thread_disposition
 
 EXCERPT_CHARS = 200
 
@@ -50,7 +55,7 @@ class Entry:
     text: str                      # opening comment (plain) or proposed clause text
     quote: str | None = None
     rationale: str = ""
-    reason: str | None = None
+    recorded_reason: str | None = None  # as stored (see `reason`)
     decided_by: str | None = None
     decided_at: datetime | None = None
     accepted_text: str | None = None
@@ -58,19 +63,38 @@ class Entry:
     replies: list[Reply] = field(default_factory=list)
     diff: Markup | None = None     # amendments: proposed against their base
 
+    # The labels below are in the language in force: the reader's on the page, English in the
+    # downloads (report_markdown, report_csv and report_json write in English).
+
     @property
     def disposition_label(self) -> str:
-        return DISPOSITION_LABELS.get(self.disposition, self.disposition)
+        return disposition_label(self.disposition)
+
+    @property
+    def reason(self) -> str | None:
+        """The reason for the disposition; the one recorded when a deleted clause closed the item is
+        the app's own words, so they are translated too."""
+        if self.disposition == "clause_deleted" and self.recorded_reason == CLAUSE_DELETED_REASON:
+            return translate(CLAUSE_DELETED_REASON)
+        return self.recorded_reason
 
     @property
     def kind_label(self) -> str:
-        return "Comment" if self.kind == "thread" else "Amendment"
+        return _("Comment") if self.kind == "thread" else _("Amendment")
+
+    @property
+    def kind_title(self) -> str:
+        """The word an entry's heading names it by: "Thread" or "Amendment"."""
+        return _("Thread") if self.kind == "thread" else _("Amendment")
 
     @property
     def clause_label(self) -> str:
+        heading = self.clause.heading
         if self.number is None:
-            return "Deleted clause" + (f" ({self.clause.heading})" if self.clause.heading else "")
-        return f"Clause {self.number}" + (f" — {self.clause.heading}" if self.clause.heading else "")
+            return _("Deleted clause (%(heading)s)", heading=heading) if heading else _("Deleted clause")
+        if heading:
+            return _("Clause %(number)s — %(heading)s", number=self.number, heading=heading)
+        return _("Clause %(number)s", number=self.number)
 
     @property
     def clause_deleted(self) -> bool:
@@ -79,7 +103,7 @@ class Entry:
     @property
     def excerpt(self) -> str:
         """The start of the opening comment (or of the proposed text), on one line."""
-        text = " ".join((self.text or ("(comment deleted)" if self.kind == "thread" else "")).split())
+        text = " ".join((self.text or (_("(comment deleted)") if self.kind == "thread" else "")).split())
         return text if len(text) <= EXCERPT_CHARS else text[:EXCERPT_CHARS - 1].rstrip() + "…"
 
     @property
@@ -134,7 +158,8 @@ def build_report(document: Document) -> Report:
         entries.append(Entry(
             kind="thread", id=thread.id, clause=by_id[thread.clause_id], number=numbers.get(thread.clause_id),
             author=_name(opener.author), organisation=opener.organisation.name if opener.organisation else "",
-            created_at=thread.created_at, disposition=thread_disposition(thread), reason=thread.reason,
+            created_at=thread.created_at, disposition=thread_disposition(thread),
+            recorded_reason=thread.reason,
             text="" if opener.deleted_at else plain_text(opener.body), quote=thread.quote,
             decided_by=_name(thread.resolved_by) if thread.resolved_by else None, decided_at=thread.resolved_at,
             replies=[Reply(_name(c.author), c.organisation.name if c.organisation else "", c.created_at,
@@ -151,7 +176,7 @@ def build_report(document: Document) -> Report:
             author=_name(amendment.author),
             organisation=amendment.organisation.name if amendment.organisation else "",
             created_at=amendment.created_at, disposition=disposition_of(amendment), text=amendment.text,
-            rationale=plain_text(amendment.rationale), reason=amendment.reason,
+            rationale=plain_text(amendment.rationale), recorded_reason=amendment.reason,
             decided_by=_name(amendment.decided_by) if amendment.decided_by else None,
             decided_at=amendment.decided_at, accepted_text=amendment.accepted_text,
             accepted_version=amendment.accepted_version,
@@ -233,7 +258,12 @@ def _md_totals(totals: dict[str, int]) -> str:
 
 def report_markdown(report: Report, generated_at: datetime) -> str:
     """Render the report as Markdown, every user text escaped: the disposition tables by clause and by
-    cluster, then every thread and amendment in full."""
+    cluster, then every thread and amendment in full (in English)."""
+    with force_locale(DEFAULT_LANGUAGE):
+        return _report_markdown(report, generated_at)
+
+
+def _report_markdown(report: Report, generated_at: datetime) -> str:
     document = report.document
     lines = [f"# Consultation report: {md_escape(document.title)}", "",
              f"{document.kind_label}, phase {document.phase_label}. Generated {_when(generated_at)}.", "",
@@ -285,7 +315,12 @@ def csv_cell(value: object) -> str:
 
 def report_csv(report: Report) -> str:
     """Render the report as CSV, one row per thread or amendment in clause order, formula-like cells
-    neutralised. A deleted clause's number reads "deleted"."""
+    neutralised. A deleted clause's number reads "deleted". In English."""
+    with force_locale(DEFAULT_LANGUAGE):
+        return _report_csv(report)
+
+
+def _report_csv(report: Report) -> str:
     out = io.StringIO()
     writer = csv.writer(out, lineterminator="\r\n")
     writer.writerow(CSV_COLUMNS)
@@ -301,7 +336,12 @@ def report_csv(report: Report) -> str:
 
 
 def report_json(report: Report) -> list[dict]:
-    """Return the report's entries for the API."""
+    """Return the report's entries for the API (labels and excerpts in English, as the downloads)."""
+    with force_locale(DEFAULT_LANGUAGE):
+        return _report_json(report)
+
+
+def _report_json(report: Report) -> list[dict]:
     return [{"type": e.kind, "id": e.id, "clause_id": e.clause.id, "clause_number": e.number,
              "clause_heading": e.clause.heading, "clause_deleted": e.clause_deleted,
              "organisation": e.organisation, "author": e.author, "created_at": iso(e.created_at),

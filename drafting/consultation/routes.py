@@ -4,6 +4,8 @@ the report and notifications (htmx, with full-page fallbacks)."""
 from __future__ import annotations
 
 from flask import Blueprint, Response, abort, flash, jsonify, redirect, render_template, request, url_for
+from flask_babel import gettext as _
+from flask_babel import ngettext
 from flask_login import current_user, login_required
 from markupsafe import Markup
 
@@ -11,6 +13,7 @@ from ..auth.routes import safe_next
 from ..clauses.operations import ClauseConflict, revision_text
 from ..documents.operations import numbered_clauses
 from ..extensions import db
+from ..i18n import when
 from ..models import Clause, Notification
 from ..models.base import parse_int, parse_local_moment, utcnow
 from ..models.consultation import TOPICS
@@ -27,6 +30,7 @@ from .operations import (
     ConsultationError,
     accept_amendment,
     add_comment,
+    already_decided,
     bottlenecks_left,
     delete_comment,
     edit_comment,
@@ -72,7 +76,7 @@ def consultation_helpers():
             "countdown": queries.countdown, "consultation_closed": queries.consultation_closed,
             "unread_notifications": unread_notifications,
             "topic_labels": queries.TOPIC_LABELS, "kind_labels": queries.KIND_LABELS,
-            "disposition_labels": queries.DISPOSITION_LABELS, "editable_text": editable_text}
+            "disposition_labels": queries.DISPOSITION_DISPLAY, "editable_text": editable_text}
 
 
 # ---- answering an action on a clause's discussion ----------------------------------------------
@@ -87,16 +91,25 @@ def _section(clause: Clause, **consult) -> str:
                            document=clause.document, consult=consult)
 
 
-def _answer(clause: Clause, anchor: str | None = None, code: int = 200, **consult):
-    """Answer with the clause's discussion (htmx), the form page (an error without htmx) or a redirect."""
+def _answer(clause: Clause, anchor: str | None = None, code: int = 200, *, flash_status: bool = False,
+            **consult):
+    """Answer with the clause's discussion (htmx), the form page (an error without htmx) or a redirect
+    (with `flash_status`, the page it leads to shows the status too)."""
     if is_htmx():
         return _section(clause, **consult), code
     if consult.get("form") or consult.get("error"):
         return render_template("consultation/form_page.html", clause=clause, number=clause.number,
                                document=clause.document, consult=consult), code
-    if "No member is called" in (consult.get("status") or ""):
+    if flash_status and consult.get("status"):
         flash(consult["status"], "ok")  # the page it leads to must say so too
     return redirect(_page_url(clause, anchor))
+
+
+def _posted(status: str, document, html: str) -> dict:
+    """A saved comment's status, saying which of its "@Word"s notified nobody (then shown after a
+    redirect too)."""
+    unknown = unknown_mentions_status(document, html)
+    return {"status": f"{status} {unknown}" if unknown else status, "flash_status": bool(unknown)}
 
 
 def _failed(error: TextError, clause: Clause, form: dict | None = None):
@@ -146,8 +159,8 @@ def create_thread(clause_id: int):
     except TextError as error:
         return _failed(error, clause, {"kind": "thread", "body": body, "quote": quote})
     db.session.commit()
-    status = "Comment posted." + unknown_mentions_status(clause.document, thread.comments[0].body)
-    return _answer(clause, f"thread-{thread.id}", status=status, focus=f"thread-{thread.id}")
+    return _answer(clause, f"thread-{thread.id}", focus=f"thread-{thread.id}",
+                   **_posted(_("Comment posted."), clause.document, thread.comments[0].body))
 
 
 @bp.get("/threads/<int:thread_id>/reply")
@@ -167,8 +180,8 @@ def reply(thread_id: int):
     except TextError as error:
         return _failed(error, thread.clause, {"kind": "reply", "id": thread.id, "thread": thread, "body": body})
     db.session.commit()
-    status = "Reply posted." + unknown_mentions_status(thread.clause.document, comment.body)
-    return _answer(thread.clause, f"comment-{comment.id}", status=status, focus=f"comment-{comment.id}")
+    return _answer(thread.clause, f"comment-{comment.id}", focus=f"comment-{comment.id}",
+                   **_posted(_("Reply posted."), thread.clause.document, comment.body))
 
 
 @bp.get("/comments/<int:comment_id>")
@@ -186,7 +199,7 @@ def comment(comment_id: int):
 def edit_comment_form(comment_id: int):
     comment = get_comment_or_404(comment_id, "edit_comment")
     if comment.author_id != current_user.id:
-        abort(403, "You can edit and delete only your own comments.")
+        abort(403, _("You can edit and delete only your own comments."))
     return _form_fragment(comment.thread.clause, {"kind": "comment", "id": comment.id, "comment": comment,
                                                   "body": editable_text(comment.body)})
 
@@ -202,8 +215,8 @@ def update_comment(comment_id: int):
     except TextError as error:
         return _failed(error, clause, {"kind": "comment", "id": comment.id, "comment": comment, "body": body})
     db.session.commit()
-    status = "Comment saved." + unknown_mentions_status(clause.document, comment.body)
-    return _answer(clause, f"comment-{comment.id}", status=status, focus=f"comment-{comment.id}")
+    return _answer(clause, f"comment-{comment.id}", focus=f"comment-{comment.id}",
+                   **_posted(_("Comment saved."), clause.document, comment.body))
 
 
 @bp.post("/comments/<int:comment_id>/delete")
@@ -216,7 +229,7 @@ def remove_comment(comment_id: int):
     except TextError as error:
         return _failed(error, clause)
     db.session.commit()
-    status = "Comment deleted; its thread had no other comments and is gone." if thread_gone else "Comment deleted."
+    status = _("Comment deleted; its thread had no other comments and is gone.") if thread_gone else _("Comment deleted.")
     return _answer(clause, None if thread_gone else f"thread-{thread_id}", status=status)
 
 
@@ -240,7 +253,7 @@ def resolve(thread_id: int):
         return _failed(error, thread.clause, {"kind": "resolve", "id": thread.id, "thread": thread,
                                               "disposition": disposition, "reason": reason})
     db.session.commit()
-    return _answer(thread.clause, f"thread-{thread.id}", status="Thread resolved.", focus=f"thread-{thread.id}")
+    return _answer(thread.clause, f"thread-{thread.id}", status=_("Thread resolved."), focus=f"thread-{thread.id}")
 
 
 @bp.post("/threads/<int:thread_id>/reopen")
@@ -252,7 +265,7 @@ def reopen(thread_id: int):
     except TextError as error:
         return _failed(error, thread.clause)
     db.session.commit()
-    return _answer(thread.clause, f"thread-{thread.id}", status="Thread reopened.", focus=f"thread-{thread.id}")
+    return _answer(thread.clause, f"thread-{thread.id}", status=_("Thread reopened."), focus=f"thread-{thread.id}")
 
 
 @bp.get("/threads/<int:thread_id>/changes")
@@ -290,13 +303,13 @@ def create_amendment(clause_id: int):
         return _failed(error, clause, {"kind": "amendment", "text": text, "rationale": rationale,
                                        "base_version": base_version or clause.version})
     db.session.commit()
-    return _answer(clause, f"amendment-{amendment.id}", status="Amendment proposed.",
+    return _answer(clause, f"amendment-{amendment.id}", status=_("Amendment proposed."),
                    focus=f"amendment-{amendment.id}")
 
 
 def _still_open(amendment) -> None:
     if amendment.status != "open":
-        abort(409, f"This amendment has already been {amendment.status}.")
+        abort(409, already_decided(amendment.status))
 
 
 @bp.get("/amendments/<int:amendment_id>/accept")
@@ -341,15 +354,27 @@ def accept(amendment_id: int):
         return _accept_answer(clause, error.status, **({"error": error.message} if error.status == 409
                                                       else {"form": {**form, "error": error.message}}))
     db.session.commit()
-    how = "with your changes " if result.with_changes else ""
-    merged = " (merged with the changes made since it was proposed)" if result.save.merged else ""
-    status = (f"Amendment accepted {how}as version {clause.version}{merged}, credited to "
-              f"{amendment.author.name}." if result.save.changed else
-              "Amendment accepted; the clause already had this text.")
+    status = _accepted_status(result, clause.version, amendment.author.name)
     if not is_htmx():
         flash(status, "ok")
         return redirect(_page_url(clause, f"clause-{clause.id}"))
     return _clause_item(clause, status=status)
+
+
+def _accepted_status(result, version: int, author: str) -> str:
+    """What accepting an amendment did, in one sentence."""
+    if not result.save.changed:
+        return _("Amendment accepted; the clause already had this text.")
+    if result.with_changes and result.save.merged:
+        return _("Amendment accepted with your changes as version %(version)s (merged with the changes made "
+                 "since it was proposed), credited to %(author)s.", version=version, author=author)
+    if result.with_changes:
+        return _("Amendment accepted with your changes as version %(version)s, credited to %(author)s.",
+                 version=version, author=author)
+    if result.save.merged:
+        return _("Amendment accepted as version %(version)s (merged with the changes made since it was "
+                 "proposed), credited to %(author)s.", version=version, author=author)
+    return _("Amendment accepted as version %(version)s, credited to %(author)s.", version=version, author=author)
 
 
 def _accept_answer(clause: Clause, code: int, **consult):
@@ -379,7 +404,7 @@ def reject(amendment_id: int):
         return _failed(error, amendment.clause, {"kind": "reject", "id": amendment.id, "amendment": amendment,
                                                  "reason": reason})
     db.session.commit()
-    return _answer(amendment.clause, f"amendment-{amendment.id}", status="Amendment rejected; the reason is recorded.",
+    return _answer(amendment.clause, f"amendment-{amendment.id}", status=_("Amendment rejected; the reason is recorded."),
                    focus=f"amendment-{amendment.id}")
 
 
@@ -392,7 +417,7 @@ def withdraw(amendment_id: int):
     except TextError as error:
         return _failed(error, amendment.clause)
     db.session.commit()
-    return _answer(amendment.clause, f"amendment-{amendment.id}", status="Amendment withdrawn.",
+    return _answer(amendment.clause, f"amendment-{amendment.id}", status=_("Amendment withdrawn."),
                    focus=f"amendment-{amendment.id}")
 
 
@@ -477,8 +502,10 @@ def submit(document_id: int):
         values = {**form.to_dict(), "clause_ids": clause_ids}
         return _contributions_page(document, values, error.message, error.status)
     db.session.commit()
-    flash(f"Thank you: your {queries.KIND_LABELS[contribution.kind].lower()} “{contribution.title}” was submitted.",
-          "ok")
+    if contribution.kind == "bottleneck":
+        flash(_("Thank you: your bottleneck “%(title)s” was submitted.", title=contribution.title), "ok")
+    else:
+        flash(_("Thank you: your best practice “%(title)s” was submitted.", title=contribution.title), "ok")
     return redirect(url_for("consultation.contributions", document_id=document.id) + f"#contribution-{contribution.id}")
 
 
@@ -499,7 +526,7 @@ def _contribution_form(contribution, document, form: dict, error: str | None = N
 
 def _own_contribution_or_403(contribution) -> None:
     if contribution.author_id != current_user.id:
-        abort(403, "Only the member who submitted a contribution can edit or withdraw it.")
+        abort(403, _("Only the member who submitted a contribution can edit or withdraw it."))
 
 
 @bp.get("/contributions/<int:contribution_id>/edit")
@@ -528,7 +555,7 @@ def update_contribution(contribution_id: int):
             abort(error.status, error.message)
         return _contribution_form(contribution, document, values, error.message, error.status)
     db.session.commit()
-    status = f"Your changes to “{contribution.title}” are saved."
+    status = _("Your changes to “%(title)s” are saved.", title=contribution.title)
     if not is_htmx():
         flash(status, "ok")
         return redirect(url_for("consultation.contributions", document_id=document.id)
@@ -549,7 +576,7 @@ def withdraw_contribution_(contribution_id: int):
                                document=document)
     withdraw_contribution(contribution, current_user)
     db.session.commit()
-    status = f"Your contribution “{contribution.title}” was withdrawn."
+    status = _("Your contribution “%(title)s” was withdrawn.", title=contribution.title)
     if not is_htmx():
         flash(status, "ok")
         return redirect(url_for("consultation.contributions", document_id=document.id))
@@ -581,8 +608,8 @@ def contributions_deadline(document_id: int):
                                    deadline_form={"deadline": raw, "error": error.message})
     db.session.commit()
     closes = document.contributions_deadline
-    flash(f"Contributions now close at {closes.strftime('%d %b %Y, %H:%M')} UTC." if closes else
-          "The contributions deadline is cleared: contributions close with the consultation.", "ok")
+    flash(_("Contributions now close at %(moment)s.", moment=when(closes)) if closes else
+          _("The contributions deadline is cleared: contributions close with the consultation."), "ok")
     return redirect(url_for("consultation.contributions", document_id=document.id))
 
 
@@ -602,7 +629,8 @@ def link(contribution_id: int):
                                error=error.message), error.status
     db.session.commit()
     count = len([c for c in contribution.clauses if c.deleted_at is None])
-    status = f"Linked to {count} clause{'s' if count != 1 else ''}." if count else "No clauses linked."
+    status = (ngettext("Linked to %(num)s clause.", "Linked to %(num)s clauses.", count) if count
+              else _("No clauses linked."))
     if not is_htmx():
         flash(status, "ok")
         return redirect(url_for("consultation.contributions", document_id=contribution.document_id)
@@ -668,7 +696,7 @@ def people(document_id: int):
 def _own_notification_or_404(notification_id: int) -> Notification:
     notification = db.session.get(Notification, notification_id)
     if notification is None or notification.user_id != current_user.id:
-        abort(404, "Notification not found.")
+        abort(404, _("Notification not found."))
     return notification
 
 
@@ -714,7 +742,7 @@ def read_notification(notification_id: int):
     mark_read(current_user, _own_notification_or_404(notification_id))
     db.session.commit()
     if is_htmx():
-        return render_template("consultation/_notifications.html", status="Marked as read.", oob=True,
+        return render_template("consultation/_notifications.html", status=_("Marked as read."), oob=True,
                                notifications=queries.notifications_of(current_user))
     return redirect(url_for("consultation.notifications"))
 
@@ -724,7 +752,7 @@ def read_notification(notification_id: int):
 def read_all_notifications():
     changed = mark_read(current_user)
     db.session.commit()
-    status = f"{changed} notification{'s' if changed != 1 else ''} marked as read."
+    status = ngettext("%(num)s notification marked as read.", "%(num)s notifications marked as read.", changed)
     if is_htmx():
         return render_template("consultation/_notifications.html", status=status, oob=True,
                                notifications=queries.notifications_of(current_user))

@@ -10,7 +10,7 @@ from flask import current_app, has_request_context
 from markupsafe import escape
 from sqlalchemy import select
 
-from ..clauses.operations import create_clause
+from ..clauses.operations import create_clause, save_clause
 from ..consultation.operations import accept_amendment, reject_amendment, resolve_thread
 from ..documents.operations import add_member, add_participant, create_document, document_hash
 from ..extensions import db
@@ -19,7 +19,8 @@ from ..models.base import utcnow
 from ..notifications.operations import quiet
 from ..signoff.operations import approve
 from ..signoff.phases import move_phase
-from . import content
+from ..translating.operations import save_title, save_translation
+from . import content, translations
 
 
 def _paragraphs(text: str) -> str:
@@ -87,6 +88,7 @@ def _seed_demo() -> bool:
             move_phase(admin, document, "consultation", deadline)
     db.session.flush()
     _seed_consultation(users, orgs, documents, placed)
+    _seed_translation(documents["declaration"], placed["declaration"], users)
     # A document the demo shows past its consultation had every comment and amendment closed,
     # with the committee's disposition and reason, before it moved on: none is left open.
     for spec in content.DOCUMENTS:
@@ -100,6 +102,22 @@ def _seed_demo() -> bool:
 
 
 LATER_PHASES = ("final_review", "signing", "adopted")
+# The clause of the declaration changed after its Hungarian translation: the demo's stale one.
+STALE_CLAUSE = 31  # "Follow-up": near the end, where the tests' edits of the first clauses do not meet it
+STALE_EDIT = ("review progress on the commitments above every year",
+              "review progress on the commitments above every year, together with our regional partners,")
+
+
+def _seed_translation(document: Document, clauses: list[Clause], users: dict) -> None:
+    """The declaration's complete Hungarian translation, each clause pinned to its version; then
+    one clause changes in English, so a newcomer sees a stale translation with what changed."""
+    editor = next(users[u["email"]] for u in content.USERS if u["roles"].get("declaration") == "editor")
+    save_title(document, editor, "hu", translations.DECLARATION_TITLE_HU)
+    for clause, (heading, text) in zip(clauses, translations.DECLARATION_HU, strict=True):
+        save_translation(clause, editor, "hu", text, clause.version, heading)
+    stale = clauses[STALE_CLAUSE]
+    old, new = STALE_EDIT
+    save_clause(stale, editor, stale.text.replace(old, new, 1), stale.version)
 
 
 def close_consultation(document: Document, editor: User, users: dict, clauses: list[Clause]) -> None:

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
+from flask_babel import gettext as _
 from sqlalchemy import select, update
 
 from .. import audit, live
@@ -92,11 +93,11 @@ def visible_documents(user: User) -> list[Document]:
 def create_document(actor: User, title: object, kind: object) -> Document:
     """Create an empty document in drafting."""
     if not isinstance(title, str) or not title.strip():
-        raise DocumentError(422, "A document needs a title.")
+        raise DocumentError(422, _("A document needs a title."))
     if len(title) > 300:
-        raise DocumentError(413, "Titles are limited to 300 characters.")
+        raise DocumentError(413, _("Titles are limited to 300 characters."))
     if kind not in KINDS:
-        raise DocumentError(422, "Kind must be 'declaration' or 'action_plan'.")
+        raise DocumentError(422, _("Kind must be 'declaration' or 'action_plan'."))
     document = Document(title=" ".join(title.split()), kind=kind, phase="drafting")
     db.session.add(document)
     db.session.flush()
@@ -107,14 +108,14 @@ def create_document(actor: User, title: object, kind: object) -> Document:
 def add_member(actor: User, document: Document, email: object, role: object) -> Membership:
     """Give a user a role on the document, or change the role they have."""
     if role not in ROLES:
-        raise DocumentError(422, f"Role must be one of: {', '.join(ROLES)}.", field="role")
+        raise DocumentError(422, _("Role must be one of: %(roles)s.", roles=", ".join(ROLES)), field="role")
     email = email.strip().lower() if isinstance(email, str) else ""
     user = db.session.scalar(select(User).where(User.email == email)) if email else None
     if user is None:
-        raise DocumentError(422, "No user has that email address.", field="email")
+        raise DocumentError(422, _("No user has that email address."), field="email")
     if not user.is_active:
-        raise DocumentError(422, f"The account of {user.name} is deactivated: it cannot be given a role. "
-                                 "Reactivate it first.", field="email")
+        raise DocumentError(422, _("The account of %(name)s is deactivated: it cannot be given a role. "
+                                   "Reactivate it first.", name=user.name), field="email")
     membership = db.session.scalar(
         select(Membership).where(Membership.document_id == document.id, Membership.user_id == user.id))
     if membership is None:
@@ -133,7 +134,7 @@ def remove_member(actor: User, document: Document, user_id: int) -> None:
     membership = db.session.scalar(
         select(Membership).where(Membership.document_id == document.id, Membership.user_id == user_id))
     if membership is None:
-        raise DocumentError(404, "That user has no role on this document.")
+        raise DocumentError(404, _("That user has no role on this document."))
     email = membership.user.email
     db.session.delete(membership)
     db.session.flush()
@@ -150,13 +151,14 @@ def add_participant(actor: User, document: Document, name: object) -> Participat
     if isinstance(name, str):
         organisation = db.session.scalar(select(Organisation).where(Organisation.name == name.strip()))
     if organisation is None:
-        raise DocumentError(422, "No organisation has that name.")
+        raise DocumentError(422, _("No organisation has that name."))
     if document.phase == "adopted":
-        raise DocumentError(409, "The document is adopted: the organisations that signed it are final.")
+        raise DocumentError(409, _("The document is adopted: the organisations that signed it are final."))
     existing = db.session.scalar(select(Participation).where(
         Participation.document_id == document.id, Participation.organisation_id == organisation.id))
     if existing is not None and existing.withdrawn_at is None:
-        raise DocumentError(409, f"{organisation.name} already takes part in this document.")
+        raise DocumentError(409, _("%(organisation)s already takes part in this document.",
+                                   organisation=organisation.name))
     if existing is not None:  # it withdrew: the same row takes part again; the withdrawal stays audited
         withdrawn_at, withdrawn_reason = existing.withdrawn_at, existing.withdrawn_reason
         existing.withdrawn_at = existing.withdrawn_reason = None

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from flask import Blueprint, abort, jsonify, redirect, render_template, request, url_for
+from flask_babel import gettext as _
 from flask_login import current_user, login_required
 
 from .. import live, permissions
@@ -40,7 +41,7 @@ def index():
 @login_required
 def create():
     if not permissions.may_create_documents(current_user):
-        abort(403, "Only the secretariat creates documents.")
+        abort(403, _("Only the secretariat creates documents."))
     try:
         document = create_document(current_user, request.form.get("title"), request.form.get("kind"))
     except DocumentError as error:
@@ -84,7 +85,7 @@ def changes(document_id: int):
     document = get_document_or_404(document_id)
     since = parse_int(request.args.get("since", "0"))
     if since is None:
-        abort(422, "since must be a non-negative integer.")
+        abort(422, _("since must be a non-negative integer."))
     return jsonify(live.changes_since(document, since))
 
 
@@ -100,6 +101,6 @@ def timeline(document_id: int):
     if raw:
         chosen = next((o for o in participants if str(o.id) == raw), None)
         if chosen is None:
-            abort(404, "That organisation does not take part in this document.")
+            abort(404, _("That organisation does not take part in this document."))
     return render_template("documents/timeline.html", document=document, participants=participants,
                            chosen=chosen, rows=action_timeline(document, chosen.name if chosen else None))

@@ -19,13 +19,16 @@ import re
 import unicodedata
 from dataclasses import dataclass
 from datetime import datetime
+from types import SimpleNamespace
 
 from flask import current_app, render_template
+from flask_babel import force_locale
+from flask_babel import gettext as _
 from itsdangerous import BadSignature, SignatureExpired, URLSafeTimedSerializer
 from sqlalchemy import select, tuple_
 from sqlalchemy.orm import selectinload
 
-from .. import audit, permissions
+from .. import audit, i18n, permissions
 from ..clauses.operations import create_clause
 from ..consultation.operations import find_passage
 from ..documents.operations import (
@@ -34,7 +37,6 @@ from ..documents.operations import (
     create_document,
     document_hash,
     labelled_clauses,
-    numbered_clauses,
 )
 from ..errors import DomainError
 from ..extensions import db
@@ -49,11 +51,20 @@ from ..text.akn import AknWork, parse_akn, to_akn
 from ..text.clauses import TextError, clean_clause_text, clean_heading
 from ..text.diffing import DELETE, DIFF_WORK_BUDGET, EQUAL, INSERT, Budget, Op, diff_ops
 from ..text.markdown import parse_markdown, to_markdown
-from ..text.numbering import clean_kind
-from ..text.outline import ExportedText, ImportedClause, ImportedText, ImportFailure, Signature
+from ..text.numbering import clean_kind, display_title
+from ..text.numbering import title as kind_title
+from ..text.outline import (
+    ExportedText,
+    ImportedClause,
+    ImportedText,
+    ImportFailure,
+    Signature,
+    TranslationState,
+)
 from ..text.redline import Change, Piece, Redline, RedlineClause, Remark, to_redline_docx
 from ..text.sanitise import plain_text
-from ..text.word import parse_docx, to_docx, written_utc
+from ..text.word import megabytes, parse_docx, to_docx, written_utc
+from ..translating.operations import status_of, translations_by_clause
 
 MAX_IMPORT_BYTES = 5 * 1024 * 1024
 # An import carries no more text than the largest Markdown file: a Word file compresses far more
@@ -74,21 +85,66 @@ STANDALONE_CSP = ("default-src 'none'; style-src 'unsafe-inline'; img-src data:;
 
 # ---- export ---------------------------------------------------------------------------------
 
-def exported_text(document: Document) -> ExportedText:
-    """Gather what every export format shows: numbered clauses, phase, hash, signatures once adopted."""
+def exported_text(document: Document, lang: str | None = None) -> ExportedText:
+    """Gather what every export format shows: numbered clauses, phase, hash, signatures once adopted.
+
+    With `lang` other than the document's authentic language: its translation, clause by clause
+    (a clause not translated yet keeps its authentic text), with the notice that it is one. The
+    content hash is always the authentic text's."""
     signatures, adopted_at = [], None
     if document.phase == "adopted":
         approvals = sorted(valid_approvals(document), key=lambda a: a.organisation.name)
         signatures = [Signature(a.organisation.name, a.organisation.country, a.signatory.name, a.signed_at)
                       for a in approvals]
         adopted_at = max((a.signed_at for a in approvals), default=None)
+    kind_label, phase_label = english_labels(document)
+    labelled = labelled_clauses(document)
+    clauses = [(n, c.heading, c.text) for n, _label, c in labelled]
+    translated = {"title": document.title, "language": document.language, "translation": None, "notice": None,
+                  "names": []}
+    if lang is not None and lang != document.language:
+        found = translations_by_clause(document, lang)
+        states = [status_of(c, found.get(c.id)) for _n, _label, c in labelled]
+        clauses = [(n, found[c.id].heading, found[c.id].text) if c.id in found else (n, c.heading, c.text)
+                   for n, _label, c in labelled]
+        with export_language(lang):
+            kind_label, phase_label = str(document.kind_label), str(document.phase_label)
+            notice = _("Translation into %(language)s: not the authentic text. The authentic text is in "
+                       "%(authentic)s; the approvals and the content hash cover it alone.",
+                       language=i18n.LANGUAGES[lang], authentic=i18n.LANGUAGES[document.language])
+            names = [display_title(c.kind, label) for _n, label, c in labelled]
+        translated = {"title": (document.title_translations or {}).get(lang) or document.title, "language": lang,
+                      "translation": TranslationState(states.count("translated"), states.count("stale"),
+                                                      states.count("missing")),
+                      "notice": notice, "names": names}
     return ExportedText(
-        title=document.title, kind_label=document.kind_label, phase=document.phase,
-        phase_label=document.phase_label,
-        clauses=[(n, c.heading, c.text) for n, c in numbered_clauses(document)],
-        kinds=[(label, c.kind, c.action) for _n, label, c in labelled_clauses(document)],
+        title=translated["title"], kind_label=kind_label, phase=document.phase,
+        phase_label=phase_label, clauses=clauses,
+        kinds=[(label, c.kind, c.action) for _n, label, c in labelled],
         content_hash=document_hash(document), exported_at=utcnow(), deadline=document.deadline,
-        adopted_at=adopted_at, signatures=signatures)
+        adopted_at=adopted_at, signatures=signatures, language=translated["language"],
+        authentic_language=document.language, translation=translated["translation"],
+        notice=translated["notice"], names=translated["names"])
+
+
+def export_language(lang: str):
+    """Write an export in `lang`, with its times in UTC (a file read anywhere)."""
+    return i18n.for_user(SimpleNamespace(locale=lang, timezone="UTC"))
+
+
+def export_lang(document: Document, lang: object) -> str | None:
+    """The language an export is asked in: None (or the authentic one) for the authentic text."""
+    if lang in (None, "", document.language):
+        return None
+    if not isinstance(lang, str) or lang not in i18n.LANGUAGES:
+        raise ImportFailure(422, _("lang must be one of: %(codes)s.", codes=", ".join(i18n.LANGUAGES)))
+    return lang
+
+
+def english_labels(document: Document) -> tuple[str, str]:
+    """The document's kind and phase as the exports name them: in English, whatever the reader's language."""
+    with force_locale(i18n.DEFAULT_LANGUAGE):
+        return str(document.kind_label), str(document.phase_label)
 
 
 def file_name(document: Document, what: str, extension: str) -> str:
@@ -99,20 +155,23 @@ def file_name(document: Document, what: str, extension: str) -> str:
 
 
 def export(document: Document, kind: object, back_link: str | None = None, from_version: object = None,
-           to_version: object = None) -> tuple[bytes, str, str]:
+           to_version: object = None, lang: object = None) -> tuple[bytes, str, str]:
     """Return the document as (file content, media type, file name) in the format md, html, docx or akn.
 
     With `from_version` (a named version's id) a docx holds the changes from it to `to_version` (a
     named version's id, or "current", the default) as tracked changes.
     """
     if kind not in FORMATS:
-        raise ImportFailure(422, "Format must be one of: md, html, docx, akn.")
+        raise ImportFailure(422, _("Format must be one of: md, html, docx, akn."))
+    lang = export_lang(document, lang)
     if changes_asked(kind, from_version, to_version):
+        if lang is not None:
+            raise ImportFailure(422, _("Tracked changes are made of the authentic text only: leave out lang."))
         return tracked_changes(document, from_version, to_version)
-    text = exported_text(document)
+    text = exported_text(document, lang)
     media_type, extension = FORMATS[kind]
     what = "adopted" if text.adopted else document.phase.replace("_", "-")
-    name = file_name(document, what, extension)
+    name = file_name(document, what + (f"-{lang}" if lang else ""), extension)
     if kind == "md":
         return to_markdown(text).encode("utf-8"), media_type, name
     if kind == "docx":
@@ -120,7 +179,10 @@ def export(document: Document, kind: object, back_link: str | None = None, from_
     if kind == "akn":
         work = AknWork(document.kind, document.id, document.created_at, document.hash_scheme)
         return to_akn(text, work), media_type, name
-    html = render_template("exchange/document.html", text=text, back_link=back_link)
+    # The print view is an export: written in the language of its text (the authentic text's
+    # clauses named in English, like the other formats'), its times in UTC.
+    with export_language(text.language):
+        html = render_template("exchange/document.html", text=text, back_link=back_link, kind_title=kind_title)
     return html.encode("utf-8"), media_type, name
 
 
@@ -145,11 +207,11 @@ def changes_asked(kind: object, from_version: object, to_version: object) -> boo
     if from_version is None and to_version is None:
         return False
     if kind != "docx":
-        raise DomainError(422, "The changes between two versions (from, to) are exported as Word only: "
-                               "ask for format=docx.", "format")
+        raise DomainError(422, _("The changes between two versions (from, to) are exported as Word only: "
+                                 "ask for format=docx."), "format")
     if from_version is None:
-        raise DomainError(422, "Give from, the named version the changes start from (to defaults to the "
-                               "current text).", "from")
+        raise DomainError(422, _("Give from, the named version the changes start from (to defaults to the "
+                                 "current text)."), "from")
     return True
 
 
@@ -271,7 +333,7 @@ def tracked_changes(document: Document, from_version: object, to_version: object
     """Return a .docx of the changes from a named version to another or the current text, as tracked changes."""
     earlier = get_snapshot(document, from_version)
     if to_version == "":
-        raise DomainError(422, "to must be the number of a named version, or current.", "to")
+        raise DomainError(422, _("to must be the number of a named version, or current."), "to")
     later = None if to_version in (None, "current") else get_snapshot(document, to_version)
     old, new = snapshot_side(earlier), current_side(document) if later is None else snapshot_side(later)
     now = utcnow()
@@ -311,7 +373,7 @@ def tracked_changes(document: Document, from_version: object, to_version: object
             heading = Piece(_ops(_rest(before.heading), _rest(after.heading), headings), credit)
             body = entry.ops if entry is not None and entry.ops else [(EQUAL, after.text)]
             clauses.append(RedlineClause(EQUAL, [number, heading], body, credit, remarks.get(cid, [])))
-    redline = Redline(document.title, document.kind_label, _side_label(earlier), _side_label(later),
+    redline = Redline(document.title, english_labels(document)[0], _side_label(earlier), _side_label(later),
                       earlier.content_hash, new.content_hash, now, clauses, CREDITS)
     media_type, extension = FORMATS["docx"]
     what = f"changes-{earlier.id}-to-{later.id if later is not None else 'current'}"
@@ -334,10 +396,10 @@ def read_file(filename: str, data: bytes) -> tuple[ImportedText, Source]:
     """Parse an uploaded Markdown, DOCX or Akoma Ntoso file, or raise ImportFailure with a clear message."""
     filename = (filename or "").strip() or "upload"
     if not data:
-        raise ImportFailure(422, "The file is empty.")
+        raise ImportFailure(422, _("The file is empty."))
     if len(data) > MAX_IMPORT_BYTES:
-        raise ImportFailure(413, f"The file is {len(data) / (1024 * 1024):.1f} MB; files up to "
-                                 f"{MAX_IMPORT_BYTES // (1024 * 1024)} MB can be imported.")
+        raise ImportFailure(413, _("The file is %(size)s; files up to %(limit)s MB can be imported.",
+                                   size=megabytes(len(data)), limit=i18n.number(MAX_IMPORT_BYTES // (1024 * 1024))))
     lower = filename.lower()
     max_paragraphs = current_app.config["MAX_IMPORT_PARAGRAPHS"]
     if lower.endswith(AKN_SUFFIXES):
@@ -346,16 +408,16 @@ def read_file(filename: str, data: bytes) -> tuple[ImportedText, Source]:
         kind, imported = "docx", parse_docx(data, max_paragraphs=max_paragraphs)
     elif lower.endswith(MARKDOWN_SUFFIXES):
         if b"\x00" in data:
-            raise ImportFailure(422, "This file is not text: Markdown files contain plain text only.")
+            raise ImportFailure(422, _("This file is not text: Markdown files contain plain text only."))
         try:
             source = data.decode("utf-8")
         except UnicodeDecodeError:
-            raise ImportFailure(422, "This Markdown file is not UTF-8 text. Save it with UTF-8 encoding and "
-                                     "import it again.") from None
+            raise ImportFailure(422, _("This Markdown file is not UTF-8 text. Save it with UTF-8 encoding and "
+                                       "import it again.")) from None
         kind, imported = "markdown", parse_markdown(source, max_paragraphs=max_paragraphs)
     else:
-        raise ImportFailure(415, "Choose a Markdown file (.md) or a Word document (.docx), or an Akoma Ntoso "
-                                 "file (.xml).")
+        raise ImportFailure(415, _("Choose a Markdown file (.md) or a Word document (.docx), or an Akoma Ntoso "
+                                   "file (.xml)."))
     checked = check_clauses(imported)
     stem = re.sub(r"\.[A-Za-z0-9]+$", "", filename.rsplit("/", 1)[-1].rsplit("\\", 1)[-1])
     title = checked.title or " ".join(stem.replace("_", " ").replace("-", " ").split()) or "Imported document"
@@ -371,18 +433,22 @@ def guess_kind(title: str | None) -> str:
 def check_clauses(imported: ImportedText) -> ImportedText:
     """Validate every clause as a save would, naming the one that fails, and bound the text in all."""
     clauses = []
-    for number, clause in enumerate(imported.clauses, start=1):
-        label = f"Clause {number}" + (f" (“{clause.heading[:60]}”)" if clause.heading else "")
+    for position, clause in enumerate(imported.clauses, start=1):
         try:
             clauses.append(ImportedClause(clean_heading(clause.heading), clean_clause_text(clause.text),
                                           clean_kind(clause.kind) if clause.kind is not None else None,
                                           clause.action if clause.kind == "action" else None))
         except TextError as error:
-            raise ImportFailure(error.status, f"{label}: {error.message} Shorten it in the file and "
-                                              "import it again.") from None
+            if clause.heading:
+                message = _("Clause %(number)s (“%(heading)s”): %(problem)s Shorten it in the file and import it "
+                            "again.", number=position, heading=clause.heading[:60], problem=error.message)
+            else:
+                message = _("Clause %(number)s: %(problem)s Shorten it in the file and import it again.",
+                            number=position, problem=error.message)
+            raise ImportFailure(error.status, message) from None
     if (total := sum(len(clause.text) for clause in clauses)) > MAX_IMPORT_CHARS:
-        raise ImportFailure(413, f"The file holds {total:,} characters of text; files with up to "
-                                 f"{MAX_IMPORT_CHARS:,} can be imported.")
+        raise ImportFailure(413, _("The file holds %(count)s characters of text; files with up to %(limit)s can be "
+                                   "imported.", count=i18n.number(total), limit=i18n.number(MAX_IMPORT_CHARS)))
     return ImportedText(imported.title, clauses, imported.notes)
 
 
@@ -402,9 +468,9 @@ def unseal(token: object) -> tuple[list[ImportedClause], list[str], Source]:
     try:
         data = _serializer().loads(str(token or ""), max_age=PREVIEW_MAX_AGE)
     except SignatureExpired:
-        raise ImportFailure(422, "This preview is more than an hour old. Upload the file again.") from None
+        raise ImportFailure(422, _("This preview is more than an hour old. Upload the file again.")) from None
     except BadSignature:
-        raise ImportFailure(400, "This preview cannot be read. Upload the file again.") from None
+        raise ImportFailure(400, _("This preview cannot be read. Upload the file again.")) from None
     return ([ImportedClause(*clause) for clause in data["clauses"]], data["notes"], Source(*data["source"]))
 
 
@@ -412,7 +478,7 @@ def import_document(actor: User, title: object, kind: object, clauses: list[Impo
                     source: Source) -> Document:
     """Create a document in drafting from imported clauses; the importer becomes its editor."""
     if kind not in KINDS:
-        raise ImportFailure(422, "Kind must be 'declaration' or 'action_plan'.")
+        raise ImportFailure(422, _("Kind must be 'declaration' or 'action_plan'."))
     document = create_document(actor, title, kind)
     if not actor.is_admin:
         add_member(actor, document, actor.email, "editor")
@@ -424,18 +490,20 @@ def import_document(actor: User, title: object, kind: object, clauses: list[Impo
         known = {o.name.casefold(): o for o in db.session.scalars(select(Organisation))}
         missing = [name for name in named if name.casefold() not in known]
         if missing:
-            raise ImportFailure(422, f"The file names {', '.join(missing[:5])} as responsible for actions, "
-                                     "which is no organisation here: add it under Organisations first.")
+            raise ImportFailure(422, _("The file names %(names)s as responsible for actions, which is no "
+                                       "organisation here: add it under Organisations first.",
+                                       names=", ".join(missing[:5])))
         if not permissions.may_bring_participants(actor, document):
-            raise ImportFailure(403, "Only the secretariat may add participating clusters.")
+            raise ImportFailure(403, _("Only the secretariat may add participating clusters."))
         for name in named:
             add_participant(actor, document, known[name.casefold()].name)
-    for number, clause in enumerate(clauses, start=1):
+    for position, clause in enumerate(clauses, start=1):
         try:
             create_clause(document, actor, clause.text, clause.heading, origin="import", kind=clause.kind,
                           action=clause.action)
         except TextError as error:
-            raise ImportFailure(error.status, f"Clause {number}: {error.message}") from None
+            raise ImportFailure(error.status, _("Clause %(number)s: %(problem)s", number=position,
+                                                problem=error.message)) from None
     audit.record(actor, document, "document.imported", "document", document.id, filename=source.filename,
                  format=source.format, size=source.size, sha256=source.sha256, clauses=len(clauses))
     return document

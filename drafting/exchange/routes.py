@@ -3,11 +3,13 @@
 from __future__ import annotations
 
 from flask import Blueprint, Response, abort, current_app, flash, redirect, render_template, request, url_for
+from flask_babel import gettext as _
+from flask_babel import ngettext
 from flask_login import current_user, login_required
 from sqlalchemy import select
 from werkzeug.exceptions import RequestEntityTooLarge
 
-from .. import permissions
+from .. import i18n, permissions
 from ..documents.operations import DocumentError
 from ..extensions import csrf, db
 from ..models import Membership
@@ -42,14 +44,16 @@ def download(document_id: int):
     kind = request.args.get("format", "html")
     since, until = request.args.get("from"), request.args.get("to")
     changes_asked(kind, since, until)  # from/to: the tracked changes, as Word only (422 otherwise)
+    lang = request.args.get("lang") or None  # a translation (issue 18); checked by `export`
     if kind == "pdf":  # the print view as a PDF (WeasyPrint), signatories and hash included once adopted
-        content, _, name = export(document, "html")
+        content, _media_type, name = export(document, "html", lang=lang)
         pdf = print_view_pdf(content.decode("utf-8"))
         return Response(pdf, mimetype="application/pdf",
                         headers={"Content-Disposition": f'attachment; filename="{name.rsplit(".", 1)[0]}.pdf"'})
     inline = kind == "html" and not request.args.get("download")
     back = url_for("documents.page", document_id=document.id) if inline else None
-    content, media_type, name = export(document, kind, back_link=back, from_version=since, to_version=until)
+    content, media_type, name = export(document, kind, back_link=back, from_version=since, to_version=until,
+                                       lang=lang)
     response = Response(content, mimetype=media_type)
     disposition = "inline" if inline else "attachment"
     response.headers["Content-Disposition"] = f'{disposition}; filename="{name}"'
@@ -61,7 +65,7 @@ def download(document_id: int):
 def _may_import() -> None:
     roles = db.session.scalars(select(Membership.role).where(Membership.user_id == current_user.id))
     if not permissions.may_import(current_user, roles):
-        abort(403, "Editors and the secretariat create documents from files.")
+        abort(403, _("Editors and the secretariat create documents from files."))
 
 
 def _upload_form(error: str | None = None, status: int = 200):
@@ -86,12 +90,12 @@ def preview():
     try:
         upload = request.files.get("file")
     except RequestEntityTooLarge:
-        return _upload_form(f"The file is larger than {MAX_IMPORT_BYTES // (1024 * 1024)} MB; it cannot be "
-                            "imported.", 413)
+        return _upload_form(_("The file is larger than %(limit)s MB; it cannot be imported.",
+                              limit=i18n.number(MAX_IMPORT_BYTES // (1024 * 1024))), 413)
     if current_app.config.get("WTF_CSRF_ENABLED", True):
         csrf.protect()
     if upload is None or not upload.filename:
-        return _upload_form("Choose a Markdown (.md), Word (.docx) or Akoma Ntoso (.xml) file to import.", 400)
+        return _upload_form(_("Choose a Markdown (.md), Word (.docx) or Akoma Ntoso (.xml) file to import."), 400)
     try:
         imported, source = read_file(upload.filename, upload.read(MAX_IMPORT_BYTES + 1))
     except ImportFailure as error:
@@ -122,8 +126,10 @@ def save():
                                kind=kind if kind in KIND_LABELS else "declaration", kinds=KIND_LABELS,
                                error=error.message), error.status
     db.session.commit()
-    flash(f"Imported {len(clauses)} clause{'s' if len(clauses) != 1 else ''} from “{source.filename}”. "
-          "The document is in drafting; the secretariat adds members and participating organisations.", "ok")
+    flash(ngettext("Imported %(num)s clause from “%(file)s”. The document is in drafting; the secretariat adds "
+                   "members and participating organisations.",
+                   "Imported %(num)s clauses from “%(file)s”. The document is in drafting; the secretariat adds "
+                   "members and participating organisations.", len(clauses), file=source.filename), "ok")
     return redirect(url_for("documents.page", document_id=document.id))
 
 

@@ -5,6 +5,7 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 
+from flask_babel import gettext as _
 from sqlalchemy import select, tuple_
 
 from .. import audit
@@ -34,17 +35,18 @@ def revisions_of(clause: Clause) -> list[ClauseRevision]:
 def revision(clause: Clause, version: object) -> ClauseRevision:
     """Return the revision of the clause at a version, or raise HistoryError."""
     if version is None or version == "":
-        raise HistoryError(422, "Give a version number (from and to, or version).")
+        raise HistoryError(422, _("Give a version number (from and to, or version)."))
     if isinstance(version, str):
         raw, version = version, parse_int(version)
         if version is None:
-            raise HistoryError(422, f"“{raw[:40]}” is not a version number: give a whole number such as 1.")
+            raise HistoryError(422, _("“%(value)s” is not a version number: give a whole number such as 1.",
+                                      value=raw[:40]))
     found = None
     if is_db_int(version):
         found = db.session.scalar(select(ClauseRevision).where(
             ClauseRevision.clause_id == clause.id, ClauseRevision.version == version))
     if found is None:
-        raise HistoryError(404, f"Version {version} of this clause does not exist.")
+        raise HistoryError(404, _("Version %(version)s of this clause does not exist.", version=version))
     return found
 
 
@@ -78,9 +80,9 @@ def create_snapshot(document: Document, actor: User, name: object, origin: str =
     adoption (each signatory's "since you signed" compares against them).
     """
     if not isinstance(name, str) or not name.strip():
-        raise DocumentError(422, "A named version needs a name.")
+        raise DocumentError(422, _("A named version needs a name."))
     if len(name) > 200:
-        raise DocumentError(413, "Names of versions are limited to 200 characters.")
+        raise DocumentError(413, _("Names of versions are limited to 200 characters."))
     snapshot = Snapshot(document_id=document.id, name=" ".join(name.split()),
                         content_hash=document_hash(document), created_by_id=actor.id, origin=origin)
     snapshot.entries = [SnapshotClause(clause_id=c.id, position=n, version=c.version)
@@ -101,14 +103,14 @@ def snapshots_of(document: Document) -> list[Snapshot]:
 def get_snapshot(document: Document, snapshot_id: object) -> Snapshot:
     """Return a named version of this document, or raise HistoryError."""
     if snapshot_id is None or snapshot_id == "":
-        raise HistoryError(422, "Choose a named version to compare from.")
+        raise HistoryError(422, _("Choose a named version to compare from."))
     if isinstance(snapshot_id, str):
         raw, snapshot_id = snapshot_id, parse_int(snapshot_id)
         if snapshot_id is None:
-            raise HistoryError(422, f"“{raw[:40]}” is not the number of a named version.")
+            raise HistoryError(422, _("“%(value)s” is not the number of a named version.", value=raw[:40]))
     snapshot = db.session.get(Snapshot, snapshot_id) if is_db_int(snapshot_id) else None
     if snapshot is None or snapshot.document_id != document.id:
-        raise HistoryError(404, f"Named version {snapshot_id} does not exist for this document.")
+        raise HistoryError(404, _("Named version %(version)s does not exist for this document.", version=snapshot_id))
     return snapshot
 
 
@@ -122,6 +124,12 @@ class Side:
     content_hash: str
     snapshot_id: int | None = None
     created_at: datetime | None = None
+
+    @property
+    def shown_label(self) -> str:
+        """The label as a page shows it: the current text's in the person's language (`label` stays
+        English: the API answers with it), a named version's name as it was given."""
+        return _("Current text") if self.snapshot_id is None else self.label
 
 
 @dataclass

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from flask import Blueprint, redirect, render_template, request, url_for
+from flask_babel import gettext as _
 from flask_login import current_user, login_required
 from markupsafe import Markup
 
@@ -66,8 +67,8 @@ def restore(clause_id: int):
     version = request.form.get("version", "")
     result = restore_revision(clause, current_user, version)
     db.session.commit()
-    status = (f"Restored version {version} as version {clause.version}." if result.changed
-              else f"Version {version} says the same as the current text; nothing to restore.")
+    status = (_("Restored version %(old)s as version %(new)s.", old=version, new=clause.version) if result.changed
+              else _("Version %(version)s says the same as the current text; nothing to restore.", version=version))
     if not is_htmx():
         return redirect(url_for("documents.page", document_id=clause.document_id) + f"#clause-{clause.id}")
     return clause_fragment(clause, status)

@@ -15,9 +15,10 @@ from .document import (
 from .mail import NotificationPreference, OutboxMail
 from .people import ApiToken, Invitation, LoginFailure, Organisation, User
 from .signoff import Approval, PasswordFailure
+from .translation import ClauseTranslation, TranslationRevision
 
 __all__ = [
-    "Amendment", "ApiToken", "Invitation", "LoginFailure", "Approval", "AuditEvent", "ChangeEvent", "Clause", "ClauseRevision",
+    "Amendment", "ApiToken", "ClauseTranslation", "TranslationRevision", "Invitation", "LoginFailure", "Approval", "AuditEvent", "ChangeEvent", "Clause", "ClauseRevision",
     "Comment", "Contribution", "Document", "DocumentVisit", "Membership", "Notification",
     "NotificationPreference", "OutboxMail",
     "Organisation", "Participation", "PasswordFailure", "Snapshot", "SnapshotClause", "Thread", "User",

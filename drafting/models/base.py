@@ -1,6 +1,10 @@
 from datetime import UTC, datetime
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
+from flask_babel import gettext as _
+
+from ..i18n import _l
+
 
 def utcnow() -> datetime:
     """Return the current UTC time, naive (every stored time is UTC)."""
@@ -31,7 +35,7 @@ def parse_int(text: object) -> int | None:
 # Deadlines a person types: "2027-03-31 17:00" in their own time zone (the page sends the zone
 # the browser reports; without JavaScript it is UTC and the form says so).
 EARLIEST_DEADLINE, LATEST_DEADLINE = datetime(2000, 1, 1), datetime(3000, 1, 1)
-DEADLINE_FORMAT_HINT = "a date and time written YYYY-MM-DD HH:MM, for example 2027-03-31 17:00"
+DEADLINE_FORMAT_HINT = _l("a date and time written YYYY-MM-DD HH:MM, for example 2027-03-31 17:00")
 
 
 def parse_local_moment(raw: str, zone: str | None) -> datetime:
@@ -44,7 +48,8 @@ def parse_local_moment(raw: str, zone: str | None) -> datetime:
     try:
         moment = datetime.fromisoformat(text)
     except ValueError:
-        raise ValueError(f"The deadline must be {DEADLINE_FORMAT_HINT}.") from None
+        raise ValueError(_("The deadline must be a date and time written YYYY-MM-DD HH:MM, for example "
+                           "2027-03-31 17:00.")) from None
     if moment.tzinfo is None:
         name = (zone or "UTC").strip() or "UTC"
         try:
@@ -52,11 +57,11 @@ def parse_local_moment(raw: str, zone: str | None) -> datetime:
                 raise ZoneInfoNotFoundError(name)
             moment = moment.replace(tzinfo=ZoneInfo(name))
         except (ZoneInfoNotFoundError, ValueError):
-            raise ValueError("The time zone sent with the deadline is unknown; reload the page and try again.") from None
+            raise ValueError(_("The time zone sent with the deadline is unknown; reload the page and try again.")) from None
     try:
         utc = moment.astimezone(UTC).replace(tzinfo=None)
     except (OverflowError, ValueError):
         utc = LATEST_DEADLINE  # past the end of the calendar: refused just below
     if not EARLIEST_DEADLINE <= utc < LATEST_DEADLINE:
-        raise ValueError("The deadline must fall between the years 2000 and 2999.")
+        raise ValueError(_("The deadline must fall between the years 2000 and 2999."))
     return utc

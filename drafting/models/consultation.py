@@ -8,12 +8,13 @@ from sqlalchemy import Column, ForeignKey, String, Table, Text
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from ..extensions import db
+from ..i18n import _l
 from .base import utcnow
 
 TOPICS = ("research", "patient_care", "digital_solutions", "fast_track")
 DISPOSITIONS = ("accepted", "partly_accepted", "not_accepted", "noted")
-DISPOSITION_LABELS = {"accepted": "Accepted", "partly_accepted": "Partly accepted",
-                      "not_accepted": "Not accepted", "noted": "Noted", "clause_deleted": "Clause deleted"}
+DISPOSITION_LABELS = {"accepted": _l("Accepted"), "partly_accepted": _l("Partly accepted"),
+                      "not_accepted": _l("Not accepted"), "noted": _l("Noted"), "clause_deleted": _l("Clause deleted")}
 
 contribution_clauses = Table(
     "contribution_clause",

@@ -8,14 +8,15 @@ from sqlalchemy import JSON, ForeignKey, String, Text, UniqueConstraint
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from ..extensions import db
+from ..i18n import _l
 from .base import utcnow
 
 KINDS = ("declaration", "action_plan")
-KIND_LABELS = {"declaration": "Joint Declaration", "action_plan": "Joint Action Plan"}
+KIND_LABELS = {"declaration": _l("Joint Declaration"), "action_plan": _l("Joint Action Plan")}
 PHASES = ("drafting", "consultation", "final_review", "signing", "adopted")
 PHASE_LABELS = {
-    "drafting": "Drafting", "consultation": "Consultation", "final_review": "Final review",
-    "signing": "Signing", "adopted": "Adopted",
+    "drafting": _l("Drafting"), "consultation": _l("Consultation"), "final_review": _l("Final review"),
+    "signing": _l("Signing"), "adopted": _l("Adopted"),
 }
 
 # Where an admin may move a document from each phase. `adopted` is reached only through the last
@@ -29,6 +30,9 @@ TRANSITIONS: dict[str, tuple[str, ...]] = {
     "adopted": (),
 }
 ROLES = ("editor", "commenter", "signatory", "observer")
+# A role as pages and messages name it ("admin": the secretariat, site-wide).
+ROLE_LABELS = {"admin": _l("admin"), "editor": _l("editor"), "commenter": _l("commenter"),
+               "signatory": _l("signatory"), "observer": _l("observer")}
 
 
 class Document(db.Model):
@@ -49,6 +53,11 @@ class Document(db.Model):
     # How the content hash is computed (text.hashing): 1 for documents made before clause kinds
     # (their approvals stay valid), 2 since (kinds, labels and action fields hashed too).
     hash_scheme: Mapped[int] = mapped_column(default=2, server_default="1")
+    # The authentic language (a code of drafting.i18n.LANGUAGES): the language of the clauses'
+    # own text, which approvals and the content hash cover; translations are in other languages.
+    language: Mapped[str] = mapped_column(String(10), default="en", server_default="en")
+    # The title in other languages, by language code (the clauses' translations: ClauseTranslation).
+    title_translations: Mapped[dict | None] = mapped_column(JSON)
     created_at: Mapped[datetime] = mapped_column(default=utcnow)
     updated_at: Mapped[datetime] = mapped_column(default=utcnow)
 
@@ -62,11 +71,11 @@ class Document(db.Model):
 
     @property
     def kind_label(self) -> str:
-        return KIND_LABELS[self.kind]
+        return str(KIND_LABELS[self.kind])
 
     @property
     def phase_label(self) -> str:
-        return PHASE_LABELS[self.phase]
+        return str(PHASE_LABELS[self.phase])
 
     @property
     def active_participations(self) -> list[Participation]:

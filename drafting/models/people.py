@@ -12,6 +12,7 @@ from sqlalchemy.orm import Mapped, mapped_column, relationship
 from werkzeug.security import check_password_hash, generate_password_hash
 
 from ..extensions import db
+from ..i18n import _l
 from .base import iso, utcnow
 
 
@@ -43,6 +44,10 @@ class User(UserMixin, db.Model):
     created_at: Mapped[datetime] = mapped_column(default=utcnow)
     # A deactivated account cannot log in, use its tokens or be given a role; its work stays.
     deactivated_at: Mapped[datetime | None]
+    # The interface language (a code of drafting.i18n.LANGUAGES; None: the browser's) and time zone
+    # (IANA name; None: UTC) the person chose.
+    locale: Mapped[str | None] = mapped_column(String(10))
+    timezone: Mapped[str | None] = mapped_column(String(64))
 
     organisation: Mapped[Organisation] = relationship(back_populates="users", lazy="joined")
 
@@ -64,6 +69,10 @@ class User(UserMixin, db.Model):
     def to_json(self) -> dict:
         return {"id": self.id, "name": self.name, "email": self.email,
                 "organisation": self.organisation.name}
+
+
+# A token's state (ApiToken.state) as pages show it.
+TOKEN_STATE_LABELS = {"active": _l("active"), "expired": _l("expired"), "revoked": _l("revoked")}
 
 
 class ApiToken(db.Model):
@@ -101,6 +110,11 @@ class ApiToken(db.Model):
         if self.revoked_at is not None:
             return "revoked"
         return "expired" if self.expires_at is not None and self.expires_at <= utcnow() else "active"
+
+    @property
+    def state_label(self) -> str:
+        """The state in the reader's language."""
+        return str(TOKEN_STATE_LABELS[self.state])
 
     def to_json(self) -> dict:
         return {"id": self.id, "name": self.name, "created_at": iso(self.created_at),

@@ -14,13 +14,17 @@ from contextvars import ContextVar
 from datetime import datetime
 
 from flask import current_app, has_request_context, url_for
+from flask_babel import gettext as _
+from flask_babel.speaklater import LazyString
 from sqlalchemy import func, select
 
 from .. import audit
 from ..errors import DomainError
 from ..extensions import db
+from ..i18n import _l, for_user, when
 from ..models import Approval, Document, Invitation, Membership, Notification, User
 from ..models.base import utcnow
+from ..models.document import ROLE_LABELS
 from ..models.mail import MAIL_STATUSES, OutboxMail
 from .outbox import notify, queue_mail
 
@@ -61,8 +65,12 @@ def tell(user: User, document: Document | None, category: str, message: str, url
     """Notify one person (in-app entry and mail as they chose), unless deactivated or all is quiet."""
     if _quiet.get() or not user.is_active:
         return None
-    with links():
-        return notify(user, document, category, message, url, subject=subject, details=details, excerpt=excerpt)
+    # In the person's language and time zone: `message`, `subject` and `details` may be lazy
+    # strings (drafting.i18n._l), made into text here, for this person.
+    with links(), for_user(user):
+        return notify(user, document, category, str(message), url,
+                      subject=str(subject) if subject is not None else None,
+                      details=[str(line) for line in details] if details else details, excerpt=excerpt)
 
 
 def _members(document: Document, role: str | None = None,
@@ -77,8 +85,9 @@ def _members(document: Document, role: str | None = None,
     return sorted(people, key=lambda u: (u.name.lower(), u.id))
 
 
-def _when(moment: datetime) -> str:
-    return moment.strftime("%d %b %Y, %H:%M UTC")
+def _when(moment: datetime) -> LazyString:
+    """A moment as its reader writes it (language, time zone): written when the message is."""
+    return LazyString(when, moment)
 
 
 # ---- events of a document ------------------------------------------------------------------------
@@ -89,13 +98,17 @@ def consultation_opened(document: Document) -> list[User]:
         return []
     clusters = {p.organisation_id for p in document.active_participations}
     people = _members(document, organisation_ids=clusters)
-    until = f" until {_when(document.deadline)}" if document.deadline else ""
-    message = (f"The consultation on “{document.title}” is open{until}: read the text, comment on its "
-               "clauses and propose amendments.")
+    if document.deadline:
+        message = _l("The consultation on “%(title)s” is open until %(deadline)s: read the text, comment on its "
+                     "clauses and propose amendments.", title=document.title, deadline=_when(document.deadline))
+    else:
+        message = _l("The consultation on “%(title)s” is open: read the text, comment on its clauses and propose "
+                     "amendments.", title=document.title)
+    subject = _l("Consultation open: %(title)s", title=document.title)
     with links():
         url = url_for("documents.page", document_id=document.id)
         for user in people:
-            tell(user, document, "consultation", message, url, subject=f"Consultation open: {document.title}")
+            tell(user, document, "consultation", message, url, subject=subject)
     return people
 
 
@@ -105,14 +118,15 @@ def signing_opened(document: Document, content_hash: str) -> list[User]:
         return []
     clusters = {p.organisation_id for p in document.active_participations}
     people = _members(document, role="signatory", organisation_ids=clusters)
-    details = [f"Content hash of the text to sign: {content_hash}",
-               "The sign-off page shows the same hash: check that it matches before you sign."]
+    details = [_l("Content hash of the text to sign: %(hash)s", hash=content_hash),
+               _l("The sign-off page shows the same hash: check that it matches before you sign.")]
     with links():
         url = url_for("signoff.page", document_id=document.id)
         for user in people:
             tell(user, document, "signing",
-                 f"The signing of “{document.title}” is open: you may sign for {user.organisation.name}.",
-                 url, subject=f"Signing open: {document.title}", details=details)
+                 _l("The signing of “%(title)s” is open: you may sign for %(organisation)s.",
+                    title=document.title, organisation=user.organisation.name),
+                 url, subject=_l("Signing open: %(title)s", title=document.title), details=details)
     return people
 
 
@@ -128,14 +142,14 @@ def approvals_invalidated(document: Document, approvals: Iterable[Approval], rea
             people = {u.id: u for u in _members(document, role="signatory", organisation_ids=[organisation.id])}
             if approval.signatory.is_active:
                 people.setdefault(approval.signatory.id, approval.signatory)
-            message = (f"The approval {approval.signatory.name} gave for {organisation.name} to "
-                       f"“{document.title}” is no longer valid.")
+            message = _l("The approval %(signatory)s gave for %(organisation)s to “%(title)s” is no longer valid.",
+                         signatory=approval.signatory.name, organisation=organisation.name, title=document.title)
             for user in people.values():
                 if user.id in {t.id for t in told}:
                     continue
                 tell(user, document, "signing", message, url, excerpt=reason,
-                     subject=f"Approval no longer valid: {document.title}",
-                     details=["See what changed since it was given on the sign-off page."])
+                     subject=_l("Approval no longer valid: %(title)s", title=document.title),
+                     details=[_l("See what changed since it was given on the sign-off page.")])
                 told.append(user)
     return told
 
@@ -149,10 +163,10 @@ def adopted(document: Document, content_hash: str) -> list[User]:
         url = url_for("signoff.certificate_page", document_id=document.id)
         for user in people:
             tell(user, document, "signing",
-                 f"“{document.title}” is adopted: every participating cluster has signed.", url,
-                 subject=f"Adopted: {document.title}",
-                 details=[f"Content hash of the adopted text: {content_hash}",
-                          "The certificate of adoption lists every approval."])
+                 _l("“%(title)s” is adopted: every participating cluster has signed.", title=document.title), url,
+                 subject=_l("Adopted: %(title)s", title=document.title),
+                 details=[_l("Content hash of the adopted text: %(hash)s", hash=content_hash),
+                          _l("The certificate of adoption lists every approval.")])
     return people
 
 
@@ -161,13 +175,18 @@ def invitation_sent(invitation: Invitation, actor: User, link: str) -> OutboxMai
     if _quiet.get():
         return None
     document = db.session.get(Document, invitation.document_id)
-    role = invitation.role
-    message = (f"{actor.name} ({actor.organisation.name}) invites you, {invitation.name} of "
-               f"{invitation.organisation.name}, to take part in “{document.title}” as {role}.")
-    details = [f"Open the link to set your password and join. It works once, until {_when(invitation.expires_at)}.",
-               "If you did not expect this invitation, ignore this e-mail."]
-    with links():
-        return queue_mail(None, "invitation", f"Invitation to “{document.title}” in drafting"[:300], message,
+    # The invited person may have no account yet, hence no language: the mail is in English (the
+    # default language), its dates in UTC.
+    with links(), for_user(None):
+        message = _("%(actor)s (%(actor_organisation)s) invites you, %(name)s of %(organisation)s, to take part "
+                    "in “%(title)s” as %(role)s.", actor=actor.name, actor_organisation=actor.organisation.name,
+                    name=invitation.name, organisation=invitation.organisation.name, title=document.title,
+                    role=ROLE_LABELS.get(invitation.role, invitation.role))
+        details = [_("Open the link to set your password and join. It works once, until %(until)s.",
+                     until=when(invitation.expires_at)),
+                   _("If you did not expect this invitation, ignore this e-mail.")]
+        subject = _("Invitation to “%(title)s” in drafting", title=document.title)
+        return queue_mail(None, "invitation", subject[:300], message,
                           document=document, url=link, to_email=invitation.email, details=details)
 
 
@@ -196,7 +215,8 @@ def outbox_mails(status: str | None = None, limit: int = 200) -> list[OutboxMail
 def requeue(mail: OutboxMail, actor: User) -> OutboxMail:
     """Queue a failed or uncertain mail again (it may then arrive twice: the admin decides)."""
     if mail.status not in REQUEUEABLE:
-        raise OutboxError(409, f"Only failed or uncertain mails can be queued again; this one is {mail.status}.")
+        raise OutboxError(409, _("Only failed or uncertain mails can be queued again; this one is %(status)s.",
+                                 status=mail.status))
     previous = mail.status
     mail.status, mail.attempts, mail.next_attempt_at = "queued", 0, utcnow()
     mail.claimed_by = mail.claimed_at = None

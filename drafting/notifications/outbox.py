@@ -13,10 +13,12 @@ from dataclasses import dataclass
 from datetime import timedelta
 
 from flask import current_app, render_template, url_for
+from flask_babel import gettext as _
 from itsdangerous import BadSignature, URLSafeSerializer
 from sqlalchemy import func, select
 
 from ..extensions import db
+from ..i18n import _l, for_user
 from ..models import Document, Notification, User
 from ..models.base import utcnow
 from ..models.mail import NotificationPreference, OutboxMail
@@ -31,16 +33,18 @@ class Category:
 
 
 CATEGORIES: dict[str, Category] = {c.key: c for c in (
-    Category("invitation", "Invitations", "An invitation to a document, with its one-time link.", optional=False),
-    Category("consultation", "Consultation", "A consultation opens, and reminders 72 and 24 hours before its "
-             "deadline and the deadline for contributions while your cluster has not contributed."),
-    Category("discussion", "Discussions", "A reply in a discussion you started or took part in, and mentions of you."),
-    Category("amendments", "Your amendments", "An amendment you proposed is accepted or rejected."),
-    Category("signing", "Signing", "The signing opens (with the content hash), your cluster's approval is "
-             "invalidated, and the document is adopted."),
+    Category("invitation", _l("Invitations"), _l("An invitation to a document, with its one-time link."),
+             optional=False),
+    Category("consultation", _l("Consultation"), _l("A consultation opens, and reminders 72 and 24 hours before "
+             "its deadline and the deadline for contributions while your cluster has not contributed.")),
+    Category("discussion", _l("Discussions"),
+             _l("A reply in a discussion you started or took part in, and mentions of you.")),
+    Category("amendments", _l("Your amendments"), _l("An amendment you proposed is accepted or rejected.")),
+    Category("signing", _l("Signing"), _l("The signing opens (with the content hash), your cluster's approval is "
+             "invalidated, and the document is adopted.")),
 )}
 MODES = ("immediate", "digest", "off")
-MODE_LABELS = {"immediate": "Immediately", "digest": "Daily digest", "off": "Off"}
+MODE_LABELS = {"immediate": _l("Immediately"), "digest": _l("Daily digest"), "off": _l("Off")}
 HOUR = timedelta(hours=1)
 
 
@@ -129,13 +133,17 @@ def queue_mail(user: User | None, category: str, subject: str, message: str, *, 
     link = public_url(url) if url and url.startswith("/") else url
     unsubscribe = (public_url(url_for("notifications.unsubscribe", token=unsubscribe_token(user, category)))
                    if user is not None and CATEGORIES[category].optional else None)
-    context = {"user": user, "document": document, "message": message, "details": details or [],
-               "link": link, "unsubscribe": unsubscribe, "category": CATEGORIES[category],
-               "preferences": public_url(url_for("notifications.preferences"))}
+    # In the recipient's language and time zone (someone invited without an account: English, UTC).
+    with for_user(user):
+        subject = str(subject)
+        context = {"user": user, "document": document, "message": str(message),
+                   "details": [str(line) for line in details or []], "link": link, "unsubscribe": unsubscribe,
+                   "category": CATEGORIES[category], "preferences": public_url(url_for("notifications.preferences"))}
+        text_body = render_template("mail/notification.txt", **context)
+        html_body = render_template("mail/notification.html", **context)
     mail = OutboxMail(user_id=user.id if user else None, to_email=to_email or user.email, category=category,
                       document_id=document.id if document else None, subject=subject[:300],
-                      text_body=render_template("mail/notification.txt", **context),
-                      html_body=render_template("mail/notification.html", **context),
+                      text_body=text_body, html_body=html_body,
                       url=link, unsubscribe_url=unsubscribe, dedupe_key=dedupe_key, status=status,
                       next_attempt_at=utcnow(), created_at=utcnow())
     db.session.add(mail)
@@ -160,12 +168,15 @@ def notify(user: User, document: Document | None, category: str, message: str, u
     `excerpt` (plain text: a comment, a reason) is shown under the message in the list and quoted
     in the mail."""
     excerpt = excerpt_of(excerpt)
-    if excerpt:
-        details = [f"“{excerpt}”", *(details or [])]
-    notification = Notification(user_id=user.id, document_id=document.id if document else None,
-                                message=message, excerpt=excerpt, url=url, created_at=utcnow())
-    db.session.add(notification)
-    title = f"{document.title}: " if document else ""
-    queue_mail(user, category, subject or (title + message)[:300], message, document=document, url=url,
-               details=details)
+    with for_user(user):  # the recipient's language and time zone
+        message = str(message)
+        if excerpt:
+            details = [_("“%(excerpt)s”", excerpt=excerpt), *(details or [])]
+        if not subject:
+            subject = (_("%(title)s: %(message)s", title=document.title, message=message) if document
+                       else message)[:300]
+        notification = Notification(user_id=user.id, document_id=document.id if document else None,
+                                    message=message, excerpt=excerpt, url=url, created_at=utcnow())
+        db.session.add(notification)
+        queue_mail(user, category, str(subject), message, document=document, url=url, details=details)
     return notification

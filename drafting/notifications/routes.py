@@ -4,10 +4,12 @@ admin's outbox (what was sent, what waits, what failed)."""
 from __future__ import annotations
 
 from flask import Blueprint, abort, flash, redirect, render_template, request, url_for
+from flask_babel import gettext as _
 from flask_login import current_user, login_required
 
 from .. import permissions
 from ..extensions import csrf, db
+from ..i18n import _l
 from ..models import User
 from ..models.mail import MAIL_STATUSES, OutboxMail
 from .operations import (
@@ -21,8 +23,8 @@ from .outbox import CATEGORIES, MODE_LABELS, MODES, mode_of, read_unsubscribe_to
 
 bp = Blueprint("notifications", __name__)
 
-STATUS_LABELS = {"queued": "Queued", "sending": "Sending", "sent": "Sent", "failed": "Failed",
-                 "held": "Held for the digest", "digested": "Sent in a digest", "uncertain": "Uncertain"}
+STATUS_LABELS = {"queued": _l("Queued"), "sending": _l("Sending"), "sent": _l("Sent"), "failed": _l("Failed"),
+                 "held": _l("Held for the digest"), "digested": _l("Sent in a digest"), "uncertain": _l("Uncertain")}
 
 
 # ---- a person's choices -------------------------------------------------------------------------
@@ -43,14 +45,15 @@ def preferences():
     if wrong:
         return render_template("notifications/preferences.html", categories=_optional(), chosen=chosen,
                                modes=MODES, mode_labels=MODE_LABELS, error_key=wrong[0].key,
-                               error=f"Choose how you want “{wrong[0].label}” e-mails: immediately, "
-                                     "in a daily digest, or off."), 422
+                               error=_("Choose how you want “%(category)s” e-mails: immediately, "
+                                       "in a daily digest, or off.", category=str(wrong[0].label))), 422
     for key, mode in typed.items():
         if mode != chosen[key]:
             set_mode(current_user, key, mode)
     db.session.commit()
-    summary = "; ".join(f"{c.label}: {MODE_LABELS[typed[c.key]].lower()}" for c in _optional())
-    flash(f"Your choices are saved. {summary}.", "ok")
+    summary = "; ".join(_("%(category)s: %(mode)s", category=str(c.label), mode=MODE_LABELS[typed[c.key]].lower())
+                        for c in _optional())
+    flash(_("Your choices are saved. %(summary)s.", summary=summary), "ok")
     return redirect(url_for("notifications.preferences"))
 
 
@@ -64,8 +67,8 @@ def unsubscribe(token: str):
     read = read_unsubscribe_token(token)
     user = db.session.get(User, read[0]) if read else None
     if user is None or not CATEGORIES[read[1]].optional:
-        abort(404, "This unsubscribe link is not valid. Check that it was copied whole, or choose what you "
-                   "receive on the notifications settings page after logging in.")
+        abort(404, _("This unsubscribe link is not valid. Check that it was copied whole, or choose what you "
+                     "receive on the notifications settings page after logging in."))
     category = CATEGORIES[read[1]]
     if request.method == "POST":
         set_mode(user, category.key, "off")
@@ -82,7 +85,7 @@ csrf.exempt(unsubscribe)
 
 def _require_admin() -> None:
     if not permissions.may_administer(current_user):
-        abort(403, "Only the secretariat reads the outbox.")
+        abort(403, _("Only the secretariat reads the outbox."))
 
 
 @bp.get("/admin/outbox")
@@ -91,7 +94,7 @@ def outbox():
     _require_admin()
     status = request.args.get("status") or None
     if status is not None and status not in MAIL_STATUSES:
-        abort(404, "There is no such status of mail.")
+        abort(404, _("There is no such status of mail."))
     return render_template("notifications/outbox.html", mails=outbox_mails(status), status=status,
                            counts=outbox_counts(), statuses=MAIL_STATUSES, status_labels=STATUS_LABELS,
                            categories=CATEGORIES, requeueable=REQUEUEABLE, mail_server=mail_server_configured(),
@@ -104,8 +107,8 @@ def requeue_mail(mail_id: int):
     _require_admin()
     mail = db.session.get(OutboxMail, mail_id)
     if mail is None:
-        abort(404, "Mail not found.")
+        abort(404, _("Mail not found."))
     requeue(mail, current_user)
     db.session.commit()
-    flash(f"The mail “{mail.subject}” to {mail.to_email} is queued again.", "ok")
+    flash(_("The mail “%(subject)s” to %(email)s is queued again.", subject=mail.subject, email=mail.to_email), "ok")
     return redirect(url_for("notifications.outbox", status=request.form.get("status") or None) + f"#mail-{mail.id}")

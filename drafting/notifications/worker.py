@@ -30,11 +30,14 @@ from datetime import datetime, timedelta
 from email.utils import formataddr
 
 from flask import Flask, current_app, render_template_string, url_for
+from flask_babel import gettext as _
+from flask_babel import ngettext
 from flask_mailman import EmailMultiAlternatives
 from sqlalchemy import func, select, text, update
 from sqlalchemy.exc import IntegrityError
 
 from ..extensions import db, mail
+from ..i18n import for_user, language, when
 from ..models import (
     Amendment,
     Clause,
@@ -274,13 +277,20 @@ def reminder_recipients(document: Document, kind: str) -> list[User]:
 
 
 def _reminder_message(document: Document, kind: str, deadline: datetime, hours: int, user: User) -> str:
-    when = deadline.strftime("%d %b %Y, %H:%M UTC")
-    cluster = user.organisation.name
-    if kind == "consultation":
-        return (f"Reminder: the consultation on “{document.title}” closes in less than {hours} hours "
-                f"({when}), and {cluster} has not yet commented, proposed an amendment or contributed.")
-    return (f"Reminder: contributions to “{document.title}” close in less than {hours} hours ({when}), "
-            f"and {cluster} has not yet contributed.")
+    """The reminder in the person's language, the deadline in their time zone."""
+    with for_user(user):
+        values = {"title": document.title, "deadline": when(deadline), "cluster": user.organisation.name}
+        if kind == "consultation":
+            return ngettext("Reminder: the consultation on “%(title)s” closes in less than %(num)s hour "
+                            "(%(deadline)s), and %(cluster)s has not yet commented, proposed an amendment or "
+                            "contributed.",
+                            "Reminder: the consultation on “%(title)s” closes in less than %(num)s hours "
+                            "(%(deadline)s), and %(cluster)s has not yet commented, proposed an amendment or "
+                            "contributed.", hours, **values)
+        return ngettext("Reminder: contributions to “%(title)s” close in less than %(num)s hour (%(deadline)s), "
+                        "and %(cluster)s has not yet contributed.",
+                        "Reminder: contributions to “%(title)s” close in less than %(num)s hours (%(deadline)s), "
+                        "and %(cluster)s has not yet contributed.", hours, **values)
 
 
 def reminder_key(document: Document, deadline: datetime, kind: str, hours: int, user: User) -> str:
@@ -339,20 +349,29 @@ def queue_reminders(now: datetime | None = None) -> int:
 
 # ---- the daily digest ---------------------------------------------------------------------------
 
+# Its words come from `digest_words` (in the recipient's language), so that the catalogues have them.
 DIGEST_HTML = """<!doctype html>
-<html lang="en"><head><meta charset="utf-8"><title>Your daily digest</title></head>
+<html lang="{{ words.lang }}"><head><meta charset="utf-8"><title>{{ words.title }}</title></head>
 <body style="font-family: system-ui, sans-serif; color: #1d2433; max-width: 40rem;">
 <p style="font-size: 1.05rem;">{{ intro }}</p>
 <ol>
 {% for item in items %}<li style="margin-bottom: .5rem;">{{ item.subject }}{% if item.url %}<br>
-<a href="{{ item.url }}" style="color: #1f5f8b;">Open it in drafting</a>{% endif %}</li>
+<a href="{{ item.url }}" style="color: #1f5f8b;">{{ words.open }}</a>{% endif %}</li>
 {% endfor %}</ol>
 <hr style="border: 0; border-top: 1px solid #d9dde5;">
-<p style="color: #5b6475; font-size: .85rem;">Sent to {{ user.name }} ({{ user.organisation.name }}) by drafting.
-{% if unsubscribe %}<a href="{{ unsubscribe }}">Stop these e-mails</a> ·{% endif %}
-<a href="{{ preferences }}">Choose what you receive</a></p>
+<p style="color: #5b6475; font-size: .85rem;">{{ words.sent_to }}
+{% if unsubscribe %}<a href="{{ unsubscribe }}">{{ words.stop }}</a> ·{% endif %}
+<a href="{{ preferences }}">{{ words.choose }}</a></p>
 </body></html>
 """
+
+
+def digest_words(user: User) -> dict[str, str]:
+    """The digest's own words, in the language of the context (see gather_digests: the recipient's)."""
+    return {"lang": language(), "title": _("Your daily digest"), "open": _("Open it in drafting"),
+            "sent_to": _("Sent to %(name)s (%(organisation)s) by drafting.", name=user.name,
+                         organisation=user.organisation.name),
+            "stop": _("Stop these e-mails"), "choose": _("Choose what you receive")}
 
 
 def digest_key(user_id: int, day: datetime) -> str:
@@ -366,10 +385,11 @@ def _digest_text(user: User, intro: str, items: list[OutboxMail], unsubscribe: s
         if item.url:
             lines.append(f"   {item.url}")
         lines.append("")
-    lines += ["--", f"Sent to {user.name} ({user.organisation.name}) by drafting."]
+    lines += ["--", _("Sent to %(name)s (%(organisation)s) by drafting.", name=user.name,
+                      organisation=user.organisation.name)]
     if unsubscribe:
-        lines.append(f"Stop these e-mails: {unsubscribe}")
-    lines.append(f"Choose what you receive: {preferences}")
+        lines.append(_("Stop these e-mails: %(link)s", link=unsubscribe))
+    lines.append(_("Choose what you receive: %(link)s", link=preferences))
     return "\n".join(lines) + "\n"
 
 
@@ -402,13 +422,17 @@ def gather_digests(now: datetime | None = None) -> int:
         # One-click unsubscribe only means something when the whole digest is one category.
         unsubscribe = items[0].unsubscribe_url if len(categories) == 1 else None
         preferences = outbox.public_url(url_for("notifications.preferences"))
-        count = f"{len(items)} notification{'s' if len(items) != 1 else ''}"
-        intro = f"Your daily digest from drafting: {count} since the last one."
+        with for_user(user):  # in the recipient's language and time zone
+            intro = ngettext("Your daily digest from drafting: %(num)s notification since the last one.",
+                             "Your daily digest from drafting: %(num)s notifications since the last one.", len(items))
+            subject = ngettext("drafting: your daily digest (%(num)s notification)",
+                               "drafting: your daily digest (%(num)s notifications)", len(items))
+            text_body = _digest_text(user, intro, items, unsubscribe, preferences)
+            html_body = render_template_string(DIGEST_HTML, user=user, intro=intro, items=items,
+                                               unsubscribe=unsubscribe, preferences=preferences,
+                                               words=digest_words(user))
         digest = OutboxMail(user_id=user.id, to_email=user.email, category="digest", document_id=None,
-                            subject=f"drafting: your daily digest ({count})",
-                            text_body=_digest_text(user, intro, items, unsubscribe, preferences),
-                            html_body=render_template_string(DIGEST_HTML, user=user, intro=intro, items=items,
-                                                             unsubscribe=unsubscribe, preferences=preferences),
+                            subject=subject, text_body=text_body, html_body=html_body,
                             url=None, unsubscribe_url=unsubscribe, dedupe_key=key, status="queued",
                             next_attempt_at=now, created_at=now)
         db.session.add(digest)

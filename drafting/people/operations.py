@@ -12,6 +12,8 @@ import secrets
 from datetime import datetime, timedelta
 
 from flask import current_app, url_for
+from flask_babel import gettext as _
+from flask_babel import ngettext
 from itsdangerous import BadSignature, SignatureExpired, URLSafeTimedSerializer
 from sqlalchemy import func, select, update
 
@@ -20,7 +22,7 @@ from ..documents.operations import DocumentError, add_member
 from ..extensions import db
 from ..models import Document, Invitation, Membership, Organisation, User
 from ..models.base import utcnow
-from ..models.document import ROLES
+from ..models.document import ROLE_LABELS, ROLES
 from ..notifications import operations as notifications
 from .countries import COUNTRY_CODES
 
@@ -44,30 +46,38 @@ def clean_email(value: object, field: str = "email") -> str:
     """Return the e-mail address, trimmed and in lower case, or raise 422."""
     email = value.strip().lower() if isinstance(value, str) else ""
     if not email:
-        raise PeopleError(422, "Enter an e-mail address.", field)
+        raise PeopleError(422, _("Enter an e-mail address."), field)
     if len(email) > MAX_EMAIL_CHARS or not _EMAIL.fullmatch(email):
-        raise PeopleError(422, "That is not an e-mail address (like name@cluster.example).", field)
+        raise PeopleError(422, _("That is not an e-mail address (like name@cluster.example)."), field)
     return email
 
 
 def clean_name(value: object, what: str, field: str = "name") -> str:
-    """Return a name with its spaces tidied, or raise 422/413."""
+    """Return a name with its spaces tidied, or raise 422/413; `what` is "organisation's name" or
+    "person's name"."""
     name = " ".join(value.split()) if isinstance(value, str) else ""
+    organisation = what == "organisation's name"
     if not name:
-        raise PeopleError(422, f"Enter the {what}.", field)
+        raise PeopleError(422, _("Enter the organisation's name.") if organisation else _("Enter the person's name."),
+                          field)
     if len(name) > MAX_NAME_CHARS:
-        raise PeopleError(413, f"The {what} is limited to {MAX_NAME_CHARS} characters.", field)
+        message = (_("The organisation's name is limited to %(limit)s characters.", limit=MAX_NAME_CHARS)
+                   if organisation else
+                   _("The person's name is limited to %(limit)s characters.", limit=MAX_NAME_CHARS))
+        raise PeopleError(413, message, field)
     return name
 
 
 def clean_password(password: object, confirm: object = ..., field: str = "password") -> str:
     """Return the new password, or raise 422 (too short, or not typed the same twice)."""
     if not isinstance(password, str) or len(password) < MIN_PASSWORD_CHARS:
-        raise PeopleError(422, f"The password needs at least {MIN_PASSWORD_CHARS} characters.", field)
+        raise PeopleError(422, ngettext("The password needs at least %(num)s character.",
+                                        "The password needs at least %(num)s characters.", MIN_PASSWORD_CHARS), field)
     if len(password) > MAX_PASSWORD_CHARS:
-        raise PeopleError(413, f"The password is limited to {MAX_PASSWORD_CHARS} characters.", field)
+        raise PeopleError(413, ngettext("The password is limited to %(num)s character.",
+                                        "The password is limited to %(num)s characters.", MAX_PASSWORD_CHARS), field)
     if confirm is not ... and confirm != password:
-        raise PeopleError(422, "The two passwords are not the same: type it again twice.", "confirm")
+        raise PeopleError(422, _("The two passwords are not the same: type it again twice."), "confirm")
     return password
 
 
@@ -76,7 +86,7 @@ def organisation_by_id(value: object, field: str = "organisation") -> Organisati
     if isinstance(value, int) or (isinstance(value, str) and value.isascii() and value.isdigit() and len(value) < 10):
         organisation = db.session.get(Organisation, int(value))
     if organisation is None:
-        raise PeopleError(422, "Choose the user's organisation from the list.", field)
+        raise PeopleError(422, _("Choose the user's organisation from the list."), field)
     return organisation
 
 
@@ -85,7 +95,7 @@ def organisation_by_name(value: object, field: str = "organisation") -> Organisa
     if isinstance(value, str) and value.strip():
         organisation = db.session.scalar(select(Organisation).where(Organisation.name == value.strip()))
     if organisation is None:
-        raise PeopleError(422, "No organisation has that name.", field)
+        raise PeopleError(422, _("No organisation has that name."), field)
     return organisation
 
 
@@ -100,11 +110,11 @@ def create_organisation(actor: User, name: object, country: object) -> Organisat
     name = clean_name(name, "organisation's name")
     code = country.strip().upper() if isinstance(country, str) else ""
     if code not in COUNTRY_CODES:
-        raise PeopleError(422, "Enter the country as its two-letter ISO 3166 code, for example SE for "
-                               "Sweden or BE for Belgium.", "country")
+        raise PeopleError(422, _("Enter the country as its two-letter ISO 3166 code, for example SE for "
+                                 "Sweden or BE for Belgium."), "country")
     taken = db.session.scalar(select(Organisation).where(func.lower(Organisation.name) == name.lower()))
     if taken is not None:
-        raise PeopleError(409, f"An organisation called {taken.name} already exists.", "name")
+        raise PeopleError(409, _("An organisation called %(name)s already exists.", name=taken.name), "name")
     organisation = Organisation(name=name, country=code)
     db.session.add(organisation)
     db.session.flush()
@@ -119,7 +129,8 @@ def create_user(actor: User, name: object, email: object, organisation_id: objec
     organisation = organisation_by_id(organisation_id)
     password = clean_password(password)
     if user_with_email(email) is not None:
-        raise PeopleError(409, f"An account with the e-mail address {email} already exists.", "email")
+        raise PeopleError(409, _("An account with the e-mail address %(email)s already exists.", email=email),
+                          "email")
     user = User(name=name, email=email, organisation=organisation)
     user.set_password(password)
     db.session.add(user)
@@ -131,9 +142,9 @@ def create_user(actor: User, name: object, email: object, organisation_id: objec
 def deactivate_user(actor: User, user: User) -> User:
     """Close an account: it can no longer log in, its sessions and tokens stop at once; its work stays."""
     if user.id == actor.id:
-        raise PeopleError(422, "You cannot deactivate your own account: ask another administrator.")
+        raise PeopleError(422, _("You cannot deactivate your own account: ask another administrator."))
     if user.deactivated_at is not None:
-        raise PeopleError(409, f"The account of {user.name} is already deactivated.")
+        raise PeopleError(409, _("The account of %(name)s is already deactivated.", name=user.name))
     user.deactivated_at = utcnow()
     user.session_epoch += 1  # every copy of their session cookie is stale now
     db.session.flush()
@@ -145,7 +156,7 @@ def deactivate_user(actor: User, user: User) -> User:
 def reactivate_user(actor: User, user: User) -> User:
     """Open a deactivated account again; the person logs in with their password as before."""
     if user.deactivated_at is None:
-        raise PeopleError(409, f"The account of {user.name} is active.")
+        raise PeopleError(409, _("The account of %(name)s is active.", name=user.name))
     user.deactivated_at = None
     db.session.flush()
     audit.record(actor, None, "user.reactivated", "user", user.id, email=user.email)
@@ -177,7 +188,7 @@ def _password_links() -> URLSafeTimedSerializer:
 def password_link(actor: User, user: User) -> str:
     """Return a one-time link with which the person sets a new password (valid 3 days)."""
     if not user.is_active:
-        raise PeopleError(422, f"The account of {user.name} is deactivated: reactivate it first.")
+        raise PeopleError(422, _("The account of %(name)s is deactivated: reactivate it first.", name=user.name))
     token = _password_links().dumps([user.id, _fingerprint(user)])
     audit.record(actor, None, "user.password_link_created", "user", user.id, email=user.email)
     return public_url("people.set_password_page", token=token)
@@ -188,17 +199,17 @@ def user_for_password_link(token: str) -> User:
     try:
         user_id, fingerprint = _password_links().loads(token, max_age=int(PASSWORD_LINK_LIFETIME.total_seconds()))
     except SignatureExpired:
-        raise PeopleError(410, "This link has expired. Ask the secretariat for a new one.") from None
+        raise PeopleError(410, _("This link has expired. Ask the secretariat for a new one.")) from None
     except (BadSignature, ValueError, TypeError):
-        raise PeopleError(404, "This link is not valid. Check that it was copied whole.") from None
+        raise PeopleError(404, _("This link is not valid. Check that it was copied whole.")) from None
     user = db.session.get(User, user_id) if isinstance(user_id, int) else None
     if user is None:
-        raise PeopleError(404, "This link is not valid. Check that it was copied whole.")
+        raise PeopleError(404, _("This link is not valid. Check that it was copied whole."))
     if fingerprint != _fingerprint(user):
-        raise PeopleError(410, "This link has been used already: the password was set with it. "
-                               "Log in, or ask the secretariat for a new link.")
+        raise PeopleError(410, _("This link has been used already: the password was set with it. "
+                                 "Log in, or ask the secretariat for a new link."))
     if not user.is_active:
-        raise PeopleError(410, "This account is deactivated. Ask the secretariat if you need access again.")
+        raise PeopleError(410, _("This account is deactivated. Ask the secretariat if you need access again."))
     return user
 
 
@@ -237,17 +248,18 @@ def invite(actor: User, document: Document, email: object, name: object, organis
     name = clean_name(name, "person's name")
     organisation = organisation_by_name(organisation)
     if role not in ROLES:
-        raise PeopleError(422, f"Role must be one of: {', '.join(ROLES)}.", "role")
+        raise PeopleError(422, _("Role must be one of: %(roles)s.", roles=", ".join(ROLES)), "role")
     existing = user_with_email(email)
     if existing is not None:
         if not existing.is_active:
-            raise PeopleError(422, f"The account of {existing.name} ({email}) is deactivated: reactivate it "
-                                   "instead of inviting it.", "email")
+            raise PeopleError(422, _("The account of %(name)s (%(email)s) is deactivated: reactivate it "
+                                     "instead of inviting it.", name=existing.name, email=email), "email")
         membership = db.session.scalar(select(Membership).where(
             Membership.document_id == document.id, Membership.user_id == existing.id))
         if membership is not None:
-            raise PeopleError(409, f"{existing.name} ({email}) is already a member of this document, "
-                                   f"as {membership.role}. Change their role in the list of members.", "email")
+            raise PeopleError(409, _("%(name)s (%(email)s) is already a member of this document, as %(role)s. "
+                                     "Change their role in the list of members.", name=existing.name, email=email,
+                                     role=ROLE_LABELS.get(membership.role, membership.role)), "email")
     now = utcnow()
     for earlier in pending_invitations(document, email=email):
         earlier.revoked_at = now
@@ -291,9 +303,9 @@ def revoke_invitation(actor: User, document: Document, invitation_id: int) -> In
     """Withdraw a pending invitation: its link stops working."""
     invitation = db.session.get(Invitation, invitation_id)
     if invitation is None or invitation.document_id != document.id:
-        raise PeopleError(404, "That invitation does not exist.")
+        raise PeopleError(404, _("That invitation does not exist."))
     if invitation.accepted_at is not None or invitation.revoked_at is not None:
-        raise PeopleError(409, f"The invitation of {invitation.email} is no longer pending.")
+        raise PeopleError(409, _("The invitation of %(email)s is no longer pending.", email=invitation.email))
     invitation.revoked_at = utcnow()
     db.session.flush()
     audit.record(actor, document, "invitation.revoked", "invitation", invitation.id, email=invitation.email)
@@ -304,21 +316,21 @@ def invitation_for(secret: str) -> Invitation:
     """Return the invitation a link's secret opens, or raise 404 (unknown) or 410 (used, revoked, expired)."""
     invitation = db.session.scalar(select(Invitation).where(Invitation.token_hash == _hash(secret)))
     if invitation is None:
-        raise PeopleError(404, "This invitation link is not valid. Check that it was copied whole, or ask "
-                               "the secretariat for a new one.")
+        raise PeopleError(404, _("This invitation link is not valid. Check that it was copied whole, or ask "
+                                 "the secretariat for a new one."))
     _check_open(invitation, utcnow())
     return invitation
 
 
 def _check_open(invitation: Invitation, now: datetime) -> None:
     if invitation.accepted_at is not None:
-        raise PeopleError(410, "This invitation has been used already. Log in with the password you set.")
+        raise PeopleError(410, _("This invitation has been used already. Log in with the password you set."))
     if invitation.revoked_at is not None:
-        raise PeopleError(410, "This invitation was withdrawn by the secretariat. Ask them for a new one "
-                               "if you should take part.")
+        raise PeopleError(410, _("This invitation was withdrawn by the secretariat. Ask them for a new one "
+                                 "if you should take part."))
     if invitation.expires_at <= now:
-        raise PeopleError(410, "This invitation has expired (links work for 7 days). Ask the secretariat "
-                               "for a new one.")
+        raise PeopleError(410, _("This invitation has expired (links work for 7 days). Ask the secretariat "
+                                 "for a new one."))
 
 
 def accept_invitation(invitation: Invitation, person: User | None, password: object = None,
@@ -337,7 +349,7 @@ def accept_invitation(invitation: Invitation, person: User | None, password: obj
     if claimed.rowcount != 1:
         db.session.refresh(invitation)
         _check_open(invitation, now)
-        raise PeopleError(410, "This invitation is no longer open.")
+        raise PeopleError(410, _("This invitation is no longer open."))
     created = person is None
     if created:
         person = User(email=invitation.email, name=invitation.name, organisation_id=invitation.organisation_id)

@@ -8,6 +8,8 @@ again with the message beside the field and what was typed (passwords excepted).
 from __future__ import annotations
 
 from flask import Blueprint, abort, current_app, flash, redirect, render_template, request, session, url_for
+from flask_babel import gettext as _
+from flask_babel import refresh
 from flask_login import current_user, login_required, login_user
 from sqlalchemy import select
 from sqlalchemy.exc import IntegrityError
@@ -20,9 +22,10 @@ from ..documents.operations import (
     remove_member,
 )
 from ..extensions import db
+from ..i18n import DEFAULT_LANGUAGE, LANGUAGES, clean_language, timezones
 from ..models import Document, Membership, Organisation, User
 from ..models.base import parse_int
-from ..models.document import ROLES
+from ..models.document import ROLE_LABELS, ROLES
 from ..signoff.phases import ACTION_LABELS, withdraw_participant
 from ..views import get_document_or_404
 from .operations import (
@@ -79,7 +82,7 @@ def shown_link(kind: str) -> dict | None:
 
 def require_admin() -> None:
     if not permissions.may_administer(current_user):
-        abort(403, "Only the secretariat manages organisations and users.")
+        abort(403, _("Only the secretariat manages organisations and users."))
 
 
 def users_context() -> dict:
@@ -92,7 +95,7 @@ def users_context() -> dict:
 def get_user_or_404(user_id: int) -> User:
     user = db.session.get(User, user_id)
     if user is None:
-        abort(404, "User not found.")
+        abort(404, _("User not found."))
     return user
 
 
@@ -121,12 +124,13 @@ def create_user_():
     except PeopleError as error:
         return refused("people/users.html", error, "new-user", **users_context())
     db.session.commit()
-    flash(f"Account created for {user.name} ({user.email}). Pass on the initial password by a safe route.", "ok")
+    flash(_("Account created for %(name)s (%(email)s). Pass on the initial password by a safe route.",
+            name=user.name, email=user.email), "ok")
     return redirect(url_for("people.users") + f"#user-{user.id}")
 
 
-def user_action(user_id: int, action, message: str):
-    """Run an action on an account from the users page; flash its outcome."""
+def user_action(user_id: int, action, message):
+    """Run an action on an account from the users page; flash its outcome (`message(user)`)."""
     require_admin()
     user = get_user_or_404(user_id)
     try:
@@ -134,21 +138,23 @@ def user_action(user_id: int, action, message: str):
     except PeopleError as error:
         return refused("people/users.html", error, f"user-{user.id}", **users_context())
     db.session.commit()
-    flash(message.format(name=user.name), "ok")
+    flash(message(user), "ok")
     return redirect(url_for("people.users") + f"#user-{user.id}")
 
 
 @bp.post("/admin/users/<int:user_id>/deactivate")
 @login_required
 def deactivate(user_id: int):
-    return user_action(user_id, deactivate_user, "{name} is deactivated: they can no longer log in, and their "
-                                                 "sessions and API tokens stopped working.")
+    return user_action(user_id, deactivate_user, lambda user: _(
+        "%(name)s is deactivated: they can no longer log in, and their sessions and API tokens stopped working.",
+        name=user.name))
 
 
 @bp.post("/admin/users/<int:user_id>/reactivate")
 @login_required
 def reactivate(user_id: int):
-    return user_action(user_id, reactivate_user, "{name} is active again and can log in.")
+    return user_action(user_id, reactivate_user,
+                       lambda user: _("%(name)s is active again and can log in.", name=user.name))
 
 
 @bp.post("/admin/users/<int:user_id>/password")
@@ -156,8 +162,8 @@ def reactivate(user_id: int):
 def set_user_password(user_id: int):
     def action(actor, user):
         set_password(actor, user, request.form.get("password"), request.form.get("confirm"))
-    return user_action(user_id, action, "New password set for {name}; their open sessions ended. "
-                                        "Pass it on by a safe route.")
+    return user_action(user_id, action, lambda user: _(
+        "New password set for %(name)s; their open sessions ended. Pass it on by a safe route.", name=user.name))
 
 
 @bp.post("/admin/users/<int:user_id>/password-link")
@@ -171,7 +177,7 @@ def make_password_link(user_id: int):
         return refused("people/users.html", error, f"user-{user.id}", **users_context())
     db.session.commit()
     session[NEW_LINK] = {"kind": "password", "id": user.id, "url": link}
-    flash(f"A one-time link for {user.name} to set a password is ready below.", "ok")
+    flash(_("A one-time link for %(name)s to set a password is ready below.", name=user.name), "ok")
     return redirect(url_for("people.users") + f"#user-{user.id}")
 
 
@@ -196,7 +202,7 @@ def create_organisation_():
     except PeopleError as error:
         return refused("people/organisations.html", error, "new-org", **organisations_context())
     db.session.commit()
-    flash(f"{organisation.name} ({organisation.country}) added.", "ok")
+    flash(_("%(name)s (%(country)s) added.", name=organisation.name, country=organisation.country), "ok")
     return redirect(url_for("people.organisations"))
 
 
@@ -257,7 +263,8 @@ def add_member_(document_id: int):
     except DocumentError as error:
         return members_page_refused(document, error, "member", error.field or "email")
     db.session.commit()
-    flash(f"{membership.user.name} is now {membership.role} of this document.", "ok")
+    flash(_("%(name)s is now %(role)s of this document.", name=membership.user.name,
+            role=ROLE_LABELS.get(membership.role, membership.role)), "ok")
     return back_to_members(document, f"#member-{membership.user_id}")
 
 
@@ -268,13 +275,14 @@ def change_role(document_id: int, user_id: int):
     membership = db.session.scalar(select(Membership).where(Membership.document_id == document.id,
                                                            Membership.user_id == user_id))
     if membership is None:
-        abort(404, "That user has no role on this document.")
+        abort(404, _("That user has no role on this document."))
     try:
         add_member(current_user, document, membership.user.email, request.form.get("role"))
     except DocumentError as error:
         return members_page_refused(document, error, f"role-{user_id}", "role")
     db.session.commit()
-    flash(f"{membership.user.name} is now {membership.role} of this document.", "ok")
+    flash(_("%(name)s is now %(role)s of this document.", name=membership.user.name,
+            role=ROLE_LABELS.get(membership.role, membership.role)), "ok")
     return back_to_members(document, f"#member-{user_id}")
 
 
@@ -284,10 +292,10 @@ def remove_member_(document_id: int, user_id: int):
     document = get_document_or_404(document_id, "manage")
     user = db.session.get(User, user_id)
     if user is None:
-        abort(404, "That user has no role on this document.")
+        abort(404, _("That user has no role on this document."))
     remove_member(current_user, document, user_id)
     db.session.commit()
-    flash(f"{user.name} no longer has a role on this document.", "ok")
+    flash(_("%(name)s no longer has a role on this document.", name=user.name), "ok")
     return back_to_members(document, "#members-title")
 
 
@@ -300,7 +308,8 @@ def add_participant_(document_id: int):
     except DocumentError as error:
         return members_page_refused(document, error, "participant", "organisation")
     db.session.commit()
-    flash(f"{participation.organisation.name} now takes part: a signatory of it has to sign before adoption.", "ok")
+    flash(_("%(name)s now takes part: a signatory of it has to sign before adoption.",
+            name=participation.organisation.name), "ok")
     return back_to_members(document, f"#cluster-{participation.organisation_id}")
 
 
@@ -313,9 +322,10 @@ def withdraw(document_id: int, organisation_id: int):
     except DocumentError as error:
         return members_page_refused(document, error, f"withdraw-{organisation_id}", "reason")
     db.session.commit()
-    message = f"{participation.organisation.name} has withdrawn; its approvals, if any, are no longer valid."
+    message = _("%(name)s has withdrawn; its approvals, if any, are no longer valid.",
+                name=participation.organisation.name)
     if document.phase == "adopted":
-        message += " Every remaining participating organisation had signed: the document is adopted."
+        message += " " + _("Every remaining participating organisation had signed: the document is adopted.")
     flash(message, "ok")
     return back_to_members(document, "#withdrawn-title")
 
@@ -332,12 +342,13 @@ def invite_(document_id: int):
         return members_page_refused(document, error, "invite")
     db.session.commit()
     if current_app.config.get("MAIL_SERVER"):  # the link went by e-mail: it is not shown (nor kept) here
-        flash(f"Invitation for {invitation.email} created. An e-mail with the link was queued to them.", "ok")
+        flash(_("Invitation for %(email)s created. An e-mail with the link was queued to them.",
+                email=invitation.email), "ok")
         return back_to_members(document, f"#invitation-{invitation.id}")
     session[NEW_LINK] = {"kind": "invitation", "id": invitation.id, "url": invitation_link(secret),
                          "email": invitation.email}
-    flash(f"Invitation for {invitation.email} created. No e-mail is sent yet (no mail server is configured): "
-          "pass the link below on to them.", "ok")
+    flash(_("Invitation for %(email)s created. No e-mail is sent yet (no mail server is configured): "
+            "pass the link below on to them.", email=invitation.email), "ok")
     return back_to_members(document, "#new-link")
 
 
@@ -350,7 +361,7 @@ def revoke(document_id: int, invitation_id: int):
     except PeopleError as error:
         return members_page_refused(document, error, f"revoke-{invitation_id}")
     db.session.commit()
-    flash(f"The invitation of {invitation.email} is withdrawn: its link no longer works.", "ok")
+    flash(_("The invitation of %(email)s is withdrawn: its link no longer works.", email=invitation.email), "ok")
     return back_to_members(document, "#invitations-title")
 
 
@@ -371,8 +382,8 @@ def invitation_page(secret: str):
     account = user_with_email(invitation.email)
     me = current_user._get_current_object() if current_user.is_authenticated else None
     if account is not None and not account.is_active:
-        return link_gone(PeopleError(403, "The account for this e-mail address is deactivated. Ask the "
-                                          "secretariat if you need access again."))
+        return link_gone(PeopleError(403, _("The account for this e-mail address is deactivated. Ask the "
+                                            "secretariat if you need access again.")))
     context = {"invitation": invitation, "document": document, "account": account, "me": me,
                "min_password": MIN_PASSWORD_CHARS}
     if request.method == "GET" or (account is not None and (me is None or me.id != account.id)):
@@ -387,11 +398,12 @@ def invitation_page(secret: str):
         return render_template("people/invitation.html", errors={error.field or "password": error.message},
                                **context), error.status
     except IntegrityError:  # the same address got an account a moment ago, through another link
-        return link_gone(PeopleError(409, "An account with this e-mail address was created meanwhile: log in "
-                                          "with it, then open this link again."))
+        return link_gone(PeopleError(409, _("An account with this e-mail address was created meanwhile: log in "
+                                            "with it, then open this link again.")))
     if account is None:
         login_user(person)
-    flash(f"Welcome, {person.name}: you are {invitation.role} of this document.", "ok")
+    flash(_("Welcome, %(name)s: you are %(role)s of this document.", name=person.name,
+            role=ROLE_LABELS.get(invitation.role, invitation.role)), "ok")
     return redirect(url_for("documents.page", document_id=invitation.document_id))
 
 
@@ -412,7 +424,7 @@ def set_password_page(token: str):
                                **context), error.status
     db.session.commit()
     login_user(user)
-    flash("Your password is set: you are logged in.", "ok")
+    flash(_("Your password is set: you are logged in."), "ok")
     return redirect(url_for("documents.index"))
 
 
@@ -442,7 +454,7 @@ def make_token():
     days = None if raw_days == "never" else parse_int(raw_days)
     try:
         if days is None and raw_days != "never":
-            raise TokenError(422, "Choose when the token expires.", "expires_in_days")
+            raise TokenError(422, _("Choose when the token expires."), "expires_in_days")
         token, secret = issue_token(current_user, request.form.get("name", ""), days)
     except TokenError as error:
         db.session.rollback()
@@ -450,7 +462,7 @@ def make_token():
                             {"name": request.form.get("name", ""), "expires_in_days": raw_days})
     db.session.commit()
     session[NEW_TOKEN] = {"id": token.id, "secret": secret}
-    flash(f"Token “{token.name}” made. Copy it now: it is shown only once.", "ok")
+    flash(_("Token “%(name)s” made. Copy it now: it is shown only once.", name=token.name), "ok")
     return redirect(url_for("people.tokens") + "#new-token")
 
 
@@ -459,8 +471,36 @@ def make_token():
 def revoke_own_token(token_id: int):
     token = own_token(current_user, token_id)
     if token is None:
-        abort(404, "No token of yours has this id.")
+        abort(404, _("No token of yours has this id."))
     revoke_token(token)
     db.session.commit()
-    flash(f"Token “{token.name or token.id}” revoked: it no longer works.", "ok")
+    flash(_("Token “%(name)s” revoked: it no longer works.", name=token.name or token.id), "ok")
     return redirect(url_for("people.tokens"))
+
+
+def _language_page(code: int = 200, error: str | None = None):
+    return render_template("people/language.html", zones=timezones(), error=error,
+                           browser=request.accept_languages.best_match(list(LANGUAGES), DEFAULT_LANGUAGE)), code
+
+
+@bp.get("/settings/language")
+@login_required
+def language_settings():
+    """Your interface language (or your browser's) and the time zone dates are shown in."""
+    return _language_page()
+
+
+@bp.post("/settings/language")
+@login_required
+def save_language_settings():
+    chosen, zone = request.form.get("locale", ""), request.form.get("timezone", "")
+    if chosen and clean_language(chosen) is None:
+        return _language_page(422, _("Choose one of the languages in the list."))
+    if zone and zone not in timezones():
+        return _language_page(422, _("Choose one of the time zones in the list."))
+    current_user.locale = chosen or None
+    current_user.timezone = zone or None
+    db.session.commit()
+    refresh()  # this very answer already in the new language and zone
+    flash(_("Language and time zone saved."), "ok")
+    return redirect(url_for("people.language_settings"))

@@ -8,6 +8,8 @@ themselves with their session).
 
 from __future__ import annotations
 
+from flask_babel import gettext as _
+from flask_babel import ngettext
 from sqlalchemy import func, or_, select, update
 
 from .. import live
@@ -40,16 +42,18 @@ def issue_token(user: User, name: str, expires_in_days: int | None) -> tuple[Api
     """Make a token for its owner; return it and the secret, shown once."""
     name = " ".join((name or "").split())
     if not name:
-        raise TokenError(422, "Give the token a name, so that you recognise it in this list later.", "name")
+        raise TokenError(422, _("Give the token a name, so that you recognise it in this list later."), "name")
     if len(name) > 100:
-        raise TokenError(422, "A token's name has at most 100 characters.", "name")
+        raise TokenError(422, _("A token's name has at most 100 characters."), "name")
     if expires_in_days is not None and not 1 <= expires_in_days <= MAX_TOKEN_DAYS:
-        raise TokenError(422, f"A token expires after 1 to {MAX_TOKEN_DAYS} days, or not at all.", "expires_in_days")
+        raise TokenError(422, _("A token expires after 1 to %(limit)s days, or not at all.", limit=MAX_TOKEN_DAYS),
+                         "expires_in_days")
     active = db.session.scalar(select(func.count()).select_from(ApiToken).where(
         ApiToken.user_id == user.id, ApiToken.revoked_at.is_(None),
         or_(ApiToken.expires_at.is_(None), ApiToken.expires_at > utcnow())))
     if active >= MAX_ACTIVE_TOKENS:
-        raise TokenError(409, f"You have {active} active tokens; revoke one you no longer use first.")
+        raise TokenError(409, ngettext("You have %(num)s active token; revoke one you no longer use first.",
+                                       "You have %(num)s active tokens; revoke one you no longer use first.", active))
     return ApiToken.issue(user, name=name, expires_in_days=expires_in_days)
 
 

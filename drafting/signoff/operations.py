@@ -12,6 +12,8 @@ import math
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 
+from flask_babel import force_locale, ngettext
+from flask_babel import gettext as _
 from sqlalchemy import func, select
 
 from .. import audit, live
@@ -20,6 +22,7 @@ from ..documents.operations import document_hash, labelled_clauses, lock_documen
 from ..errors import DomainError
 from ..extensions import db
 from ..history.operations import compare, create_snapshot, current_side, snapshot_side
+from ..i18n import DEFAULT_LANGUAGE, when
 from ..models import Approval, AuditEvent, Document, Membership, Organisation, PasswordFailure, Snapshot, User
 from ..models.base import iso, utcnow
 from ..notifications import operations as notifications
@@ -49,10 +52,6 @@ class SignoffError(DomainError):
 
     `keep` asks the caller to commit anyway (a wrong password is recorded for the rate limit).
     """
-
-
-def _when(moment: datetime) -> str:
-    return moment.strftime("%d %b %Y, %H:%M UTC")
 
 
 # ---- reading ----------------------------------------------------------------------------------
@@ -156,10 +155,16 @@ def _recent_failures(user: User, now: datetime) -> int:
 
 
 def wait_message(seconds: int) -> str:
-    minutes = math.ceil(seconds / 60)
-    span = f"{minutes} minute{'s' if minutes != 1 else ''}" if seconds >= 60 else f"{seconds} seconds"
-    return (f"Too many wrong passwords: signing is blocked for your account for {span}. "
-            "Nothing was signed. If you have forgotten your password, ask the secretariat.")
+    if seconds < 60:
+        return ngettext("Too many wrong passwords: signing is blocked for your account for %(num)s seconds. "
+                        "Nothing was signed. If you have forgotten your password, ask the secretariat.",
+                        "Too many wrong passwords: signing is blocked for your account for %(num)s seconds. "
+                        "Nothing was signed. If you have forgotten your password, ask the secretariat.", seconds)
+    return ngettext("Too many wrong passwords: signing is blocked for your account for %(num)s minute. "
+                    "Nothing was signed. If you have forgotten your password, ask the secretariat.",
+                    "Too many wrong passwords: signing is blocked for your account for %(num)s minutes. "
+                    "Nothing was signed. If you have forgotten your password, ask the secretariat.",
+                    math.ceil(seconds / 60))
 
 
 # ---- changing ---------------------------------------------------------------------------------
@@ -180,38 +185,41 @@ def approve(document: Document, signatory: User, content_hash: object, password:
         password_ok = signatory.check_password(password)
     lock_document(document)
     if document.phase != "signing":
-        message = ("The document is already adopted." if document.phase == "adopted" else
-                   "Approvals are given only while the document is in the signing phase.")
+        message = (_("The document is already adopted.") if document.phase == "adopted" else
+                   _("Approvals are given only while the document is in the signing phase."))
         raise SignoffError(403, message)
     wait = password_retry_after(signatory)
     if wait:
         raise SignoffError(429, wait_message(wait), retry_after=wait)
     organisation = signatory.organisation
     if organisation.id not in {p.organisation_id for p in document.active_participations}:
-        raise SignoffError(422, f"{organisation.name} is not a participating organisation of this "
-                                "document: only participants sign it.")
+        raise SignoffError(422, _("%(organisation)s is not a participating organisation of this document: only "
+                                  "participants sign it.", organisation=organisation.name))
     existing = approval_of(document, organisation.id)
     if existing is not None:
-        raise SignoffError(409, f"{organisation.name} has already signed: {existing.signatory.name} "
-                                f"approved the text on {_when(existing.signed_at)}. An organisation signs once.")
+        raise SignoffError(409, _("%(organisation)s has already signed: %(signatory)s approved the text on "
+                                  "%(moment)s. An organisation signs once.", organisation=organisation.name,
+                                  signatory=existing.signatory.name, moment=when(existing.signed_at)))
     if not isinstance(content_hash, str) or not content_hash.strip():
-        raise SignoffError(422, "Confirm the content hash of the text you approve.")
+        raise SignoffError(422, _("Confirm the content hash of the text you approve."))
     if not isinstance(password, str) or not password:
-        raise SignoffError(422, "Enter your password to sign.")
+        raise SignoffError(422, _("Enter your password to sign."))
     if not (password_ok if password_ok is not None else signatory.check_password(password)):
         now = utcnow()
         db.session.add(PasswordFailure(user_id=signatory.id, document_id=document.id, created_at=now))
         db.session.flush()
         left = MAX_PASSWORD_FAILURES - _recent_failures(signatory, now)
-        hint = (f" After {left} more wrong attempt{'s' if left != 1 else ''}, signing is blocked for "
-                f"{PASSWORD_WINDOW.seconds // 60} minutes." if left > 0 else
-                f" Signing is now blocked for {PASSWORD_WINDOW.seconds // 60} minutes.")
-        raise SignoffError(403, "That password is not correct. Nothing was signed." + hint, keep=True)
+        minutes = PASSWORD_WINDOW.seconds // 60
+        hint = (ngettext("After %(num)s more wrong attempt, signing is blocked for %(minutes)s minutes.",
+                         "After %(num)s more wrong attempts, signing is blocked for %(minutes)s minutes.",
+                         left, minutes=minutes) if left > 0 else
+                _("Signing is now blocked for %(minutes)s minutes.", minutes=minutes))
+        raise SignoffError(403, _("That password is not correct. Nothing was signed.") + " " + hint, keep=True)
     current = document_hash(document)
     if content_hash.strip().lower() != current:
-        raise SignoffError(409, "The text is not the one you confirmed: its content hash is now "
-                                f"{current}. Nothing was signed. Read the current text and confirm "
-                                "its hash.", current_hash=current)
+        raise SignoffError(409, _("The text is not the one you confirmed: its content hash is now %(hash)s. "
+                                  "Nothing was signed. Read the current text and confirm its hash.", hash=current),
+                           current_hash=current)
     approval = Approval(document_id=document.id, organisation_id=organisation.id, signatory_id=signatory.id,
                         content_hash=current, signed_at=utcnow(), valid=True)
     db.session.add(approval)
@@ -310,28 +318,32 @@ def verify(document: Document) -> Verification:
         recorded = event is not None and event.details.get("content_hash") == approval.content_hash
         matches = approval.content_hash == current
         checks.append(ApprovalCheck(approval, matches, recorded))
-        who = f"{approval.organisation.name} ({approval.signatory.name})"
+        who = {"organisation": approval.organisation.name, "signatory": approval.signatory.name}
         if approval.valid and not matches:
-            problems.append(f"The approval of {who} is for another text: the text changed after it was given.")
+            problems.append(_("The approval of %(organisation)s (%(signatory)s) is for another text: the text "
+                              "changed after it was given.", **who))
         if not recorded:
-            problems.append(f"The approval of {who} has no matching event in the audit trail.")
+            problems.append(_("The approval of %(organisation)s (%(signatory)s) has no matching event in the "
+                              "audit trail.", **who))
         if not approval.valid and approval.id not in withdrawn:
-            problems.append(f"The invalidation of the approval of {who} is missing from the audit trail.")
+            problems.append(_("The invalidation of the approval of %(organisation)s (%(signatory)s) is missing "
+                              "from the audit trail.", **who))
     participants = {o.id for o in document.participants}
     signed = {c.approval.organisation_id for c in checks if c.approval.valid and c.matches}
     if document.phase == "adopted":
         for organisation in document.participants:
             if organisation.id not in signed:
-                problems.append(f"The document is adopted, but {organisation.name} has no valid approval "
-                                "of the current text.")
+                problems.append(_("The document is adopted, but %(organisation)s has no valid approval of the "
+                                  "current text.", organisation=organisation.name))
         adoption = next((e for e in reversed(events) if e.action == "document.adopted"), None)
         if adoption is None:
-            problems.append("The document is adopted, but its adoption is missing from the audit trail.")
+            problems.append(_("The document is adopted, but its adoption is missing from the audit trail."))
         elif adoption.details.get("content_hash") != current:
-            problems.append("The adopted text's hash in the audit trail differs from the current text's.")
+            problems.append(_("The adopted text's hash in the audit trail differs from the current text's."))
     if not chain.intact:
-        problems.append(f"The audit trail is not intact: {len(chain.problems)} problem"
-                        f"{'s' if len(chain.problems) != 1 else ''} found (listed below).")
+        problems.append(ngettext("The audit trail is not intact: %(num)s problem found (listed below).",
+                                 "The audit trail is not intact: %(num)s problems found (listed below).",
+                                 len(chain.problems)))
     return Verification(document, current, utcnow(), checks, chain, len(participants),
                         len(signed & participants), problems)
 
@@ -339,10 +351,16 @@ def verify(document: Document) -> Verification:
 # ---- the certificate of adoption --------------------------------------------------------------
 
 def certificate(document: Document) -> dict:
-    """Return the certificate of adoption: hashes, signatories and the chained events of the signing."""
+    """Return the certificate of adoption: hashes, signatories and the chained events of the signing.
+    Its words are English whatever the reader's language: the seal covers them."""
     if document.phase != "adopted":
-        raise SignoffError(409, "The document is not adopted yet: its certificate of adoption exists once "
-                                "every participating organisation has signed.")
+        raise SignoffError(409, _("The document is not adopted yet: its certificate of adoption exists once "
+                                  "every participating organisation has signed."))
+    with force_locale(DEFAULT_LANGUAGE):
+        return _certificate(document)
+
+
+def _certificate(document: Document) -> dict:
     events = audit.events_of(document)
     chain = audit.verify_chain(document, events)
     end = max((i for i, e in enumerate(events) if e.action == "document.adopted"), default=len(events) - 1)
@@ -354,7 +372,7 @@ def certificate(document: Document) -> dict:
     return {
         "certificate": "Certificate of adoption",
         "issued_at": iso(utcnow()),
-        "document": {"id": document.id, "title": document.title, "kind": document.kind_label,
+        "document": {"id": document.id, "title": document.title, "kind": str(document.kind_label),
                      "adopted_at": iso(adopted_at)},
         "content_hash": document_hash(document),
         "content_hash_method": CONTENT_HASH_METHOD if document.hash_scheme == 1 else CONTENT_HASH_METHOD_V2,

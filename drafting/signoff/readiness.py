@@ -8,11 +8,15 @@ for the other moves they only warn.
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass, field
 
+from flask_babel import force_locale, ngettext
+from flask_babel import gettext as _
 from sqlalchemy import func, select
 
 from ..extensions import db
+from ..i18n import DEFAULT_LANGUAGE
 from ..models import Amendment, Clause, Comment, Document, Membership, Snapshot, Thread, User
 from ..text.reveal import find_invisible
 
@@ -20,11 +24,19 @@ from ..text.reveal import find_invisible
 @dataclass(frozen=True)
 class Issue:
     code: str
-    message: str
+    message: str                    # in the reader's language
     url: str | None = None          # where the secretariat can act on it
+    english: str = field(default="", compare=False)  # the message in English, for the audit trail
 
     def to_json(self) -> dict:
         return {"code": self.code, "message": self.message}
+
+
+def _issue(code: str, say: Callable[[], str], url: str | None = None) -> Issue:
+    """An issue whose message `say()` writes: in the reader's language, and in English for the record."""
+    with force_locale(DEFAULT_LANGUAGE):
+        english = say()
+    return Issue(code, say(), url, english)
 
 
 @dataclass
@@ -40,10 +52,6 @@ class Readiness:
     def to_json(self) -> dict:
         return {"to": self.phase, "ready": self.ready, "blockers": [b.to_json() for b in self.blockers],
                 "warnings": [w.to_json() for w in self.warnings]}
-
-
-def _plural(count: int, one: str, many: str | None = None) -> str:
-    return f"{count} {one if count == 1 else (many or one + 's')}"
 
 
 def _open_counts(document: Document) -> tuple[int, int]:
@@ -88,30 +96,39 @@ def readiness(document: Document, phase: str, urls: dict[str, str] | None = None
     blockers = result.blockers if signing else result.warnings
     amendments, threads = _open_counts(document)
     if amendments and phase != "consultation":
-        blockers.append(Issue("open_amendments", f"{_plural(amendments, 'amendment is', 'amendments are')} "
-                              "still open: accept or reject each before the text freezes.", urls.get("report")))
+        blockers.append(_issue("open_amendments", lambda: ngettext(
+            "%(num)s amendment is still open: accept or reject each before the text freezes.",
+            "%(num)s amendments are still open: accept or reject each before the text freezes.", amendments),
+            urls.get("report")))
     if threads and phase != "consultation":
-        blockers.append(Issue("open_threads", f"{_plural(threads, 'discussion is', 'discussions are')} still "
-                              "open: close each with a disposition.", urls.get("report")))
+        blockers.append(_issue("open_threads", lambda: ngettext(
+            "%(num)s discussion is still open: close each with a disposition.",
+            "%(num)s discussions are still open: close each with a disposition.", threads), urls.get("report")))
     if not document.participants:
         target = result.blockers if signing else result.warnings
-        target.append(Issue("no_participants", "No participating cluster has been added: add the clusters "
-                            "that take part (each of them signs).", urls.get("members")))
+        target.append(_issue("no_participants", lambda: _(
+            "No participating cluster has been added: add the clusters that take part (each of them signs)."),
+            urls.get("members")))
     for name in _without_signatory(document):
-        blockers.append(Issue("no_signatory", f"{name} takes part but has no signatory on this document: "
-                              "give one of its members the signatory role.", urls.get("members")))
+        blockers.append(_issue("no_signatory", lambda name=name: _(
+            "%(name)s takes part but has no signatory on this document: give one of its members the "
+            "signatory role.", name=name), urls.get("members")))
     if signing and not document.clauses:
-        result.blockers.append(Issue("no_clauses", "The document has no clauses to sign."))
+        result.blockers.append(_issue("no_clauses", lambda: _("The document has no clauses to sign.")))
     hidden = _hidden_characters(document)
     if hidden:
         numbers = ", ".join(str(n) for n in hidden[:10]) + (" …" if len(hidden) > 10 else "")
-        result.warnings.append(Issue("hidden_characters", f"{_plural(len(hidden), 'clause contains', 'clauses contain')} "
-                                     f"invisible or direction-changing characters (clause {numbers}): check them "
-                                     "before the text is signed."))
+        result.warnings.append(_issue("hidden_characters", lambda: ngettext(
+            "%(num)s clause contains invisible or direction-changing characters (clause %(numbers)s): check "
+            "them before the text is signed.",
+            "%(num)s clauses contain invisible or direction-changing characters (clause %(numbers)s): check "
+            "them before the text is signed.", len(hidden), numbers=numbers)))
     if phase in ("final_review", "signing"):
         newer = _comments_after_last_version(document)
         if newer:
-            result.warnings.append(Issue("comments_after_version", f"{_plural(newer, 'comment was', 'comments were')} "
-                                         "written after the last named version: take a named version so the "
-                                         "consultation's record is complete.", urls.get("versions")))
+            result.warnings.append(_issue("comments_after_version", lambda: ngettext(
+                "%(num)s comment was written after the last named version: take a named version so the "
+                "consultation's record is complete.",
+                "%(num)s comments were written after the last named version: take a named version so the "
+                "consultation's record is complete.", newer), urls.get("versions")))
     return result

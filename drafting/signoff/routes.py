@@ -17,6 +17,7 @@ from flask import (
     request,
     url_for,
 )
+from flask_babel import gettext as _
 from flask_login import current_user, login_required
 
 from .. import permissions
@@ -28,7 +29,7 @@ from ..models.base import parse_local_moment
 from ..views import get_document_or_404, is_htmx, vary_on_htmx
 from . import seal
 from .operations import SignoffError, approval_of, approve, board, certificate, since_signed, verify
-from .phases import PHASE_HELP, allowed_now, move_phase, move_to, moves
+from .phases import PHASE_HELP, allowed_now, move_phase, move_to, moves, phase_name
 from .readiness import readiness
 
 bp = Blueprint("signoff", __name__)
@@ -70,7 +71,7 @@ def sign(document_id: int):
     document = get_document_or_404(document_id, "approve")
     try:
         if request.form.get("confirm") != "yes":
-            raise SignoffError(422, "Tick the box to confirm that you approve the text with this content hash.")
+            raise SignoffError(422, _("Tick the box to confirm that you approve the text with this content hash."))
         approval = approve(document, current_user, request.form.get("content_hash"), request.form.get("password"))
     except SignoffError as error:
         db.session.commit() if error.keep else db.session.rollback()
@@ -80,10 +81,11 @@ def sign(document_id: int):
             response.headers["Retry-After"] = str(error.retry_after)
         return response
     db.session.commit()
-    message = f"You signed for {approval.organisation.name}."
     if document.phase == "adopted":
-        message += " Every participating organisation has now signed: the document is adopted."
-    flash(message, "ok")
+        flash(_("You signed for %(organisation)s. Every participating organisation has now signed: the document "
+                "is adopted.", organisation=approval.organisation.name), "ok")
+    else:
+        flash(_("You signed for %(organisation)s.", organisation=approval.organisation.name), "ok")
     return redirect(url_for("signoff.page", document_id=document.id))
 
 
@@ -105,7 +107,7 @@ def phase_form(document_id: int):
     target = request.args.get("to", "")
     allowed = [m.phase for m in moves(document)] + ([document.phase] if document.phase != "adopted" else [])
     if target not in allowed:
-        abort(422, "That phase cannot be reached from here. Choose one of the moves on the document page.")
+        abort(422, _("That phase cannot be reached from here. Choose one of the moves on the document page."))
     return render_template("signoff/phase.html", **phase_context(document, target))
 
 
@@ -130,8 +132,8 @@ def move(document_id: int):
     try:
         override = request.form.get("override_reason") if request.form.get("override") == "yes" else None
         if request.form.get("override") == "yes" and not (override or "").strip():
-            raise DocumentError(422, "Say why the signing opens despite the blockers: the reason is recorded "
-                                     "in the audit trail.")
+            raise DocumentError(422, _("Say why the signing opens despite the blockers: the reason is recorded "
+                                       "in the audit trail."))
         move_phase(current_user, document, target, _deadline(request.form.get("deadline", ""), request.form.get("timezone")),
                    reason=request.form.get("reason"), override=override)
     except DocumentError as error:
@@ -141,7 +143,7 @@ def move(document_id: int):
         return render_template("signoff/phase.html", **phase_context(document, target, error=error.message,
                                                                       form=request.form)), error.status
     db.session.commit()
-    flash(f"The document is now in {document.phase_label.lower()}.", "ok")
+    flash(_("The document is now in %(phase)s.", phase=phase_name(document.phase)), "ok")
     return redirect(url_for("documents.page", document_id=document.id))
 
 

@@ -26,6 +26,7 @@ from pathlib import Path
 from cryptography.hazmat.primitives import serialization
 from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey, Ed25519PublicKey
 from flask import current_app
+from flask_babel import gettext as _
 
 from ..errors import DomainError
 
@@ -162,13 +163,13 @@ def _no_fetching():
 def render_pdf(html: str, stylesheet: str | None = None, attachments: dict[str, bytes] | None = None) -> bytes:
     """Render standalone HTML to PDF with WeasyPrint, optionally embedding files (name -> bytes)."""
     if len(html) > MAX_PDF_HTML_CHARS:
-        raise PdfError(413, "This text is too long to be made into a PDF here: open the print view and "
-                            "print it to PDF with your browser.")
+        raise PdfError(413, _("This text is too long to be made into a PDF here: open the print view and "
+                              "print it to PDF with your browser."))
     try:
         from weasyprint import CSS, HTML, Attachment
     except (OSError, ImportError) as error:  # Pango or HarfBuzz missing (`make chromium` installs them)
-        raise PdfError(503, "PDFs cannot be made on this server: WeasyPrint's libraries (Pango, "
-                            "HarfBuzz, the DejaVu fonts) are not installed.") from error
+        raise PdfError(503, _("PDFs cannot be made on this server: WeasyPrint's libraries (Pango, "
+                              "HarfBuzz, the DejaVu fonts) are not installed.")) from error
     fetcher = _no_fetching()
     document = HTML(string=html, url_fetcher=fetcher)
     sheets = [CSS(string=stylesheet, url_fetcher=fetcher)] if stylesheet else None

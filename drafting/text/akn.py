@@ -54,8 +54,11 @@ from functools import cache
 from importlib.util import find_spec
 from pathlib import Path
 
+from flask_babel import gettext as _
 from lxml import etree
 
+from .. import i18n
+from ..i18n import N_, _l
 from .actions import half_year_label
 from .hashing import content_hash, content_hash_v2
 from .numbering import KINDS, labels
@@ -68,6 +71,9 @@ MEDIA_TYPE = "application/akn+xml"
 SUFFIXES = (".xml", ".akn")
 NAMES = {"declaration": "declaration", "action_plan": "actionPlan"}  # the statement's name by document kind
 COUNTRY, LANGUAGE = "eu", "eng"
+# The interface's languages as Akoma Ntoso names them (ISO 639-2, terminology codes).
+LANGUAGE_CODES = {"en": "eng", "bg": "bul", "cs": "ces", "es": "spa", "fr": "fra", "hu": "hun", "nl": "nld",
+                  "pt": "por", "sv": "swe"}
 EMPTY_FIELD = "—"
 ACTION_LISTS = ("responsible", "funding", "indicators")
 ACTION_HEADINGS = {"responsible": "Responsible clusters", "start": "Start", "end": "End", "funding": "Funding",
@@ -225,7 +231,12 @@ def _identification(meta: etree._Element, uris: _Uris, work: AknWork, text: Expo
     version = text.adopted_at if text.adopted and text.adopted_at else text.exported_at
     _sub(expression, "FRBRdate", date=_day(version), name="adopted" if text.adopted else "exported")
     _sub(expression, "FRBRauthor", href="#drafting")
-    _sub(expression, "FRBRlanguage", language=LANGUAGE)
+    _sub(expression, "FRBRlanguage", language=LANGUAGE_CODES.get(text.language, LANGUAGE))
+    if text.translation is not None:  # a translation: of the authentic expression, and not authoritative
+        authentic = LANGUAGE_CODES.get(text.authentic_language, LANGUAGE)
+        _sub(expression, "FRBRtranslation", href=uris.expression.replace(
+            f"/{LANGUAGE_CODES.get(text.language, LANGUAGE)}@", f"/{authentic}@"), fromLanguage=authentic,
+            authoritative="false", by="#drafting")
     manifestation = _sub(identification, "FRBRManifestation")
     _sub(manifestation, "FRBRthis", value=f"{uris.expression}/!{component}.xml")
     _sub(manifestation, "FRBRuri", value=f"{uris.expression}.akn")
@@ -239,7 +250,7 @@ def uris_of(text: ExportedText, work: AknWork) -> tuple[str, str]:
     name = NAMES.get(work.kind, "declaration")
     version = text.adopted_at if text.adopted and text.adopted_at else text.exported_at
     work_uri = f"/akn/{COUNTRY}/statement/{name}/{_day(work.created)}/{work.number}"
-    return work_uri, f"{work_uri}/{LANGUAGE}@{_day(version)}"
+    return work_uri, f"{work_uri}/{LANGUAGE_CODES.get(text.language, LANGUAGE)}@{_day(version)}"
 
 
 def _half_dates(half: str, end: bool) -> str:
@@ -407,7 +418,7 @@ def to_akn(text: ExportedText, work: AknWork) -> bytes:
     for signature in text.signatures:
         references.organisation(signature.organisation)
         references.person(signature.name)
-    for *_, kind, _heading, _text, action in clauses:
+    for *_numbers, kind, _heading, _text, action in clauses:
         if kind == "action" and action:
             for name in action.get("responsible") or []:
                 references.organisation(name)
@@ -467,14 +478,19 @@ BLOCKS = frozenset({"p", "blockList", "blockContainer", "tblock", "ul", "ol", "t
 _SKIPPED = frozenset({"meta", "authorialNote", "noteRef", "componentRef", "eop", "img"})
 _COUNT_PARAGRAPHS = etree.XPath("count(.//a:p[not(ancestor::a:preface)][not(ancestor::a:blockList[@class='action'])])",
                                namespaces={"a": AKN})
-_NO_DTD = ("This XML file declares a document type (<!DOCTYPE>). Akoma Ntoso files have none, and files with one "
-           "are not read: they can expand entities or load other files.")
+_NO_DTD = _l("This XML file declares a document type (<!DOCTYPE>). Akoma Ntoso files have none, and files with one "
+             "are not read: they can expand entities or load other files.")
+# What a refused count says (`_refuse_above`), by what was counted: each a whole sentence.
+_TOO_MANY_ELEMENTS = N_("This Akoma Ntoso file has %(count)s XML elements; files with up to %(limit)s can be imported.")
+_TOO_MANY_PARAGRAPHS = N_("This Akoma Ntoso file has %(count)s paragraphs; files with up to %(limit)s can be imported.")
+_TOO_MANY_LINE_BREAKS = N_("This Akoma Ntoso file has %(count)s line breaks; files with up to %(limit)s can be "
+                           "imported.")
 
 
-def _refuse_above(found: int, limit: int, what: str) -> None:
+def _refuse_above(found: int, limit: int, message: str) -> None:
+    """Refuse a count above its limit; `message` is one of the _TOO_MANY_* sentences."""
     if found > limit:
-        raise ImportFailure(413, f"This Akoma Ntoso file has {found:,} {what}; files with up to {limit:,} can be "
-                                 "imported.")
+        raise ImportFailure(413, _(message, count=i18n.number(found), limit=i18n.number(limit)))
 
 
 def _marked(name: str | None) -> str:
@@ -674,40 +690,42 @@ class _Reader:
 def _open(data: bytes, max_paragraphs: int) -> etree._Element:
     """Parse the bytes safely and within the limits; return the Akoma Ntoso document element."""
     if b"<!DOCTYPE" in data or b"<!ENTITY" in data:
-        raise ImportFailure(422, _NO_DTD)
+        raise ImportFailure(422, str(_NO_DTD))
     try:
         data.decode("utf-8")
     except UnicodeDecodeError:
-        raise ImportFailure(422, "This XML file is not UTF-8. Akoma Ntoso files are read in UTF-8: save it "
-                                 "with UTF-8 encoding and import it again.") from None
+        raise ImportFailure(422, _("This XML file is not UTF-8. Akoma Ntoso files are read in UTF-8: save it "
+                                   "with UTF-8 encoding and import it again.")) from None
     # Counted in the bytes before they are parsed: every element starts with "<" but not "</".
-    _refuse_above(data.count(b"<") - data.count(b"</"), max_paragraphs * ELEMENTS_PER_PARAGRAPH, "XML elements")
+    _refuse_above(data.count(b"<") - data.count(b"</"), max_paragraphs * ELEMENTS_PER_PARAGRAPH,
+                  _TOO_MANY_ELEMENTS)
     parser = etree.XMLParser(resolve_entities=False, no_network=True, load_dtd=False, huge_tree=False,
                              remove_comments=True, remove_pis=True)
     try:
         root = etree.fromstring(data, parser)
     except etree.XMLSyntaxError as error:
-        raise ImportFailure(422, f"This file is not well-formed XML (line {error.lineno}): it cannot be "
-                                 "imported.") from None
+        raise ImportFailure(422, _("This file is not well-formed XML (line %(line)s): it cannot be imported.",
+                                   line=error.lineno)) from None
     except (etree.LxmlError, ValueError):
-        raise ImportFailure(422, "This file is not well-formed XML: it cannot be imported.") from None
+        raise ImportFailure(422, _("This file is not well-formed XML: it cannot be imported.")) from None
     if root.getroottree().docinfo.internalDTD is not None:
-        raise ImportFailure(422, _NO_DTD)
+        raise ImportFailure(422, str(_NO_DTD))
     qname = etree.QName(root)
     if qname.localname == "akomaNtoso" and qname.namespace != AKN:
-        raise ImportFailure(422, "This is an Akoma Ntoso file of another version; files of Akoma Ntoso 3.0 "
-                                 f"(namespace {AKN}) can be imported.")
+        raise ImportFailure(422, _("This is an Akoma Ntoso file of another version; files of Akoma Ntoso 3.0 "
+                                   "(namespace %(namespace)s) can be imported.", namespace=AKN))
     if root.tag != _a("akomaNtoso"):
         shown = attribute_safe(qname.localname)[:40]
-        raise ImportFailure(422, f"This XML file is not an Akoma Ntoso 3.0 document (its root element is <{shown}>, "
-                                 "not <akomaNtoso>). Choose an Akoma Ntoso file, or a Markdown or Word file.")
+        raise ImportFailure(422, _("This XML file is not an Akoma Ntoso 3.0 document (its root element is "
+                                   "<%(element)s>, not <akomaNtoso>). Choose an Akoma Ntoso file, or a Markdown or "
+                                   "Word file.", element=shown))
     document = next((child for child in root if _local(child) in DOCUMENT_TYPES), None)
     if document is None:
-        raise ImportFailure(422, "This Akoma Ntoso file holds no document (such as <statement>, <act> or <doc>).")
+        raise ImportFailure(422, _("This Akoma Ntoso file holds no document (such as <statement>, <act> or <doc>)."))
     # The paragraphs of the text: not those of the title page or of an action's fields.
-    _refuse_above(int(_COUNT_PARAGRAPHS(document)), max_paragraphs, "paragraphs")
+    _refuse_above(int(_COUNT_PARAGRAPHS(document)), max_paragraphs, _TOO_MANY_PARAGRAPHS)
     _refuse_above(int(document.xpath("count(.//a:eol) + count(.//a:br)", namespaces={"a": AKN})),
-                  max_paragraphs * LINES_PER_PARAGRAPH, "line breaks")
+                  max_paragraphs * LINES_PER_PARAGRAPH, _TOO_MANY_LINE_BREAKS)
     return document
 
 
@@ -723,9 +741,8 @@ def _hash_note(document: etree._Element, title: str | None, clauses: list[Import
         computed = content_hash_v2(title, ((label, kind, c.heading, c.text, c.action if kind == "action" else None)
                                            for label, kind, c in zip(labels(kinds), kinds, clauses, strict=True)))
     if computed == recorded.text.strip():
-        return f"The text matches the content hash recorded in the file ({computed[:12]}…)."
-    return ("The text does not match the content hash recorded in the file: it was changed after it was "
-            "exported.")
+        return _("The text matches the content hash recorded in the file (%(hash)s…).", hash=computed[:12])
+    return _("The text does not match the content hash recorded in the file: it was changed after it was exported.")
 
 
 def parse_akn(data: bytes, *, max_paragraphs: int) -> ImportedText:
@@ -753,10 +770,10 @@ def parse_akn(data: bytes, *, max_paragraphs: int) -> ImportedText:
     clauses = [clause for _, clause in found]
     notes = []
     if exact:
-        notes.append("This file was exported from drafting as Akoma Ntoso: its clauses import exactly as they were.")
+        notes.append(_("This file was exported from drafting as Akoma Ntoso: its clauses import exactly as they were."))
         if note := _hash_note(document, title, clauses):
             notes.append(note)
     else:
-        notes.append("An Akoma Ntoso file from elsewhere: its preamble, recitals, sections, articles and annexes "
-                     "became clauses, their whitespace normalised.")
+        notes.append(_("An Akoma Ntoso file from elsewhere: its preamble, recitals, sections, articles and annexes "
+                       "became clauses, their whitespace normalised."))
     return finish(title, clauses, notes)

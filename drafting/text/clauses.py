@@ -2,7 +2,10 @@
 
 from __future__ import annotations
 
+from flask_babel import gettext as _
+
 from ..errors import DomainError
+from ..i18n import number
 
 MAX_CLAUSE_CHARS = 50_000
 MAX_HEADING_CHARS = 300
@@ -22,12 +25,13 @@ def normalise_newlines(text: str) -> str:
 def clean_clause_text(text: object, limit: int = MAX_CLAUSE_CHARS) -> str:
     """Return the text to store, or raise TextError: 422 empty, 413 too long."""
     if not isinstance(text, str):
-        raise TextError(422, "Clause text must be a string.")
+        raise TextError(422, _("Clause text must be a string."))
     text = normalise_newlines(text)
     if not text.strip():
-        raise TextError(422, "Clause text cannot be empty.")
+        raise TextError(422, _("Clause text cannot be empty."))
     if len(text) > limit:
-        raise TextError(413, f"Clause text is {len(text):,} characters; the limit is {limit:,}.")
+        raise TextError(413, _("Clause text is %(length)s characters; the limit is %(limit)s.",
+                                length=number(len(text)), limit=number(limit)))
     return text
 
 
@@ -36,8 +40,8 @@ def clean_heading(heading: object) -> str | None:
     if heading is None:
         return None
     if not isinstance(heading, str):
-        raise TextError(422, "Heading must be a string.", "heading")
+        raise TextError(422, _("Heading must be a string."), "heading")
     heading = " ".join(heading.split())
     if len(heading) > MAX_HEADING_CHARS:
-        raise TextError(413, f"Headings are limited to {MAX_HEADING_CHARS} characters.", "heading")
+        raise TextError(413, _("Headings are limited to %(limit)s characters.", limit=number(MAX_HEADING_CHARS)), "heading")
     return heading or None

@@ -15,7 +15,8 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from markupsafe import Markup
+from flask_babel import gettext as _
+from markupsafe import Markup, escape
 
 from .diffing import DIFF_WORK_BUDGET, Budget
 from .merge import MINE, THEIRS, Hunk, _clusters, apply_hunks, edit_hunks
@@ -221,7 +222,7 @@ def _lift_spaces(segments: list[tuple[str, str]]) -> tuple[str, list[tuple[str, 
 
 
 def _render(segments: list[tuple[str, str]]) -> str:
-    cues = {"del": "deleted", "ins": "inserted"}
+    cues = {"del": str(escape(_("deleted"))), "ins": str(escape(_("inserted")))}
     return "".join(
         f'<{kind}><span class="visually-hidden">[{cues[kind]}: </span>{_shown(text)}'
         f'<span class="visually-hidden">]</span></{kind}>' if kind else _shown(text)

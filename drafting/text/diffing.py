@@ -29,6 +29,7 @@ from html import escape
 
 import regex
 from diff_match_patch import diff_match_patch
+from flask_babel import gettext as _
 from markupsafe import Markup
 
 # Compiled LCS and affix lengths (C++): the batched path for long texts (docs/architecture.md).
@@ -674,8 +675,13 @@ def _shown(text: str) -> str:
     return str(reveal(Markup(escape(text))))
 
 
+def _cues() -> tuple[str, str]:
+    """The visually-hidden cues of an insertion and a deletion, in the reader's language."""
+    return str(escape(_("inserted"))), str(escape(_("deleted")))
+
+
 def _marked(tag: str, cue: str, text: str) -> str:
-    """Wrap escaped text in <ins> or <del> with a visually-hidden cue for screen readers."""
+    """Wrap escaped text in <ins> or <del> with a visually-hidden cue (escaped) for screen readers."""
     return (f'<{tag}><span class="visually-hidden">[{cue}: </span>{_shown(text)}'
             f'<span class="visually-hidden">]</span></{tag}>')
 
@@ -683,11 +689,12 @@ def _marked(tag: str, cue: str, text: str) -> str:
 def diff_html(ops: Iterable[Op]) -> str:
     """Render ops as inline HTML with <ins>/<del>, every text escaped; a visually-hidden text cue for insertions and deletions."""
     parts: list[str] = []
+    inserted, deleted = _cues()
     for op, text in ops:
         if op == INSERT:
-            parts.append(_marked("ins", "inserted", text))
+            parts.append(_marked("ins", inserted, text))
         elif op == DELETE:
-            parts.append(_marked("del", "deleted", text))
+            parts.append(_marked("del", deleted, text))
         else:
             parts.append(_shown(text))
     return "".join(parts)
@@ -697,11 +704,12 @@ def diff_side_by_side(ops: Iterable[Op]) -> tuple[str, str]:
     """Render ops as (left_html, right_html): old text with deletions marked, new with insertions marked."""
     left: list[str] = []
     right: list[str] = []
+    inserted, deleted = _cues()
     for op, text in ops:
         if op == DELETE:
-            left.append(_marked("del", "deleted", text))
+            left.append(_marked("del", deleted, text))
         elif op == INSERT:
-            right.append(_marked("ins", "inserted", text))
+            right.append(_marked("ins", inserted, text))
         else:
             left.append(_shown(text))
             right.append(_shown(text))

@@ -24,10 +24,12 @@ from __future__ import annotations
 import json
 import re
 
+from flask_babel import gettext as _
 from markdown_it import MarkdownIt
 from markdown_it.token import Token
 from markdown_it.tree import SyntaxTreeNode
 
+from .. import i18n
 from .clauses import normalise_newlines
 from .numbering import title as kind_title
 from .outline import (
@@ -106,9 +108,11 @@ def _when(moment) -> str:
 def to_markdown(text: ExportedText) -> str:
     """Write the document as Markdown: numbered headed clauses, then the record of the export."""
     out = [f"# {escape_angles(text.title)}", ""]
+    if text.notice:  # the export of a translation says so first
+        out += [f"> {escape_angles(text.notice)}", ""]
     kinds = text.kinds or [(str(number), "", None) for number, _, _ in text.clauses]
-    for (number, heading, body), (label, kind, action) in zip(text.clauses, kinds, strict=True):
-        shown = kind_title(kind, label) if kind else str(number)
+    for index, ((number, heading, body), (label, kind, action)) in enumerate(zip(text.clauses, kinds, strict=True)):
+        shown = text.names[index] if text.names else kind_title(kind, label) if kind else str(number)
         out += [f"## {shown}." + (f" {escape_angles(heading)}" if heading else "")]
         if kind:  # what the import of this file reads back; invisible where Markdown is rendered
             record = {"kind": kind, **({"action": action} if action else {})}
@@ -211,19 +215,20 @@ def parse_markdown(source: str, *, max_paragraphs: int) -> ImportedText:
     # known to be few enough for a quick count, and before the text is parsed.
     max_lines = max_paragraphs * LINES_PER_PARAGRAPH
     if (line_count := text.count("\n") + 1) > max_lines:
-        raise ImportFailure(413, f"This Markdown file has {line_count:,} lines; files of up to {max_lines:,} "
-                                 "lines can be imported.")
+        raise ImportFailure(413, _("This Markdown file has %(count)s lines; files of up to %(limit)s lines can be "
+                                   "imported.", count=i18n.number(line_count), limit=i18n.number(max_lines)))
     lines = text.split("\n")
     if (blocks := _count_blocks(lines)) > max_paragraphs:
-        raise ImportFailure(413, f"This Markdown file has {blocks:,} paragraphs and headings; files with up to "
-                                 f"{max_paragraphs:,} can be imported.")
+        raise ImportFailure(413, _("This Markdown file has %(count)s paragraphs and headings; files with up to "
+                                   "%(limit)s can be imported.", count=i18n.number(blocks), limit=i18n.number(max_paragraphs)))
     for index, line in enumerate(lines):
         if line.startswith(_END_PREFIX):
             return _parse_export(lines[:index])
     limit = max_paragraphs * MARKUP_PER_PARAGRAPH
     if (markup := sum(text.count(character) for character in MARKUP_CHARACTERS)) > limit:
-        raise ImportFailure(413, f"This Markdown file has {markup:,} markup characters ({' '.join(MARKUP_CHARACTERS)}); "
-                                 f"files with up to {limit:,} can be imported.")
+        raise ImportFailure(413, _("This Markdown file has %(count)s markup characters (%(characters)s); files with "
+                                   "up to %(limit)s can be imported.", count=i18n.number(markup),
+                                   characters=" ".join(MARKUP_CHARACTERS), limit=i18n.number(limit)))
     return _parse_commonmark(text)
 
 
@@ -247,7 +252,7 @@ def _parse_export(lines: list[str]) -> ImportedText:
     preamble = _trim_blank(lines[start:starts[0][0]], exact=False)
     if preamble:
         clauses.append(ImportedClause(None, "\n".join(unescape_line(line) for line in preamble)))
-        notes.append("The text before the first heading became a first clause without a heading.")
+        notes.append(_("The text before the first heading became a first clause without a heading."))
     bounds = [i for i, _ in starts] + [len(lines)]
     for (index, raw), end in zip(starts, bounds[1:], strict=True):
         record = _record(lines[index + 1]) if index + 1 < end else None
@@ -256,7 +261,7 @@ def _parse_export(lines: list[str]) -> ImportedText:
         clauses.append(ImportedClause(unescape_angles(heading) if heading else heading,
                                       "\n".join(unescape_line(line) for line in body),
                                       *(record or (None, None))))
-    notes.append("This file was exported from drafting: its clauses import exactly as they were.")
+    notes.append(_("This file was exported from drafting: its clauses import exactly as they were."))
     return finish(title, clauses, notes)
 
 
@@ -278,9 +283,9 @@ def _refuse_deep(tokens: list[Token]) -> None:
     """Refuse a file whose lists or quotes reach markdown-it's nesting limit, where it skips text."""
     for token in tokens:
         if token.type in _CONTAINERS and token.level >= MAX_NESTING - 1:
-            raise ImportFailure(422, "This Markdown file nests its lists or quotes too deeply to be read whole "
-                                     f"(lists within lists, more than {MAX_NESTING // 2 - 1} deep). Flatten them "
-                                     "and import it again.")
+            raise ImportFailure(422, _("This Markdown file nests its lists or quotes too deeply to be read whole "
+                                       "(lists within lists, more than %(depth)s deep). Flatten them and import it "
+                                       "again.", depth=MAX_NESTING // 2 - 1))
 
 
 def _hang(marker: str, content: str) -> str:

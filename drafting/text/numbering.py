@@ -10,11 +10,22 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 
+from flask_babel import gettext as _
+
+from ..i18n import N_, _l
 from .clauses import TextError
 
 KINDS = ("preamble", "recital", "article", "action", "section", "annex")
+# The kinds' names in the exports and the content hash: English, whatever the reader's language.
 KIND_LABELS = {"preamble": "Preamble", "recital": "Recital", "article": "Article", "action": "Action",
                "section": "Section", "annex": "Annex"}
+# The same names as pages show them, in the person's language.
+KIND_NAMES = {"preamble": _l("Preamble"), "recital": _l("Recital"), "article": _l("Article"), "action": _l("Action"),
+              "section": _l("Section"), "annex": _l("Annex")}
+# How a page names a numbered clause of each kind ("Article 2.1", "Recital B"), in the person's language.
+_NUMBERED_NAMES = {"preamble": N_("Preamble %(label)s"), "recital": N_("Recital %(label)s"),
+                   "article": N_("Article %(label)s"), "action": N_("Action %(label)s"),
+                   "section": N_("Section %(label)s"), "annex": N_("Annex %(label)s")}
 NUMBERED_IN_SECTIONS = frozenset({"article", "action"})
 
 
@@ -27,7 +38,7 @@ def clean_kind(value: object) -> str:
     """Return a valid kind, or raise TextError 422 naming the kinds."""
     if isinstance(value, str) and value.strip().lower() in KINDS:
         return value.strip().lower()
-    raise TextError(422, f"The kind of a clause must be one of: {', '.join(KINDS)}.", "kind")
+    raise TextError(422, _("The kind of a clause must be one of: %(kinds)s.", kinds=", ".join(KINDS)), "kind")
 
 
 def letters(n: int) -> str:
@@ -83,3 +94,12 @@ def title(kind: str, label: str) -> str:
     """How a clause is named in running text and exports: "Article 2.1", "Recital B", "Preamble"."""
     name = KIND_LABELS.get(kind, "Clause")
     return f"{name} {label}".strip()
+
+
+def display_title(kind: str, label: str) -> str:
+    """How a page names a clause, in the person's language: "Article 2.1", "Recital B", "Preamble"
+    (`title` names it in the exports, in English)."""
+    label = label.strip()
+    if not label:
+        return str(KIND_NAMES.get(kind, _l("Clause")))
+    return _(_NUMBERED_NAMES.get(kind, N_("Clause %(label)s")), label=label)

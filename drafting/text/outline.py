@@ -59,7 +59,11 @@ from collections.abc import Sequence
 from dataclasses import dataclass, field
 from datetime import datetime
 
+from flask_babel import gettext as _
+from flask_babel import ngettext
+
 from ..errors import DomainError
+from ..i18n import number
 from .clauses import MAX_CLAUSE_CHARS
 
 # "3." "3.1" "3.1." at the start of a heading: the number the export put there (taken off once).
@@ -91,6 +95,15 @@ class Signature:
 
 
 @dataclass(frozen=True)
+class TranslationState:
+    """How complete the translation an export holds is."""
+
+    translated: int
+    stale: int
+    missing: int
+
+
+@dataclass(frozen=True)
 class ExportedText:
     """Everything an export shows: the numbered clauses, the phase, the hash and the signatures."""
 
@@ -106,6 +119,16 @@ class ExportedText:
     signatures: list[Signature] = field(default_factory=list)
     # Per clause, in the order of `clauses`: its label, kind and action fields (text.numbering).
     kinds: list[tuple[str, str, dict | None]] = field(default_factory=list)
+    # The language of this text (a code of drafting.i18n.LANGUAGES) and the document's authentic
+    # one; they differ in the export of a translation, which says so (`translation` tells how
+    # far it goes: clauses translated, stale and missing; a missing one shows the authentic text).
+    language: str = "en"
+    authentic_language: str = "en"
+    translation: TranslationState | None = None
+    # A translation's notice, in its language ("Translation into …: not the authentic text …"),
+    # and each clause's name in that language ("Cikk 2.1"); empty: the English names.
+    notice: str | None = None
+    names: list[str] = field(default_factory=list)
 
     @property
     def adopted(self) -> bool:
@@ -289,14 +312,15 @@ def _unheaded(blocks: Sequence[Block], notes: list[str]) -> list[ImportedClause]
     found = {_numbering(block)[0] for block in blocks}
     starter = next((kind for kind in ("article", "decimal", "lettered") if kind in found), None)
     if starter is None:
-        notes.append("No headings or numbered paragraphs were found: every paragraph became a clause.")
+        notes.append(_("No headings or numbered paragraphs were found: every paragraph became a clause."))
         return [ImportedClause(None, block.inside) for block in blocks]
     before, items = _group(blocks, starter)
-    notes.append({"article": "No clause headings were found: each paragraph opening “Article N” started a clause.",
-                  "decimal": "No clause headings were found: each numbered paragraph (1., 1.1, 2) …) started "
-                             "a clause.",
-                  "lettered": "No clause headings were found: each lettered paragraph ((a), (b) …) started a "
-                              "clause."}[starter])
+    if starter == "article":
+        notes.append(_("No clause headings were found: each paragraph opening “Article N” started a clause."))
+    elif starter == "decimal":
+        notes.append(_("No clause headings were found: each numbered paragraph (1., 1.1, 2) …) started a clause."))
+    else:
+        notes.append(_("No clause headings were found: each lettered paragraph ((a), (b) …) started a clause."))
     return [*_openings(before), *(_item_clause(item, starter) for item in items)]
 
 
@@ -337,17 +361,18 @@ def _footnoted(clause: ImportedClause, footnotes: Sequence[str]) -> ImportedClau
         return clause
     notes = "\n".join(f"[^{n}]: {footnotes[index]}" for index, n in numbers.items())
     if len(text) + len(notes) > MAX_CLAUSE_CHARS:  # refused now: a long note repeated in every clause adds up
-        raise ImportFailure(413, f"A clause with its footnotes holds more than {MAX_CLAUSE_CHARS:,} characters; a "
-                                 f"clause holds up to {MAX_CLAUSE_CHARS:,}. Shorten it in the file and import it again.")
+        raise ImportFailure(413, _("A clause with its footnotes holds more than %(limit)s characters; a clause holds "
+                                   "up to %(limit)s. Shorten it in the file and import it again.",
+                                   limit=number(MAX_CLAUSE_CHARS)))
     return ImportedClause(heading, f"{text}\n\n{notes}" if text.strip() else notes, clause.kind, clause.action)
 
 
 def split(title: str | None, blocks: Sequence[Block], footnotes: Sequence[str] = (), *,
-          headings: str = "level-{level} headings", notes: list[str] | None = None) -> ImportedText:
+          word_styles: bool = False, notes: list[str] | None = None) -> ImportedText:
     """Split a file's blocks into clauses by the rules above and finish the import.
 
-    `footnotes` are the texts `footnote_mark` refers to; `headings` names the headings in a note
-    ("level-{level} headings", "Heading {level} paragraphs").
+    `footnotes` are the texts `footnote_mark` refers to; `word_styles` names the headings in a note
+    as Word's paragraph styles ("Heading 2 paragraphs", else "level-2 headings").
     """
     notes = [] if notes is None else notes
     starts = [i for i, block in enumerate(blocks) if block.heading is not None]
@@ -361,28 +386,36 @@ def split(title: str | None, blocks: Sequence[Block], footnotes: Sequence[str] =
                   or heading_kind(heading_text(blocks[i].text))[0] in ("article", "section", "annex")]
         clauses = _openings(blocks[:starts[0]])
         if len(clauses) == 1:
-            notes.append("The text before the first heading became a first clause without a heading.")
+            notes.append(_("The text before the first heading became a first clause without a heading."))
         elif clauses:
-            notes.append(f"The text before the first heading became {len(clauses)} clauses without a heading, "
-                         "one for each recital (Considering, Whereas …).")
+            notes.append(ngettext("The text before the first heading became %(num)s clause without a heading, "
+                                  "one for each recital (Considering, Whereas …).",
+                                  "The text before the first heading became %(num)s clauses without a heading, "
+                                  "one for each recital (Considering, Whereas …).", len(clauses)))
         split_under = []
         for start, end in zip(starts, [*starts[1:], len(blocks)], strict=True):
             heading = heading_text(blocks[start].text)
             made, items = _section(heading, blocks[start + 1:end])
             clauses += made
             if items:
-                split_under.append(f"“{without_footnotes(heading)}”" if heading else "a heading without text")
+                split_under.append(_("“%(heading)s”", heading=without_footnotes(heading)) if heading
+                                   else _("a heading without text"))
         if split_under:
-            shown = ", ".join(split_under[:5]) + (f" and {len(split_under) - 5} more" if len(split_under) > 5 else "")
-            notes.append(f"The numbered items (or “Article N” paragraphs) under {shown} became clauses of their "
-                         "own; each heading stays on the first clause of its section.")
+            shown = ", ".join(split_under[:5])
+            if len(split_under) > 5:
+                shown = ngettext("%(headings)s and %(num)s more", "%(headings)s and %(num)s more",
+                                 len(split_under) - 5, headings=shown)
+            notes.append(_("The numbered items (or “Article N” paragraphs) under %(headings)s became clauses of "
+                           "their own; each heading stays on the first clause of its section.", headings=shown))
         if level > 1 or title is None:
-            notes.append(f"Clauses were split at the {headings.format(level=level)}.")
+            notes.append(_("Clauses were split at the Heading %(level)s paragraphs.", level=level) if word_styles
+                         else _("Clauses were split at the level-%(level)s headings.", level=level))
     clauses = [_footnoted(clause, footnotes) for clause in clauses]
     if footnotes:
-        many = len(footnotes) != 1
-        notes.append(f"{len(footnotes)} footnote{'s' if many else ''} kept as footnote{'s' if many else ''}: “[^1]” in "
-                     "the text and “[^1]: …” at the end of its clause, numbered from 1 in each clause.")
+        notes.append(ngettext("%(num)s footnote kept as footnote: “[^1]” in the text and “[^1]: …” at the end of "
+                              "its clause, numbered from 1 in each clause.",
+                              "%(num)s footnotes kept as footnotes: “[^1]” in the text and “[^1]: …” at the end of "
+                              "its clause, numbered from 1 in each clause.", len(footnotes)))
     return finish(title, clauses, notes)
 
 
@@ -424,9 +457,10 @@ def finish(title: str | None, clauses: list[ImportedClause], notes: list[str]) -
     clauses = [recognise_kind(clause) for clause in clauses]
     recognised = sum(1 for clause in clauses if clause.kind is not None)
     if recognised:
-        notes.append(f"{recognised} clause{'s' if recognised != 1 else ''} got {'their' if recognised != 1 else 'its'} "
-                     "kind (preamble, recital, article, section, annex) from the file; the others take the "
-                     "document's default kind.")
+        notes.append(ngettext("%(num)s clause got its kind (preamble, recital, article, section, annex) from the "
+                              "file; the others take the document's default kind.",
+                              "%(num)s clauses got their kind (preamble, recital, article, section, annex) from the "
+                              "file; the others take the document's default kind.", recognised))
     for clause in clauses:
         if clause.text.strip():
             kept.append(clause)
@@ -435,10 +469,10 @@ def finish(title: str | None, clauses: list[ImportedClause], notes: list[str]) -
             # numbers them), its heading becomes its text (a clause has text).
             kept.append(ImportedClause(None, clause.heading, "section"))
         elif clause.heading:
-            notes.append(f"The heading “{clause.heading}” has no text under it and was left out.")
+            notes.append(_("The heading “%(heading)s” has no text under it and was left out.", heading=clause.heading))
     if not kept:
-        raise ImportFailure(422, "The file contains no text to import.")
+        raise ImportFailure(422, _("The file contains no text to import."))
     if len(kept) > MAX_IMPORTED_CLAUSES:
-        raise ImportFailure(413, f"The file would make {len(kept):,} clauses; the limit is "
-                                 f"{MAX_IMPORTED_CLAUSES:,}.")
+        raise ImportFailure(413, _("The file would make %(count)s clauses; the limit is %(limit)s.",
+                                   count=number(len(kept)), limit=number(MAX_IMPORTED_CLAUSES)))
     return ImportedText(" ".join(title.split()) if title and title.strip() else None, kept, notes)

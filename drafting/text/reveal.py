@@ -10,6 +10,7 @@ from __future__ import annotations
 import re
 import unicodedata
 
+from flask_babel import gettext as _
 from markupsafe import Markup, escape
 
 # Direction controls (the "Trojan Source" characters) and invisible formatting characters.
@@ -60,8 +61,9 @@ def find_invisible(text: str) -> list[tuple[int, str, str]]:
 
 def _badge(point: int, name: str) -> str:
     label = _ABBREVIATIONS.get(point, f"U+{point:04X}")
+    said = escape(_("[hidden character: %(name)s]", name=name))
     return (f'<span class="hidden-char" title="{name} (U+{point:04X})">'
-            f'<span aria-hidden="true">⟦{label}⟧</span><span class="visually-hidden">[hidden character: {name}]</span>'
+            f'<span aria-hidden="true">⟦{label}⟧</span><span class="visually-hidden">{said}</span>'
             f"</span>")
 
 

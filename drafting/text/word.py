@@ -20,7 +20,9 @@ import re
 import zipfile
 import zlib
 from dataclasses import dataclass
+from decimal import Decimal
 
+from babel.numbers import format_decimal
 from docx import Document
 from docx.document import Document as WordDocument
 from docx.enum.style import WD_STYLE_TYPE
@@ -30,8 +32,12 @@ from docx.opc.exceptions import OpcError
 from docx.package import Package
 from docx.shared import Pt
 from docx.styles.style import StyleFactory
+from flask_babel import gettext as _
+from flask_babel import ngettext
 from lxml import etree
 
+from .. import i18n
+from ..i18n import N_, _l
 from .clauses import MAX_CLAUSE_CHARS
 from .numbering import labels as kind_labels
 from .numbering import title as kind_title
@@ -103,9 +109,12 @@ def to_docx(text: ExportedText) -> bytes:
     status = "adopted" if text.adopted else f"draft, {text.phase_label.lower()} phase"
     doc = new_document(text.title, text.kind_label, f"{text.kind_label} · {status}", EXPORT_KEYWORD,
                        f"Content hash (SHA-256): {text.content_hash}")
+    if text.notice:  # the export of a translation says so first
+        doc.add_paragraph(xml_safe(text.notice), style="Intense Quote")
     kinds = text.kinds or [(str(number), "", None) for number, _, _ in text.clauses]
-    for (number, heading, body), (label, kind, _action) in zip(text.clauses, kinds, strict=True):
-        shown = kind_title(kind, label) if kind else str(number)  # "Article 2.1", "Recital B"
+    for index, ((number, heading, body), (label, kind, _action)) in enumerate(zip(text.clauses, kinds, strict=True)):
+        # "Article 2.1", "Recital B"; a translation's in its language
+        shown = text.names[index] if text.names else kind_title(kind, label) if kind else str(number)
         doc.add_heading(xml_safe(f"{shown}." + (f" {heading}" if heading else "")), level=1)
         for block in body.split("\n\n"):
             doc.add_paragraph(xml_safe(block))
@@ -225,7 +234,7 @@ _ZIP_ERRORS = (zipfile.BadZipFile, zipfile.LargeZipFile, ValueError, OSError, EO
 # What python-docx raises on a damaged package: a missing part or relationship (KeyError, its
 # OpcError), values it does not know, XML it cannot parse, or members the zip cannot give.
 _PACKAGE_ERRORS = (OpcError, PythonDocxError, KeyError, IndexError, AttributeError, TypeError, etree.LxmlError, *_ZIP_ERRORS)
-_DAMAGED = "This Word document (.docx) is damaged: its text could not be read."
+_DAMAGED = _l("This Word document (.docx) is damaged: its text could not be read.")
 
 
 @dataclass(frozen=True)
@@ -335,7 +344,7 @@ class WordFile:
         return max(level, 1) if number_format in _LETTERS else level
 
     def _style_numbering(self, style_id: str | None) -> tuple[int | None, int | None] | None:
-        for _ in range(MAX_STYLE_DEPTH):
+        for _depth in range(MAX_STYLE_DEPTH):
             style = self.styles.get(style_id or "")
             if style is None:
                 return None
@@ -345,38 +354,59 @@ class WordFile:
         return None
 
 
-def _megabytes(size: int) -> str:
-    return f"{size / (1024 * 1024):.1f} MB"
+def megabytes(size: int) -> str:
+    """A size in bytes as megabytes with one decimal, the way the person's language writes it: "5.5 MB"."""
+    value = format_decimal(Decimal(size) / (1024 * 1024), format="0.0", locale=i18n.formatting_locale())
+    return _("%(size)s MB", size=value)
 
 
-def _refuse_above(found: int, limit: int, what: str) -> None:
+# What a refused count says (`_refuse_above`), by what was counted: each a whole sentence.
+_TOO_MANY_TEXT_ELEMENTS = N_("This Word document has %(count)s XML elements in its text (paragraphs, runs, "
+                             "formatting); documents with up to %(limit)s can be imported.")
+_TOO_MANY_OTHER_ELEMENTS = N_("This Word document has %(count)s XML elements in its other parts (styles, numbering, "
+                              "notes, headers); documents with up to %(limit)s can be imported.")
+_TOO_MANY_PARAGRAPHS = N_("This Word document has %(count)s paragraphs; documents with up to %(limit)s can be "
+                          "imported.")
+_TOO_MANY_PIECES = N_("This Word document has %(count)s pieces of text (runs, tabs, line breaks); documents with up "
+                      "to %(limit)s can be imported.")
+_TOO_MANY_CELLS = N_("This Word document has %(count)s table rows and cells; documents with up to %(limit)s can be "
+                     "imported.")
+# What a part too large says (`_read_part`), by the part.
+_TEXT_PART_TOO_LARGE = N_("This Word document's text part expands to %(size)s; up to %(limit)s can be imported.")
+_STYLES_PART_TOO_LARGE = N_("This Word document's styles part expands to %(size)s; up to %(limit)s can be imported.")
+_PROPERTIES_PART_TOO_LARGE = N_("This Word document's properties part expands to %(size)s; up to %(limit)s can be "
+                                "imported.")
+_PART_TOO_LARGE = N_("This Word document's part expands to %(size)s; up to %(limit)s can be imported.")
+
+
+def _refuse_above(found: int, limit: int, message: str) -> None:
+    """Refuse a count above its limit; `message` is one of the _TOO_MANY_* sentences."""
     if found > limit:
-        raise ImportFailure(413, f"This Word document has {found:,} {what}; documents with up to {limit:,} "
-                                 "can be imported.")
+        raise ImportFailure(413, _(message, count=i18n.number(found), limit=i18n.number(limit)))
 
 
-def _read_part(archive: zipfile.ZipFile, name: str, limit: int, what: str) -> bytes | None:
-    """Read one part, refusing it before it is decompressed when it would expand beyond `limit`."""
+def _read_part(archive: zipfile.ZipFile, name: str, limit: int, message: str) -> bytes | None:
+    """Read one part, refusing it before it is decompressed when it would expand beyond `limit`
+    (with `message`, one of the *_TOO_LARGE sentences)."""
     try:
         info = archive.getinfo(name)
     except KeyError:
         return None
     if info.file_size > limit:
-        raise ImportFailure(413, f"This Word document's {what} expands to {_megabytes(info.file_size)}; "
-                                 f"up to {_megabytes(limit)} can be imported.")
+        raise ImportFailure(413, _(message, size=megabytes(info.file_size), limit=megabytes(limit)))
     try:
         with archive.open(info) as stream:
             # zipfile stops at the declared size and then checks the CRC: a header that lies fails here.
             return stream.read(limit + 1)
     except _ZIP_ERRORS:
-        raise ImportFailure(422, _DAMAGED) from None
+        raise ImportFailure(422, str(_DAMAGED)) from None
 
 
 def _elements(xml: bytes) -> int:
     """Count the XML elements in a part's bytes: every element starts with "<" but not "</" (the few
     "<?" and "<!" count too). A DTD is refused: Word never writes one."""
     if xml.find(b"<!DOCTYPE") >= 0 or xml.find("<!DOCTYPE".encode("utf-16-le")) >= 0:
-        raise ImportFailure(422, _DAMAGED)
+        raise ImportFailure(422, str(_DAMAGED))
     return xml.count(b"<") - xml.count(b"</")
 
 
@@ -392,7 +422,7 @@ def _parse(xml: bytes) -> etree._Element:
     try:
         return etree.fromstring(xml, parser)
     except (etree.LxmlError, ValueError):
-        raise ImportFailure(422, _DAMAGED) from None
+        raise ImportFailure(422, str(_DAMAGED)) from None
 
 
 def _int(element: etree._Element | None, default: int) -> int:
@@ -417,18 +447,18 @@ def _numbering(numbering: etree._Element) -> tuple[int | None, int | None]:
 
 def _check_package(archive: zipfile.ZipFile, members: list[zipfile.ZipInfo], limits: WordLimits) -> None:
     """Refuse a file whose parts are too large or too many, or hold too many XML elements, before it is parsed."""
-    text = _read_part(archive, DOCUMENT_PART, limits.text_bytes, "text part")
-    _refuse_above(_elements(text), limits.elements, "XML elements in its text (paragraphs, runs, formatting)")
+    text = _read_part(archive, DOCUMENT_PART, limits.text_bytes, _TEXT_PART_TOO_LARGE)
+    _refuse_above(_elements(text), limits.elements, _TOO_MANY_TEXT_ELEMENTS)
     # Every other part python-docx may parse (styles, numbering, notes, headers ...), one at a time.
-    sizes = {STYLES_PART: (MAX_PART_XML, "styles part"), CORE_PART: (MAX_PART_XML, "properties part")}
+    sizes = {STYLES_PART: (MAX_PART_XML, _STYLES_PART_TOO_LARGE), CORE_PART: (MAX_PART_XML, _PROPERTIES_PART_TOO_LARGE)}
     others = 0
     for member in members:
         if member.filename == DOCUMENT_PART or member.is_dir():
             continue
-        data = _read_part(archive, member.filename, *sizes.get(member.filename, (limits.package_bytes, "part")))
+        data = _read_part(archive, member.filename, *sizes.get(member.filename, (limits.package_bytes, _PART_TOO_LARGE)))
         if data and _is_xml(data):
             others += _elements(data)
-    _refuse_above(others, limits.elements, "XML elements in its other parts (styles, numbering, notes, headers)")
+    _refuse_above(others, limits.elements, _TOO_MANY_OTHER_ELEMENTS)
 
 
 def _open_package(data: bytes) -> WordDocument:
@@ -436,10 +466,10 @@ def _open_package(data: bytes) -> WordDocument:
     try:
         part = Package.open(io.BytesIO(data)).main_document_part
     except _PACKAGE_ERRORS:
-        raise ImportFailure(422, _DAMAGED) from None
+        raise ImportFailure(422, str(_DAMAGED)) from None
     if part.content_type != CONTENT_TYPE.WML_DOCUMENT_MAIN:  # a template or a document with macros
-        raise ImportFailure(415, "This Word file is a template or a document with macros, not a Word document "
-                                 "(.docx). Save it in Word as a Word document and import that.")
+        raise ImportFailure(415, _("This Word file is a template or a document with macros, not a Word document "
+                                   "(.docx). Save it in Word as a Word document and import that."))
     return part.document
 
 
@@ -483,41 +513,40 @@ def _notes(document: WordDocument) -> dict[str, etree._Element]:
 def open_docx(data: bytes, *, max_paragraphs: int) -> WordFile:
     """Open a .docx file within the import's limits, or raise ImportFailure with a message a person understands."""
     if data[:8] == _OLD_WORD:
-        raise ImportFailure(415, "This is an old Word 97-2003 (.doc) file. Open it in Word or LibreOffice, "
-                                 "save it as a Word document (.docx) and import that.")
+        raise ImportFailure(415, _("This is an old Word 97-2003 (.doc) file. Open it in Word or LibreOffice, "
+                                   "save it as a Word document (.docx) and import that."))
     limits = WordLimits.of(max_paragraphs)
     # Each part has an entry in the zip's directory; reading 50,000 of them would take a second.
     if (parts := data.count(b"PK\x01\x02")) > MAX_PARTS:
-        raise ImportFailure(413, f"This Word document has {parts:,} parts; documents with up to {MAX_PARTS:,} "
-                                 "can be imported.")
+        raise ImportFailure(413, _("This Word document has %(count)s parts; documents with up to %(limit)s can be "
+                                   "imported.", count=i18n.number(parts), limit=i18n.number(MAX_PARTS)))
     try:
         archive = zipfile.ZipFile(io.BytesIO(data))
         members = archive.infolist()
     except _ZIP_ERRORS:
-        raise ImportFailure(422, "This file is not a valid Word document (.docx): it could not be opened "
-                                 "as one. It may be damaged or of another type.") from None
+        raise ImportFailure(422, _("This file is not a valid Word document (.docx): it could not be opened "
+                                   "as one. It may be damaged or of another type.")) from None
     if DOCUMENT_PART not in {member.filename for member in members}:
-        raise ImportFailure(422, "This file is not a Word document (.docx): it has no document text inside.")
+        raise ImportFailure(422, _("This file is not a Word document (.docx): it has no document text inside."))
     if (expanded := sum(member.file_size for member in members)) > limits.package_bytes:
-        raise ImportFailure(413, f"This Word document expands to {_megabytes(expanded)}; documents expanding "
-                                 f"to up to {_megabytes(limits.package_bytes)} can be imported.")
+        raise ImportFailure(413, _("This Word document expands to %(size)s; documents expanding to up to %(limit)s "
+                                   "can be imported.", size=megabytes(expanded), limit=megabytes(limits.package_bytes)))
     _check_package(archive, members, limits)
     document = _open_package(data)
     root = document.element
     if root.tag != f"{_W}document" or root.find(f"{_W}body") is None:
-        raise ImportFailure(422, _DAMAGED)
+        raise ImportFailure(422, str(_DAMAGED))
     note_parts = _notes(document)
     # The paragraphs and the pieces the import will walk, counted in C, in the text and its notes.
     parts = [root, *note_parts.values()]
-    _refuse_above(sum(int(_COUNT_PARAGRAPHS(part)) for part in parts), limits.paragraphs, "paragraphs")
-    _refuse_above(sum(int(_COUNT_PIECES(part)) for part in parts), limits.pieces,
-                  "pieces of text (runs, tabs, line breaks)")
-    _refuse_above(sum(int(_COUNT_TABLE_CELLS(part)) for part in parts), limits.table_cells, "table rows and cells")
+    _refuse_above(sum(int(_COUNT_PARAGRAPHS(part)) for part in parts), limits.paragraphs, _TOO_MANY_PARAGRAPHS)
+    _refuse_above(sum(int(_COUNT_PIECES(part)) for part in parts), limits.pieces, _TOO_MANY_PIECES)
+    _refuse_above(sum(int(_COUNT_TABLE_CELLS(part)) for part in parts), limits.table_cells, _TOO_MANY_CELLS)
     try:  # parts python-docx could not read as what they should be (a content type that lies) fail here
         styles, default_style = _styles(document)
         keywords = document.core_properties.keywords or ""
     except _PACKAGE_ERRORS:
-        raise ImportFailure(422, _DAMAGED) from None
+        raise ImportFailure(422, str(_DAMAGED)) from None
     try:
         numbering = document.part.part_related_by(RELATIONSHIP_TYPE.NUMBERING).element
     except (KeyError, ValueError, AttributeError):
@@ -593,9 +622,9 @@ def _table_rows(table: etree._Element, notes: _Footnotes | None) -> list[list[st
         rows.append(texts)
         length += sum(len(text) + 3 for text in texts)
         if length > MAX_CLAUSE_CHARS:
-            raise ImportFailure(413, f"A table in this Word document holds more than {MAX_CLAUSE_CHARS:,} "
-                                     f"characters; a clause holds up to {MAX_CLAUSE_CHARS:,}. Shorten it in "
-                                     "the file and import it again.")
+            raise ImportFailure(413, _("A table in this Word document holds more than %(limit)s characters; a clause "
+                                       "holds up to %(limit)s. Shorten it in the file and import it again.",
+                                       limit=i18n.number(MAX_CLAUSE_CHARS)))
     return rows
 
 
@@ -643,8 +672,10 @@ def _tracked_note(word: WordFile) -> list[str]:
     count = int(_COUNT_TRACKED(word.body.getparent()))
     if not count:
         return []
-    return [f"The file has {count:,} tracked change{'s' if count != 1 else ''}: the text was imported with every "
-            "change accepted, as Word shows it with “No Markup”."]
+    return [ngettext("The file has %(count)s tracked change: the text was imported with every change accepted, as "
+                     "Word shows it with “No Markup”.",
+                     "The file has %(count)s tracked changes: the text was imported with every change accepted, as "
+                     "Word shows it with “No Markup”.", count, count=i18n.number(count))]
 
 
 def parse_docx(data: bytes, *, max_paragraphs: int) -> ImportedText:
@@ -674,12 +705,16 @@ def parse_docx(data: bytes, *, max_paragraphs: int) -> ImportedText:
         blocks = blocks[1:]
     messages = _tracked_note(word)
     if tables:
-        messages.append(f"{tables} table{'s' if tables != 1 else ''} stayed {'tables' if tables != 1 else 'a table'}, "
-                        "written as Markdown pipe tables (| a | b |), the first row as the header.")
+        messages.append(ngettext("%(num)s table stayed a table, written as Markdown pipe tables (| a | b |), the "
+                                 "first row as the header.",
+                                 "%(num)s tables stayed tables, written as Markdown pipe tables (| a | b |), the "
+                                 "first row as the header.", tables))
     if lines:
-        messages.append(f"{lines} table{'s' if lines != 1 else ''} of a single row or column became lines of text, "
-                        "cells separated by |.")
-    return split(title, blocks, notes.texts, headings="Heading {level} paragraphs", notes=messages)
+        messages.append(ngettext("%(num)s table of a single row or column became lines of text, cells separated "
+                                 "by |.",
+                                 "%(num)s tables of a single row or column became lines of text, cells separated "
+                                 "by |.", lines))
+    return split(title, blocks, notes.texts, word_styles=True, notes=messages)
 
 
 def _parse_export(word: WordFile) -> ImportedText:
@@ -715,7 +750,7 @@ def _parse_export(word: WordFile) -> ImportedText:
     preamble = [b[1] for b in body[:starts[0]] if b[1].strip()]
     if preamble:
         clauses.append(ImportedClause(None, "\n\n".join(preamble)))
-        notes.append("The text before the first heading became a first clause without a heading.")
+        notes.append(_("The text before the first heading became a first clause without a heading."))
     read = [exported_heading(body[start][1]) for start in starts]
     kinds = [kind for kind, _ in read]
     # The kinds come back from the headings ("Article 2.1."), an action's fields from the table of
@@ -728,7 +763,7 @@ def _parse_export(word: WordFile) -> ImportedText:
         texts = [b[1] for b in body[start + 1:end]]
         clauses.append(ImportedClause(heading, "\n\n".join(texts), kind if typed else None,
                                       actions.get(label) if kind == "action" else None))
-    notes.append("This file was exported from drafting: its clauses import exactly as they were.")
+    notes.append(_("This file was exported from drafting: its clauses import exactly as they were."))
     notes += _tracked_note(word)
     return finish(title, clauses, notes)
 

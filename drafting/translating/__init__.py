@@ -1,0 +1,1 @@
+"""Clause-aligned translations of a document (issue 18)."""
