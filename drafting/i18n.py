@@ -24,7 +24,7 @@ from pathlib import Path
 import pytz
 from babel.dates import format_date, format_time
 from babel.numbers import format_decimal
-from flask import Flask, Response, abort, has_request_context, request, url_for
+from flask import Flask, Response, abort, g, has_request_context, request, url_for
 from flask_babel import Babel, _get_current_context, force_locale, get_locale, gettext, to_user_timezone
 from flask_babel import lazy_gettext as _l
 from flask_login import current_user
@@ -53,11 +53,18 @@ def clean_language(value: object) -> str | None:
     return value if isinstance(value, str) and value in LANGUAGES else None
 
 
+def _person():
+    """Who the request is for: the logged-in person, or the API token's owner."""
+    if current_user and getattr(current_user, "is_authenticated", False):
+        return current_user
+    return g.get("api_user")
+
+
 def select_locale() -> str:
     """The person's language setting, else the browser's best match, else English."""
     if not has_request_context():
         return DEFAULT_LANGUAGE
-    user = current_user if current_user and getattr(current_user, "is_authenticated", False) else None
+    user = _person()
     chosen = getattr(user, "locale", None) if user is not None else None
     if chosen in LANGUAGES:
         return chosen
@@ -67,7 +74,7 @@ def select_locale() -> str:
 def select_timezone() -> str:
     if not has_request_context():
         return DEFAULT_TIMEZONE
-    user = current_user if current_user and getattr(current_user, "is_authenticated", False) else None
+    user = _person()
     return getattr(user, "timezone", None) or DEFAULT_TIMEZONE
 
 

@@ -409,7 +409,7 @@
      "thread.created", "thread.resolved", "thread.reopened", "comment.created", "comment.updated", "comment.deleted",
      "amendment.created", "amendment.accepted", "amendment.rejected", "amendment.withdrawn",
      "amendment.closed", "contribution.created", "contribution.linked", "contribution.updated",
-     "contribution.withdrawn", "participant.withdrawn"].forEach(function (name) {
+     "contribution.withdrawn", "participant.withdrawn", "translation.updated"].forEach(function (name) {
       socket.on(name, function (change) { if (change.document_id === documentId) apply(name, change); });
     });
     socket.on("presence", function (data) { if (data.document_id === documentId) renderPresence(data.users); });

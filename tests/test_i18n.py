@@ -260,3 +260,30 @@ def test_the_api_answers_errors_in_the_clients_language(api, declaration, client
     english = client.get("/api/v1/documents/999999", headers={"Authorization": f"Bearer {token}"})
     assert answer.get_json()["error"]["message"] != english.get_json()["error"]["message"]
     assert answer.get_json()["error"]["code"] == english.get_json()["error"]["code"]  # codes stay codes
+
+
+# ---- mail and notifications in the recipient's language ------------------------------------------
+
+def test_each_recipient_is_told_in_their_own_language_and_time_zone(app, api, declaration):
+    from sqlalchemy import select
+
+    from drafting.extensions import db
+    from drafting.models import Notification, OutboxMail, User
+    from tests.conftest import EMAILS
+
+    with app.app_context():
+        signatory = db.session.scalar(select(User).where(User.email == EMAILS["signatory"]))
+        signatory.locale, signatory.timezone = "hu", "Europe/Budapest"
+        db.session.commit()
+    opened = api.as_("admin").post(f"/documents/{declaration['id']}/phase",
+                                   json={"phase": "consultation", "deadline": "2099-03-31T17:00:00Z"})
+    assert opened.status_code == 200
+    with app.app_context():
+        mails = {m.to_email: m for m in db.session.scalars(select(OutboxMail).where(OutboxMail.category == "consultation"))}
+        emails = {u.id: u.email for u in db.session.scalars(select(User))}
+        told = {emails[n.user_id]: n.message for n in db.session.scalars(select(Notification))}
+    english, hungarian = mails[EMAILS["editor"]], mails[EMAILS["signatory"]]
+    assert english.subject.startswith("Consultation open: ") and "31 Mar 2099, 17:00 UTC" in english.text_body
+    assert not hungarian.subject.startswith("Consultation open") and "2099. márc. 31., 19:00 CEST" in hungarian.text_body
+    assert 'lang="hu"' in hungarian.html_body and 'lang="en"' in english.html_body
+    assert "2099. márc. 31., 19:00 CEST" in told[EMAILS["signatory"]]

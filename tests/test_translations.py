@@ -240,3 +240,22 @@ def test_a_translation_exports_in_every_format_marked_as_one(client, auth, api, 
     assert client.get(f"/documents/{declaration['id']}/export?format=md&lang=xx").status_code == 422
     assert client.get(f"/documents/{declaration['id']}/export?format=md&lang=en").status_code == 200
     assert zipfile.is_zipfile(io.BytesIO(docx))
+
+
+def test_the_secretariat_chooses_the_authentic_language_of_a_new_document(client, auth, api):
+    made = api.as_("admin").post("/documents", json={"title": "Wspólna deklaracja — Společné prohlášení",
+                                                     "kind": "declaration", "language": "cs"})
+    assert made.status_code == 201 and made.get_json()["language"] == "cs"
+    assert api.as_("admin").post("/documents", json={"title": "X", "kind": "declaration",
+                                                     "language": "xx"}).status_code == 422
+    # Translations go into every language but the authentic one, English included.
+    progress = api.as_("admin").get(f"/documents/{made.get_json()['id']}/translations").get_json()
+    assert progress["language"] == "cs" and "en" in [p["lang"] for p in progress["languages"]]
+    assert "cs" not in [p["lang"] for p in progress["languages"]]
+    auth.login("admin")
+    page = client.post("/documents", data={"title": "Declaração conjunta", "kind": "action_plan", "language": "pt"})
+    assert page.status_code == 302
+    document = client.get(page.headers["Location"]).get_data(as_text=True)
+    assert "authentic text in Português" in document
+    refused = client.post("/documents", data={"title": "Y", "kind": "declaration", "language": "zz"})
+    assert refused.status_code == 422 and 'role="alert"' in refused.get_data(as_text=True)

@@ -98,6 +98,7 @@ def spec() -> dict:
                                         "phase": {"type": "string", "enum": [
                                             "drafting", "consultation", "final_review", "signing", "adopted"]},
                                         "seq": {"type": "integer"},
+                                        "language": {"type": "string", "description": "the authentic language"},
                                         "deadline": {"type": "string", "nullable": True},
                                         "updated_at": {"type": "string"}}},
                 "Document": {"allOf": [ref("DocumentSummary"), {
@@ -130,7 +131,10 @@ def spec() -> dict:
                             {"201": respond(ref("Document"), "Created"), **errors(400, 401, 403, 413, 422)},
                             {"type": "object", "required": ["title", "kind"], "properties": {
                                 "title": {"type": "string", "minLength": 1, "maxLength": 300, "pattern": "\\S"},
-                                "kind": {"type": "string", "enum": ["declaration", "action_plan"]}}}),
+                                "kind": {"type": "string", "enum": ["declaration", "action_plan"]},
+                                "language": {"type": "string", "default": "en",
+                                             "enum": ["en", "bg", "cs", "es", "fr", "hu", "nl", "pt", "sv"],
+                                             "description": "the authentic language (approved and hashed)"}}}),
             },
             "/documents/{document_id}": {
                 "get": operation("A document with its clauses", {"200": respond(ref("Document")), **errors(*common)},

@@ -7,7 +7,7 @@ from dataclasses import dataclass
 from flask_babel import gettext as _
 from sqlalchemy import select, update
 
-from .. import audit, live
+from .. import audit, i18n, live
 from ..errors import DomainError
 from ..extensions import db
 from ..models import Clause, Document, Membership, Organisation, Participation, User
@@ -90,7 +90,7 @@ def visible_documents(user: User) -> list[Document]:
     return list(db.session.scalars(query))
 
 
-def create_document(actor: User, title: object, kind: object) -> Document:
+def create_document(actor: User, title: object, kind: object, language: object = None) -> Document:
     """Create an empty document in drafting."""
     if not isinstance(title, str) or not title.strip():
         raise DocumentError(422, _("A document needs a title."))
@@ -98,7 +98,12 @@ def create_document(actor: User, title: object, kind: object) -> Document:
         raise DocumentError(413, _("Titles are limited to 300 characters."))
     if kind not in KINDS:
         raise DocumentError(422, _("Kind must be 'declaration' or 'action_plan'."))
-    document = Document(title=" ".join(title.split()), kind=kind, phase="drafting")
+    if language is None or language == "":
+        language = i18n.DEFAULT_LANGUAGE
+    if not isinstance(language, str) or language not in i18n.LANGUAGES:
+        raise DocumentError(422, _("The authentic language must be one of: %(codes)s.",
+                                   codes=", ".join(i18n.LANGUAGES)), field="language")
+    document = Document(title=" ".join(title.split()), kind=kind, phase="drafting", language=language)
     db.session.add(document)
     db.session.flush()
     audit.record(actor, document, "document.created", "document", document.id, title=document.title)
@@ -191,6 +196,7 @@ def document_json(document: Document, with_clauses: bool = True) -> dict:
     """Serialise a document for the API."""
     data = {
         "id": document.id, "title": document.title, "kind": document.kind, "hash_scheme": document.hash_scheme,
+        "language": document.language,
         "phase": document.phase, "seq": document.seq,
         "deadline": document.deadline.isoformat(timespec="seconds") + "Z" if document.deadline else None,
         "contributions_deadline": (document.contributions_deadline.isoformat(timespec="seconds") + "Z"

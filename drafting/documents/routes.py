@@ -43,7 +43,8 @@ def create():
     if not permissions.may_create_documents(current_user):
         abort(403, _("Only the secretariat creates documents."))
     try:
-        document = create_document(current_user, request.form.get("title"), request.form.get("kind"))
+        document = create_document(current_user, request.form.get("title"), request.form.get("kind"),
+                                   request.form.get("language"))
     except DocumentError as error:
         documents = visible_documents(current_user)
         return render_template("documents/index.html", documents=documents, may_create=True,

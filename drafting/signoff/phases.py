@@ -55,6 +55,7 @@ ACTION_LABELS = {
     "view_audit": _l("read the audit trail"),
     "export": _l("export the text (print view, Markdown, Word)"),
     "import": _l("create documents from Markdown or Word files"),
+    "translate": _l("translate the text into the other languages"),
 }
 
 

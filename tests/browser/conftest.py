@@ -43,11 +43,12 @@ def new_page(browser, live_server):
     contexts = []
 
     def make(role: str | None = "editor", javascript: bool = True, viewport: dict | None = None,
-             zone: str | None = None):
+             zone: str | None = None, locale: str | None = None):
         from tests.conftest import EMAILS, PASSWORD
 
+        # `locale`: the browser's language (its Accept-Language), which the pages follow.
         context = browser.new_context(java_script_enabled=javascript, viewport=viewport or {"width": 1280, "height": 900},
-                                      timezone_id=zone)
+                                      timezone_id=zone, locale=locale)
         contexts.append(context)
         page = context.new_page()
         page.set_default_timeout(8000)
