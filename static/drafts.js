@@ -159,7 +159,7 @@
 
   // ---- offering a draft back ---------------------------------------------------------------------
   function when(at) {
-    try { return new Date(at).toLocaleString([], { dateStyle: "medium", timeStyle: "short" }); }
+    try { return new Date(at).toLocaleString(window.draftingLocale || [], { dateStyle: "medium", timeStyle: "short" }); }
     catch (e) { return new Date(at).toLocaleString(); }
   }
   // What the offer says, one whole sentence for each kind of form.

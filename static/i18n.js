@@ -9,6 +9,10 @@
     if (messages === null) messages = window.draftingMessages || {};
     return messages;
   }
+  // The locale dates and times are written in: the page's language (English the European way,
+  // as the server writes it), not the browser's.
+  const lang = document.documentElement.lang || "en";
+  window.draftingLocale = lang === "en" ? "en-GB" : lang;
   window.draftingT = function (english, values) {
     let text = load()[english] || english;
     if (values) {

@@ -6,10 +6,10 @@
   "use strict";
   const body = document.body;
   const zone = (window.Intl && Intl.DateTimeFormat().resolvedOptions().timeZone) || "UTC";
-  const stamp = new Intl.DateTimeFormat(undefined, {
+  const stamp = new Intl.DateTimeFormat(window.draftingLocale, {
     year: "numeric", month: "short", day: "numeric", hour: "2-digit", minute: "2-digit", timeZoneName: "short",
   });
-  const clock = new Intl.DateTimeFormat(undefined, { hour: "2-digit", minute: "2-digit", timeZoneName: "short" });
+  const clock = new Intl.DateTimeFormat(window.draftingLocale, { hour: "2-digit", minute: "2-digit", timeZoneName: "short" });
   const say = function (message, isError) { if (window.draftingToast) window.draftingToast(message, isError); };
 
   // ---- times ----------------------------------------------------------------------------------
@@ -53,7 +53,7 @@
         if (!date || isNaN(date.getTime()) || date.getMonth() !== +m[2] - 1) { preview.hidden = true; return; }
         preview.hidden = false;
         preview.textContent = draftingT("That is %(date)s in %(zone)s (%(utc)s UTC).", {
-          date: new Intl.DateTimeFormat(undefined, { dateStyle: "full", timeStyle: "short" }).format(date),
+          date: new Intl.DateTimeFormat(window.draftingLocale, { dateStyle: "full", timeStyle: "short" }).format(date),
           zone: zone, utc: date.toISOString().slice(0, 16).replace("T", " "),
         });
       };

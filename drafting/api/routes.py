@@ -84,7 +84,7 @@ def create_document_():
     data = body()
     if not permissions.may_create_documents(g.api_user):
         abort(403, _("Only the secretariat creates documents."))
-    document = create_document(g.api_user, data.get("title"), data.get("kind"), data.get("language"))
+    document = create_document(g.api_user, data.get("title"), data.get("kind"), data.get("language", ...))
     db.session.commit()
     return jsonify(document_json(document)), 201
 

@@ -90,7 +90,7 @@ def visible_documents(user: User) -> list[Document]:
     return list(db.session.scalars(query))
 
 
-def create_document(actor: User, title: object, kind: object, language: object = None) -> Document:
+def create_document(actor: User, title: object, kind: object, language: object = ...) -> Document:
     """Create an empty document in drafting."""
     if not isinstance(title, str) or not title.strip():
         raise DocumentError(422, _("A document needs a title."))
@@ -98,7 +98,7 @@ def create_document(actor: User, title: object, kind: object, language: object =
         raise DocumentError(413, _("Titles are limited to 300 characters."))
     if kind not in KINDS:
         raise DocumentError(422, _("Kind must be 'declaration' or 'action_plan'."))
-    if language is None or language == "":
+    if language is ...:  # not given: English
         language = i18n.DEFAULT_LANGUAGE
     if not isinstance(language, str) or language not in i18n.LANGUAGES:
         raise DocumentError(422, _("The authentic language must be one of: %(codes)s.",

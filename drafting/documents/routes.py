@@ -44,7 +44,7 @@ def create():
         abort(403, _("Only the secretariat creates documents."))
     try:
         document = create_document(current_user, request.form.get("title"), request.form.get("kind"),
-                                   request.form.get("language"))
+                                   request.form.get("language") or ...)
     except DocumentError as error:
         documents = visible_documents(current_user)
         return render_template("documents/index.html", documents=documents, may_create=True,
