@@ -16,6 +16,7 @@ from __future__ import annotations
 
 import hashlib
 import json
+import logging
 from collections.abc import Iterator
 from contextlib import contextmanager
 from datetime import datetime
@@ -23,6 +24,8 @@ from pathlib import Path
 
 import pytz
 from babel.dates import format_date, format_time
+from babel.messages.mofile import write_mo
+from babel.messages.pofile import read_po
 from babel.numbers import format_decimal
 from flask import Flask, Response, abort, g, has_request_context, request, url_for
 from flask.globals import _cv_app
@@ -322,10 +325,35 @@ def translations():
     return found
 
 
+def compile_catalogues(directory: Path) -> list[str]:
+    """Compile each catalogue (.po) whose .mo is missing or older, as `make translations` does, so
+    that an app started without that step (a deployment that forgot it) still speaks every
+    language. Returns the languages compiled; a directory that cannot be written is left as is
+    (with a warning in the log: those languages then show English)."""
+    compiled = []
+    for source in sorted(directory.glob("*/LC_MESSAGES/messages.po")):
+        target = source.with_suffix(".mo")
+        if target.exists() and target.stat().st_mtime >= source.stat().st_mtime:
+            continue
+        lang = source.parent.parent.name
+        try:
+            with source.open("rb") as handle:
+                catalogue = read_po(handle, locale=lang)
+            with target.open("wb") as out:
+                write_mo(out, catalogue)
+        except OSError as error:
+            logging.getLogger(__name__).warning("cannot compile the %s catalogue (%s): make translations", lang, error)
+            continue
+        compiled.append(lang)
+    return compiled
+
+
 def init_app(app: Flask) -> None:
     app.config.setdefault("BABEL_DEFAULT_LOCALE", DEFAULT_LANGUAGE)
     app.config.setdefault("BABEL_DEFAULT_TIMEZONE", DEFAULT_TIMEZONE)
     app.config.setdefault("BABEL_TRANSLATION_DIRECTORIES", "translations")
+    for directory in app.config["BABEL_TRANSLATION_DIRECTORIES"].split(";"):
+        compile_catalogues(Path(app.root_path) / directory)
     babel.init_app(app, locale_selector=select_locale, timezone_selector=select_timezone)
     app.jinja_env.install_gettext_callables(  # Flask-Babel's, with the catalogue looked up once
         gettext=lambda s: translations().ugettext(s),

@@ -292,3 +292,19 @@ def test_each_recipient_is_told_in_their_own_language_and_time_zone(app, api, de
     assert not hungarian.subject.startswith("Consultation open") and "2030. márc. 31., 19:00 CEST" in hungarian.text_body
     assert 'lang="hu"' in hungarian.html_body and 'lang="en"' in english.html_body
     assert "2030. márc. 31., 19:00 CEST" in told[EMAILS["signatory"]]
+
+
+def test_an_app_started_without_compiled_catalogues_compiles_them(tmp_path, database):
+    import shutil
+
+    from tests.conftest import make_app
+
+    for lang in ("hu", "sv"):
+        target = tmp_path / lang / "LC_MESSAGES"
+        target.mkdir(parents=True)
+        shutil.copy(CATALOGUES / lang / "LC_MESSAGES" / "messages.po", target / "messages.po")
+    app = make_app(database, BABEL_TRANSLATION_DIRECTORIES=str(tmp_path))
+    assert (tmp_path / "hu" / "LC_MESSAGES" / "messages.mo").exists()
+    with app.test_request_context(headers={"Accept-Language": "hu"}):
+        from flask_babel import gettext
+        assert gettext("Documents") not in ("Documents", "")
