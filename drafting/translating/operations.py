@@ -17,6 +17,7 @@ from flask_babel import gettext as _
 from sqlalchemy import select, update
 
 from .. import audit, live
+from ..clauses.operations import _merge_value as merge_value
 from ..errors import DomainError
 from ..extensions import db
 from ..i18n import LANGUAGES
@@ -150,7 +151,9 @@ def save_translation(clause: Clause, actor: User, lang: object, text: object, so
                 raise TextError(422, _("Version %(version)s of this translation does not exist.",
                                        version=base_version), "base_version")
             merged = offload.merge(base.text, text, translation.text)
-            if not merged.clean:
+            # The heading three ways too, as a clause's: a stale form must not undo a newer heading.
+            new_heading, heading_clean = merge_value(base.heading, new_heading, translation.heading)
+            if not merged.clean or not heading_clean:
                 raise TranslationConflict(translation, text)
             text = merged.text
             source = max(source, translation.source_version) if text != translation.text else source
