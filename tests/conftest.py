@@ -38,7 +38,7 @@ REDIS = os.environ.get("TEST_REDIS_URL", "redis://127.0.0.1:6379/0")
 RUN = uuid.uuid4().hex[:8]  # names this run's databases and Redis channel, so runs never meet
 
 # Files that need PostgreSQL and Redis run in the PostgreSQL pass only (make test runs both).
-collect_ignore = ["test_scaleout.py", "test_mail_scaleout.py"] if BACKEND != "postgres" else []
+collect_ignore = ["test_scaleout.py", "test_mail_scaleout.py", "test_live_async.py"] if BACKEND != "postgres" else []
 
 
 def database_url(database: Path | str) -> str:

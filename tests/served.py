@@ -60,3 +60,64 @@ class LiveServer:
             self.process.kill()
             self.process.wait()
         self.process.stdout.close()
+
+
+class AsyncLiveServer:
+    """The asyncio Socket.IO server (drafting/live_server.py) on a free port, fed by the app's Redis queue."""
+
+    def __init__(self, database: Path | str, env: dict):
+        self.port = free_port()
+        self.base = f"http://127.0.0.1:{self.port}"
+        url = database if isinstance(database, str) else f"sqlite:///{database}"
+        env = {**os.environ, "DATABASE_URL": url, "SECRET_KEY": "browser-tests", "DRAFTING_ENV": "testing", **env}
+        self.process = subprocess.Popen([sys.executable, "-m", "drafting.live_server", "--port", str(self.port)],
+                                        cwd=ROOT, env=env, stdout=subprocess.PIPE, stderr=subprocess.STDOUT)
+        deadline = time.time() + 60
+        while time.time() < deadline:
+            if self.process.poll() is not None:
+                raise RuntimeError(self.process.stdout.read().decode())
+            try:
+                with socket.create_connection(("127.0.0.1", self.port), timeout=30) as probe:
+                    probe.settimeout(30)
+                    probe.sendall(b"GET /live/health HTTP/1.0\r\nHost: 127.0.0.1\r\n\r\n")
+                    if probe.recv(12).endswith(b" 200"):
+                        return
+            except OSError:
+                pass
+            time.sleep(0.1)
+        raise RuntimeError("the live server did not start")
+
+    def url(self, path: str = "/") -> str:
+        return self.base + path
+
+    def output(self) -> str:
+        """What the server wrote (after stop)."""
+        return self._output
+
+    def stop(self) -> None:
+        self.process.terminate()
+        try:
+            self.process.wait(timeout=5)
+        except subprocess.TimeoutExpired:
+            self.process.kill()
+            self.process.wait()
+        self._output = self.process.stdout.read().decode(errors="replace")
+        self.process.stdout.close()
+
+
+class SplitServer:
+    """The app answering HTTP and the asyncio live server holding the sockets, as one server to a
+    test: `base` is where Socket.IO clients connect, `url()` where HTTP requests go, `process` the
+    live server's (whose output a test reads)."""
+
+    def __init__(self, database: Path | str, env: dict, threads: int = 20):
+        self.app = LiveServer(database, threads=threads, env=env)
+        self.live = AsyncLiveServer(database, env=env)
+        self.base, self.process = self.live.base, self.live.process
+
+    def url(self, path: str = "/") -> str:
+        return self.app.url(path)
+
+    def stop(self) -> None:
+        self.live.stop()
+        self.app.stop()

@@ -1,7 +1,8 @@
 """Malformed Socket.IO and Engine.IO frames close their connection and raise nothing (issue 16).
 
 The served app (gunicorn, threads) gets raw frames: polling bodies over plain HTTP and WebSocket
-frames over a raw WebSocket. Each one must be answered with an error or close that connection
+frames over a raw WebSocket; so does the asyncio live server (drafting/live_server.py) in the
+PostgreSQL pass, where Redis joins it to the app. Each one must be answered with an error or close that connection
 quickly, without a traceback or a dying thread in the server's output, while an honest client in
 the same document room keeps receiving broadcasts and a new one can still connect and join.
 """
@@ -20,8 +21,8 @@ import socketio
 import websocket
 
 from drafting.extensions import db
-from tests.conftest import World, live_env, make_app
-from tests.served import LiveServer
+from tests.conftest import BACKEND, World, live_env, make_app
+from tests.served import LiveServer, SplitServer
 from tests.test_live_server import Listener, bearer
 
 WAIT = 5.0  # an open session's long poll lasts 25 s: an answer within this means it was closed
@@ -84,9 +85,16 @@ class ServerOutput:
         self.reader.join()
 
 
-@pytest.fixture
-def served(database):
-    server = LiveServer(database, threads=40, env=live_env())
+# The asyncio live server needs the Redis message queue, which the PostgreSQL pass has.
+SERVERS = ["threads", "asyncio"] if BACKEND == "postgres" else ["threads"]
+
+
+@pytest.fixture(params=SERVERS)
+def served(database, request):
+    if request.param == "threads":
+        server = LiveServer(database, threads=40, env=live_env())
+    else:
+        server = SplitServer(database, env=live_env())
     output = ServerOutput(server)
     app = make_app(database)  # the same database, for tokens and ids
     yield server, World(app), output

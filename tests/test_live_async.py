@@ -1,0 +1,182 @@
+"""The asyncio live server (drafting/live_server.py) beside the served app, joined by Redis.
+
+The app (gunicorn) answers HTTP and publishes every change to the message queue; the live server
+holds the WebSockets. The same protocol as the app's own Socket.IO (tests/test_live_server.py):
+authentication, membership, broadcasts, presence, evictions, Origin, sizes and malformed frames.
+Runs in the PostgreSQL pass of `make test` (it needs Redis).
+"""
+
+from __future__ import annotations
+
+import re
+import time
+
+import pytest
+import requests
+import socketio
+from sqlalchemy import select
+
+from drafting.extensions import db
+from drafting.models import User
+from tests.conftest import EMAILS, PASSWORD, World, live_env, make_app
+from tests.served import AsyncLiveServer, LiveServer
+from tests.test_live_server import Listener, bearer
+
+WAIT = 5.0
+
+
+@pytest.fixture
+def split(database):
+    env = live_env()
+    assert env.get("SOCKETIO_MESSAGE_QUEUE", "").startswith("redis://")
+    app_server = LiveServer(database, threads=20, env=env)
+    live = AsyncLiveServer(database, env=env)
+    app = make_app(database)
+    yield app_server, live, World(app)
+    app_server.stop()
+    live.stop()
+    assert "Traceback" not in live.output(), live.output()[-3000:]
+    with app.app_context():
+        db.engine.dispose()
+
+
+def _save(app_server, world, clause_id: int, text: str, base_version: int = 1) -> requests.Response:
+    return requests.patch(app_server.url(f"/api/v1/clauses/{clause_id}"), headers=bearer(world.token("editor")),
+                          json={"text": text, "base_version": base_version}, timeout=WAIT)
+
+
+def test_a_save_over_http_reaches_viewers_of_the_live_server_only_in_their_document(split):
+    app_server, live, world = split
+    declaration, plan = world.document("declaration"), world.document("action_plan")
+    watching = Listener(live.base, token=world.token("observer"))
+    elsewhere = Listener(live.base, token=world.token("commenter"))
+    try:
+        joined = watching.join(declaration["id"])
+        assert joined == {"ok": True, "seq": declaration["seq"]}
+        assert elsewhere.join(plan["id"])["ok"] is True
+        clause_id = declaration["clause_ids"][0]
+        assert _save(app_server, world, clause_id, "Saved over HTTP, heard on the live server.").status_code == 200
+        event = watching.wait_for("clause.updated", clause_id=clause_id)
+        assert event["version"] == 2 and event["seq"] == declaration["seq"] + 1 and "text" not in event
+        time.sleep(0.3)
+        assert "clause.updated" not in elsewhere.names()
+    finally:
+        watching.close()
+        elsewhere.close()
+
+
+def test_connections_need_a_session_or_a_token_and_joins_need_membership(split):
+    app_server, live, world = split
+    declaration = world.document("declaration")
+    with pytest.raises(socketio.exceptions.ConnectionError):
+        Listener(live.base)
+    with pytest.raises(socketio.exceptions.ConnectionError):
+        Listener(live.base, token="dft_not-a-real-token")
+
+    browser = requests.Session()
+    login_page = browser.get(app_server.url("/login"), timeout=WAIT).text
+    csrf = re.search(r'name="csrf_token" value="([^"]+)"', login_page).group(1)
+    answer = browser.post(app_server.url("/login"), data={"email": EMAILS["commenter"], "password": PASSWORD,
+                                                          "csrf_token": csrf}, allow_redirects=False, timeout=WAIT)
+    assert answer.status_code == 302
+    cookie = "; ".join(f"{c.name}={c.value}" for c in browser.cookies)
+    by_session = Listener(live.base, cookie=cookie)
+    outsider = Listener(live.base, token=world.token("outsider"))
+    try:
+        assert by_session.join(declaration["id"])["ok"] is True
+        refused = outsider.join(declaration["id"])
+        assert refused["ok"] is False and "member" in refused["error"]
+        assert by_session.join("1; DROP TABLE")["ok"] is False
+        unknown = by_session.client.call("save", {"clause_id": 1, "text": "x"}, timeout=WAIT)
+        assert unknown["ok"] is False and "changes go through HTTP" in unknown["error"]
+        assert by_session.client.call("leave", {"document_id": declaration["id"]}, timeout=WAIT) == {"ok": True}
+        assert by_session.client.call("leave", {"document_id": declaration["id"]}, timeout=WAIT)["ok"] is False
+    finally:
+        by_session.close()
+        outsider.close()
+
+
+def test_presence_is_shared_with_the_app_and_says_who_edits_what(split):
+    app_server, live, world = split
+    declaration = world.document("declaration")
+    first = Listener(live.base, token=world.token("observer"))
+    second = Listener(live.base, token=world.token("commenter"))
+    try:
+        assert first.join(declaration["id"])["ok"] and second.join(declaration["id"])["ok"]
+        clause_id = declaration["clause_ids"][2]
+        assert second.client.call("editing", {"document_id": declaration["id"], "clause_id": clause_id},
+                                  timeout=WAIT) == {"ok": True}
+        deadline = time.time() + WAIT
+        users = []
+        while time.time() < deadline:
+            latest = [d for n, d in first.events if n == "presence"]
+            users = latest[-1]["users"] if latest else []
+            if any(u["editing_clause_id"] == clause_id for u in users) and len(users) == 2:
+                break
+            time.sleep(0.05)
+        assert {u["name"] for u in users} == {"Lukas Brenner", "Lieve Vandamme"}
+        assert [u["editing_clause_id"] for u in users if u["name"] == "Lieve Vandamme"] == [clause_id]
+        second.close()
+        deadline = time.time() + WAIT
+        while time.time() < deadline:
+            latest = [d for n, d in first.events if n == "presence"][-1]
+            if [u["name"] for u in latest["users"]] == ["Lukas Brenner"]:
+                break
+            time.sleep(0.05)
+        assert [u["name"] for u in latest["users"]] == ["Lukas Brenner"]
+    finally:
+        first.close()
+
+
+def test_a_burst_of_joins_costs_a_few_presence_broadcasts_not_one_per_join(split):
+    _, live, world = split
+    declaration = world.document("declaration")
+    listeners = [Listener(live.base, token=world.token("observer")) for _ in range(20)]
+    try:
+        for listener in listeners:
+            assert listener.join(declaration["id"])["ok"]
+        time.sleep(1.0)
+        received = sum(1 for listener in listeners for name, _ in listener.events if name == "presence")
+        # One broadcast per join would be 20 + 19 + ... + 1 = 210 frames; coalesced, far fewer.
+        assert received < 120, received
+        latest = [d for n, d in listeners[0].events if n == "presence"][-1]
+        assert [u["name"] for u in latest["users"]] == ["Lukas Brenner"]  # one person, twenty tabs
+    finally:
+        for listener in listeners:
+            listener.close()
+
+
+def test_removing_a_member_in_the_app_evicts_their_live_connection(split):
+    app_server, live, world = split
+    declaration = world.document("declaration")
+    watcher = Listener(live.base, token=world.token("observer"))
+    try:
+        assert watcher.join(declaration["id"])["ok"]
+        with world.app.app_context():
+            observer_id = db.session.scalar(select(User.id).where(User.email == EMAILS["observer"]))
+        removed = requests.delete(app_server.url(f"/api/v1/documents/{declaration['id']}/members/{observer_id}"),
+                                  headers=bearer(world.token("admin")), timeout=WAIT)
+        assert removed.status_code == 204
+        time.sleep(0.5)  # the leave-room travels through Redis to the live server
+        assert _save(app_server, world, declaration["clause_ids"][0], "After the removal.").status_code == 200
+        time.sleep(0.5)
+        assert "clause.updated" not in watcher.names()
+    finally:
+        watcher.close()
+
+
+def test_other_sites_may_not_connect(split):
+    app_server, live, world = split
+    declaration = world.document("declaration")
+    honest = Listener(live.base, token=world.token("observer"))
+    try:
+        assert honest.join(declaration["id"])["ok"]
+        # Another site's page may not connect (cross-site WebSocket hijacking); this site's may (every
+        # Listener here sends the server's own address as its Origin).
+        with pytest.raises(socketio.exceptions.ConnectionError):
+            socketio.Client(reconnection=False).connect(
+                live.base, auth={"token": world.token("commenter")}, transports=["websocket"],
+                headers={"Origin": "https://evil.example"}, wait_timeout=WAIT)
+        # Malformed and oversized frames: tests/test_socketio_frames.py runs against this server too.
+    finally:
+        honest.close()
