@@ -17,7 +17,7 @@ import time
 
 from flask import current_app
 from sqlalchemy import bindparam, event, insert, select, update
-from sqlalchemy.orm import Session
+from sqlalchemy.orm import Session, selectinload
 from sqlalchemy.orm.attributes import set_committed_value
 
 from .extensions import db, socketio
@@ -173,9 +173,13 @@ def registry():
     return current_app.extensions["drafting.presence"]
 
 
-def _presence(document_id: int) -> list[dict]:
+def presence_of(document_id: int) -> list[dict]:
+    """Who is on the document and what they edit: one registry read and two queries (the people,
+    their organisations), however many are there."""
     viewers = registry().viewers(document_id)
-    people = {u.id: u for u in db.session.scalars(select(User).where(User.id.in_({uid for uid, _ in viewers})))}
+    ids = {user_id for user_id, _ in viewers}
+    people = {u.id: u for u in db.session.scalars(
+        select(User).where(User.id.in_(ids)).options(selectinload(User.organisation)))} if ids else {}
     users: dict[int, dict] = {}
     for user_id, editing in viewers:
         user = people.get(user_id)
@@ -193,7 +197,7 @@ def broadcast_presence(document_id: int) -> None:
 
 
 def _send_presence(document_id: int) -> None:
-    socketio.emit("presence", {"document_id": document_id, "users": _presence(document_id)},
+    socketio.emit("presence", {"document_id": document_id, "users": presence_of(document_id)},
                   to=room(document_id))
 
 

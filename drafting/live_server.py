@@ -36,7 +36,6 @@ from aiohttp import web
 from flask import Flask, g
 from flask_babel import gettext as _
 from flask_login import current_user
-from sqlalchemy.orm import selectinload
 
 from . import events, live, permissions
 from .api.auth import user_for_token
@@ -90,28 +89,11 @@ class _Presence:
         self._pending.discard(document_id)
         self._last[document_id] = time.monotonic()
         try:
-            users = await self._server.in_app(None, presence_of, document_id)
+            users = await self._server.in_app(None, live.presence_of, document_id)
             await self._server.sio.emit("presence", {"document_id": document_id, "users": users},
                                         to=live.room(document_id))
         except Exception:  # noqa: BLE001 - a late broadcast must never end the server
             log.warning("presence of document %s not broadcast", document_id, exc_info=True)
-
-
-def presence_of(document_id: int) -> list[dict]:
-    """Who is on the document and what they edit: one registry read and one query."""
-    viewers = live.registry().viewers(document_id)
-    ids = {user_id for user_id, _ in viewers}
-    people = {u.id: u for u in db.session.scalars(
-        db.select(User).where(User.id.in_(ids)).options(selectinload(User.organisation)))} if ids else {}
-    users: dict[int, dict] = {}
-    for user_id, editing in viewers:
-        user = people.get(user_id)
-        if user is None:
-            continue
-        entry = users.setdefault(user_id, {"id": user.id, "name": user.name,
-                                           "organisation": user.organisation.name, "editing_clause_id": None})
-        entry["editing_clause_id"] = entry["editing_clause_id"] or editing
-    return sorted(users.values(), key=lambda u: u["name"])
 
 
 def _authenticate(auth) -> int | None:

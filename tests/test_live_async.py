@@ -20,7 +20,7 @@ from drafting.extensions import db
 from drafting.models import User
 from tests.conftest import EMAILS, PASSWORD, World, live_env, make_app
 from tests.served import AsyncLiveServer, LiveServer
-from tests.test_live_server import Listener, bearer
+from tests.test_live_server import Listener, assert_joins_coalesce, bearer
 
 WAIT = 5.0
 
@@ -130,20 +130,7 @@ def test_presence_is_shared_with_the_app_and_says_who_edits_what(split):
 
 def test_a_burst_of_joins_costs_a_few_presence_broadcasts_not_one_per_join(split):
     _, live, world = split
-    declaration = world.document("declaration")
-    listeners = [Listener(live.base, token=world.token("observer")) for _ in range(20)]
-    try:
-        for listener in listeners:
-            assert listener.join(declaration["id"])["ok"]
-        time.sleep(1.0)
-        received = sum(1 for listener in listeners for name, _ in listener.events if name == "presence")
-        # One broadcast per join would be 20 + 19 + ... + 1 = 210 frames; coalesced, far fewer.
-        assert received < 120, received
-        latest = [d for n, d in listeners[0].events if n == "presence"][-1]
-        assert [u["name"] for u in latest["users"]] == ["Lukas Brenner"]  # one person, twenty tabs
-    finally:
-        for listener in listeners:
-            listener.close()
+    assert_joins_coalesce(live.base, world)
 
 
 def test_removing_a_member_in_the_app_evicts_their_live_connection(split):

@@ -72,6 +72,24 @@ def bearer(token: str) -> dict:
     return {"Authorization": f"Bearer {token}"}
 
 
+def assert_joins_coalesce(base: str, world, joins: int = 20) -> None:
+    """`joins` connections join one document at once: presence reaches them in a few broadcasts
+    (one per join would be joins + (joins - 1) + ... + 1 frames), and lists the one person once."""
+    declaration = world.document("declaration")
+    listeners = [Listener(base, token=world.token("observer")) for _ in range(joins)]
+    try:
+        with ThreadPoolExecutor(max_workers=joins) as pool:
+            assert all(answer["ok"] for answer in pool.map(lambda one: one.join(declaration["id"]), listeners))
+        time.sleep(1.0)
+        received = sum(1 for listener in listeners for name, _ in listener.events if name == "presence")
+        assert received < joins * (joins + 1) // 2 // 2, received
+        latest = [d for n, d in listeners[0].events if n == "presence"][-1]
+        assert [u["name"] for u in latest["users"]] == ["Lukas Brenner"]  # one person, twenty tabs
+    finally:
+        for listener in listeners:
+            listener.close()
+
+
 def test_real_clients_get_saves_of_their_document_only(served):
     server, world = served
     declaration, plan = world.document("declaration"), world.document("action_plan")
@@ -94,6 +112,11 @@ def test_real_clients_get_saves_of_their_document_only(served):
     finally:
         watching.close()
         elsewhere.close()
+
+
+def test_a_burst_of_joins_costs_a_few_presence_broadcasts_not_one_per_join(served):
+    server, world = served
+    assert_joins_coalesce(server.base, world)
 
 
 def test_connections_need_a_session_or_a_token_and_joins_need_membership(served):
