@@ -112,7 +112,11 @@ class SplitServer:
 
     def __init__(self, database: Path | str, env: dict, threads: int = 20):
         self.app = LiveServer(database, threads=threads, env=env)
-        self.live = AsyncLiveServer(database, env=env)
+        try:
+            self.live = AsyncLiveServer(database, env=env)
+        except BaseException:
+            self.app.stop()
+            raise
         self.base, self.process = self.live.base, self.live.process
 
     def url(self, path: str = "/") -> str:

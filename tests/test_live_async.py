@@ -19,7 +19,7 @@ from sqlalchemy import select
 from drafting.extensions import db
 from drafting.models import User
 from tests.conftest import EMAILS, PASSWORD, World, live_env, make_app
-from tests.served import AsyncLiveServer, LiveServer
+from tests.served import SplitServer
 from tests.test_live_server import Listener, assert_joins_coalesce, bearer
 
 WAIT = 5.0
@@ -29,13 +29,11 @@ WAIT = 5.0
 def split(database):
     env = live_env()
     assert env.get("SOCKETIO_MESSAGE_QUEUE", "").startswith("redis://")
-    app_server = LiveServer(database, threads=20, env=env)
-    live = AsyncLiveServer(database, env=env)
+    servers = SplitServer(database, env=env)
     app = make_app(database)
-    yield app_server, live, World(app)
-    app_server.stop()
-    live.stop()
-    assert "Traceback" not in live.output(), live.output()[-3000:]
+    yield servers.app, servers.live, World(app)
+    servers.stop()
+    assert "Traceback" not in servers.live.output(), servers.live.output()[-3000:]
     with app.app_context():
         db.engine.dispose()
 
