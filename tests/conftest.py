@@ -39,6 +39,20 @@ RUN = uuid.uuid4().hex[:8]  # names this run's databases and Redis channel, so r
 
 # Files that need PostgreSQL and Redis run in the PostgreSQL pass only (make test runs both).
 collect_ignore = ["test_scaleout.py", "test_mail_scaleout.py", "test_live_async.py"] if BACKEND != "postgres" else []
+# What a test must use to meet the database: the PostgreSQL pass runs only such tests. The others
+# (the rule table, diffs and merges, parsers, catalogues) touch no database and ran in the SQLite pass.
+DATABASE_FIXTURES = frozenset({"database", "template_database", "postgres"})
+
+
+def pytest_collection_modifyitems(config, items):
+    if BACKEND != "postgres":
+        return
+    kept, dropped = [], []
+    for item in items:
+        (kept if DATABASE_FIXTURES & set(getattr(item, "fixturenames", ())) else dropped).append(item)
+    if dropped:
+        config.hook.pytest_deselected(items=dropped)
+        items[:] = kept
 
 
 def database_url(database: Path | str) -> str:
