@@ -167,6 +167,7 @@ JS_MESSAGES: tuple[str, ...] = (
     N_("%(name)s saved version %(version)s while you were editing. When you save, your changes are merged with theirs; if you both changed the same words you will be asked to choose."),
     N_("Someone"),
     N_("This clause was deleted by someone else. Copy your text if you still need it."),
+    N_("%(name)s deleted this clause while you were editing it. Copy your text if you still need it."),
     N_("Could not refresh the clauses; reload the page."),
     N_("%(organisation)s has withdrawn from this document; adoption no longer waits for it."),
     N_("The document moved to the drafting phase. Your open form keeps its text; copy it if you need it, then reload the page."),
@@ -268,6 +269,15 @@ JS_MESSAGES: tuple[str, ...] = (
     N_("See what changed"),
     N_("Mark as seen"),
     N_("Mark as seen: the change to this clause"),
+    # ... deletions, moves and restores by someone else, with their name
+    N_("“%(clause)s”"),
+    N_("%(who)s deleted “%(clause)s”."),
+    N_("%(who)s deleted a clause."),
+    N_("%(who)s restored “%(clause)s”."),
+    N_("%(who)s restored a deleted clause."),
+    N_("%(who)s moved “%(clause)s”."),
+    N_("%(who)s changed the order of the clauses: %(clauses)s moved."),
+    N_("%(who)s changed the order of the clauses."),
     # static/people.js
     N_("Copied."),
 )

@@ -236,6 +236,8 @@
     if (listRequests === 0 && section && parseInt(section.dataset.seq || "0", 10) < listNeeds) refreshList();
   }
 
+  // Who deleted each clause (live events carry the actor): an open form of it names them.
+  const deletedBy = {};
   let listRefresh = null;
   function refreshList() {
     if (listRefresh) return listRefresh;
@@ -259,7 +261,13 @@
           if (same) { same.replaceWith(open); return; }
           if (open.id !== "new-clause-form") {
             const notice = open.querySelector(".clause-notice");
-            if (notice) { notice.hidden = false; notice.textContent = draftingT("This clause was deleted by someone else. Copy your text if you still need it."); }
+            const deleter = deletedBy[open.dataset.clauseId];
+            if (notice) {
+              notice.hidden = false;
+              notice.textContent = deleter !== undefined && window.draftingNameOf
+                ? draftingT("%(name)s deleted this clause while you were editing it. Copy your text if you still need it.", { name: window.draftingNameOf(deleter) })
+                : draftingT("This clause was deleted by someone else. Copy your text if you still need it.");
+            }
           }
           fresh.querySelector(".clause-list").appendChild(open);
         });
@@ -291,6 +299,7 @@
       if (change.seq <= lastSeq) return;
       lastSeq = change.seq;
     }
+    if (name === "clause.deleted" && change.clause_id) deletedBy[change.clause_id] = change.actor;
     document.dispatchEvent(new CustomEvent("drafting:live", { detail: { name: name, change: change } }));  // static/review.js
     // A clause whose kind changed renumbers the clauses after it: the whole list is refreshed.
     if (name === "clause.updated" && !change.renumbered) refreshClause(change);

@@ -3,7 +3,7 @@
      typed, per user (body[data-user]); it is removed when the form is saved (2xx) or discarded, and
      offered back after a reload, a crash or a login. At most MAX_DRAFTS drafts are kept; all of a
      user's drafts are removed at logout. Nothing is kept on pages without a logged-in user.
-   - Escape on a changed form asks first (app.js calls draftingAskDiscard); leaving the page with
+   - Escape or Cancel on a changed form asks first (app.js calls draftingAskDiscard); leaving the page with
      changed text asks the browser's question (beforeunload).
    - An ended session (401 marked HX-Session-Ended) shows a lasting banner: log in again in a new
      tab, then Retry, which fetches a fresh CSRF token and sends the refused request again. */
@@ -159,7 +159,7 @@
 
   // ---- offering a draft back ---------------------------------------------------------------------
   function when(at) {
-    try { return new Date(at).toLocaleString(window.draftingLocale || [], { dateStyle: "medium", timeStyle: "short" }); }
+    try { return new Date(at).toLocaleString(window.draftingLocale || [], { dateStyle: "medium", timeStyle: "short", timeZone: window.draftingZone }); }
     catch (e) { return new Date(at).toLocaleString(); }
   }
   // What the offer says, one whole sentence for each kind of form.
@@ -367,21 +367,35 @@
     box.showModal();
     box.querySelector("[data-answer=keep]").focus();
   }
-  // Called by app.js when Escape is pressed in a clause or discussion form.
+  // The Cancel being followed after the question (or with nothing to ask): not asked about again.
+  let answered = null;
+  function proceed(cancel) {
+    answered = cancel;
+    try { cancel.click(); } finally { answered = null; }
+  }
+  // Called by app.js when Escape is pressed in a clause or discussion form, and below for Cancel.
   window.draftingAskDiscard = function (form, cancel) {
-    if (!changed(form) && !(isConflict(form) && read(keyOf(form)))) { cancel.click(); return; }
+    if (!changed(form) && !(isConflict(form) && read(keyOf(form)))) { proceed(cancel); return; }
     ask(draftingT("What you typed in this form will be lost. Press Keep editing to go on writing."), function () {
       form.dataset.draftDiscarded = "1";
       forget(form);
-      cancel.click();
+      proceed(cancel);
     });
   };
-  // Cancel pressed: the person chose to throw the text away (unless a draft is still offered).
+  // Cancel pressed on a changed form asks first, as Escape does (capturing: before htmx follows the
+  // link); once answered, the person chose to throw the text away (unless a draft is still offered).
   document.addEventListener("click", function (event) {
     const cancel = event.target.closest && event.target.closest("[data-cancel]");
     const form = cancel && cancel.closest(TRACKED);
-    if (form && !form.dataset.draftOffered) forget(form);
-  });
+    if (!form) return;
+    if (cancel !== answered && changed(form) && !form.dataset.draftDiscarded) {
+      event.preventDefault();
+      event.stopPropagation();
+      window.draftingAskDiscard(form, cancel);
+      return;
+    }
+    if (!form.dataset.draftOffered) forget(form);
+  }, true);
 
   let leaving = false;
   let loggedOut = false;  // nothing more is kept once the person logs out

@@ -1,15 +1,18 @@
-/* drafting: following the committee's work. Times in the viewer's own time zone (named); deadlines
-   typed in local time as YYYY-MM-DD HH:MM; the "Show proposed changes" mode, which marks every open
-   amendment in its clause's text with next/previous through the queue; and clauses changed live by
-   someone else, marked with who changed them until the viewer says they have seen them. */
+/* drafting: following the committee's work. Times in the viewer's own time zone, named: the zone
+   chosen in their settings, else the browser's; deadlines typed in that zone as YYYY-MM-DD HH:MM;
+   the "Show proposed changes" mode, which marks every open amendment in its clause's text with
+   next/previous through the queue; clauses changed live by someone else, marked with who changed
+   them until the viewer says they have seen them; and deletions, moves and restores by someone
+   else, announced with their name. */
 (function () {
   "use strict";
   const body = document.body;
-  const zone = (window.Intl && Intl.DateTimeFormat().resolvedOptions().timeZone) || "UTC";
+  // The person's chosen zone (i18n.js reads body[data-timezone]), else the browser's.
+  const zone = window.draftingZone || "UTC";
   const stamp = new Intl.DateTimeFormat(window.draftingLocale, {
-    year: "numeric", month: "short", day: "numeric", hour: "2-digit", minute: "2-digit", timeZoneName: "short",
+    year: "numeric", month: "short", day: "numeric", hour: "2-digit", minute: "2-digit", timeZoneName: "short", timeZone: zone,
   });
-  const clock = new Intl.DateTimeFormat(window.draftingLocale, { hour: "2-digit", minute: "2-digit", timeZoneName: "short" });
+  const clock = new Intl.DateTimeFormat(window.draftingLocale, { hour: "2-digit", minute: "2-digit", timeZoneName: "short", timeZone: zone });
   const say = function (message, isError) { if (window.draftingToast) window.draftingToast(message, isError); };
 
   // ---- times ----------------------------------------------------------------------------------
@@ -29,10 +32,30 @@
   }
 
   // ---- deadlines typed in local time -----------------------------------------------------------
-  function pad(n) { return String(n).padStart(2, "0"); }
+  // The wall clock of `zone`, which need not be the browser's: read through Intl, not getHours().
+  const wall = new Intl.DateTimeFormat("en-GB", {
+    year: "numeric", month: "2-digit", day: "2-digit", hour: "2-digit", minute: "2-digit", hourCycle: "h23", timeZone: zone,
+  });
+  function partsOf(date) {
+    const parts = {};
+    wall.formatToParts(date).forEach(function (part) { parts[part.type] = part.value; });
+    return parts;
+  }
   function typed(date) {
-    return date.getFullYear() + "-" + pad(date.getMonth() + 1) + "-" + pad(date.getDate()) + " " +
-      pad(date.getHours()) + ":" + pad(date.getMinutes());
+    const p = partsOf(date);
+    return p.year + "-" + p.month + "-" + p.day + " " + p.hour + ":" + p.minute;
+  }
+  // How far `zone`'s wall clock is ahead of UTC at `date`, in milliseconds.
+  function offsetAt(date) {
+    const p = partsOf(date);
+    return Date.UTC(+p.year, +p.month - 1, +p.day, +p.hour, +p.minute) - Math.floor(date.getTime() / 60000) * 60000;
+  }
+  // The moment a wall-clock time in `zone` names (a time skipped by a clock change moves on).
+  function inZone(year, month, day, hour, minute) {
+    const asUtc = Date.UTC(year, month, day, hour, minute);
+    let moment = new Date(asUtc - offsetAt(new Date(asUtc)));
+    moment = new Date(asUtc - offsetAt(moment));
+    return moment;
   }
   function setUpDeadlines(root) {
     root.querySelectorAll("input[data-deadline-input]:not([data-ready])").forEach(function (input) {
@@ -49,11 +72,13 @@
       const show = function () {
         if (!preview) return;
         const m = /^(\d{4})-(\d{2})-(\d{2})[ T](\d{1,2}):(\d{2})$/.exec(input.value.trim());
-        const date = m ? new Date(+m[1], +m[2] - 1, +m[3], +m[4], +m[5]) : null;
-        if (!date || isNaN(date.getTime()) || date.getMonth() !== +m[2] - 1) { preview.hidden = true; return; }
+        const valid = m && +m[2] >= 1 && +m[2] <= 12 && +m[4] < 24 && +m[5] < 60 &&
+          new Date(Date.UTC(+m[1], +m[2] - 1, +m[3])).getUTCMonth() === +m[2] - 1;
+        const date = valid ? inZone(+m[1], +m[2] - 1, +m[3], +m[4], +m[5]) : null;
+        if (!date || isNaN(date.getTime())) { preview.hidden = true; return; }
         preview.hidden = false;
         preview.textContent = draftingT("That is %(date)s in %(zone)s (%(utc)s UTC).", {
-          date: new Intl.DateTimeFormat(window.draftingLocale, { dateStyle: "full", timeStyle: "short" }).format(date),
+          date: new Intl.DateTimeFormat(window.draftingLocale, { dateStyle: "full", timeStyle: "short", timeZone: zone }).format(date),
           zone: zone, utc: date.toISOString().slice(0, 16).replace("T", " "),
         });
       };
@@ -146,15 +171,22 @@
     return Promise.resolve();
   }
 
-  function step(by) {
-    const all = sections();
+  // `origin`: the proposed change whose own Previous/Next was pressed (each has a pair, so the
+  // next step is always within reach); on the page of its own (proposed_page.html) they step there.
+  function step(by, origin) {
+    const all = origin && !origin.closest("#clauses")
+      ? Array.from(document.querySelectorAll("#proposed-changes .proposed-change")) : sections();
     if (!all.length) { announce(draftingT("No open amendments: nothing is proposed.")); return; }
-    const focused = all.indexOf(document.activeElement && document.activeElement.closest && document.activeElement.closest(".proposed-change"));
+    const active = document.activeElement && document.activeElement.closest && document.activeElement.closest(".proposed-change");
+    const focused = all.indexOf(origin || active);
     const from = focused >= 0 ? focused : current;
     current = from < 0 ? (by > 0 ? 0 : all.length - 1) : (from + by + all.length) % all.length;
     const target = all[current];
-    target.scrollIntoView({ block: "center" });
-    target.focus();
+    // Its start in view (below the sticky bar: scroll-margin-top), with its own Previous/Next;
+    // centred when the whole of it fits.
+    const fits = target.getBoundingClientRect().height < window.innerHeight * 0.6;
+    target.scrollIntoView({ block: fits ? "center" : "start" });
+    target.focus({ preventScroll: true });
     const title = target.querySelector(".proposed-title");
     announce(title ? title.textContent.replace(/\s+/g, " ").trim() : "");
   }
@@ -189,7 +221,7 @@
   }
   document.addEventListener("click", function (event) {
     const stepper = event.target.closest && event.target.closest("[data-proposed-step]");
-    if (stepper) { step(parseInt(stepper.dataset.proposedStep, 10)); return; }
+    if (stepper) { step(parseInt(stepper.dataset.proposedStep, 10), stepper.closest(".proposed-change")); return; }
     const opener = event.target.closest && event.target.closest("#clauses [data-open-amendment]");
     if (opener) { event.preventDefault(); openAmendment(opener.dataset.openAmendment); }
     const seen = event.target.closest && event.target.closest("[data-live-seen]");
@@ -277,11 +309,77 @@
       setTimeout(showMarks, 0);
     }
     if (name === "clause.deleted" && change.clause_id && marks[change.clause_id]) { delete marks[change.clause_id]; saveMarks(); }
+    if (!mine && (name === "clause.deleted" || name === "clause.moved" || name === "clause.restored") && change.clause_id) {
+      noteStructural(name, change);
+    }
     if (body.classList.contains("show-proposed") && /^(amendment\.|clause\.)/.test(name)) {
       clearTimeout(reloadTimer);
       reloadTimer = setTimeout(load, 300);
     }
   });
+
+  // ---- deletions, moves and restores by someone else: said with their name -----------------------
+  // The clause is named as its heading reads (its number, without one). A deleted or moved clause is
+  // named before the list is refreshed; a restored one once it is back in the list. One reorder moves
+  // several clauses at once: its events are said together.
+  let structural = [];
+  let structuralTimer = null;
+  const known = {};  // names seen, by clause id: a clause deleted and restored keeps its name
+  function clauseName(id) {
+    const li = document.getElementById("clause-" + id);
+    const title = li && li.querySelector(".clause-title");
+    let text = "";
+    if (title) {
+      title.childNodes.forEach(function (node) { if (!(node.nodeType === 1 && node.classList.contains("visually-hidden"))) text += node.textContent; });
+    } else if (li && li.classList.contains("editing")) {  // an open form: the heading it was opened with
+      const heading = li.querySelector("input[name=heading]");
+      text = heading ? heading.defaultValue : "";
+    }
+    text = text.replace(/\s+/g, " ").trim();
+    if (text) known[id] = text;
+    return text || known[id] || null;
+  }
+  function listed(names) {
+    const quoted = names.map(function (n) { return draftingT("“%(clause)s”", { clause: n }); });
+    try { return new Intl.ListFormat(window.draftingLocale, { type: "conjunction" }).format(quoted); } catch (error) { return quoted.join(", "); }
+  }
+  function noteStructural(name, change) {
+    structural.push({ name: name, id: change.clause_id, who: nameOf(change.actor), at: Date.now(),
+      clause: name === "clause.restored" ? null : clauseName(change.clause_id) });
+    clearTimeout(structuralTimer);
+    structuralTimer = setTimeout(sayStructural, 400);
+  }
+  function sayStructural() {
+    structuralTimer = null;
+    // A restored clause is named once the refreshed list shows it (or, after a while, without a name).
+    const waiting = structural.some(function (e) {
+      if (e.name !== "clause.restored" || e.clause) return false;
+      e.clause = clauseName(e.id);
+      return !e.clause && Date.now() - e.at < 5000;
+    });
+    if (waiting) { structuralTimer = setTimeout(sayStructural, 300); return; }
+    const events = structural;
+    structural = [];
+    const sentences = [];
+    const moves = {};
+    events.forEach(function (e) {
+      if (e.name === "clause.moved") { (moves[e.who] = moves[e.who] || []).push(e.clause); return; }
+      if (e.name === "clause.deleted") {
+        sentences.push(e.clause ? draftingT("%(who)s deleted “%(clause)s”.", { who: e.who, clause: e.clause })
+          : draftingT("%(who)s deleted a clause.", { who: e.who }));
+      } else {
+        sentences.push(e.clause ? draftingT("%(who)s restored “%(clause)s”.", { who: e.who, clause: e.clause })
+          : draftingT("%(who)s restored a deleted clause.", { who: e.who }));
+      }
+    });
+    Object.keys(moves).forEach(function (who) {
+      const named = moves[who].filter(Boolean);
+      sentences.push(named.length === 1 ? draftingT("%(who)s moved “%(clause)s”.", { who: who, clause: named[0] })
+        : named.length ? draftingT("%(who)s changed the order of the clauses: %(clauses)s moved.", { who: who, clauses: listed(named) })
+          : draftingT("%(who)s changed the order of the clauses.", { who: who }));
+    });
+    if (sentences.length) say(sentences.join(" "));
+  }
 
   // ---- keeping everything in place as parts of the page are replaced ------------------------------
   let pending = false;

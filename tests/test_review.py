@@ -42,9 +42,25 @@ def test_every_open_amendment_is_marked_in_reading_order(client, auth, api, plan
     section = fragment[fragment.index(f'id="proposed-{early["id"]}"'):]
     section = section[:section.index("</section>")]
     assert "<ins>" in section and "With the regions." in section
-    assert "clause 1, by" in section
+    assert "· Preamble, by" in section  # the plan opens with its preamble (unnumbered)
     assert f'href="/documents/{plan["id"]}#amendment-{early["id"]}"' in section
     assert "Proposed change 1 of" in fragment
+
+
+def test_each_change_names_its_clause_by_the_label_the_page_shows(client, auth, api, plan):
+    clauses = ok(api.as_("editor").get(f"/documents/{plan['id']}"))["clauses"]
+    action = next(c for c in clauses if c["kind"] == "action" and c["label"] == "1.1")
+    assert action["number"] > 2  # its position, after the preamble and the first strand's heading
+    amendment = propose(api, action["id"], action["text"] + " Yearly.")
+    auth.login("commenter")
+    fragment = page(client, plan["id"])
+    section = fragment[fragment.index(f'id="proposed-{amendment["id"]}"'):]
+    section = section[:section.index("</section>")]
+    assert "· Action 1.1, by " in section
+    assert f"clause {action['number']}, by" not in section
+    # Previous/Next in each change, within reach wherever the person is reading.
+    assert section.count("data-proposed-step") == 2
+    assert 'Next<span class="visually-hidden"> proposed change</span>' in section
 
 
 def test_decided_amendments_leave_the_queue(client, auth, api, plan):
@@ -149,6 +165,25 @@ def test_the_form_offers_an_unambiguous_format_and_says_the_zone(client, auth, p
     text = client.get(f"/documents/{plan['id']}/contributions").get_data(as_text=True)
     assert 'placeholder="2027-03-31 17:00"' in text and 'name="timezone"' in text
     assert "YYYY-MM-DD HH:MM" in text and 'type="datetime-local"' not in text
+
+
+def test_the_page_and_the_deadline_form_follow_the_persons_chosen_zone(app, client, auth, plan):
+    auth.login("admin")
+    text = client.get(f"/documents/{plan['id']}/contributions").get_data(as_text=True)
+    assert "data-timezone=" not in text  # none chosen: the scripts use the browser's zone
+    assert '<input type="hidden" name="timezone" value="UTC" data-timezone-field>' in text
+
+    assert client.post("/settings/language", data={"locale": "", "timezone": "America/New_York"}).status_code == 302
+    response = client.post(f"/documents/{plan['id']}/contributions/deadline",
+                           data={"deadline": "2027-07-01 18:30", "timezone": "America/New_York"})
+    assert response.status_code == 302
+    assert contributions_deadline(app, plan["id"]) == datetime(2027, 7, 1, 22, 30)  # EDT, UTC-4
+    text = client.get(f"/documents/{plan['id']}/contributions").get_data(as_text=True)
+    assert 'data-timezone="America/New_York"' in text  # on <body>, for static/review.js
+    # Without the scripts too, the form speaks the chosen zone: the value, the label, the hidden field.
+    assert 'value="2027-07-01 18:30"' in text
+    assert '<span data-local-zone>America/New_York</span> time' in text
+    assert '<input type="hidden" name="timezone" value="America/New_York" data-timezone-field>' in text
 
 
 def test_parse_local_moment_names_its_rules():

@@ -11,7 +11,7 @@ from markupsafe import Markup
 
 from ..auth.routes import safe_next
 from ..clauses.operations import ClauseConflict, revision_text
-from ..documents.operations import numbered_clauses
+from ..documents.operations import labels_by_id
 from ..extensions import db
 from ..i18n import when
 from ..models import Clause, Notification
@@ -430,9 +430,10 @@ def proposed_changes(document_id: int):
     document page's "Show proposed changes" mode (htmx) and a page of its own without JavaScript."""
     document = get_document_or_404(document_id)
     views, total = queries.open_amendments_in_order(document)
-    numbers = {clause.id: number for number, clause in numbered_clauses(document)}
+    # Each change names its clause as the page does ("Article 2.1", "Recital B"), not by position.
+    labels = labels_by_id(document.clauses)
     template = "consultation/_proposed.html" if is_htmx() else "consultation/proposed_page.html"
-    return vary_on_htmx(render_template(template, document=document, views=views, total=total, numbers=numbers))
+    return vary_on_htmx(render_template(template, document=document, views=views, total=total, labels=labels))
 
 
 # ---- the document's open threads ------------------------------------------------------------

@@ -29,6 +29,16 @@ def person(new_page):
 
 
 
+def in_view(page, control, viewport: dict) -> None:
+    """The control is within the window as it is now (no scrolling by Playwright), below the sticky bar."""
+    box = control.bounding_box()
+    assert box, "not shown"
+    top = page.evaluate("""() => { const bar = document.getElementById('doc-bar');
+        return bar && bar.getClientRects().length ? bar.getBoundingClientRect().bottom : 0; }""")
+    assert top <= box["y"] and box["y"] + box["height"] <= viewport["height"], (box, top)
+    assert 0 <= box["x"] and box["x"] + box["width"] <= viewport["width"], box
+
+
 @pytest.mark.parametrize("viewport", SIZES)
 def test_proposed_changes_are_marked_in_the_text_and_stepped_through(person, live_server, viewport):
     page = person("editor", viewport)
@@ -45,16 +55,29 @@ def test_proposed_changes_are_marked_in_the_text_and_stepped_through(person, liv
     # Each one is the clause's text with the proposal's words marked, under its own clause.
     first = marked.first
     expect(first.locator(".diff ins, .diff del").first).to_be_visible()
+    # Named by the label the clause shows ("Preamble", "Action 1.1"), not by its position.
+    owner_label = first.locator("xpath=ancestor::li[contains(@class, 'clause')]").locator(".clause-number").inner_text()
+    expect(first.locator(".proposed-who")).to_contain_text(owner_label if owner_label != "¶" else "Preamble")
     owner = first.locator("xpath=ancestor::li[contains(@class, 'clause')]")
     expect(owner.locator(":scope > article > .clause-text")).to_be_hidden()
 
-    page.get_by_role("button", name="Next").click()
+    bar = page.locator(".review-bar")
+    bar.get_by_role("button", name="Next", exact=True).click()
     expect(first).to_be_focused()
     expect(status).to_contain_text(f"Proposed change 1 of {total}")
-    page.get_by_role("button", name="Next").click()
-    expect(marked.nth(1)).to_be_focused()
-    page.get_by_role("button", name="Previous").click()
+    # Each change has its own Previous/Next, in view where the person now is (the bar's are not).
+    for index in (0, 1):
+        step = marked.nth(index).get_by_role("button", name="Next proposed change")
+        in_view(page, step, viewport)
+        if index == 0:
+            step.click()
+            expect(marked.nth(1)).to_be_focused()
+            expect(status).to_contain_text(f"Proposed change 2 of {total}")
+    marked.nth(1).get_by_role("button", name="Previous proposed change").click()
     expect(first).to_be_focused()
+    in_view(page, first.get_by_role("button", name="Next proposed change"), viewport)
+    bar.get_by_role("button", name="Next", exact=True).click()
+    expect(marked.nth(1)).to_be_focused()
     assert run_axe(page) == []
 
     # From the suggestion to the decision: the amendment's own buttons, in its discussion.
@@ -87,8 +110,9 @@ def test_the_queue_follows_decisions_live_and_the_mode_survives_a_reload(person,
     expect(editor.locator("#clauses .proposed-change")).to_have_count(total - 1)
 
 
-def test_a_clause_changed_live_stays_marked_with_who_changed_it_until_seen(person, live_server):
-    reader, writer = person("commenter"), person("editor")
+@pytest.mark.parametrize("viewport", SIZES)
+def test_a_clause_changed_live_stays_marked_with_who_changed_it_until_seen(person, live_server, viewport):
+    reader, writer = person("commenter", viewport), person("editor")
     open_document(reader, live_server, "Joint Declaration")
     open_document(writer, live_server, "Joint Declaration")
     item = clause(writer, 2)
@@ -128,8 +152,9 @@ def test_the_notice_while_editing_names_who_saved(person, live_server):
         "Inês Carvalho, Atlantic Health Innovation Cluster saved version 2 while you were editing", timeout=LIVE)
 
 
-def test_times_are_shown_in_the_viewers_zone_and_deadlines_typed_in_it(person, live_server):
-    page = person("admin", zone="Europe/Lisbon")
+@pytest.mark.parametrize("viewport", SIZES)
+def test_times_are_shown_in_the_viewers_zone_and_deadlines_typed_in_it(person, live_server, viewport):
+    page = person("admin", viewport, zone="Europe/Lisbon")
     open_document(page, live_server, "Joint Action Plan")
     deadline = page.locator(".document-head time[datetime]").first
     expect(deadline).to_have_attribute("data-local", "true")
@@ -150,6 +175,59 @@ def test_times_are_shown_in_the_viewers_zone_and_deadlines_typed_in_it(person, l
     expect(page.get_by_label(re.compile("Contributions close at"))).to_have_value("2027-07-01 18:30")
     assert page.locator("input[name=timezone]").input_value() == "Europe/Lisbon"
 
-    other = person("admin", zone="Europe/Sofia")
+    other = person("admin", viewport, zone="Europe/Sofia")
     other.goto(page.url)
     expect(other.get_by_label(re.compile("Contributions close at"))).to_have_value("2027-07-01 20:30")  # EEST
+
+
+def test_times_follow_the_zone_chosen_in_the_settings_not_the_browsers(person, live_server):
+    page = person("admin", zone="Europe/Sofia")  # the browser's zone: EET/EEST
+    page.goto(live_server.url("/settings/language"))
+    page.select_option("#timezone", "America/New_York")
+    page.locator("form.stack button[type=submit]").click()
+    expect(page.locator(".flash")).to_be_visible()
+
+    open_document(page, live_server, "Joint Action Plan")
+    deadline = page.locator(".document-head time[datetime]").first
+    expect(deadline).to_have_attribute("data-local", "true")
+    shown = deadline.inner_text()
+    assert re.search(r"GMT-[45]|E[DS]T", shown) and not re.search(r"GMT\+[23]|EES?T", shown), shown
+
+    page.goto(page.url.split("#")[0] + "/contributions")
+    expect(page.locator("[data-local-zone]").first).to_have_text("America/New_York")
+    field = page.get_by_label(re.compile("Contributions close at"))
+    field.fill("2027-07-01 18:30")
+    expect(page.locator("[data-deadline-preview]")).to_contain_text("(2027-07-01 22:30 UTC)")  # EDT, UTC-4
+    page.get_by_role("button", name="Save deadline").click()
+    expect(page.get_by_text("Contributions now close at")).to_be_visible()
+    expect(page.get_by_label(re.compile("Contributions close at"))).to_have_value("2027-07-01 18:30")
+    assert page.locator("input[name=timezone]").input_value() == "America/New_York"
+
+
+def test_deletes_moves_and_restores_by_someone_else_are_announced_with_their_name(person, live_server):
+    reader, writer = person("editor2"), person("editor")
+    open_document(reader, live_server, "Joint Declaration")
+    open_document(writer, live_server, "Joint Declaration")
+    purpose = clause(writer, 2).locator(".clause-title").inner_text().split(":", 1)[-1].strip()
+    clause(reader, 2).get_by_role("link", name="Edit clause 2").click()
+    expect(clause(reader, 2).locator("textarea")).to_be_focused()
+    toast = reader.locator("#toast")
+    tereza = "Tereza Novotná, Vltava Digital Health Cluster"
+
+    writer.once("dialog", lambda dialog: dialog.accept())
+    clause(writer, 2).get_by_role("link", name="Delete clause 2").focus()
+    writer.keyboard.press("Enter")
+    expect(toast).to_have_text(f"{tereza} deleted “{purpose}”.", timeout=LIVE)
+    expect(toast).to_have_attribute("role", "status")
+    expect(reader.locator("li.editing .clause-notice")).to_have_text(
+        f"{tereza} deleted this clause while you were editing it. Copy your text if you still need it.")
+
+    writer.get_by_role("button", name="Undo").click()
+    expect(toast).to_have_text(f"{tereza} restored “{purpose}”.", timeout=LIVE)
+
+    third = clause(writer, 3).locator(".clause-title").inner_text().split(":", 1)[-1].strip()
+    clause(writer, 2).get_by_role("button", name="Move clause 2 down").focus()
+    writer.keyboard.press("Enter")
+    expect(toast).to_have_text(re.compile(  # one move swaps two clauses: both are named
+        rf"^{tereza} changed the order of the clauses: “({re.escape(third)}|{re.escape(purpose)})” and "
+        rf"“({re.escape(purpose)}|{re.escape(third)})” moved\.$"), timeout=LIVE)

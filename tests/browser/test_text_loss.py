@@ -111,6 +111,38 @@ def test_escape_asks_before_discarding_changed_text(new_page, live_server, viewp
     expect(question).to_be_hidden()
 
 
+@pytest.mark.parametrize("viewport", [WIDE, NARROW], ids=["1366x768", "390x844"])
+def test_cancel_asks_before_discarding_changed_text_as_escape_does(new_page, live_server, viewport):
+    page = new_page("editor")
+    page.set_viewport_size(viewport)
+    open_document(page, live_server, "Joint Declaration")
+    shown = clause(page, 1).locator(".clause-text").inner_text()
+    clause_id, textarea, original = start_editing(page, 1, " Not thrown away by a slip.")
+    wait_for_draft(page, f"clause-{clause_id}", "Not thrown away by a slip.")
+    cancel = page.locator(f"#clause-{clause_id}").get_by_role("link", name="Cancel")
+
+    cancel.click()
+    question = page.get_by_role("dialog", name="Discard your changes?")
+    expect(question).to_be_visible()
+    question.get_by_role("button", name="Keep editing").click()
+    expect(question).to_be_hidden()
+    expect(textarea).to_have_value(original + " Not thrown away by a slip.")
+    assert f"clause-{clause_id}" in drafts(page)
+
+    cancel.click()
+    question.get_by_role("button", name="Discard changes").click()
+    expect(page.locator(f"#clause-{clause_id} textarea")).to_have_count(0)
+    expect(clause(page, 1).locator(".clause-text")).to_have_text(shown)
+    assert f"clause-{clause_id}" not in drafts(page)
+
+    # An unchanged form closes at once.
+    clause(page, 2).get_by_role("link", name="Edit clause 2").click()
+    expect(clause(page, 2).locator("textarea")).to_be_focused()
+    clause(page, 2).get_by_role("link", name="Cancel").click()
+    expect(clause(page, 2).locator("textarea")).to_have_count(0)
+    expect(question).to_be_hidden()
+
+
 def test_a_reload_offers_the_clause_draft_back_and_saving_merges_it(new_page, live_server):
     alice, bob = new_page("editor"), new_page("editor2")
     alice.set_viewport_size(WIDE)
@@ -215,6 +247,13 @@ def test_an_ended_session_keeps_the_form_and_retry_saves_after_logging_in_again(
     expect(page.locator("#connection")).to_contain_text("Session ended")
     assert axe_on(page, "#session-banner") == []
     assert "Written while the session ended." in drafts(page)[f"clause-{clause_id}"]["fields"]["text"]
+    # Lasting: scrolled down the page, the banner stays whole in view, over the phone's sticky bar.
+    page.evaluate("() => window.scrollBy(0, 2500)")
+    page.wait_for_function("() => window.scrollY > 1000")
+    assert page.evaluate("""() => [...document.querySelectorAll('#session-banner p, #session-banner .button')]
+        .every(el => { const r = el.getBoundingClientRect();
+                       const hit = document.elementFromPoint(r.left + 4, r.top + r.height / 2);
+                       return r.top >= 0 && hit && hit.closest('#session-banner') !== null; })""")
 
     # Retry before logging in again: still ended, nothing lost.
     banner.get_by_role("button", name="Retry").click()
@@ -240,14 +279,18 @@ def test_an_ended_session_keeps_the_form_and_retry_saves_after_logging_in_again(
     assert f"clause-{clause_id}" not in drafts(page)
 
 
-def test_offline_keeps_the_text_and_saving_works_when_back_online(new_page, live_server):
+@pytest.mark.parametrize("viewport", [WIDE, NARROW], ids=["1366x768", "390x844"])
+def test_offline_keeps_the_text_and_saving_works_when_back_online(new_page, live_server, viewport):
     page = new_page("editor")
-    page.set_viewport_size(WIDE)
+    page.set_viewport_size(viewport)
     open_document(page, live_server, "Joint Declaration")
     clause_id, textarea, original = start_editing(page, 2, " Typed on the train.")
     page.context.set_offline(True)
     textarea.press("Control+Enter")  # try to save while offline
     expect(page.locator("#toast")).to_contain_text("offline")
+    expect(page.locator("#toast")).to_be_in_viewport()
+    if viewport is NARROW:  # on a phone the sticky bar says so, wherever the person is
+        expect(page.locator(".doc-bar-live")).to_be_in_viewport()
     page.keyboard.type(" And more.")
     expect(textarea).to_have_value(original + " Typed on the train. And more.")
     wait_for_draft(page, f"clause-{clause_id}", "Typed on the train. And more.")
