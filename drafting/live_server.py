@@ -39,6 +39,7 @@ from flask_login import current_user
 
 from . import events, live, permissions
 from .api.auth import user_for_token
+from .app import create_app
 from .extensions import db
 from .models import Document, User
 from .models.base import is_db_int
@@ -403,8 +404,6 @@ def main(argv: list[str] | None = None) -> None:
     parser.add_argument("--host", default="127.0.0.1")
     parser.add_argument("--port", type=int, default=5001)
     options = parser.parse_args(argv)
-    from .app import create_app
-
     logging.basicConfig(level=logging.WARNING, format="%(asctime)s %(levelname)s %(name)s: %(message)s")
     server = LiveServer(create_app())
     web.run_app(server.web_app(), host=options.host, port=options.port, print=None,
