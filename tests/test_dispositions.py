@@ -230,12 +230,133 @@ def test_deleting_through_the_api_closes_the_same(app, api, plan):
         assert db.session.get(Amendment, amendment["id"]).decided_at is not None
 
 
+def test_restoring_a_deleted_clause_reopens_exactly_what_its_deletion_closed(app, api, auth, client, plan):
+    clause_id = plan["clause_ids"][2]
+    open_one = open_thread(api, clause_id, "Still open when the clause went.")
+    settled = open_thread(api, clause_id, "Settled before.", role="signatory")
+    ok(resolve(api, settled["id"], disposition="noted", reason="Settled at the meeting."))
+    clause = ok(api.as_("editor").get(f"/documents/{plan['id']}"))["clauses"][2]
+    amendment = propose(api, clause_id, clause["text"] + " Reviewed yearly.")
+    rejected = propose(api, clause_id, clause["text"] + " Reviewed monthly.", role="signatory")
+    ok(api.as_("editor").post(f"/amendments/{rejected['id']}/reject", json={"reason": "Too often."}))
+
+    auth.login("editor")
+    assert client.post(f"/clauses/{clause_id}/delete", headers=HX).status_code == 200
+    assert ok(api.as_("observer").get(f"/threads/{open_one['id']}"))["disposition"] == "clause_deleted"
+    # Undo: the clause comes back, and so do the items its deletion closed.
+    answer = client.post(f"/clauses/{clause_id}/undelete", headers=HX)
+    assert answer.status_code == 200
+    assert "1 thread and 1 amendment closed at its deletion are open again." in answer.get_data(as_text=True)
+
+    thread = ok(api.as_("observer").get(f"/threads/{open_one['id']}"))
+    assert (thread["status"], thread["disposition"], thread["reason"]) == ("open", None, None)
+    reopened = ok(api.as_("observer").get(f"/amendments/{amendment['id']}"))
+    assert (reopened["status"], reopened["reason"], reopened["decided_by"], reopened["decided_at"]) == \
+        ("open", None, None, None)
+    # Settled otherwise: untouched.
+    assert ok(api.as_("observer").get(f"/threads/{settled['id']}"))["disposition"] == "noted"
+    assert ok(api.as_("observer").get(f"/amendments/{rejected['id']}"))["status"] == "rejected"
+    # Audited, and the authors told.
+    assert events(app, "thread.reopened", open_one["id"]) == [{"disposition": "clause_deleted",
+                                                               "clause_restored": True}]
+    assert events(app, "amendment.reopened", amendment["id"]) == [{"status": "clause_deleted",
+                                                                   "clause_restored": True}]
+    assert events(app, "thread.reopened", settled["id"]) == []
+    with app.app_context():
+        restored = db.session.scalars(select(AuditEvent).where(AuditEvent.action == "clause.restored",
+                                                               AuditEvent.clause_id == clause_id)).one()
+        assert restored.details["reopened_threads"] == 1 and restored.details["reopened_amendments"] == 1
+        commenter = db.session.scalar(select(User).where(User.email == EMAILS["commenter"]))
+        messages = list(db.session.scalars(select(Notification.message).where(
+            Notification.user_id == commenter.id, Notification.message.like("%is open again%"))))
+    assert len(messages) == 2 and all("clause 3" in m for m in messages)
+    trail = client.get(f"/documents/{plan['id']}/audit").get_data(as_text=True)
+    assert "reopened an amendment to" in trail
+
+    # Open for real: a reply, a decision, and the report says open.
+    ok(api.as_("commenter").post(f"/threads/{open_one['id']}/comments", json={"body": "Thanks for keeping it."}), 201)
+    report = ok(api.as_("observer").get(f"/documents/{plan['id']}/consultation/report"))
+    ours = {(e["type"], e["id"]): e for e in report}
+    assert ours[("thread", open_one["id"])]["disposition"] == "open"
+    assert ours[("amendment", amendment["id"])]["disposition"] == "open"
+
+    # A second deletion closes them again, and its undo reopens them again (not the earlier closings twice).
+    assert api.as_("editor").delete(f"/clauses/{clause_id}").status_code == 204
+    assert ok(api.as_("observer").get(f"/amendments/{amendment['id']}"))["status"] == "clause_deleted"
+    assert ok(api.as_("editor").post(f"/clauses/{clause_id}/undelete"))["id"] == clause_id
+    assert ok(api.as_("observer").get(f"/amendments/{amendment['id']}"))["status"] == "open"
+    assert len(events(app, "amendment.reopened", amendment["id"])) == 2
+
+
+def test_restoring_leaves_closed_what_an_earlier_deletion_closed_and_kept_closed(app, api, plan):
+    """Items closed by a deletion whose restore (before this fix) left them closed are not reopened by
+    the undo of a later deletion: that deletion did not close them."""
+    clause_id = plan["clause_ids"][2]
+    thread = open_thread(api, clause_id)
+    with app.test_request_context():
+        from drafting.clauses.operations import delete_clause, restore_clause
+
+        editor = db.session.scalar(select(User).where(User.email == EMAILS["editor"]))
+        delete_clause(db.session.get(Thread, thread["id"]).clause, editor)
+        db.session.commit()
+        with mock.patch("drafting.clauses.operations.reopen_items_of_restored_clause"):  # the old restore
+            restore_clause(db.session.get(Thread, thread["id"]).clause, editor)
+        db.session.commit()
+    assert ok(api.as_("observer").get(f"/threads/{thread['id']}"))["disposition"] == "clause_deleted"
+    assert api.as_("editor").delete(f"/clauses/{clause_id}").status_code == 204
+    ok(api.as_("editor").post(f"/clauses/{clause_id}/undelete"))
+    assert ok(api.as_("observer").get(f"/threads/{thread['id']}"))["disposition"] == "clause_deleted"
+
+
 def test_a_clause_without_open_items_deletes_as_before(auth, client, declaration):
     auth.login("editor")
     page = client.get(f"/clauses/{declaration['clause_ids'][-1]}/delete").get_data(as_text=True)
     assert "open thread" not in page
     answer = client.post(f"/clauses/{declaration['clause_ids'][-1]}/delete", headers=HX).get_data(as_text=True)
     assert "deleted." in answer and "closed" not in answer
+
+
+def test_the_migration_closes_items_left_open_on_clauses_deleted_before(app, api, plan):
+    """A database from before deletions closed anything: a deleted clause with an open thread and an
+    open amendment. Down one revision and up again: they are closed as a deletion closes them now,
+    at the time and by the person of the deletion; restoring the clause opens them again."""
+    from flask_migrate import downgrade, upgrade
+
+    from drafting.clauses.operations import delete_clause
+    from drafting.consultation.closing import CLAUSE_DELETED_REASON
+
+    clause_id = plan["clause_ids"][4]
+    thread = open_thread(api, clause_id, "Orphaned by an old deletion.")
+    clause = ok(api.as_("editor").get(f"/documents/{plan['id']}"))["clauses"][4]
+    amendment = propose(api, clause_id, clause["text"] + " Orphaned too.")
+    live_thread = open_thread(api, plan["clause_ids"][0], "On a live clause.")
+    with app.test_request_context():
+        editor = db.session.scalar(select(User).where(User.email == EMAILS["editor"]))
+        editor_id = editor.id
+        with mock.patch("drafting.clauses.operations.close_items_of_deleted_clause"):  # the old delete
+            delete_clause(db.session.get(Thread, thread["id"]).clause, editor)
+        db.session.commit()
+        assert db.session.get(Thread, thread["id"]).status == "open"
+        db.session.remove()
+        downgrade(revision="b5d1f0a7c3e2")
+        upgrade()
+        db.session.remove()
+        orphan = db.session.get(Thread, thread["id"])
+        deleted_at = orphan.clause.deleted_at
+        assert (orphan.status, orphan.disposition, orphan.reason) == ("resolved", "clause_deleted",
+                                                                      CLAUSE_DELETED_REASON)
+        assert (orphan.resolved_at, orphan.resolved_by_id) == (deleted_at, editor_id)
+        closed = db.session.get(Amendment, amendment["id"])
+        assert (closed.status, closed.reason, closed.decided_at, closed.decided_by_id) == (
+            "clause_deleted", CLAUSE_DELETED_REASON, deleted_at, editor_id)
+        assert db.session.get(Thread, live_thread["id"]).status == "open"  # a live clause's: untouched
+    report = {(e["type"], e["id"]): e for e in ok(api.as_("observer").get(
+        f"/documents/{plan['id']}/consultation/report"))}
+    assert report[("thread", thread["id"])]["disposition"] == "clause_deleted"
+    assert report[("amendment", amendment["id"])]["disposition"] == "clause_deleted"
+    ok(api.as_("editor").post(f"/clauses/{clause_id}/undelete"))
+    assert ok(api.as_("observer").get(f"/threads/{thread['id']}"))["status"] == "open"
+    assert ok(api.as_("observer").get(f"/amendments/{amendment['id']}"))["status"] == "open"
 
 
 # ---- the report as a disposition table ----------------------------------------------------------------

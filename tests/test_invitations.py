@@ -153,6 +153,49 @@ def test_inviting_a_deactivated_account_is_refused(app, client, auth, declaratio
     assert response.status_code == 422 and "deactivated" in field_error(text_of(response), "invite-email")
 
 
+def test_an_existing_account_is_not_invited_for_another_cluster(app, client, auth, api, declaration):
+    """Olga's account belongs to the secretariat: an invitation "as" the Danube cluster was silently
+    ignored (she joined for her own organisation); it is refused on the cluster field."""
+    auth.login("admin")
+    data = {**NEW, "email": EMAILS["outsider"], "organisation": "Danube Health Cluster"}
+    response = client.post(f"/documents/{declaration['id']}/invitations", data=data)
+    assert response.status_code == 422
+    message = field_error(text_of(response), "invite-organisation")
+    assert "Olga Outsider (outsider@drafting.example) already has an account as a member of " \
+           "Baltic Health Network Secretariat" in message and "not for Danube Health Cluster" in message
+    assert f'value="{EMAILS["outsider"]}"' in text_of(response) and "new-link-url" not in text_of(response)
+    answer = assert_error(api.as_("admin").post(f"/documents/{declaration['id']}/invitations", json=data), 422)
+    assert "already has an account as a member of Baltic Health Network Secretariat" in answer["error"]["message"]
+    with app.app_context():
+        assert db.session.scalar(select(Invitation)) is None
+    # For the cluster the account belongs to, the invitation is made.
+    assert invite_in_page(client, declaration["id"], email=EMAILS["outsider"],
+                          organisation="Baltic Health Network Secretariat")
+
+
+def test_an_account_made_meanwhile_in_another_cluster_cannot_accept(app, client, auth, declaration):
+    """The address got an account of another cluster after it was invited: accepting is refused."""
+    auth.login("admin")
+    link = path_of(invite_in_page(client, declaration["id"]))  # for the Danube cluster
+    with app.app_context():
+        from drafting.models import Organisation
+
+        meseta = db.session.scalar(select(Organisation.id).where(Organisation.name == "Meseta BioHealth Cluster"))
+    follow(client, client.post("/admin/users", data={"name": "Mara Ionescu", "email": NEW["email"],
+                                                     "organisation": str(meseta), "password": "a long secret"}))
+    mara = app.test_client()
+    mara.post("/login", data={"email": NEW["email"], "password": "a long secret"})
+    response = mara.post(link)
+    assert response.status_code == 409
+    page = text_of(response)
+    assert "This invitation is for a member of Danube Health Cluster, but your account belongs to " \
+           "Meseta BioHealth Cluster" in page and 'id="organisation-error"' in page
+    with app.app_context():
+        assert db.session.scalar(select(Membership).where(Membership.user_id == db_user_id(app, NEW["email"].lower()),
+                                                          Membership.document_id == declaration["id"])) is None
+        assert db.session.scalar(select(Invitation)).accepted_at is None
+
+
 def db_user_id(app, email: str) -> int:
     with app.app_context():
         return db.session.scalar(select(User.id).where(User.email == email))
@@ -161,7 +204,8 @@ def db_user_id(app, email: str) -> int:
 def test_an_existing_account_logs_in_to_accept(app, client, auth, declaration):
     auth.login("admin")
     doc = declaration["id"]
-    link = path_of(invite_in_page(client, doc, email=EMAILS["outsider"], role="observer"))
+    link = path_of(invite_in_page(client, doc, email=EMAILS["outsider"], role="observer",
+                                  organisation="Baltic Health Network Secretariat"))  # the outsider's own
 
     guest = app.test_client()
     page = text_of(guest.get(link))
@@ -240,6 +284,24 @@ def test_the_api_link_follows_public_url(app, api, declaration):
     app.config["PUBLIC_URL"] = "https://drafting.example.org/"
     data = api.as_("admin").post(f"/documents/{declaration['id']}/invitations", json=NEW).get_json()
     assert data["link"].startswith("https://drafting.example.org/invitations/")
+
+
+@pytest.mark.parametrize("public_url, base", [(None, "http://127.0.0.1:5000"),
+                                              ("https://drafting.example.org", "https://drafting.example.org")])
+def test_a_forged_host_header_does_not_change_the_invitation_link(app, api, client, declaration, public_url, base):
+    from drafting.config import Config
+
+    app.config.update(PUBLIC_URL=public_url, DEFAULT_PUBLIC_URL=Config.DEFAULT_PUBLIC_URL)
+    evil = {"base_url": "http://evil.example"}  # the request says `Host: evil.example`
+    data = api.as_("admin").post(f"/documents/{declaration['id']}/invitations", json=NEW, **evil).get_json()
+    assert re.fullmatch(re.escape(base) + r"/invitations/[A-Za-z0-9_-]{43}", data["link"])
+    with app.app_context():
+        observer = db.session.scalar(select(User.id).where(User.email == EMAILS["observer"]))
+    client.post("/login", data={"email": EMAILS["admin"], "password": PASSWORD}, **evil)
+    made = client.post(f"/admin/users/{observer}/password-link", **evil)
+    page = client.get(made.headers["Location"], **evil).get_data(as_text=True)
+    link = re.search(r'id="new-link-url" type="text" readonly value="([^"]+)"', page).group(1)
+    assert link.startswith(f"{base}/password/")  # the set-password link an admin passes on, too
 
 
 @pytest.mark.parametrize("body, status", [

@@ -422,6 +422,56 @@ def test_adding_a_cluster_that_already_takes_part_is_a_conflict(client, auth, ap
     assert response.status_code == 422 and "No organisation has that name" in text_of(response)
 
 
+def test_in_signing_a_cluster_without_a_signatory_cannot_be_added(app, client, auth, api, declaration):
+    """Adoption waits for every participating cluster: one that nobody can sign for is refused."""
+    doc = declaration["id"]
+    walk(api, doc, "signing")
+    secretariat = "Baltic Health Network Secretariat"  # no member of it is a signatory here
+    auth.login("admin")
+    response = client.post(f"/documents/{doc}/participants", data={"organisation": secretariat})
+    assert response.status_code == 409
+    message = field_error(text_of(response), "participant-organisation")
+    assert "The signing is open and Baltic Health Network Secretariat has no signatory" in message
+    assert "signatory role first" in message
+    data = assert_error(api.as_("admin").post(f"/documents/{doc}/participants", json={"organisation": secretariat}),
+                        409, "conflict")
+    assert "has no signatory on this document" in data["error"]["message"]
+    with app.app_context():
+        org = organisation_id(app, secretariat)
+        assert db.session.scalar(select(Participation).where(Participation.document_id == doc,
+                                                             Participation.organisation_id == org)) is None
+    assert not [e for e in events(app, "participant.added") if e.document_id == doc
+                and e.details["organisation"] == secretariat]
+    # A deactivated signatory does not count; an active one does.
+    follow(client, client.post(f"/documents/{doc}/members", data={"email": EMAILS["outsider"], "role": "signatory"}))
+    client.post(f"/admin/users/{user_id(app, 'outsider')}/deactivate")
+    assert client.post(f"/documents/{doc}/participants", data={"organisation": secretariat}).status_code == 409
+    client.post(f"/admin/users/{user_id(app, 'outsider')}/reactivate")
+    page = follow(client, client.post(f"/documents/{doc}/participants", data={"organisation": secretariat}))
+    assert "Baltic Health Network Secretariat now takes part" in page
+    assert api.as_("admin").get(f"/documents/{doc}").get_json()["phase"] == "signing"
+
+
+def test_a_deactivated_signatory_is_not_counted_as_one_who_can_sign(app, client, auth, api, declaration):
+    """The sign-off board and "Who must sign" list active signatories only, as readiness counts them."""
+    doc = declaration["id"]
+    danube = organisation_id(app, "Danube Health Cluster")  # Katalin Szűcs is its only signatory here
+    walk(api, doc, "final_review")
+    auth.login("admin")
+    board_row = re.compile(rf'<tr id="board-org-{danube}".*?</tr>', re.S)
+    who_must_sign = re.compile(r'<li>Danube Health Cluster <span class="country">HU</span>.*?</li>', re.S)
+    assert "Katalin Szűcs may sign" in board_row.search(text_of(client.get(f"/documents/{doc}/signoff"))).group(0)
+    assert "no signatory" not in who_must_sign.search(
+        text_of(client.get(f"/documents/{doc}/phase?to=signing"))).group(0)
+
+    client.post(f"/admin/users/{user_id(app, 'signatory')}/deactivate")
+    row = board_row.search(text_of(client.get(f"/documents/{doc}/signoff"))).group(0)
+    assert "Katalin" not in row and "No signatory assigned yet" in row
+    page = text_of(client.get(f"/documents/{doc}/phase?to=signing"))
+    assert "no signatory assigned yet" in who_must_sign.search(page).group(0)
+    assert 'data-code="no_signatory"' in page  # readiness agrees
+
+
 def test_withdrawing_needs_a_reason_and_a_participant(app, client, auth, api, declaration, plan):
     auth.login("admin")
     doc = declaration["id"]

@@ -7,7 +7,7 @@ from __future__ import annotations
 from sqlalchemy import select
 
 from drafting.extensions import db
-from drafting.models import AuditEvent, Snapshot
+from drafting.models import Amendment, AuditEvent, Notification, Snapshot
 from tests.phases import walk
 
 
@@ -65,6 +65,60 @@ def test_an_admin_overrides_with_a_reason_that_is_recorded(app, api, plan):
     event = last_event(app, plan["id"], "document.phase_changed")
     assert event.details["phase"] == "signing" and event.details["override"] == reason
     assert any("amendment" in b for b in event.details["blockers"])
+
+
+def test_overriding_closes_the_open_items_so_none_is_left_open_for_ever(app, api, auth, client, plan):
+    """After the freeze nothing can close an item (resolve 403, reject 423): the override closes them,
+    threads as noted, amendments as not accepted, each with a reason naming it, audited, authors told."""
+    before = api.as_("observer").get(f"/documents/{plan['id']}/consultation/report").get_json()
+    open_threads = [e["id"] for e in before if e["type"] == "thread" and e["disposition"] == "open"]
+    open_amendments = [e["id"] for e in before if e["type"] == "amendment" and e["disposition"] == "open"]
+    settled = [e for e in before if e["disposition"] != "open"]
+    assert open_threads and open_amendments
+    walk(api, plan["id"], "final_review")
+    auth.login("admin")
+    page = client.get(f"/documents/{plan['id']}/phase?to=signing").get_data(as_text=True)
+    assert "the discussions still open are closed as noted and the amendments still open as not accepted" in page
+    reason = "Settled in the plenary of 12 March."
+    answer = client.post(f"/documents/{plan['id']}/phase", data={
+        "phase": "signing", "override": "yes", "override_reason": reason})
+    assert answer.status_code == 302
+
+    after = {(e["type"], e["id"]): e for e in api.as_("observer").get(
+        f"/documents/{plan['id']}/consultation/report").get_json()}
+    assert not [e for e in after.values() if e["disposition"] == "open" and not e["clause_deleted"]]
+    for thread_id in open_threads:
+        entry = after[("thread", thread_id)]
+        assert entry["disposition"] == "noted" and reason in entry["reason"] and "signing" in entry["reason"]
+    for amendment_id in open_amendments:
+        entry = after[("amendment", amendment_id)]
+        assert entry["disposition"] == "rejected" and reason in entry["reason"]
+        assert api.as_("observer").get(f"/amendments/{amendment_id}").get_json()["decided_by"]["name"]
+    for entry in settled:  # what was settled stays as it was
+        assert after[(entry["type"], entry["id"])]["disposition"] == entry["disposition"]
+        assert after[(entry["type"], entry["id"])]["reason"] == entry["reason"]
+
+    with app.app_context():
+        resolved = list(db.session.scalars(select(AuditEvent).where(
+            AuditEvent.document_id == plan["id"], AuditEvent.action == "thread.resolved",
+            AuditEvent.object_id.in_(open_threads))))
+        assert len(resolved) == len(open_threads) and all(e.details["disposition"] == "noted" for e in resolved)
+        closed = list(db.session.scalars(select(AuditEvent).where(
+            AuditEvent.document_id == plan["id"], AuditEvent.action == "amendment.closed",
+            AuditEvent.object_id.in_(open_amendments))))
+        assert len(closed) == len(open_amendments)
+        assert all((e.details["status"], e.details["disposition"]) == ("rejected", "not_accepted") for e in closed)
+        authors = set(db.session.scalars(select(Amendment.author_id).where(Amendment.id.in_(open_amendments))))
+        told = list(db.session.scalars(select(Notification).where(
+            Notification.user_id.in_(authors), Notification.message.like("%opened the signing%"))))
+        assert told and all(reason in n.message for n in told)
+    event = last_event(app, plan["id"], "document.phase_changed")
+    assert event.details["override"] == reason
+    assert (event.details["closed_threads"], event.details["closed_amendments"]) == (len(open_threads),
+                                                                                     len(open_amendments))
+    trail = client.get(f"/documents/{plan['id']}/audit?category=consultation").get_data(as_text=True)
+    assert "as not accepted. Reason: Still open when the signing was opened despite open items. " \
+           f"The reason given: {reason}" in trail
 
 
 def test_a_cluster_without_signatory_blocks_the_signing(app, api, declaration):

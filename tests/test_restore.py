@@ -113,20 +113,22 @@ def live_order(document_id: int) -> list[int]:
     return [c.id for c in db.session.get(Document, document_id).clauses]
 
 
-def test_restoring_does_not_reopen_what_the_deletion_closed(app, client, auth, api, plan):
+def test_restoring_reopens_what_the_deletion_closed(app, client, auth, api, plan):
+    """The undo undoes what the deletion did to the clause's discussions (tests/test_dispositions.py
+    checks the amendments, the audit trail and the notifications)."""
     clause_id = plan["clause_ids"][2]
     thread = api.as_("commenter").post(f"/clauses/{clause_id}/threads", json={"body": "<p>Who pays?</p>"})
     assert thread.status_code == 201, thread.get_json()
     assert api.as_("editor").delete(f"/clauses/{clause_id}").status_code == 204
 
     auth.login("editor")
-    assert "Its comments closed at deletion stay closed if it is restored (1 thread)." in listing(client, plan["id"])
+    assert "Restoring it reopens what its deletion closed (1 thread)." in listing(client, plan["id"])
     answer = client.post(f"/clauses/{clause_id}/undelete", headers=HX)
     assert answer.status_code == 200
-    assert "Its comments closed at deletion stay closed." in html(answer)
+    assert "1 thread closed at its deletion is open again." in html(answer)
     with app.app_context():
-        closed = db.session.get(Thread, thread.get_json()["id"])
-        assert (closed.status, closed.disposition) == ("resolved", "clause_deleted")
+        reopened = db.session.get(Thread, thread.get_json()["id"])
+        assert (reopened.status, reopened.disposition, reopened.reason) == ("open", None, None)
 
 
 # ---- the page's routes --------------------------------------------------------------------------

@@ -68,6 +68,10 @@ def test_one_clause_is_not_called_numbered_clauses(api, auth, client):
     auth.login("admin")
     html = client.get(f"/documents/{doc_id}/signoff").get_data(as_text=True)
     assert "the 1 numbered clauses" not in html and "the numbered clause (number" in html
+    assert "1 clauses" not in html and "A one-clause note: 1 clause</summary>" in html
+    walk(api, doc_id, "final_review")
+    html = client.get(f"/documents/{doc_id}/phase?to=signing").get_data(as_text=True)
+    assert "1 clauses" not in html and "1 clause, content hash" in html
 
 
 def test_the_admin_is_told_what_they_run_not_that_they_can_read(auth, client, world):

@@ -37,6 +37,7 @@ _SIMPLE = {
     "amendment.accepted": _l("accepted an amendment to %(clause)s"),
     "amendment.rejected": _l("rejected an amendment to %(clause)s"),
     "amendment.withdrawn": _l("withdrew an amendment to %(clause)s"),
+    "amendment.reopened": _l("reopened an amendment to %(clause)s"),
     "contribution.created": _l("submitted a contribution"),
     "contribution.linked": _l("linked a contribution to clauses"),
     "contribution.updated": _l("edited a contribution"),

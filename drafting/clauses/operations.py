@@ -10,7 +10,11 @@ from sqlalchemy import bindparam, func, insert, select, update
 from sqlalchemy.orm.attributes import set_committed_value
 
 from .. import audit, live
-from ..consultation.closing import close_items_of_deleted_clause
+from ..consultation.closing import (
+    close_items_of_deleted_clause,
+    closed_by_deletion,
+    reopen_items_of_restored_clause,
+)
 from ..extensions import db
 from ..models import Amendment, AuditEvent, Clause, ClauseRevision, Document, Thread, User
 from ..models.base import is_db_int, utcnow
@@ -307,7 +311,8 @@ def delete_clause(clause: Clause, actor: User) -> None:
 def restore_clause(clause: Clause, actor: User, position: object = None) -> Clause:
     """Put a deleted clause back at its former place (or at `position`, clamped), with its history.
 
-    The threads and amendments its deletion closed stay closed: they were settled and reported.
+    The threads and amendments its deletion closed ("clause deleted") are open again, their
+    authors told: the deletion is undone, and so is what it did to them.
     """
     if position is not None and not is_db_int(position):
         raise TextError(422, _("position must be a positive integer."), "position")
@@ -319,6 +324,7 @@ def restore_clause(clause: Clause, actor: User, position: object = None) -> Clau
     db.session.refresh(clause, ["deleted_at", "position"])
     if clause.deleted_at is None:
         raise TextError(409, _("This clause is not deleted: someone may have restored it already."), "clause")
+    threads, amendments = closed_by_deletion(clause)
     clauses = _live_clauses(document)
     index = min(max((position or clause.position) - 1, 0), len(clauses))
     clause.position = -clause.id  # out of the live clauses' way until renumbered (unique positions)
@@ -327,8 +333,11 @@ def restore_clause(clause: Clause, actor: User, position: object = None) -> Clau
     _renumber(clauses)
     db.session.flush()
     live.announce(document, "clause.restored", actor.id, clause_id=clause.id)
+    reopened = {"reopened_threads": len(threads), "reopened_amendments": len(amendments)} if threads or amendments \
+        else {}
     audit.record(actor, document, "clause.restored", "clause", clause.id, clause.id,
-                 position=clause.position, version=clause.version)
+                 position=clause.position, version=clause.version, **reopened)
+    reopen_items_of_restored_clause(clause, actor, threads, amendments)
     db.session.expire(document, ["clauses"])
     return clause
 
@@ -367,9 +376,9 @@ def _closed_counts(ids: list[int]) -> tuple[dict[int, int], dict[int, int]]:
 
 
 def closed_at_deletion(clause: Clause) -> tuple[int, int]:
-    """Count the clause's threads and amendments that were closed because it was deleted."""
-    threads, amendments = _closed_counts([clause.id])
-    return threads.get(clause.id, 0), amendments.get(clause.id, 0)
+    """Count the deleted clause's threads and amendments that its deletion closed (what restoring it reopens)."""
+    threads, amendments = closed_by_deletion(clause)
+    return len(threads), len(amendments)
 
 
 def deleted_clause_count(document: Document) -> int:

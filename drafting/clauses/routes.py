@@ -247,6 +247,7 @@ def deleted(document_id: int):
 @login_required
 def undelete(clause_id: int):
     clause = get_clause_or_404(clause_id, "edit_clause", include_deleted=True)
+    threads, amendments = closed_at_deletion(clause) if clause.deleted_at is not None else (0, 0)
     try:
         restore_clause(clause, current_user)
     except TextError as error:
@@ -257,11 +258,26 @@ def undelete(clause_id: int):
     db.session.commit()
     if not is_htmx():
         return _back_to(clause, clause.id)
-    threads, amendments = closed_at_deletion(clause)
-    status = _("Clause %(number)s restored with its history.", number=clause.number)
-    if threads or amendments:
-        status += " " + _("Its comments closed at deletion stay closed.")
+    status = _("Clause %(number)s restored with its history.", number=clause.number) + reopened_items_note(
+        threads, amendments)
     return _clause_list(clause.document, focus=clause.id, focus_control="first", status=status, announce=status)
+
+
+def reopened_items_note(threads: int, amendments: int) -> str:
+    """Say what restoring a clause reopened (" 2 threads and 1 amendment closed at its deletion are open again.")."""
+    if threads and amendments:
+        note = _("%(threads)s and %(amendments)s closed at its deletion are open again.",
+                 threads=ngettext("%(num)s thread", "%(num)s threads", threads),
+                 amendments=ngettext("%(num)s amendment", "%(num)s amendments", amendments))
+    elif threads:
+        note = ngettext("%(num)s thread closed at its deletion is open again.",
+                        "%(num)s threads closed at its deletion are open again.", threads)
+    elif amendments:
+        note = ngettext("%(num)s amendment closed at its deletion is open again.",
+                        "%(num)s amendments closed at its deletion are open again.", amendments)
+    else:
+        return ""
+    return f" {note}"
 
 
 @bp.post("/clauses/<int:clause_id>/move")

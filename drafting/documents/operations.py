@@ -150,7 +150,9 @@ def remove_member(actor: User, document: Document, user_id: int) -> None:
 def add_participant(actor: User, document: Document, name: object) -> Participation:
     """Make an organisation a participant: it will have to sign before adoption.
 
-    A cluster that already takes part is refused (409); one that withdrew takes part again.
+    A cluster that already takes part is refused (409); one that withdrew takes part again. While
+    the signing is open, a cluster without an active signatory on the document is refused (409):
+    adoption would wait for a signature nobody can give.
     """
     organisation = None
     if isinstance(name, str):
@@ -163,6 +165,11 @@ def add_participant(actor: User, document: Document, name: object) -> Participat
         Participation.document_id == document.id, Participation.organisation_id == organisation.id))
     if existing is not None and existing.withdrawn_at is None:
         raise DocumentError(409, _("%(organisation)s already takes part in this document.",
+                                   organisation=organisation.name))
+    if document.phase == "signing" and not has_signatory(document, organisation):
+        raise DocumentError(409, _("The signing is open and %(organisation)s has no signatory on this document: "
+                                   "adoption would wait for a signature nobody can give. Give one of its "
+                                   "members the signatory role first, then add the cluster.",
                                    organisation=organisation.name))
     if existing is not None:  # it withdrew: the same row takes part again; the withdrawal stays audited
         withdrawn_at, withdrawn_reason = existing.withdrawn_at, existing.withdrawn_reason
@@ -181,6 +188,13 @@ def add_participant(actor: User, document: Document, name: object) -> Participat
                      organisation=organisation.name)
     return participation
 
+
+
+def has_signatory(document: Document, organisation: Organisation) -> bool:
+    """Tell whether an active member of the organisation is a signatory of the document."""
+    return db.session.scalar(select(Membership.id).join(User, Membership.user_id == User.id).where(
+        Membership.document_id == document.id, Membership.role == "signatory",
+        User.organisation_id == organisation.id, User.deactivated_at.is_(None)).limit(1)) is not None
 
 
 def lock_document(document: Document) -> None:

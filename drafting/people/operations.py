@@ -24,6 +24,7 @@ from ..models import Document, Invitation, Membership, Organisation, User
 from ..models.base import utcnow
 from ..models.document import ROLE_LABELS, ROLES
 from ..notifications import operations as notifications
+from ..notifications import outbox
 from .countries import COUNTRY_CODES
 
 MIN_PASSWORD_CHARS = 8  # as `flask create-user` asks
@@ -214,11 +215,8 @@ def user_for_password_link(token: str) -> User:
 
 
 def public_url(endpoint: str, **values) -> str:
-    """An absolute link to pass on: based on PUBLIC_URL when set, else on this request's host."""
-    base = (current_app.config.get("PUBLIC_URL") or "").rstrip("/")
-    if base:
-        return base + url_for(endpoint, **values)
-    return url_for(endpoint, _external=True, **values)
+    """An absolute link to pass on, on the deployment's public address (never this request's Host)."""
+    return outbox.public_url(url_for(endpoint, **values))
 
 
 # ---- members of a document ----------------------------------------------------------------------
@@ -260,6 +258,11 @@ def invite(actor: User, document: Document, email: object, name: object, organis
             raise PeopleError(409, _("%(name)s (%(email)s) is already a member of this document, as %(role)s. "
                                      "Change their role in the list of members.", name=existing.name, email=email,
                                      role=ROLE_LABELS.get(membership.role, membership.role)), "email")
+        if existing.organisation_id != organisation.id:  # an account takes part for its own cluster only
+            raise PeopleError(422, _("%(name)s (%(email)s) already has an account as a member of %(organisation)s: "
+                                     "they can be invited for that cluster only, not for %(other)s.",
+                                     name=existing.name, email=email, organisation=existing.organisation.name,
+                                     other=organisation.name), "organisation")
     now = utcnow()
     for earlier in pending_invitations(document, email=email):
         earlier.revoked_at = now
@@ -336,10 +339,19 @@ def _check_open(invitation: Invitation, now: datetime) -> None:
 def accept_invitation(invitation: Invitation, person: User | None, password: object = None,
                       confirm: object = None) -> User:
     """Accept the invitation: create the account (or use `person`, the logged-in owner of its
-    address) and give it the role on the document. The link works once."""
+    address) and give it the role on the document. The link works once.
+
+    An account of another cluster than the invitation's is refused (409): the invitation would
+    have them take part for a cluster they do not belong to (see `invite`).
+    """
     document = db.session.get(Document, invitation.document_id)
     if person is None:
         password = clean_password(password, confirm)
+    elif person.organisation_id != invitation.organisation_id:
+        raise PeopleError(409, _("This invitation is for a member of %(invited)s, but your account belongs to "
+                                 "%(organisation)s. Ask the secretariat for a new invitation.",
+                                 invited=invitation.organisation.name, organisation=person.organisation.name),
+                          "organisation")
     now = utcnow()
     # Claim the invitation first: of two concurrent uses, only one finds it still open.
     claimed = db.session.execute(

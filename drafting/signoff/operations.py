@@ -92,8 +92,10 @@ def board(document: Document) -> list[BoardRow]:
             row.approval = approval
         else:
             row.invalidated.append(approval)
-    memberships = db.session.scalars(select(Membership).where(
-        Membership.document_id == document.id, Membership.role == "signatory"))
+    # Who may sign: active signatories only, as readiness counts them (a deactivated account cannot sign).
+    memberships = db.session.scalars(select(Membership).join(User, Membership.user_id == User.id).where(
+        Membership.document_id == document.id, Membership.role == "signatory", User.deactivated_at.is_(None))
+        .order_by(Membership.id))
     for membership in memberships:
         row = rows.get(membership.user.organisation_id)
         if row is not None:

@@ -9,6 +9,7 @@ from flask_babel import gettext as _
 from flask_babel import gettext as translate
 
 from .. import audit, live, permissions
+from ..consultation.closing import close_items_left_open_at_override
 from ..documents.operations import MAX_REASON_CHARS, DocumentError, document_hash, lock_document
 from ..extensions import db
 from ..history.operations import create_snapshot
@@ -174,7 +175,10 @@ def move_phase(actor: User, document: Document, phase: object, deadline: datetim
 
     Entering signing freezes the text: it is refused (409, with the blockers) while amendments or
     threads are open or a participating cluster has no signatory, unless `override` gives the
-    reason to go ahead anyway (recorded). It takes a named version of the text to be signed.
+    reason to go ahead anyway (recorded). Items still open then are closed first, threads as noted
+    and amendments as not accepted, with a reason naming the override, so none is left open for
+    ever and the consultation report says what became of each. It takes a named version of the
+    text to be signed.
     Moving from signing back to drafting needs a reason and invalidates every approval. Staying
     in the same phase changes only the deadline.
     """
@@ -202,6 +206,9 @@ def move_phase(actor: User, document: Document, phase: object, deadline: datetim
         if blockers and override is None:
             raise DocumentError(409, _("The signing cannot open yet: %(blockers)s",
                                        blockers=" ".join(b.message for b in blockers)), blockers=blockers)
+    closed: tuple[list, list] = ([], [])
+    if blockers:
+        closed = close_items_left_open_at_override(document, actor, override)
     document.phase = phase
     document.deadline = deadline
     details = {"previous": previous, "phase": phase,
@@ -211,6 +218,8 @@ def move_phase(actor: User, document: Document, phase: object, deadline: datetim
     if blockers:
         details["override"] = override
         details["blockers"] = [b.english or b.message for b in blockers]  # the record is in English
+        if closed[0] or closed[1]:
+            details["closed_threads"], details["closed_amendments"] = len(closed[0]), len(closed[1])
     if phase in FROZEN or previous in FROZEN:
         details["content_hash"] = document_hash(document)
     action = "document.phase_changed" if phase != previous else "document.deadline_changed"

@@ -2,8 +2,9 @@
 
 Moving to signing freezes the text: after it nothing can close a thread or decide an amendment,
 and a cluster without a signatory can never sign. So for signing, open items and unsigned
-clusters block (an admin may still override, with a reason that goes into the audit trail);
-for the other moves they only warn.
+clusters block (an admin may still override, with a reason that goes into the audit trail, and
+the items still open are then closed as noted or not accepted, naming the override:
+signoff.phases.move_phase); for the other moves they only warn.
 """
 
 from __future__ import annotations
