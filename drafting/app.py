@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import re
+from collections.abc import Iterable
 from pathlib import Path
 
 from flask import Flask, abort, g, jsonify, render_template, request
@@ -265,14 +266,37 @@ def _register_text_workers(app: Flask) -> None:
 
 
 def _register_notifications_worker(app: Flask) -> None:
-    """Deliver the outbox from a thread of the served process, started with its first request."""
+    """Deliver the outbox from a thread of the served process: started when the server has loaded
+    the app (`served`, from gunicorn.conf.py), else with the first request (`flask run`)."""
+    if app.config.get("MAIL_SERVER") and not app.config.get("PUBLIC_URL"):
+        app.logger.warning("MAIL_SERVER is set but PUBLIC_URL is not: the links in e-mails and invitations are "
+                           "built on %s (or the address gunicorn binds). Set PUBLIC_URL to the address people "
+                           "open.", app.config["DEFAULT_PUBLIC_URL"])
     if app.testing or not app.config["NOTIFICATIONS_WORKER"]:
         return
 
     @app.before_request
     def start_notifications_worker():
+        worker.start_in_background(app)  # once per process (a no-op when `served` started it)
 
-        worker.start_in_background(app)  # once per process; a forked process starts its own
+
+def served(app: Flask, addresses: Iterable[str] = (), https: bool = False) -> None:
+    """Called in each server process once it has loaded the app (gunicorn.conf.py, post_worker_init).
+
+    Mail is delivered from now on, not only after a first request: after a restart without
+    traffic the outbox still goes out. The thread is one per process (start_in_background) and
+    every mail is claimed before it is sent, so a mail still leaves exactly once. Without
+    PUBLIC_URL, links are built on the address the server binds (not on any request's Host).
+    """
+    if not app.config.get("PUBLIC_URL"):
+        for address in addresses:
+            host, colon, port = address.rpartition(":")
+            if colon and port.isdigit() and host:
+                host = "127.0.0.1" if host in ("0.0.0.0", "[::]") else host  # every interface: this one too
+                app.config["DEFAULT_PUBLIC_URL"] = f"{'https' if https else 'http'}://{host}:{port}"
+                break
+    if not app.testing and app.config["NOTIFICATIONS_WORKER"]:
+        worker.start_in_background(app)
 
 
 def _register_body_reading(app: Flask) -> None:

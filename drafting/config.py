@@ -55,8 +55,12 @@ class Config:
     MAIL_PASSWORD = os.environ.get("MAIL_PASSWORD") or None
     MAIL_DEFAULT_SENDER = os.environ.get("MAIL_DEFAULT_SENDER", "drafting <no-reply@drafting.invalid>")
     MAIL_TIMEOUT = int(os.environ.get("MAIL_TIMEOUT", "20"))
-    # The deployment's address, for the links in e-mails (https://drafting.example.org).
+    # The deployment's address, base of every link in e-mails and invitations
+    # (https://drafting.example.org). Never taken from a request's Host header, which anyone can
+    # forge: unset, links are built on DEFAULT_PUBLIC_URL (where `make run` serves; under gunicorn,
+    # the address it binds, gunicorn.conf.py), and the app warns at startup if MAIL_SERVER is set.
     PUBLIC_URL = os.environ.get("PUBLIC_URL") or None
+    DEFAULT_PUBLIC_URL = "http://127.0.0.1:5000"
     # 1: the served process delivers queued mail itself; 0: only `flask notifications work` does.
     NOTIFICATIONS_WORKER = os.environ.get("NOTIFICATIONS_WORKER", "1") == "1"
     # Immediate mails per person per hour; more go into their daily digest.
@@ -88,6 +92,7 @@ class TestConfig(Config):
     SQLALCHEMY_ENGINE_OPTIONS: dict = {"pool_pre_ping": True}
     SQLALCHEMY_DATABASE_URI = "sqlite://"
     SEAL_KEY_FILE = TEST_SEAL_KEY_FILE
+    DEFAULT_PUBLIC_URL = "http://localhost"  # where Flask's test client sends its requests
 
 
 def resolve_secret_key(app) -> None:

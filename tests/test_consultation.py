@@ -419,7 +419,7 @@ def test_mentions_notify_members_only(app, api, plan):
     ok(api.as_("commenter").patch(f"/comments/{comment_id}", json={"body": "Now @Lukas Brenner only."}))
     assert len(notifications_of(app, "observer")) == 1  # already mentioned before
     api_list = ok(api.as_("signatory").get("/notifications"))
-    assert api_list[0]["read"] is False and api_list[0]["url"].endswith(f"#thread-{thread['id']}")
+    assert api_list[0]["read"] is False and api_list[0]["url"].endswith(f"#comment-{comment_id}")  # the comment
     assert ok(api.as_("signatory").post(f"/notifications/{api_list[0]['id']}/read"))["read"] is True
     assert_error(api.as_("editor").post(f"/notifications/{api_list[0]['id']}/read"), 404)
 
@@ -449,10 +449,10 @@ def test_notification_page_count_and_mark_as_read(app, api, auth, client, plan):
         ids = list(db.session.scalars(select(Notification.id).join(User).where(User.email == EMAILS["editor"])
                                       .order_by(Notification.id)))
     looked = client.get(f"/notifications/{ids[0]}")  # a GET goes there and changes nothing
-    assert looked.status_code == 302 and f"/documents/{plan['id']}#thread-" in looked.headers["Location"]
+    assert looked.status_code == 302 and f"/documents/{plan['id']}#comment-" in looked.headers["Location"]
     assert "(2 unread)" in client.get("/documents").get_data(as_text=True)
     opened = client.post(f"/notifications/{ids[0]}/open")  # the list's link: open and mark read
-    assert opened.status_code == 302 and f"/documents/{plan['id']}#thread-" in opened.headers["Location"]
+    assert opened.status_code == 302 and f"/documents/{plan['id']}#comment-" in opened.headers["Location"]
     assert "(1 unread)" in client.get("/documents").get_data(as_text=True)
     assert "(1 unread)" in client.get("/notifications/link", headers=HX).get_data(as_text=True)
     marked = client.post("/notifications/read", headers=HX)

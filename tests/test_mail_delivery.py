@@ -6,8 +6,12 @@ worker's own functions; the same tests run on SQLite and in the PostgreSQL pass.
 
 from __future__ import annotations
 
+import os
+import subprocess
+import sys
 import time
 from datetime import timedelta
+from pathlib import Path
 
 import pytest
 import requests
@@ -17,8 +21,8 @@ from drafting.extensions import db
 from drafting.models import Document, OutboxMail, User
 from drafting.models.base import utcnow
 from drafting.notifications import outbox, worker
-from tests.conftest import EMAILS, World, live_env, make_app
-from tests.served import LiveServer, free_port
+from tests.conftest import EMAILS, World, database_url, live_env, make_app
+from tests.served import ROOT, LiveServer, free_port
 from tests.smtp import SmtpServer
 
 
@@ -291,6 +295,77 @@ def test_the_digest_is_not_capped_and_skips_deactivated_people(mail_app, smtp):
         assert left.status == "failed" and "deactivated" in left.last_error
 
 
+def test_a_digest_of_several_categories_has_a_one_click_unsubscribe_for_them(mail_app, smtp):
+    with mail_app.test_request_context():
+        for category in ("discussion", "amendments"):
+            outbox.set_mode(user("commenter"), category, "digest")
+        db.session.commit()
+    queue(mail_app, "commenter", "A reply, for the digest.")
+    queue(mail_app, "commenter", "An amendment decided, for the digest.", category="amendments")
+    at = (utcnow() + timedelta(days=1)).replace(hour=mail_app.config["MAIL_DIGEST_HOUR"])
+    with mail_app.app_context():
+        assert worker.schedule(at)["digests"] == 1
+    assert deliver(mail_app, now=at)["sent"] == 1
+    [message] = smtp.inbox.messages()
+    link = message["List-Unsubscribe"].strip().removeprefix("<").removesuffix(">")
+    assert link.startswith("http://localhost/unsubscribe/")
+    assert message["List-Unsubscribe-Post"] == "List-Unsubscribe=One-Click"
+    assert link in message.get_body(("plain",)).get_content()
+
+    client = mail_app.test_client()
+    path = link.removeprefix("http://localhost")
+    page = client.get(path).get_data(as_text=True)
+    assert "Stop the e-mails of your daily digest?" in page
+    assert "A reply in a discussion you started" in page and "An amendment you proposed" in page
+    # The mail client's one-click POST turns off the categories the digest held, and only those.
+    done = client.post(path, data="List-Unsubscribe=One-Click", content_type="application/x-www-form-urlencoded")
+    assert done.status_code == 200
+    assert "no longer receives these e-mails from drafting: Discussions, Your amendments." in done.get_data(as_text=True)
+    with mail_app.app_context():
+        commenter = user("commenter")
+        assert {c: outbox.mode_of(commenter, c) for c in ("discussion", "amendments", "consultation", "signing")} \
+            == {"discussion": "off", "amendments": "off", "consultation": "immediate", "signing": "immediate"}
+
+
+# ---- the hourly cap -----------------------------------------------------------------------------
+
+def test_past_the_hourly_cap_mails_wait_for_the_digest(mail_app, smtp):
+    """MAIL_HOURLY_CAP immediate mails per person per hour; more are held and go out in the next digest."""
+    cap, more = 3, 2
+    mail_app.config["MAIL_HOURLY_CAP"] = cap
+    world = World(mail_app)
+    client = mail_app.test_client()
+    plan = world.document("action_plan")
+    commenter, signatory = ({"Authorization": f"Bearer {world.token(role)}"} for role in ("commenter", "signatory"))
+    thread = client.post(f"/api/v1/clauses/{plan['clause_ids'][2]}/threads", headers=commenter,
+                         json={"body": "Who pays for the registry?"}).get_json()
+    for number in range(cap + more):  # each reply tells the thread's author, the commenter
+        answer = client.post(f"/api/v1/threads/{thread['id']}/comments", headers=signatory,
+                             json={"body": f"Answer number {number + 1}."})
+        assert answer.status_code == 201
+    with mail_app.app_context():
+        rows = list(db.session.scalars(select(OutboxMail).order_by(OutboxMail.id)))
+        assert {row.to_email for row in rows} == {EMAILS["commenter"]}
+        assert [row.status for row in rows] == ["queued"] * cap + ["held"] * more
+        held = [row.id for row in rows[cap:]]
+    assert deliver(mail_app)["sent"] == cap  # the held ones are not sent on their own
+    assert deliver(mail_app) == {}
+
+    at = (utcnow() + timedelta(days=1)).replace(hour=mail_app.config["MAIL_DIGEST_HOUR"])
+    with mail_app.app_context():
+        assert worker.schedule(at)["digests"] == 1
+        digest = db.session.scalar(select(OutboxMail).where(OutboxMail.category == "digest"))
+        parts = list(db.session.scalars(select(OutboxMail).where(OutboxMail.digest_id == digest.id)
+                                        .order_by(OutboxMail.id)))
+        assert [p.id for p in parts] == held and {p.status for p in parts} == {"digested"}
+    assert deliver(mail_app, now=at)["sent"] == 1  # the digest itself is never capped
+    messages = smtp.inbox.messages()
+    assert len(messages) == cap + 1 and f"{more} notifications" in messages[-1]["Subject"]
+    plain = messages[-1].get_body(("plain",)).get_content()
+    assert "“Answer number 4.”" not in plain  # the digest lists subjects, each with its link
+    assert plain.count("Reply from Katalin Szűcs") == more
+
+
 # ---- served: the app delivers by itself ----------------------------------------------------------
 
 def test_the_served_app_delivers_a_mail_within_ten_seconds_of_the_event(database, smtp):
@@ -322,3 +397,50 @@ def test_the_served_app_delivers_a_mail_within_ten_seconds_of_the_event(database
             assert sent and all(delay < 10 for delay in delays), delays
     finally:
         server.stop()
+
+
+def test_the_served_app_delivers_from_its_start_without_any_request(database, smtp):
+    """After a restart with no traffic, mail queued before it still goes out: the delivery thread
+    starts when gunicorn has loaded the app (gunicorn.conf.py), not with a first request. And
+    without PUBLIC_URL, the reminders that worker writes link to the address gunicorn binds."""
+    app = make_app(database)
+    empty_outbox(app)
+    mail_id = queue(app, "commenter", "Queued before the server started.")
+    with app.app_context():
+        plan = db.session.scalar(select(Document).where(Document.kind == "action_plan"))
+        # The served worker writes the 72-hour reminders to the clusters that have not contributed.
+        plan.contributions_deadline = utcnow() + timedelta(hours=48)
+        db.session.commit()
+        plan_id = plan.id
+        waiting = len(worker.reminder_recipients(plan, "contributions"))
+    assert waiting > 0
+    # Served as LiveServer serves it, but not probed: not a single request reaches the app.
+    port = free_port()
+    env = {**os.environ, "DATABASE_URL": database_url(database), "SECRET_KEY": "browser-tests",
+           "DRAFTING_ENV": "testing", **live_env(), **smtp.env(), "NOTIFICATIONS_WORKER": "1"}
+    env.pop("PUBLIC_URL", None)
+    server = subprocess.Popen([str(Path(sys.executable).with_name("gunicorn")), "-w", "1", "--threads", "4",
+                               "--no-control-socket", "-b", f"127.0.0.1:{port}", "--log-level", "warning", "wsgi:app"],
+                              cwd=ROOT, env=env, stdout=subprocess.PIPE, stderr=subprocess.STDOUT)
+    try:
+        assert smtp.inbox.wait_for(1 + waiting, timeout=60), "nothing delivered without a request"
+        assert EMAILS["commenter"] in smtp.inbox.recipients()
+        with app.app_context():
+            for _ in range(50):  # "sent" is recorded just after the SMTP server took the mail
+                db.session.rollback()
+                if db.session.get(OutboxMail, mail_id).status == "sent":
+                    break
+                time.sleep(0.1)
+            assert db.session.get(OutboxMail, mail_id).status == "sent"
+            links = {row.url for row in db.session.scalars(select(OutboxMail).where(
+                OutboxMail.dedupe_key.like(f"reminder:{plan_id}:%")))}
+        assert links == {f"http://127.0.0.1:{port}/documents/{plan_id}/contributions"}
+        assert len(smtp.inbox.envelopes) == 1 + waiting  # each once
+    finally:
+        server.terminate()
+        try:
+            server.wait(timeout=10)
+        except subprocess.TimeoutExpired:
+            server.kill()
+            server.wait()
+        server.stdout.close()

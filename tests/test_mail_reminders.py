@@ -3,6 +3,7 @@
 
 from __future__ import annotations
 
+import re
 from datetime import timedelta
 
 import pytest
@@ -227,3 +228,35 @@ def test_the_contributions_reminder_goes_to_clusters_that_have_not_contributed(a
     assert sorted(smtp.inbox.recipients()) == sorted([BG, BE, HU])
     assert all("/contributions" in m.get_body(("plain",)).get_content() for m in smtp.inbox.messages())
     assert schedule(app)["reminders"] == 0
+
+
+@pytest.mark.parametrize("settings, base", [
+    # PUBLIC_URL unset: the configured default (never http://localhost/, nor any request's Host).
+    ({"PUBLIC_URL": None, "DEFAULT_PUBLIC_URL": "http://drafting.internal:8000"}, "http://drafting.internal:8000"),
+    # Served under a path: the prefix once.
+    ({"PUBLIC_URL": "https://drafting.example.org/committee/"}, "https://drafting.example.org/committee"),
+])
+def test_reminder_and_digest_links_are_on_the_public_address(app, smtp, document_id, settings, base):
+    app.config.update(settings)
+    with app.app_context():
+        outbox.set_mode(person(HU), "consultation", "digest")  # HU's reminder waits for the digest
+        db.session.commit()
+    hour = app.config["MAIL_DIGEST_HOUR"]
+    today = utcnow().replace(minute=0, second=0, microsecond=0)
+    assert schedule(app, today.replace(hour=hour - 1)) == {"reminders": 2, "digests": 0}
+    at = today.replace(hour=hour) + timedelta(days=1)
+    assert schedule(app, at)["digests"] == 1
+    worker.run_round(app, scheduled=False, now=at)
+    assert sorted(smtp.inbox.recipients()) == sorted([BG, HU])  # BG's reminder, HU's digest
+    with app.app_context():
+        rows = list(db.session.scalars(select(OutboxMail)))
+        assert {row.category for row in rows} == {"consultation", "digest"}
+        for row in rows:
+            assert row.url is None or row.url == f"{base}/documents/{document_id}"
+            assert row.unsubscribe_url.startswith(f"{base}/unsubscribe/")
+    for message in smtp.inbox.messages():
+        for part in (message.get_body(("plain",)).get_content(), message.get_body(("html",)).get_content()):
+            links = re.findall(r"https?://[^\s\"<>]+", part)
+            assert links and all(link.startswith(f"{base}/") for link in links), links
+            assert f"{base}/settings/notifications" in part
+        assert message["List-Unsubscribe"].strip().startswith(f"<{base}/unsubscribe/")

@@ -148,6 +148,100 @@ def test_a_mention_that_names_nobody_is_reported(app, client, auth, plan, watch)
     assert "No member is called @Nobody: nobody was notified." in client.get(response.headers["Location"]).get_data(as_text=True)
 
 
+def test_the_api_answer_names_the_mentions_that_notified_nobody(app, api, plan, watch):
+    clause = plan["clause_ids"][1]
+    thread = ok(api.as_("commenter").post(f"/clauses/{clause}/threads",
+                                          json={"body": "@Lieve, @Tereza Novotná and @Bob please."}), 201)
+    assert thread["unknown_mentions"] == ["@Lieve", "@Bob"]
+    assert set(watch.told()) == {EMAILS["editor"]}  # Tereza Novotná, the one member named
+    reply = ok(api.as_("signatory").post(f"/threads/{thread['id']}/comments",
+                                         json={"body": "Write to me@example.org, @tereza novotna."}), 201)
+    assert reply["unknown_mentions"] == []  # an address is no mention; accents and case do not matter
+    edited = ok(api.as_("signatory").patch(f"/comments/{reply['id']}", json={"body": "Ask @Nobody here."}))
+    assert edited["unknown_mentions"] == ["@Nobody"]
+    # Only answers to writing carry it: reading a thread does not.
+    assert "unknown_mentions" not in ok(api.as_("commenter").get(f"/threads/{thread['id']}"))["comments"][0]
+
+
+def test_each_event_has_a_short_subject_naming_the_document_once(app, api, plan, watch):
+    with app.app_context():
+        title = db.session.get(Document, plan["id"]).title
+    thread = ok(api.as_("commenter").post(f"/clauses/{plan['clause_ids'][2]}/threads", json={"body": "A question."}), 201)
+    watch.start()
+    reply = ok(api.as_("signatory").post(f"/threads/{thread['id']}/comments", json={"body": "An answer."}), 201)
+    assert watch.told()[EMAILS["commenter"]].mail.subject == f"Reply from Katalin Szűcs: {title}"
+    watch.start()
+    mention = ok(api.as_("editor").post(f"/threads/{thread['id']}/comments",
+                                        json={"body": "@Katalin Szűcs, see the annex."}), 201)
+    katalin = watch.told()[EMAILS["signatory"]]
+    assert katalin.mail.subject == f"Mentioned by Tereza Novotná: {title}"
+    # The mention links to the comment that mentions, not to its thread.
+    assert katalin.url == f"/documents/{plan['id']}#comment-{mention['id']}" != f"#comment-{reply['id']}"
+    assert katalin.mail.url == f"{BASE}/documents/{plan['id']}#comment-{mention['id']}"
+
+    text = ok(api.as_("editor").get(f"/documents/{plan['id']}"))["clauses"][0]["text"]
+    clause = plan["clause_ids"][0]
+    first = ok(api.as_("commenter").post(f"/clauses/{clause}/amendments",
+                                         json={"text": text + " Yearly.", "rationale": "Current."}), 201)
+    second = ok(api.as_("commenter").post(f"/clauses/{clause}/amendments",
+                                          json={"text": text + " Monthly.", "rationale": "Faster."}), 201)
+    watch.start()
+    ok(api.as_("editor").post(f"/amendments/{first['id']}/accept", json={}))
+    ok(api.as_("editor").post(f"/amendments/{second['id']}/reject", json={"reason": "Too often."}))
+    subjects = [mail.subject for mail in watch.mails_since()]
+    assert subjects == [f"Amendment accepted: {title}", f"Amendment rejected: {title}"]
+
+    # A title as long as a title may be (300 characters): cut between words, once, with "…".
+    long_title = ("A very long title about health data " * 9)[:300].strip()
+    with app.app_context():
+        db.session.get(Document, plan["id"]).title = long_title
+        db.session.commit()
+    watch.start()
+    ok(api.as_("signatory").post(f"/threads/{thread['id']}/comments", json={"body": "Another answer."}), 201)
+    subject = watch.told()[EMAILS["commenter"]].mail.subject
+    full = f"Reply from Katalin Szűcs: {long_title}"
+    assert len(subject) <= 150 and subject.endswith("…") and "…" not in subject[:-1]
+    assert full.startswith(subject[:-1]) and full[len(subject) - 1] == " "  # a whole word last
+
+
+# ---- the public address of links: never the request's Host -----------------------------------------
+
+@pytest.mark.parametrize("public_url, base", [(None, "http://127.0.0.1:5000"),
+                                              ("https://drafting.example.org/", "https://drafting.example.org")])
+def test_a_forged_host_header_never_reaches_a_mail(app, api, client, plan, declaration, watch, public_url, base):
+    from drafting.config import Config
+
+    app.config.update(PUBLIC_URL=public_url, DEFAULT_PUBLIC_URL=Config.DEFAULT_PUBLIC_URL)
+    evil = {"base_url": "http://evil.example"}  # the request says `Host: evil.example`
+    thread = ok(api.as_("commenter").post(f"/clauses/{plan['clause_ids'][2]}/threads",
+                                          json={"body": "A question."}, **evil), 201)
+    answer = ok(api.as_("signatory").post(f"/threads/{thread['id']}/comments", json={"body": "An answer."},
+                                          **evil), 201)
+    client.post("/login", data={"email": EMAILS["admin"], "password": PASSWORD}, **evil)  # the page, as evil.example
+    page = client.post(f"/documents/{declaration['id']}/invitations", data=NEW, follow_redirects=True,
+                       **evil).get_data(as_text=True)
+    reply, invitation = watch.mails_since()
+    assert reply.url == f"{base}/documents/{plan['id']}#comment-{answer['id']}"
+    assert reply.unsubscribe_url.startswith(f"{base}/unsubscribe/")
+    assert invitation.url.startswith(f"{base}/invitations/") and invitation.url in page  # the link shown too
+    for mail in (reply, invitation):
+        assert "evil.example" not in mail.text_body + mail.html_body
+        assert f"{base}/settings/notifications" in mail.text_body or mail.user_id is None
+
+
+def test_mail_without_public_url_is_warned_about_at_startup(database, caplog):
+    from tests.conftest import make_app
+
+    with caplog.at_level("WARNING"):
+        make_app(database, MAIL_SERVER="smtp.example.org", PUBLIC_URL=None)
+    assert "MAIL_SERVER is set but PUBLIC_URL is not" in caplog.text and "http://localhost" in caplog.text
+    caplog.clear()
+    with caplog.at_level("WARNING"):
+        make_app(database, MAIL_SERVER="smtp.example.org", PUBLIC_URL="https://drafting.example.org")
+        make_app(database, MAIL_SERVER=None, PUBLIC_URL=None)  # nothing is mailed: no links to get wrong
+    assert "PUBLIC_URL" not in caplog.text
+
+
 # ---- amendments -----------------------------------------------------------------------------------
 
 def test_amendment_decisions_tell_the_proposer(app, api, plan, watch):
@@ -199,6 +293,9 @@ def test_the_consultation_opening_tells_members_of_participating_clusters(app, a
 def test_the_signing_opening_tells_each_signatory_with_the_hash(app, api, plan, watch):
     data = walk(api, plan["id"], "signing")
     told = watch.told()
+    # The walk's override closed the plan's open items: their authors are told that, once each.
+    closed = {email for email, person in told.items() if "while comments or amendments of yours" in person.message}
+    told = {email: person for email, person in told.items() if email not in closed}
     expected = members(app, plan["id"], role="signatory", participants_only=True)
     assert set(told) == expected and len(expected) >= 4
     for person in told.values():

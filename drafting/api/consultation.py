@@ -30,14 +30,16 @@ from ..consultation.operations import (
     reopen_thread,
     resolve_thread,
     submit_contribution,
+    unknown_mentions,
     withdraw_amendment,
     withdraw_contribution,
 )
 from ..consultation.report import build_report, report_csv, report_json, report_markdown
 from ..extensions import db
-from ..models import Amendment, Clause, Notification, Organisation, Thread
+from ..models import Amendment, Clause, Comment, Notification, Organisation, Thread
 from ..models.base import parse_int, utcnow
 from ..models.consultation import TOPICS
+from ..text.sanitise import plain_text
 from ..views import get_clause_or_404, get_document_or_404
 from .auth import token_required
 from .blueprint import bp
@@ -54,6 +56,12 @@ def _query_int(name: str) -> int | None:
         abort(422, _("%(name)s must be an integer.", name=name))
     value = parse_int(values[0])
     return value if value is not None else 0  # beyond any id the database holds: matches nothing
+
+
+def _with_unknown_mentions(data: dict, comment: Comment) -> dict:
+    """Add to a written comment's answer the "@Word"s in it that mention no member (nobody was told),
+    as the page says after posting."""
+    return {**data, "unknown_mentions": unknown_mentions(comment.thread.clause.document, plain_text(comment.body))}
 
 
 def _organisation_id(name: str | None) -> int | None:
@@ -83,7 +91,7 @@ def create_thread(clause_id: int):
     data = body()
     thread = open_thread(clause, g.api_user, data.get("body"), data.get("quote"))
     db.session.commit()
-    return jsonify(queries.thread_json(thread)), 201
+    return jsonify(_with_unknown_mentions(queries.thread_json(thread), thread.comments[0])), 201
 
 
 @bp.get("/documents/<int:document_id>/threads")
@@ -117,7 +125,7 @@ def reply(thread_id: int):
     thread = get_thread_or_404(thread_id, "reply", g.api_user)
     comment = add_comment(thread, g.api_user, body().get("body"))
     db.session.commit()
-    return jsonify(queries.comment_json(comment)), 201
+    return jsonify(_with_unknown_mentions(queries.comment_json(comment), comment)), 201
 
 
 @bp.post("/threads/<int:thread_id>/resolve")
@@ -144,7 +152,7 @@ def patch_comment(comment_id: int):
     comment = get_comment_or_404(comment_id, "edit_comment", g.api_user)
     edit_comment(comment, g.api_user, body().get("body"))
     db.session.commit()
-    return jsonify(queries.comment_json(comment))
+    return jsonify(_with_unknown_mentions(queries.comment_json(comment), comment))
 
 
 @bp.delete("/comments/<int:comment_id>")
@@ -334,6 +342,10 @@ _THREAD_DISPOSITIONS = {"type": "string", "nullable": True,
 _ORGANISATION_QUERY = {"name": "organisation", "in": "query", "required": False, "schema": _TEXT,
                        "description": "only what members of this organisation (by name) wrote"}
 
+_UNKNOWN_MENTIONS = {"type": "array", "items": _TEXT, "description": (
+    "Only in the answer to writing a comment (opening a thread, replying, editing): the \"@Word\"s of its "
+    "text that mention no member of the document, as typed (nobody was notified for them)")}
+
 SCHEMAS.update({
     "Person": {"type": "object", "nullable": True, "required": ["id", "name", "organisation"], "properties": {
         "id": {"type": "integer"}, "name": _TEXT, "organisation": _TEXT}},
@@ -341,7 +353,8 @@ SCHEMAS.update({
                 "properties": {"id": {"type": "integer"}, "thread_id": {"type": "integer"},
                                "author": ref("Person"), "organisation": _NULLABLE_TEXT,
                                "body": {"type": "string", "description": "sanitised HTML"},
-                               "created_at": _TEXT, "edited_at": _WHEN, "deleted": {"type": "boolean"}}},
+                               "created_at": _TEXT, "edited_at": _WHEN, "deleted": {"type": "boolean"},
+                               "unknown_mentions": _UNKNOWN_MENTIONS}},
     "Thread": {"type": "object", "required": ["id", "clause_id", "status", "clause_version", "comments"],
                "properties": {"id": {"type": "integer"}, "clause_id": {"type": "integer"},
                               "document_id": {"type": "integer"}, "quote": _NULLABLE_TEXT,
@@ -351,7 +364,8 @@ SCHEMAS.update({
                               "resolved_by": ref("Person"), "resolved_at": _WHEN,
                               "disposition": _THREAD_DISPOSITIONS, "reason": _NULLABLE_TEXT,
                               "clause_changed": {"type": "boolean"}, "outdated": {"type": "boolean"},
-                              "comments": {"type": "array", "items": ref("Comment")}}},
+                              "comments": {"type": "array", "items": ref("Comment")},
+                              "unknown_mentions": _UNKNOWN_MENTIONS}},
     "Amendment": {"type": "object", "required": ["id", "clause_id", "base_version", "text", "rationale", "status"],
                   "properties": {"id": {"type": "integer"}, "clause_id": {"type": "integer"},
                                  "document_id": {"type": "integer"}, "base_version": {"type": "integer"},

@@ -239,7 +239,8 @@ def spec() -> dict:
                               params=[clause]),
             },
             "/clauses/{clause_id}/undelete": {
-                "post": {**operation("Restore a deleted clause at its former place (editor); its closed threads stay closed",
+                "post": {**operation("Restore a deleted clause at its former place (editor); the threads and amendments its "
+                                     "deletion closed are open again",
                                      {"200": respond(ref("Clause")),
                                       **errors(400, 401, 403, 404, 409, 422, 423)}, params=[clause]),
                          "requestBody": {"required": False, "content": {"application/json": {"schema": {

@@ -210,10 +210,6 @@ def unknown_mentions_status(document: Document, html: str) -> str:
 
 
 
-def thread_url(thread: Thread) -> str:
-    return url_for("documents.page", document_id=thread.clause.document_id) + f"#thread-{thread.id}"
-
-
 def amendment_url(amendment: Amendment) -> str:
     return url_for("documents.page", document_id=amendment.clause.document_id) + f"#amendment-{amendment.id}"
 
@@ -225,11 +221,13 @@ def _notify_mentions(comment: Comment, actor: User, before: str = "") -> list[Us
     text = plain_text(comment.body)
     people = [u for u in mentioned_members(document, text)
               if u.id != actor.id and u.id not in already]
+    url = url_for("documents.page", document_id=document.id) + f"#comment-{comment.id}"  # the comment itself
     for user in people:
         notify(user, document,
                _l("%(actor)s (%(organisation)s) mentioned you in a comment on %(clause)s of “%(title)s”.",
                   actor=actor.name, organisation=actor.organisation.name, clause=clause_label(thread.clause),
-                  title=document.title), thread_url(thread), "discussion", excerpt=text)
+                  title=document.title), url, "discussion", excerpt=text,
+               subject=_l("Mentioned by %(actor)s: %(title)s", actor=actor.name, title=document.title))
     return people
 
 
@@ -256,7 +254,7 @@ def _notify_thread(comment: Comment, actor: User, mentioned: list[User]) -> list
                          "of “%(title)s”.", **names)
         notify(user, document, message,
                url_for("documents.page", document_id=document.id) + f"#comment-{comment.id}", "discussion",
-               excerpt=text)
+               excerpt=text, subject=_l("Reply from %(actor)s: %(title)s", actor=actor.name, title=document.title))
     return list(people.values())
 
 
@@ -493,9 +491,11 @@ def accept_amendment(amendment: Amendment, actor: User, text: object = None,
     names = {"clause": clause_label(clause), "title": document.title, "actor": actor.name}
     if with_changes:
         message = _l("Your amendment to %(clause)s of “%(title)s” was accepted with changes by %(actor)s.", **names)
+        subject = _l("Amendment accepted with changes: %(title)s", title=document.title)
     else:
         message = _l("Your amendment to %(clause)s of “%(title)s” was accepted by %(actor)s.", **names)
-    notify(amendment.author, document, message, amendment_url(amendment), "amendments")
+        subject = _l("Amendment accepted: %(title)s", title=document.title)
+    notify(amendment.author, document, message, amendment_url(amendment), "amendments", subject=subject)
     return Acceptance(amendment, clause, save, with_changes)
 
 
@@ -514,7 +514,8 @@ def reject_amendment(amendment: Amendment, actor: User, reason: object) -> Amend
     notify(amendment.author, clause.document,
            _l("Your amendment to %(clause)s of “%(title)s” was rejected by %(actor)s: %(reason)s",
               clause=clause_label(clause), title=clause.document.title, actor=actor.name, reason=amendment.reason),
-           amendment_url(amendment), "amendments", excerpt=amendment.reason)
+           amendment_url(amendment), "amendments", excerpt=amendment.reason,
+           subject=_l("Amendment rejected: %(title)s", title=clause.document.title))
     return amendment
 
 

@@ -26,7 +26,7 @@ from ..models import Approval, Document, Invitation, Membership, Notification, U
 from ..models.base import utcnow
 from ..models.document import ROLE_LABELS
 from ..models.mail import MAIL_STATUSES, OutboxMail
-from .outbox import notify, queue_mail
+from .outbox import notify, public_base, queue_mail
 
 REQUEUEABLE = ("failed", "uncertain")
 
@@ -50,12 +50,13 @@ def quiet() -> Iterator[None]:
 
 @contextmanager
 def links() -> Iterator[None]:
-    """Make links buildable where no request is under way (a CLI command, the demo, a script)."""
+    """Make links buildable where no request is under way (a CLI command, the demo, the worker).
+
+    Only url_for's paths are used: outbox.public_url puts them on the public address."""
     if has_request_context():
         yield
         return
-    base = current_app.config.get("PUBLIC_URL") or "http://localhost/"
-    with current_app.test_request_context("/", base_url=base):
+    with current_app.test_request_context("/", base_url=public_base() + "/"):
         yield
 
 
@@ -186,7 +187,7 @@ def invitation_sent(invitation: Invitation, actor: User, link: str) -> OutboxMai
                      until=when(invitation.expires_at)),
                    _("If you did not expect this invitation, ignore this e-mail.")]
         subject = _("Invitation to “%(title)s” in drafting", title=document.title)
-        return queue_mail(None, "invitation", subject[:300], message,
+        return queue_mail(None, "invitation", subject, message,
                           document=document, url=link, to_email=invitation.email, details=details)
 
 

@@ -9,8 +9,10 @@ hour, further ones are held for the digest, so a storm of events cannot flood an
 
 from __future__ import annotations
 
+from collections.abc import Iterable
 from dataclasses import dataclass
 from datetime import timedelta
+from urllib.parse import urlsplit
 
 from flask import current_app, render_template, url_for
 from flask_babel import gettext as _
@@ -48,11 +50,22 @@ MODE_LABELS = {"immediate": _l("Immediately"), "digest": _l("Daily digest"), "of
 HOUR = timedelta(hours=1)
 
 
+def public_base() -> str:
+    """The address every link passed on (mails, reminders, digests, invitations) is built on.
+
+    PUBLIC_URL, else DEFAULT_PUBLIC_URL: never the request's Host header, which whoever sends the
+    request chooses (a forged one would put their site, with our tokens, into people's mail).
+    """
+    config = current_app.config
+    return (config.get("PUBLIC_URL") or config["DEFAULT_PUBLIC_URL"]).rstrip("/")
+
+
 def public_url(path: str) -> str:
-    """An absolute link for a mail: PUBLIC_URL (the deployment's address) plus the path."""
-    base = (current_app.config.get("PUBLIC_URL") or "").rstrip("/")
-    if not base:
-        base = url_for("documents.home", _external=True).rstrip("/")
+    """An absolute link on the public address for a path of the app (as url_for gives it)."""
+    base = public_base()
+    prefix = urlsplit(base).path  # served under a prefix: url_for's paths may carry it already
+    if prefix and (path == prefix or path.startswith(prefix + "/")):
+        path = path[len(prefix):]
     return base + path
 
 
@@ -86,19 +99,31 @@ def _serializer() -> URLSafeSerializer:
     return URLSafeSerializer(current_app.config["SECRET_KEY"], salt="drafting-unsubscribe")
 
 
-def unsubscribe_token(user: User, category: str) -> str:
+def unsubscribe_token(user: User, category: str | Iterable[str]) -> str:
+    """A signed token stopping one category of mail, or several (a digest's: those it holds)."""
+    if not isinstance(category, str):
+        keys = sorted(set(category))
+        category = keys[0] if len(keys) == 1 else keys
     return _serializer().dumps([user.id, category])
 
 
-def read_unsubscribe_token(token: str) -> tuple[int, str] | None:
-    """Return (user id, category) from a signed token, or None when it is not one of ours."""
+def read_unsubscribe_token(token: str) -> tuple[int, list[str]] | None:
+    """Return (user id, categories) from a signed token, or None when it is not one of ours."""
     try:
-        user_id, category = _serializer().loads(token)
+        user_id, categories = _serializer().loads(token)
     except (BadSignature, ValueError, TypeError):
         return None
-    if not isinstance(user_id, int) or category not in CATEGORIES:
+    if isinstance(categories, str):
+        categories = [categories]
+    if (not isinstance(user_id, int) or not isinstance(categories, list) or not categories
+            or not all(isinstance(c, str) and c in CATEGORIES for c in categories)):
         return None
-    return user_id, category
+    return user_id, categories
+
+
+def unsubscribe_url(user: User, category: str | Iterable[str]) -> str:
+    """The one-click unsubscribe link of a mail (List-Unsubscribe), on the public address."""
+    return public_url(url_for("notifications.unsubscribe", token=unsubscribe_token(user, category)))
 
 
 # ---- queueing -----------------------------------------------------------------------------------
@@ -131,18 +156,17 @@ def queue_mail(user: User | None, category: str, subject: str, message: str, *, 
     if status == "queued" and user is not None and _immediate_in_last_hour(user) >= current_app.config["MAIL_HOURLY_CAP"]:
         status = "held"  # the storm goes into the digest
     link = public_url(url) if url and url.startswith("/") else url
-    unsubscribe = (public_url(url_for("notifications.unsubscribe", token=unsubscribe_token(user, category)))
-                   if user is not None and CATEGORIES[category].optional else None)
+    unsubscribe = unsubscribe_url(user, category) if user is not None and CATEGORIES[category].optional else None
     # In the recipient's language and time zone (someone invited without an account: English, UTC).
     with for_user(user):
-        subject = str(subject)
+        subject = subject_line(str(subject))
         context = {"user": user, "document": document, "message": str(message),
                    "details": [str(line) for line in details or []], "link": link, "unsubscribe": unsubscribe,
                    "category": CATEGORIES[category], "preferences": public_url(url_for("notifications.preferences"))}
         text_body = render_template("mail/notification.txt", **context)
         html_body = render_template("mail/notification.html", **context)
     mail = OutboxMail(user_id=user.id if user else None, to_email=to_email or user.email, category=category,
-                      document_id=document.id if document else None, subject=subject[:300],
+                      document_id=document.id if document else None, subject=subject,
                       text_body=text_body, html_body=html_body,
                       url=link, unsubscribe_url=unsubscribe, dedupe_key=dedupe_key, status=status,
                       next_attempt_at=utcnow(), created_at=utcnow())
@@ -151,6 +175,15 @@ def queue_mail(user: User | None, category: str, subject: str, message: str, *, 
 
 
 EXCERPT_CHARS = 280
+SUBJECT_CHARS = 150
+
+
+def subject_line(text: str) -> str:
+    """A mail's subject: one line of at most SUBJECT_CHARS, a longer one cut between words."""
+    text = " ".join(text.split())
+    if len(text) <= SUBJECT_CHARS:
+        return text
+    return text[:SUBJECT_CHARS - 1].rsplit(" ", 1)[0].rstrip(" ,;:–-") + "…"
 
 
 def excerpt_of(text: str | None) -> str | None:
@@ -173,8 +206,7 @@ def notify(user: User, document: Document | None, category: str, message: str, u
         if excerpt:
             details = [_("“%(excerpt)s”", excerpt=excerpt), *(details or [])]
         if not subject:
-            subject = (_("%(title)s: %(message)s", title=document.title, message=message) if document
-                       else message)[:300]
+            subject = message  # it names the document already (queue_mail shortens it)
         notification = Notification(user_id=user.id, document_id=document.id if document else None,
                                     message=message, excerpt=excerpt, url=url, created_at=utcnow())
         db.session.add(notification)

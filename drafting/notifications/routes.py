@@ -61,21 +61,24 @@ def preferences():
 
 @bp.route("/unsubscribe/<token>", methods=["GET", "POST"])
 def unsubscribe(token: str):
-    """Stop one category of mail: the GET asks, the POST does it (also RFC 8058's one-click POST
-    from mail clients, with the body List-Unsubscribe=One-Click and no CSRF token: the signed token
-    is the credential, and all it can do is turn mail off)."""
+    """Stop one category of mail (a digest's link: the categories it holds): the GET asks, the POST
+    does it (also RFC 8058's one-click POST from mail clients, with the body
+    List-Unsubscribe=One-Click and no CSRF token: the signed token is the credential, and all it
+    can do is turn mail off)."""
     read = read_unsubscribe_token(token)
     user = db.session.get(User, read[0]) if read else None
-    if user is None or not CATEGORIES[read[1]].optional:
+    categories = [category for category in CATEGORIES.values() if read and category.key in read[1]]
+    if user is None or not all(category.optional for category in categories):
         abort(404, _("This unsubscribe link is not valid. Check that it was copied whole, or choose what you "
                      "receive on the notifications settings page after logging in."))
-    category = CATEGORIES[read[1]]
     if request.method == "POST":
-        set_mode(user, category.key, "off")
+        for category in categories:
+            set_mode(user, category.key, "off")
         db.session.commit()
-    return render_template("notifications/unsubscribe.html", person=user, category=category,
-                           done=request.method == "POST", token=token,
-                           already_off=mode_of(user, category.key) == "off")
+    return render_template("notifications/unsubscribe.html", person=user, token=token, done=request.method == "POST",
+                           category=categories[0], categories=categories, several=len(categories) > 1,
+                           labels=", ".join(str(category.label) for category in categories),
+                           already_off=all(mode_of(user, category.key) == "off" for category in categories))
 
 
 csrf.exempt(unsubscribe)

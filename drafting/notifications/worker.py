@@ -52,6 +52,7 @@ from ..models import (
 from ..models.base import utcnow
 from ..models.mail import OutboxMail
 from . import outbox
+from .operations import links
 
 log = logging.getLogger(__name__)
 
@@ -302,7 +303,15 @@ def _outbox_rows_in_session() -> set[OutboxMail]:
     return {o for o in (*db.session.new, *db.session.identity_map.values()) if isinstance(o, OutboxMail)}
 
 
-def _remind(user: User, document: Document, message: str, url: str, key: str) -> bool:
+def _reminder_subject(document: Document, kind: str, user: User) -> str:
+    """The reminder's subject in the person's language: what closes, and the document's title."""
+    with for_user(user):
+        if kind == "consultation":
+            return _("Reminder, the consultation closes soon: %(title)s", title=document.title)
+        return _("Reminder, contributions close soon: %(title)s", title=document.title)
+
+
+def _remind(user: User, document: Document, message: str, subject: str, url: str, key: str) -> bool:
     """Notify once (in-app and by mail, as the person chose); the mail row carries the key."""
     if db.session.scalar(select(OutboxMail.id).where(OutboxMail.dedupe_key == key)) is not None:
         return False
@@ -312,7 +321,7 @@ def _remind(user: User, document: Document, message: str, url: str, key: str) ->
             Notification.message == message).limit(1)) is not None:
         return False
     before = _outbox_rows_in_session()
-    outbox.notify(user, document, "consultation", message, url)
+    outbox.notify(user, document, "consultation", message, url, subject=subject)
     for row in _outbox_rows_in_session() - before:
         if row.user_id == user.id and row.dedupe_key is None:
             row.dedupe_key = key
@@ -342,7 +351,8 @@ def queue_reminders(now: datetime | None = None) -> int:
             url = url_for("consultation.contributions", document_id=document.id)
         for user in reminder_recipients(document, kind):
             message = _reminder_message(document, kind, deadline, hours, user)
-            written += _remind(user, document, message, url, reminder_key(document, deadline, kind, hours, user))
+            written += _remind(user, document, message, _reminder_subject(document, kind, user), url,
+                               reminder_key(document, deadline, kind, hours, user))
     db.session.flush()
     return written
 
@@ -418,9 +428,10 @@ def gather_digests(now: datetime | None = None) -> int:
         key = digest_key(user.id, now)
         if db.session.scalar(select(OutboxMail.id).where(OutboxMail.dedupe_key == key)) is not None:
             continue  # today's digest went out already; these wait for tomorrow's
-        categories = {row.category for row in items}
-        # One-click unsubscribe only means something when the whole digest is one category.
-        unsubscribe = items[0].unsubscribe_url if len(categories) == 1 else None
+        # One-click unsubscribe (List-Unsubscribe) stops the categories the digest holds.
+        categories = {row.category for row in items if row.category in outbox.CATEGORIES
+                      and outbox.CATEGORIES[row.category].optional}
+        unsubscribe = outbox.unsubscribe_url(user, categories) if categories else None
         preferences = outbox.public_url(url_for("notifications.preferences"))
         with for_user(user):  # in the recipient's language and time zone
             intro = ngettext("Your daily digest from drafting: %(num)s notification since the last one.",
@@ -446,8 +457,7 @@ def gather_digests(now: datetime | None = None) -> int:
 
 def schedule(now: datetime | None = None) -> dict[str, int]:
     """Write due reminders and digests in one transaction (one process at a time on PostgreSQL)."""
-    app = current_app._get_current_object()
-    with app.test_request_context():  # the mails' links are built with url_for
+    with links():  # the mails' links are built with url_for, on the public address
         try:
             if db.engine.dialect.name == "postgresql" and not db.session.scalar(
                     text("SELECT pg_try_advisory_xact_lock(:key)"), {"key": SCHEDULE_LOCK}):

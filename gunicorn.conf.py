@@ -1,0 +1,12 @@
+"""gunicorn's settings for drafting, read by `gunicorn ... wsgi:app` started in this directory
+(from elsewhere: `gunicorn -c /srv/drafting/gunicorn.conf.py ... wsgi:app`). Options given on
+the command line (workers, threads, bind) are not set here."""
+
+
+def post_worker_init(worker):
+    """Once a worker process has loaded the app: deliver the outbox from now on, not from the
+    first request, and build links on the bound address when PUBLIC_URL is unset."""
+    from drafting.app import served
+
+    if hasattr(worker.wsgi, "config"):  # the Flask app of wsgi:app
+        served(worker.wsgi, worker.cfg.bind, https=worker.cfg.is_ssl)
