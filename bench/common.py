@@ -148,14 +148,18 @@ def free_port() -> int:
 
 
 class Gunicorn:
-    """One gunicorn gthread worker serving a WSGI target on a free loopback port."""
+    """One gunicorn gthread worker serving a WSGI target on a free loopback port.
+
+    `prefix` goes in front of the command, e.g. ["taskset", "-c", "0"] to pin the server (master
+    and worker) to a core; it must exec gunicorn, so that `process` stays gunicorn's master.
+    """
 
     def __init__(self, target: str, threads: int, env: dict[str, str] | None = None,
-                 log: Path | None = None):
+                 log: Path | None = None, prefix: list[str] | None = None):
         self.port = free_port()
         self.base = f"http://127.0.0.1:{self.port}"
         self.threads = threads
-        self.command = [str(BIN / "gunicorn"), "-w", "1", "--threads", str(threads), "--no-control-socket",
+        self.command = [*(prefix or []), str(BIN / "gunicorn"), "-w", "1", "--threads", str(threads), "--no-control-socket",
                         "-b", f"127.0.0.1:{self.port}", "--log-level", "warning",
                         "--graceful-timeout", "3", target]
         self.log = log
@@ -350,6 +354,8 @@ class Clients:
     processes); `server_of[index]` says which base URL client `index` is connected to.
     """
 
+    client_class = None  # python-socketio's AsyncClient unless a subclass says otherwise
+
     def __init__(self, n: int):
         self.n = n
         self.clients = []
@@ -380,7 +386,7 @@ class Clients:
         import socketio
 
         async def one(index: int):
-            client = socketio.AsyncClient(reconnection=False)
+            client = (self.client_class or socketio.AsyncClient)(reconnection=False)
             on_updated, on_presence = self._handlers(index)
             client.on("clause.updated", on_updated)
             client.on("presence", on_presence)

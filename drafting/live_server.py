@@ -27,6 +27,7 @@ import asyncio
 import io
 import logging
 import math
+import struct
 import time
 from urllib.parse import parse_qs
 
@@ -36,6 +37,7 @@ from aiohttp import web
 from flask import Flask, g
 from flask_babel import gettext as _
 from flask_login import current_user
+from socketio import packet as sio_packet
 
 from . import events, live, permissions
 from .api.auth import user_for_token
@@ -135,7 +137,7 @@ class LiveServer:
         self.app = app
         self.sio = socketio.AsyncServer(
             async_mode="aiohttp",
-            client_manager=socketio.AsyncRedisManager(queue, channel=app.config["SOCKETIO_CHANNEL"]),
+            client_manager=FanOut(queue, channel=app.config["SOCKETIO_CHANNEL"]),
             # None: only pages of this site may connect (the Origin is checked), as in the app.
             cors_allowed_origins=app.config.get("SOCKETIO_CORS_ORIGINS"),
             max_http_buffer_size=app.config["SOCKETIO_MAX_MESSAGE_BYTES"],
@@ -267,6 +269,71 @@ class LiveServer:
         return application
 
 
+# -- fan-out: one frame for the whole room --------------------------------------------------------
+
+SLOW_CLIENT_BYTES = 1 << 20  # a connection that has not read this much of what it was sent is closed
+
+
+def text_frame(payload: bytes) -> bytes:
+    """A final, unmasked WebSocket text frame (RFC 6455, 5.2): what a server sends."""
+    size = len(payload)
+    if size < 126:
+        header = struct.pack("!BB", 0x81, size)
+    elif size < 1 << 16:
+        header = struct.pack("!BBH", 0x81, 126, size)
+    else:
+        header = struct.pack("!BBQ", 0x81, 127, size)
+    return header + payload
+
+
+class FanOut(socketio.AsyncRedisManager):
+    """The Redis manager, with a room's event written as one prepared frame to every WebSocket.
+
+    The library hands every recipient its own copy through the connection's queue and writer task
+    (a queue put, a task wake-up and a frame built per viewer). Here the Socket.IO packet, the
+    Engine.IO packet and the WebSocket frame are encoded once, and the frame's bytes are written
+    straight into each WebSocket's transport (non-blocking; frames are written whole, so they
+    never interleave with the writer task's). Connections without compression only (the live
+    server turns it off: these frames are small) and upgraded to WebSocket; the others (long
+    polling), events with acknowledgements and binary data take the library's path. A client
+    that lets SLOW_CLIENT_BYTES pile up unread is closed rather than buffered without end."""
+
+    async def _handle_emit(self, message):
+        data = message.get("data")
+        if message.get("callback") is not None or message.get("binary") or not isinstance(data, list):
+            return await super()._handle_emit(message)
+        namespace = message.get("namespace") or "/"
+        skip = message.get("skip_sid")
+        skip = set(skip if isinstance(skip, list) else [skip])
+        encoded = self.server.packet_class(sio_packet.EVENT, namespace=namespace,
+                                           data=[message["event"], *data]).encode()
+        eio_packet = engineio.packet.Packet(engineio.packet.MESSAGE, encoded)
+        frame = text_frame(eio_packet.encode().encode("utf-8"))
+        sockets = self.server.eio.sockets
+        for sid, eio_sid in self.get_participants(namespace, message.get("room")):
+            if sid in skip:
+                continue
+            transport = self._transport(sockets.get(eio_sid))
+            if transport is None:
+                await self.server._send_eio_packet(eio_sid, eio_packet)
+            elif transport.get_write_buffer_size() > SLOW_CLIENT_BYTES:
+                log.warning("Socket.IO session %s closed: %s bytes sent and not read", eio_sid,
+                            transport.get_write_buffer_size())
+                transport.abort()
+            else:
+                transport.write(frame)
+        return None
+
+    @staticmethod
+    def _transport(session):
+        response = getattr(session, "drafting_response", None)
+        if response is None or session.closed or not session.upgraded or response.closed:
+            return None
+        writer = getattr(response, "_writer", None)
+        transport = getattr(writer, "transport", None)
+        return None if transport is None or transport.is_closing() else transport
+
+
 # -- malformed frames, as events.refuse_malformed_frames refuses them in threading mode -----------
 
 def _close(eio, sid, problem: str):
@@ -346,12 +413,25 @@ def _refuse_malformed_frames(server: socketio.AsyncServer) -> None:
 
     class CheckedWebSocket(websocket):
         def __init__(self, handler, server_):
-            sid = getattr(getattr(handler, "__self__", None), "sid", None)
+            session = getattr(handler, "__self__", None)
+            sid = getattr(session, "sid", None)
 
             async def checked(ws):
+                if session is not None:
+                    session.drafting_response = ws._sock  # where FanOut writes this connection's frames
                 return await handler(_CheckedFrames(ws, eio, sid))
 
             super().__init__(checked, server_)
+
+        async def __call__(self, environ):
+            # The driver's own, without permessage-deflate: a frame is then the same bytes for every
+            # connection (FanOut), and these frames are a few hundred bytes anyway.
+            request = environ["aiohttp.request"]
+            self._sock = web.WebSocketResponse(max_msg_size=self.server.max_http_buffer_size, compress=False)
+            await self._sock.prepare(request)
+            self.environ = environ
+            await self.handler(self)
+            return self._sock
 
     eio._async = {**eio._async, "websocket": CheckedWebSocket, "translate_request": translate_read_body}
 
