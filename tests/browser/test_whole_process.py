@@ -220,6 +220,9 @@ def test_the_secretariat_runs_the_whole_process_in_the_browser(browser, server):
         # ---- signing by every remaining cluster -----------------------------------------------
         for page, email, cluster in ((danube, "zsofia@danube.example", "Danube Health Cluster"),
                                      (thracian, "petar@thracian.example", "Thracian MedTech Cluster")):
+            # Their open page reloads itself when the phase changes: it says so before they go on
+            # (navigating away in the middle of that reload raced it).
+            expect(page.locator(".signoff-banner")).to_contain_text("The text is frozen for signing")
             page.goto(document_url)
             page.get_by_role("link", name="Review and sign").click()
             page.get_by_label(re.compile("I have read the final text")).check()
