@@ -53,6 +53,7 @@ from .common import (
     percentile,
     wait_for_quiet,
 )
+from .rawsocket import RawClient
 
 NAME = "authors"
 TITLE = "Authors editing at once (fan-out)"
@@ -74,6 +75,10 @@ TRANSPORTS = {
     "asyncio": ("gunicorn -w 1 --threads 50 --no-control-socket serving wsgi:app for HTTP and "
                 "python -m drafting.live_server (asyncio, aiohttp) holding the WebSockets, both on the server "
                 "core, joined by the Redis message queue"),
+}
+DRIVERS = {
+    "raw": "bench/rawsocket.py, Engine.IO v4 on one aiohttp WebSocket per author, handlers inline",
+    "socketio": "python-socketio's AsyncClient with its message handlers run inline",
 }
 ASYNC_HTTP_THREADS = 50  # HTTP only: the WebSockets are the live server's
 # Targets of issue 19 (item 1)
@@ -349,9 +354,10 @@ def lean_client_class():
 class Authors(Clients):
     """The N authors' Socket.IO clients: client i is author i; it records arrivals of the others' saves."""
 
-    def __init__(self, n: int, clause_ids: list[int], saves: dict[tuple[int, int], Save], point: Point):
+    def __init__(self, n: int, clause_ids: list[int], saves: dict[tuple[int, int], Save], point: Point,
+                 driver: str = "raw"):
         super().__init__(n)
-        self.client_class = lean_client_class()
+        self.client_class = RawClient if driver == "raw" else lean_client_class()
         self.clause_ids, self.saves, self.point = clause_ids, saves, point
         self.strays: dict[tuple[int, int], dict[int, float]] = {}
         self.watching = True  # False once the driver closes the clients itself
@@ -480,7 +486,7 @@ class Driver:
 
 
 async def measure(point: Point, fixture: Fixture, url: str, transport: str, redis: str | None,
-                  channel: str, server_core: int | None, duration: float, logs: Path) -> None:
+                  channel: str, server_core: int | None, duration: float, logs: Path, driver: str = "raw") -> None:
     """Serve the app, connect the N authors, run their saves and fill the point in."""
     import aiohttp
 
@@ -491,7 +497,7 @@ async def measure(point: Point, fixture: Fixture, url: str, transport: str, redi
     server = await asyncio.to_thread(serve, transport, n, env, logs / f"server-{point.period_ms}-{n}.log",
                                      server_core)
     saves: dict[tuple[int, int], Save] = {}
-    clients = Authors(n, fixture.clause_ids, saves, point)
+    clients = Authors(n, fixture.clause_ids, saves, point, driver)
     try:
         try:
             await clients.connect(getattr(server, "socket_base", server.base), fixture.tokens[:n],
@@ -569,7 +575,7 @@ def run_point(point: Point, fixture: Fixture, url: str, options, channel: str, d
     logs = Path(options.authors_logs) if options.authors_logs else workdir
     logs.mkdir(parents=True, exist_ok=True)
     work = measure(point, fixture, url, options.transport, options.redis, channel, options.server_core,
-                   duration, logs)
+                   duration, logs, options.driver)
     try:
         asyncio.run(asyncio.wait_for(work, timeout=limit))
     except TimeoutError:
@@ -805,6 +811,9 @@ def add_arguments(parser) -> None:
     parser.add_argument("--redis", metavar="URL", help="the server's Socket.IO message queue (default: none)")
     parser.add_argument("--authors-logs", metavar="DIR",
                         help="keep the servers' logs (server-T-N.log) in DIR (default: thrown away)")
+    parser.add_argument("--driver", default="raw", choices=DRIVERS,
+                        help="the authors' Socket.IO client: " + "; ".join(f"{k}: {v}" for k, v in DRIVERS.items())
+                             + " (default: %(default)s)")
     parser.add_argument("--transport", default="gthread,asyncio", metavar="NAMES",
                         help=f"how the app is served, one or more of {', '.join(TRANSPORTS)}, comma-separated "
                              "(default: %(default)s)")

@@ -164,7 +164,9 @@ class Gunicorn:
                         "--graceful-timeout", "3", target]
         self.log = log
         self._log = open(log, "wb") if log else subprocess.DEVNULL  # noqa: SIM115
-        self.process = subprocess.Popen(self.command, cwd=ROOT, env={**os.environ, **(env or {})},
+        # No mail worker thread in a measured server (DRAFTING_ENV=testing does not set app.testing).
+        self.process = subprocess.Popen(self.command, cwd=ROOT,
+                                        env={**os.environ, "NOTIFICATIONS_WORKER": "0", **(env or {})},
                                         stdout=self._log, stderr=subprocess.STDOUT)
         deadline = time.monotonic() + 30
         while time.monotonic() < deadline:
