@@ -34,6 +34,7 @@ from .clauses.routes import bp as clauses_bp
 from .cli import register_commands
 from .config import ROOT, Config, resolve_secret_key
 from .consultation.routes import bp as consultation_bp
+from .documents.operations import clause_label as clause_label_of
 from .documents.operations import clause_labels
 from .documents.routes import bp as documents_bp
 from .errors import DomainError
@@ -417,11 +418,16 @@ def _register_template_helpers(app: Flask) -> None:
         """A clause's label when a page renders it alone (the list passes `labels` for all)."""
         if clause.deleted_at:
             return ""
-        # Once per document and request: a page may render several clauses one by one.
+        # The first clause of a document a request renders is counted alone (a save's partial
+        # renders one); a page rendering several one by one reads all labels once, at the second.
         cache = g.setdefault("clause_labels", {})
-        if clause.document_id not in cache:
-            cache[clause.document_id] = clause_labels(clause.document)
-        return cache[clause.document_id].get(clause.id, str(clause.position))
+        labels = cache.get(clause.document_id)
+        if labels is None:
+            cache[clause.document_id] = {clause.id: clause_label_of(clause)}
+            return cache[clause.document_id][clause.id]
+        if clause.id not in labels and len(labels) == 1:
+            labels = cache[clause.document_id] = clause_labels(clause.document)
+        return labels.get(clause.id, str(clause.position))
 
     app.jinja_env.globals.update(clause_label=clause_label, default_kind=default_kind, kind_title=numbering.display_title,
                                  clause_kinds=numbering.KINDS, clause_kind_labels=numbering.KIND_NAMES, number_kinds=numbering.labels,

@@ -361,3 +361,29 @@ def test_the_verify_page_describes_the_hash_scheme_of_the_document(client, auth,
         db.session.commit()
     page = client.get(f"/documents/{declaration['id']}/verify").get_data(as_text=True)
     assert "<code>drafting-content-v1</code>" in page and "drafting-content-v2" not in page
+
+
+@pytest.mark.parametrize("seed", range(3))
+def test_the_label_a_save_answers_is_the_one_the_document_shows(api, declaration, seed):
+    """A save answers its clause's label counted alone in the database (documents.operations.clause_label);
+    over random kinds, insertions in the middle and deletions it is the label the whole document numbers."""
+    import random
+
+    rng = random.Random(seed)
+    editor = api.as_("editor")
+    kinds = ["preamble", "recital", "article", "action", "section", "annex"]
+    for _ in range(24):
+        ids = [c["id"] for c in doc(api, declaration["id"])["clauses"]]
+        payload = {"text": f"Clause {rng.random():.6f}.", "kind": rng.choice(kinds), "after": rng.choice(ids)}
+        assert editor.post(f"/documents/{declaration['id']}/clauses", json=payload).status_code == 201
+        if rng.random() < 0.25:
+            assert editor.delete(f"/clauses/{rng.choice(ids)}").status_code == 204
+    clauses = doc(api, declaration["id"])["clauses"]
+    assert {c["kind"] for c in clauses} >= {"recital", "article", "section", "annex"}
+    assert [c["label"] for c in clauses] == labels([c["kind"] for c in clauses])
+    for clause in clauses:
+        saved = editor.patch(f"/clauses/{clause['id']}", json={"text": clause["text"] + " Saved.",
+                                                              "base_version": clause["version"]})
+        assert saved.status_code == 200
+        assert (saved.get_json()["clause"]["kind"], saved.get_json()["clause"]["label"]) == \
+            (clause["kind"], clause["label"])

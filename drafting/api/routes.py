@@ -21,7 +21,7 @@ from ..clauses.operations import (
 from ..documents.operations import (
     add_member,
     add_participant,
-    clause_labels,
+    clause_label,
     create_document,
     document_json,
     remove_member,
@@ -58,7 +58,7 @@ def body(fields: tuple[str, ...] | None = None) -> dict:
 
 def clause_json(clause: Clause) -> dict:
     """A clause as the API gives it: its position number and its label (by its document's kinds)."""
-    label = None if clause.deleted_at else clause_labels(clause.document).get(clause.id)
+    label = None if clause.deleted_at else clause_label(clause)
     return clause.to_json(clause.number, label)
 
 
