@@ -41,12 +41,13 @@ class Flood:
 
     PRUNE_AT = 10_000  # windows kept before the stale ones are dropped
 
-    def __init__(self):
+    def __init__(self, clock=time.monotonic):
         self._lock = threading.Lock()
         self._windows: dict[str, tuple[int, int]] = {}
+        self.clock = clock
 
     def allow(self, key: str, limit: int) -> bool:
-        second = int(time.monotonic())
+        second = int(self.clock())
         with self._lock:
             if len(self._windows) > self.PRUNE_AT:
                 self._windows = {k: w for k, w in self._windows.items() if w[0] >= second - 1}

@@ -130,6 +130,17 @@ def role_of(user, document) -> str | None:
 
 ROLES_SEEN = "permissions_roles"
 
+# A member's role as a column of another query (views.get_clause_or_404 loads it with the clause).
+ROLE_COLUMN = (select(Membership.role).where(Membership.document_id == Document.id,
+                                             Membership.user_id == bindparam("user_id"))
+               .scalar_subquery())
+
+
+def remember_role(user, document, role: str | None) -> None:
+    """Keep a role read by another query (ROLE_COLUMN) for role_of, as if role_of had read it."""
+    if user is not None and getattr(user, "is_authenticated", False) and not user.is_admin:
+        db.session.info.setdefault(ROLES_SEEN, {})[(user.id, document.id)] = role
+
 
 @event.listens_for(Session, "after_commit")
 @event.listens_for(Session, "after_rollback")

@@ -45,16 +45,21 @@ def get_document_or_404(document_id: int, action: str = "view", user=None) -> Do
     return document
 
 
-_CLAUSE_AND_DOCUMENT = (select(Clause, Document).join(Document, Clause.document_id == Document.id)
+# The clause, its document and the user's role on it in one query (a save is 10 statements, not 11).
+_CLAUSE_AND_DOCUMENT = (select(Clause, Document, permissions.ROLE_COLUMN)
+                        .join(Document, Clause.document_id == Document.id)
                         .where(Clause.id == bindparam("clause_id")))
 
 
 def get_clause_or_404(clause_id: int, action: str = "view", user=None,
                       include_deleted: bool = False) -> Clause:
     """Load a clause of a document the user may act on, or abort; deleted ones only for history."""
-    row = db.session.execute(_CLAUSE_AND_DOCUMENT, {"clause_id": clause_id}).first()
+    user = user if user is not None else current_user
+    user_id = user.id if getattr(user, "is_authenticated", False) else None
+    row = db.session.execute(_CLAUSE_AND_DOCUMENT, {"clause_id": clause_id, "user_id": user_id}).first()
     clause = row[0] if row else None  # its document is loaded too: clause.document costs nothing
     if clause is None or (clause.deleted_at is not None and not include_deleted):
         abort(404, _("Clause not found."))
+    permissions.remember_role(user, clause.document, row[2])
     check(clause.document, action, user)
     return clause
