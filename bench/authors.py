@@ -3,12 +3,13 @@
     .venv/bin/python -m bench authors                                   # the run of record
     .venv/bin/python -m bench authors --no-docs --authors 10,50 --period-ms 200 --authors-duration 10
 
-For each period T and each N, a fresh server (one function, `serve`, so that another transport can
-be plugged in later; today `taskset -c SERVER_CORE gunicorn -w 1 --threads N+50` serving wsgi:app)
-gets a copy of a template database: the demo world plus a document in drafting with 300 authors,
+For each period T and each N, a fresh server pinned to SERVER_CORE (`serve`, one per `--transport`:
+gthread, `gunicorn -w 1 --threads N+50` serving wsgi:app; asyncio, gunicorn for HTTP beside
+`python -m drafting.live_server` holding the WebSockets, joined by Redis) gets a copy of a template database: the demo world plus a document in drafting with 300 authors,
 each an editor of it with an API token and a clause of their own. This process is pinned to
-DRIVER_CORE and runs ONE asyncio loop: N python-socketio AsyncClients (author i uses token i)
-connect over WebSocket and `join` the document, 10 at a time; the presence storm is drained. Then
+DRIVER_CORE and runs ONE asyncio loop: N Socket.IO clients (bench/rawsocket.py, lean enough that
+this core is not the limit; `--driver socketio` for python-socketio's AsyncClient; author i uses
+token i) connect over WebSocket and `join` the document, 10 at a time; the presence storm is drained. Then
 every author saves its own clause every T ms (its first tick at i*T/N, so the authors are spread
 evenly over the period; the next at tick + T): `PATCH /api/v1/clauses/{id}` with {text,
 base_version} and its bearer token, over one aiohttp session. At most one save of an author is in
@@ -57,7 +58,7 @@ from .rawsocket import RawClient
 
 NAME = "authors"
 TITLE = "Authors editing at once (fan-out)"
-AUTHORS = (10, 25, 50, 100, 150, 200, 300)
+AUTHORS = (10, 25, 50, 100, 150, 200, 250, 300)
 PERIODS_MS = (200, 5000)
 HEADROOM = 50  # gunicorn threads beyond one per WebSocket, for the HTTP requests
 GRACE = 5.0  # seconds to wait for late arrivals after the last save was answered
@@ -81,7 +82,7 @@ DRIVERS = {
     "socketio": "python-socketio's AsyncClient with its message handlers run inline",
 }
 ASYNC_HTTP_THREADS = 50  # HTTP only: the WebSockets are the live server's
-# Targets of issue 19 (item 1)
+# Targets of issue 19 (item 2)
 TARGET_P95_MS = 100.0
 TARGET_FAST_PERIOD, TARGET_FAST_UP_TO, TARGET_KNEE_BEYOND = 200, 100, 250
 TARGET_SLOW_PERIOD, TARGET_SLOW_AT = 5000, 300
@@ -671,7 +672,7 @@ def knee(points: list[Point], period_ms: int) -> str:
 
 
 def targets(points: list[Point]) -> list[str]:
-    """Each target of issue 19 (item 1): met, missed, or not measured."""
+    """Each target of issue 19 (item 2): met, missed, or not measured."""
     def at(period_ms):
         return [p for p in points if p.period_ms == period_ms and p.ran]
 
@@ -727,13 +728,22 @@ def method(options, durations: dict[int, float]) -> str:
         "SQLite (WAL; a copy of the template per point)"
     queue = f"`SOCKETIO_MESSAGE_QUEUE={options.redis}` (a channel per point)" if options.redis else "no message queue"
     windows = ", ".join(f"T = {t} ms: {warmup(t):.0f} s warm-up then {d:.0f} s timed" for t, d in durations.items())
+    client = {"raw": "`bench/rawsocket.py`: Engine.IO v4 on one aiohttp WebSocket each, a `json.loads` per "
+                     "event; python-socketio's `AsyncClient` saturated this core at about 16,000-18,000 "
+                     "events a second, which hid the server's limit (`--driver socketio` measures with it)",
+              "socketio": "python-socketio `AsyncClient`s"}[options.driver]
+    transport_error = "" if options.driver == "raw" else (
+        " A 'transport error' there is python-engineio's client giving up after 30 s with nothing to send "
+        "(max(ping interval 25 s, ping timeout 20 s) + 5 s; normally it sends its answer to the server's ping "
+        "every 25 s): a server ping stuck over 5 s behind a backlog of events ends the connection (a "
+        "browser's engine.io client waits 45 s for a ping).")
     return (
         f"For each period T and each N, a fresh server: `taskset -c {options.server_core}` "
         f"`{TRANSPORTS[options.transport]}`, `DRAFTING_ENV=testing`, {database}, {queue}. The template "
         "is the demo world (as tests/conftest.py) plus a document in drafting with one editor per "
         "author, each with an API token and a clause of its own (~500 characters of prose); N authors "
         "use the first N. The driver is this process, pinned to core "
-        f"{options.driver_core}, with one asyncio loop: N python-socketio `AsyncClient`s (author i's "
+        f"{options.driver_core}, with one asyncio loop: N Socket.IO clients ({client}; author i's "
         "token) connect over WebSocket and `join` the document, 10 at a time; the presence storm is "
         "drained. Each author then saves its own clause every T (first tick at i*T/N, so the saves are "
         "spread evenly over the period; next tick = previous + T): `PATCH /api/v1/clauses/{id}` with "
@@ -748,17 +758,13 @@ def method(options, durations: dict[int, float]) -> str:
         f"minus arrivals, counted {GRACE:.0f} s after the last save was answered (when some are missing, "
         f"the notes say how many still came within {LATE_WAIT:.0f} s more: late rather than lost). Clients "
         "are not reconnected, so the arrivals of a client that lost its connection count as lost; the notes "
-        "count such disconnections. A 'transport error' there is python-engineio's client giving up after "
-        "30 s with nothing to send (max(ping interval 25 s, ping timeout 20 s) + 5 s; normally it sends its "
-        "answer to the server's ping every 25 s): a server ping stuck over 5 s behind a backlog of events "
-        "ends the connection (a browser's engine.io client waits 45 s for a ping). HTTP errors are "
+        f"count such disconnections.{transport_error} HTTP errors are "
         "non-2xx answers and failed requests. Server cores = CPU time (user + system) of the gunicorn "
         "worker (with the asyncio transport: plus the live server and redis-server, which then carry the "
         "fan-out) / wall time of the window; driver cores = this process's CPU time / wall time "
         f"(above {DRIVER_SATURATED} the driver, not the server, may be the limit: 'driver saturated'); "
         "context switches are summed over the server processes' threads (voluntary + involuntary). The "
-        "clients handle each message in their read loop (python-engineio's client otherwise starts a task "
-        "per message, which made the driver the limit sooner). The driver's "
+        "clients handle each message in their read loop, as a browser runs its handlers. The driver's "
         "garbage collector is paused during the window (the clients stand for N separate browsers). "
         f"The knee is the smallest N whose p95 exceeds {KNEE_MS / 1000:.0f} s; once a p95 exceeds "
         f"{STOP_MS / 1000:.0f} s, larger N are not run for that T. Other processes run on the same two "
@@ -785,7 +791,7 @@ def markdown(points, options, durations, facts, quiet_before: float, quiet_after
     errors = [f"- T = {p.period_ms} ms, N = {p.n}: " + "; ".join(p.error_samples) for p in points if p.error_samples]
     if errors:
         lines += ["HTTP errors (first of each point):", "", *errors, ""]
-    lines += ["### Targets (issue 19, item 1)", "", *targets(points), "", "### Knee", ""]
+    lines += ["### Targets (issue 19, item 2)", "", *targets(points), "", "### Knee", ""]
     lines += [f"- {knee(points, period_ms)}" for period_ms in durations]
     return "\n".join(lines).rstrip() + "\n"
 

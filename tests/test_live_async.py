@@ -8,19 +8,23 @@ Runs in the PostgreSQL pass of `make test` (it needs Redis).
 
 from __future__ import annotations
 
+import json
 import re
 import time
 
 import pytest
 import requests
 import socketio
+from socketio import packet as sio_packet
 from sqlalchemy import select
 
+from drafting.events import StrictPacket
 from drafting.extensions import db
 from drafting.models import User
 from tests.conftest import EMAILS, PASSWORD, World, live_env, make_app
 from tests.served import SplitServer
 from tests.test_live_server import Listener, assert_joins_coalesce, bearer
+from tests.test_socketio_frames import RawWebSocket
 
 WAIT = 5.0
 
@@ -165,3 +169,31 @@ def test_other_sites_may_not_connect(split):
         # Malformed and oversized frames: tests/test_socketio_frames.py runs against this server too.
     finally:
         honest.close()
+
+
+def test_a_broadcast_frame_is_what_the_library_would_send_and_polling_gets_the_same_event(split):
+    """The live server writes one prepared frame into every WebSocket (live_server.FanOut); a
+    client on long polling takes python-socketio's own path. Both get the same event, and the
+    WebSocket's frame is byte for byte the library's encoding of it."""
+    app_server, live, world = split
+    declaration = world.document("declaration")
+    polling = Listener(live.base, token=world.token("commenter"), transports=("polling",))
+    raw = RawWebSocket(live.base, world.token("observer"))
+    try:
+        assert polling.client.transport() == "polling"
+        assert polling.join(declaration["id"])["ok"] is True
+        raw.send("420" + json.dumps(["join", {"document_id": declaration["id"]}]))
+        while not (answer := raw.answer("join")).startswith("430"):
+            assert answer.startswith('42["presence"'), answer
+        assert json.loads(answer[3:])[0]["ok"] is True
+        clause_id = declaration["clause_ids"][1]
+        assert _save(app_server, world, clause_id, "Sent once, written to every WebSocket.").status_code == 200
+        while not (frame := raw.answer("clause.updated")).startswith('42["clause.updated"'):
+            assert frame.startswith('42["presence"'), frame
+        event = polling.wait_for("clause.updated", clause_id=clause_id)
+        assert json.loads(frame[2:]) == ["clause.updated", event]
+        assert frame == "4" + StrictPacket(sio_packet.EVENT, data=["clause.updated", event]).encode()
+    finally:
+        raw.close()
+        polling.close()
+

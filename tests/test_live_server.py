@@ -31,7 +31,8 @@ def served(database):
 class Listener:
     """A real Socket.IO client that records the events it receives."""
 
-    def __init__(self, base: str, token: str | None = None, cookie: str | None = None):
+    def __init__(self, base: str, token: str | None = None, cookie: str | None = None,
+                 transports: tuple[str, ...] = ("websocket",)):
         self.events: list[tuple[str, dict]] = []
         self.arrived = threading.Condition()
         self.client = socketio.Client(reconnection=False)
@@ -39,7 +40,7 @@ class Listener:
         # Same User-Agent as the login: session protection ties a session to its browser.
         headers = {"Cookie": cookie, "User-Agent": requests.utils.default_user_agent()} if cookie else None
         self.client.connect(base, auth={"token": token} if token else None, headers=headers,
-                            transports=["websocket"], wait_timeout=WAIT)
+                            transports=list(transports), wait_timeout=WAIT)
 
     def _record(self, name, data):
         with self.arrived:
