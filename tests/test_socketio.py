@@ -173,7 +173,8 @@ def test_refused_change_is_not_broadcast(logged_in, declaration):
                               data={"text": "", "base_version": "1"}).status_code == 422
     assert editor_client.post(f"/clauses/{clause_id}", headers=HX,
                               data={"text": "x" * 50_001, "base_version": "1"}).status_code == 413
-    assert watcher.get_received() == []
+    # Presence may still arrive (joins are announced a moment later, coalesced): it is not a change.
+    assert [item for item in watcher.get_received() if item["name"] != "presence"] == []
 
 
 def test_other_changes_are_broadcast_with_their_names(app, logged_in, declaration):
