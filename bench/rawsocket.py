@@ -89,6 +89,8 @@ class RawClient:
                 if message.type != aiohttp.WSMsgType.TEXT:
                     break
                 data = message.data
+                if not data:
+                    continue
                 kind = data[0]
                 if kind == _MESSAGE:
                     sort = data[1]
@@ -114,8 +116,10 @@ class RawClient:
                 elif kind == _CLOSE:
                     reason = "server disconnect"
                     break
-        except (aiohttp.ClientError, ConnectionResetError, ValueError) as exc:
+        except (aiohttp.ClientError, ConnectionResetError) as exc:
             reason = repr(exc)
+        except Exception as exc:  # noqa: BLE001 - a driver fault is reported as one, not blamed on the server
+            reason = f"driver error: {exc!r}"
         finally:
             was = self.connected
             self.connected = False

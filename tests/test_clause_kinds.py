@@ -387,3 +387,12 @@ def test_the_label_a_save_answers_is_the_one_the_document_shows(api, declaration
         assert saved.status_code == 200
         assert (saved.get_json()["clause"]["kind"], saved.get_json()["clause"]["label"]) == \
             (clause["kind"], clause["label"])
+    # A save that changes the kind renumbers: it answers the label the document shows after it.
+    for clause in rng.sample(clauses, 8):
+        current = next(c for c in doc(api, declaration["id"])["clauses"] if c["id"] == clause["id"])
+        kind = rng.choice([k for k in kinds if k != current["kind"]])
+        saved = editor.patch(f"/clauses/{clause['id']}", json={"text": current["text"], "kind": kind,
+                                                              "base_version": current["version"]})
+        assert saved.status_code == 200 and saved.get_json()["clause"]["kind"] == kind
+        shown = next(c for c in doc(api, declaration["id"])["clauses"] if c["id"] == clause["id"])
+        assert saved.get_json()["clause"]["label"] == shown["label"]

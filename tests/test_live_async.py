@@ -196,4 +196,3 @@ def test_a_broadcast_frame_is_what_the_library_would_send_and_polling_gets_the_s
     finally:
         raw.close()
         polling.close()
-

@@ -71,13 +71,18 @@ def clause_labels(document: Document) -> dict[int, str]:
 def clause_label(clause: Clause) -> str:
     """One live clause's label: text.numbering.labels over the kinds of the live clauses up to it.
 
-    The kinds come as plain strings from one Core query (no ORM object per clause): saving one
-    clause of a document of 300 answers its label in a third of the time `clause_labels` takes.
+    Only the clauses up to this one are read, as (id, kind) rows, with the clause's position as
+    the database has it now (a move or an insertion committed since this request loaded the
+    clause is counted right); if the clause is not the last row (deleted meanwhile), the whole
+    document's labels answer, as `clause_labels`.
     """
-    kinds = db.session.connection().execute(select(Clause.kind).where(
+    here = select(Clause.position).where(Clause.id == clause.id).scalar_subquery()
+    rows = db.session.execute(select(Clause.id, Clause.kind).where(
         Clause.document_id == clause.document_id, Clause.deleted_at.is_(None),
-        Clause.position <= clause.position).order_by(Clause.position, Clause.id)).scalars().all()
-    return labels(kinds)[-1] if kinds else ""
+        Clause.position <= here).order_by(Clause.position, Clause.id)).all()
+    if rows and rows[-1].id == clause.id:
+        return labels([row.kind for row in rows])[-1]
+    return clause_labels(clause.document).get(clause.id, "")
 
 
 def hash_of(title: str, scheme: int, entries) -> str:
