@@ -61,27 +61,31 @@ def action_timeline(document: Document, organisation: str | None = None) -> list
     return rows
 
 
+def _live_labels(document_id: int, *where) -> list[tuple[int, str]]:
+    """(id, label) of a document's live clauses in order, read as (id, kind) rows; `where` may
+    stop the read early (the numbering of a clause depends only on the clauses before it)."""
+    rows = db.session.execute(select(Clause.id, Clause.kind).where(
+        Clause.document_id == document_id, Clause.deleted_at.is_(None), *where)
+        .order_by(Clause.position, Clause.id)).all()
+    return list(zip((r.id for r in rows), labels([r.kind for r in rows]), strict=True))
+
+
 def clause_labels(document: Document) -> dict[int, str]:
     """Each live clause's label by id, read in one query (for pages rendering one clause)."""
-    rows = db.session.execute(select(Clause.id, Clause.kind).where(
-        Clause.document_id == document.id, Clause.deleted_at.is_(None)).order_by(Clause.position, Clause.id)).all()
-    return dict(zip((r.id for r in rows), labels([r.kind for r in rows]), strict=True))
+    return dict(_live_labels(document.id))
 
 
 def clause_label(clause: Clause) -> str:
-    """One live clause's label: text.numbering.labels over the kinds of the live clauses up to it.
+    """One live clause's label, reading only the live clauses up to it.
 
-    Only the clauses up to this one are read, as (id, kind) rows, with the clause's position as
-    the database has it now (a move or an insertion committed since this request loaded the
-    clause is counted right); if the clause is not the last row (deleted meanwhile), the whole
-    document's labels answer, as `clause_labels`.
+    It stops at the clause's position as the database has it now (a move or an insertion
+    committed since this request loaded the clause is counted right); if the clause is not the
+    last row (deleted meanwhile), the whole document's labels answer, as `clause_labels`.
     """
     here = select(Clause.position).where(Clause.id == clause.id).scalar_subquery()
-    rows = db.session.execute(select(Clause.id, Clause.kind).where(
-        Clause.document_id == clause.document_id, Clause.deleted_at.is_(None),
-        Clause.position <= here).order_by(Clause.position, Clause.id)).all()
-    if rows and rows[-1].id == clause.id:
-        return labels([row.kind for row in rows])[-1]
+    read = _live_labels(clause.document_id, Clause.position <= here)
+    if read and read[-1][0] == clause.id:
+        return read[-1][1]
     return clause_labels(clause.document).get(clause.id, "")
 
 
