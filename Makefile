@@ -39,14 +39,15 @@ translations: $(MO_FILES)
 
 # Extract the messages again and bring every catalogue up to date (then translate what is new).
 catalogues: install
-	$(BIN)/pybabel --quiet extract -F babel.cfg -k _l -k N_ -k lazy_gettext -o drafting/translations/messages.pot --no-location --sort-output --omit-header .
-	$(BIN)/pybabel --quiet update -i drafting/translations/messages.pot -d drafting/translations --no-fuzzy-matching --ignore-obsolete
+	$(BIN)/pybabel --quiet extract -F babel.cfg -k _l -k N_ -k lazy_gettext -o drafting/translations/messages.pot --no-location --sort-output --omit-header --no-wrap .
+	$(BIN)/pybabel --quiet update -i drafting/translations/messages.pot -d drafting/translations --no-fuzzy-matching --ignore-obsolete --no-wrap
 
+# Links in e-mails point where this serves (PORT=N too), unless PUBLIC_URL says otherwise.
 run: install pdf-libs translations
 	$(FLASK) db upgrade
 	$(FLASK) seed-demo
 	@echo "Serving http://127.0.0.1:$(PORT)  (Ctrl+C stops)"
-	$(FLASK) run --host 127.0.0.1 --port $(PORT)
+	PUBLIC_URL="$${PUBLIC_URL:-http://127.0.0.1:$(PORT)}" $(FLASK) run --host 127.0.0.1 --port $(PORT)
 
 # The whole suite on SQLite, then again (all but the browser tests) on PostgreSQL with a Redis
 # message queue, plus the two-process tests. PostgreSQL at 127.0.0.1:5432 (database test) and

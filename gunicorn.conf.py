@@ -8,5 +8,7 @@ def post_worker_init(worker):
     first request, and build links on the bound address when PUBLIC_URL is unset."""
     from drafting.app import served
 
-    if hasattr(worker.wsgi, "config"):  # the Flask app of wsgi:app
+    # The app of wsgi:app only: other Flask apps served from this directory (bench's floor) have
+    # none of its settings.
+    if getattr(worker.wsgi, "name", None) == "drafting.app":
         served(worker.wsgi, worker.cfg.bind, https=worker.cfg.is_ssl)

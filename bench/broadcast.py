@@ -506,7 +506,7 @@ runs going on beside it.
    last_used_at` on every API call). The first client hears of an app save about 10 ms (6-12 ms
    across runs) after it would hear of a bare emit, at every N.
 2. **Work after the emit competes with the fan-out for the GIL.** `patch_clause` commits (the
-   emit runs in the after-commit hook), then builds its answer: `clause.to_json(clause.number)`
+   emit runs in the after-commit hook), then builds its answer: `clause.to_json(number_of(clause))`
    reloads the expired clause, its document and all the document's clauses (3 SQL statements and
    a pool checkout with a pre-ping). That takes 3.3 ms at N = 10 but 9.9 ms at N = 100 and 16.5 ms
    at N = 250, because the N writer threads are runnable at the same time; the spread from first

@@ -42,6 +42,7 @@ from .exchange.routes import bp as exchange_bp
 from .extensions import csrf, db, login_manager, mail, migrate, socketio
 from .history.routes import bp as history_bp
 from .i18n import N_, _l
+from .live import PresenceCoalescer
 from .models.base import MAX_ID, iso
 from .models.document import ROLE_LABELS
 from .notifications import worker
@@ -253,6 +254,7 @@ def create_app(config_class: type = Config, **overrides) -> Flask:
     app.extensions["drafting.presence"] = make_registry(app.config["SOCKETIO_MESSAGE_QUEUE"],
                                                         app.config["SOCKETIO_CHANNEL"],
                                                         app.config["PRESENCE_ALIVE_SECONDS"])
+    app.extensions["drafting.presence_out"] = PresenceCoalescer()  # per app: see live.broadcast_presence
     return app
 
 

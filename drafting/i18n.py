@@ -280,6 +280,10 @@ JS_MESSAGES: tuple[str, ...] = (
     N_("%(who)s changed the order of the clauses."),
     # static/people.js
     N_("Copied."),
+    # static/translations.js
+    N_("Someone else saved a new version of this translation: saving yours merges them, or shows both if you changed the same words."),
+    N_("The authentic text of this clause changed while you were translating it."),
+    N_("Clauses were added, moved or deleted: reload the page to see them."),
 )
 
 

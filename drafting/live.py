@@ -150,6 +150,7 @@ class PresenceCoalescer:
             _send_presence(document_id)
             return
         app = current_app._get_current_object()
+        server = socketio.server  # this app's (the extension object serves one app at a time)
 
         def later() -> None:
             socketio.sleep(wait)
@@ -158,14 +159,11 @@ class PresenceCoalescer:
                 self._last[document_id] = time.monotonic()
             try:
                 with app.app_context():
-                    _send_presence(document_id)
+                    _send_presence(document_id, server)
             except Exception:  # noqa: BLE001 - a late broadcast must never kill the process
                 app.logger.warning("presence of document %s not broadcast", document_id, exc_info=True)
 
         socketio.start_background_task(later)
-
-
-_presence_out = PresenceCoalescer()
 
 
 def registry():
@@ -192,13 +190,14 @@ def presence_of(document_id: int) -> list[dict]:
 
 
 def broadcast_presence(document_id: int) -> None:
-    """Send the document's room who is on it and what they are editing (coalesced)."""
-    _presence_out.request(document_id)
+    """Send the document's room who is on it and what they are editing (coalesced by the app's own
+    coalescer: a broadcast pending in one app must not stand for another's, as it did between tests)."""
+    current_app.extensions["drafting.presence_out"].request(document_id)
 
 
-def _send_presence(document_id: int) -> None:
-    socketio.emit("presence", {"document_id": document_id, "users": presence_of(document_id)},
-                  to=room(document_id))
+def _send_presence(document_id: int, server=None) -> None:
+    (server or socketio.server).emit("presence", {"document_id": document_id, "users": presence_of(document_id)},
+                                     to=room(document_id), namespace="/")
 
 
 def evict_now(user_id: int, document_id: int | None = None) -> None:

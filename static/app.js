@@ -40,7 +40,10 @@
   // A live refresh may replace a clause while this page's own request for it is under way: the
   // answer then goes to the clause now in the page (not to the detached old one), and a live
   // refresh never replaces a clause with one that is not newer than what the page shows.
-  document.addEventListener("htmx:beforeSwap", function (event) {
+  // htmx announces an answer (htmx:beforeSwap) on the element it was to replace; once a refresh
+  // has taken that element out of the page, the event no longer reaches the document, so each
+  // target also carries this listener itself (it acts only while detached, the document's otherwise).
+  function keepAnswerInPage(event) {
     const detail = event.detail;
     const target = detail.target;
     if (target && !document.body.contains(target)) {
@@ -57,6 +60,13 @@
       const match = /data-version="(\d+)"/.exec(detail.serverResponse || "");
       if (match && parseInt(match[1], 10) <= parseInt(detail.target.dataset.version, 10)) detail.shouldSwap = false;
     }
+  }
+  document.addEventListener("htmx:beforeSwap", keepAnswerInPage);
+  document.addEventListener("htmx:beforeSend", function (event) {
+    const target = event.detail.target;
+    if (!target || target === document.body || target.draftingKeepsAnswer) return;
+    target.draftingKeepsAnswer = true;
+    target.addEventListener("htmx:beforeSwap", function (swap) { if (!document.body.contains(target)) keepAnswerInPage(swap); });
   });
 
   // ---- focus after swaps ----------------------------------------------------------------
@@ -78,13 +88,31 @@
       if (first) first.focus();
     }
   });
+  // A field someone (or a script restoring a draft) focused between a swap and its settle, 20 ms
+  // later, keeps the focus, and its caret or selection: the form's own autofocus would otherwise
+  // send their keys elsewhere, or collapse a selection made to type over the text to its end.
+  let swappedAt = 0;
+  let chosenField = null;
+  let chosenAt = -1;
+  document.addEventListener("htmx:afterSwap", function () { swappedAt = performance.now(); });
+  document.addEventListener("focusin", function (event) {
+    if (event.target.matches && event.target.matches("input, textarea, select")) {
+      chosenField = event.target;
+      chosenAt = performance.now();
+    }
+  });
   document.addEventListener("htmx:afterSettle", function (event) {
     // Focus a newly swapped-in form field once (after "afterend" swaps too, so search the document).
     const auto = document.querySelector("[data-autofocus]:not([data-focused])");
     if (auto) {
       auto.dataset.focused = "true";
-      auto.focus();
-      if (auto.setSelectionRange) auto.setSelectionRange(auto.value.length, auto.value.length);
+      const form = auto.closest("form");
+      const chosen = chosenField && chosenAt >= swappedAt &&
+        document.activeElement === chosenField && form && form.contains(chosenField);
+      if (!chosen) {
+        auto.focus();
+        if (auto.setSelectionRange) auto.setSelectionRange(auto.value.length, auto.value.length);
+      }
     }
     const list = document.getElementById("clauses");
     if (list && list.dataset.focus) {
@@ -203,9 +231,32 @@
     if (li) { li.classList.remove("flash-update"); void li.offsetWidth; li.classList.add("flash-update"); }
   }
 
+  // This page's requests under way, by the element that made them. A refresh of a clause, or of
+  // the list, waits while one of its own controls has a request under way: that answer brings the
+  // clause anyway, and swapping it first would take the control out of the page (keepAnswerInPage
+  // then still places the answer, but the clause was fetched twice).
+  const inFlight = new Map();
+  document.addEventListener("htmx:beforeSend", function (event) { inFlight.set(event.detail.elt, Date.now()); });
+  // (htmx announces the end of a request whose element its answer replaced on an ancestor still in
+  // the page, with detail.elt set to that ancestor: the element that asked is requestConfig.elt.)
+  document.addEventListener("htmx:afterRequest", function (event) {
+    const config = event.detail.requestConfig;
+    inFlight.delete(config ? config.elt : event.detail.elt);
+  });
+  function requestUnderWay(container) {
+    const now = Date.now();
+    for (const [elt, since] of inFlight) {
+      if (!document.body.contains(elt) || now - since > 30000) { inFlight.delete(elt); continue; }
+      // An open form is kept in place by a refresh (see refreshList), so its save may go on.
+      if (container.contains(elt) && !(elt.closest && elt.closest("li.editing"))) return true;
+    }
+    return false;
+  }
+
   function refreshClause(change) {
     const li = document.getElementById("clause-" + change.clause_id);
     if (!li) { refreshList(); return; }
+    if (requestUnderWay(li)) { setTimeout(function () { refreshClause(change); }, 100); return; }
     if (li.classList.contains("editing")) {
       const notice = li.querySelector(".clause-notice");
       if (notice && parseInt(li.dataset.version, 10) < change.version) {
@@ -216,7 +267,11 @@
       return;
     }
     if (parseInt(li.dataset.version, 10) >= change.version) return;
-    htmx.ajax("GET", li.dataset.url, { target: li, swap: "outerHTML", headers: { "X-Live-Refresh": "1" } })
+    // From the clause itself, not the body: htmx queues a body-sourced request behind one under
+    // way and keeps only the last one waiting, so of several clauses changed at once (a catch-up
+    // after reconnecting) all but the first and the last went unrefreshed. Refreshes of one
+    // clause wait for each other (requestUnderWay).
+    htmx.ajax("GET", li.dataset.url, { source: li, target: li, swap: "outerHTML", headers: { "X-Live-Refresh": "1" } })
       .then(function () { flashClause(change.clause_id); });
   }
 
@@ -243,6 +298,11 @@
     if (listRefresh) return listRefresh;
     const section = document.getElementById("clauses");
     if (!section) return Promise.resolve();
+    if (requestUnderWay(section)) {
+      listRefresh = new Promise(function (resolve) { setTimeout(resolve, 100); })
+        .then(function () { listRefresh = null; return refreshList(); });
+      return listRefresh;
+    }
     listRefresh = fetch(section.dataset.refreshUrl, { headers: { "HX-Request": "true" }, credentials: "same-origin" })
       .then(function (response) { if (!response.ok) throw new Error(response.status); return response.text(); })
       .then(function (html) {
@@ -255,6 +315,15 @@
         // lands elsewhere.
         const typing = document.activeElement && document.activeElement.closest && document.activeElement.closest("#clauses li.editing")
           ? { field: document.activeElement, start: document.activeElement.selectionStart, end: document.activeElement.selectionEnd } : null;
+        // A clause's status line ("Saved as version 2.") stays when the fresh list shows that same
+        // version: a page's own save that renumbers the list answers before its refresh lands.
+        current.querySelectorAll("li.clause[id] > article > .clause-status").forEach(function (status) {
+          const li = status.closest("li.clause");
+          const same = fresh.querySelector("#" + CSS.escape(li.id));
+          const place = same && same.dataset.version === li.dataset.version && !same.querySelector(".clause-status") &&
+            same.querySelector(".clause-editing");
+          if (place) place.before(status);
+        });
         // Keep every open form, with what its user typed, in its place.
         current.querySelectorAll("li.editing").forEach(function (open) {
           const same = open.id && fresh.querySelector("#" + CSS.escape(open.id));

@@ -117,6 +117,9 @@
     const field = form.querySelector("textarea") || fieldsOf(form)[0];
     if (field) field.dispatchEvent(new Event("input", { bubbles: true }));
   }
+  // The field a restored draft gives the focus to: the form's own autofocus field (a comment
+  // form's first textarea is its quote), else its first textarea.
+  function mainField(form) { return form.querySelector("[data-autofocus]") || form.querySelector("textarea"); }
   function isConflict(form) { const li = clauseItem(form); return !!(li && li.classList.contains("conflict")); }
 
   function recordOf(form) {
@@ -229,7 +232,7 @@
       delete form.dataset.draftOffered;
       fill(form, record);
       restoredNote(form, record);
-      const field = form.querySelector("textarea");
+      const field = mainField(form);
       if (field) field.focus();
     });
     const title = form.querySelector(".form-title, h3");
@@ -273,7 +276,7 @@
         form.dataset.draftChecked = "1";
         fill(form, record);
         restoredNote(form, record);
-        const field = form.querySelector("textarea");
+        const field = mainField(form);
         if (field) field.focus();
       });
     });

@@ -8,7 +8,6 @@
   const body = document.body;
   const lang = body.dataset.translationLang;
   if (!lang) return;
-  const T = window.draftingT || function (text) { return text; };
 
   function refreshRow(clauseId, note) {
     const row = document.getElementById("tr-" + clauseId);
@@ -44,13 +43,13 @@
     const name = event.detail.name;
     const change = event.detail.change || {};
     if (name === "translation.updated" && change.lang === lang && change.clause_id) {
-      refreshRow(change.clause_id, T("Someone else saved a new version of this translation: saving yours merges them, or shows both if you changed the same words."));
+      refreshRow(change.clause_id, draftingT("Someone else saved a new version of this translation: saving yours merges them, or shows both if you changed the same words."));
     } else if (name === "clause.updated" && change.clause_id) {
-      refreshRow(change.clause_id, T("The authentic text of this clause changed while you were translating it."));
+      refreshRow(change.clause_id, draftingT("The authentic text of this clause changed while you were translating it."));
     } else if (name === "clause.created" || name === "clause.deleted" || name === "clause.moved" || name === "clause.restored") {
       const bar = document.getElementById("toast");
-      if (window.draftingToast) window.draftingToast(T("Clauses were added, moved or deleted: reload the page to see them."));
-      else if (bar) bar.textContent = T("Clauses were added, moved or deleted: reload the page to see them.");
+      if (window.draftingToast) window.draftingToast(draftingT("Clauses were added, moved or deleted: reload the page to see them."));
+      else if (bar) bar.textContent = draftingT("Clauses were added, moved or deleted: reload the page to see them.");
     }
   });
 })();

@@ -18,77 +18,37 @@ def free_port() -> int:
         return s.getsockname()[1]
 
 
-class LiveServer:
-    """A served copy of the seeded database; `url(path)` builds addresses."""
+class _Served:
+    """A server process on a free port: started, waited for until it answers, stopped."""
 
-    def __init__(self, database: Path | str, threads: int = 50, env: dict | None = None):
+    def _start(self, command: list[str], database: Path | str, env: dict | None, probe: bytes, ready) -> None:
         self.port = free_port()
         self.base = f"http://127.0.0.1:{self.port}"
         url = database if isinstance(database, str) else f"sqlite:///{database}"
-        env = {**os.environ, "DATABASE_URL": url, "SECRET_KEY": "browser-tests",
-               "DRAFTING_ENV": "testing", **(env or {})}
-        gunicorn = str(Path(sys.executable).with_name("gunicorn"))
-        self.process = subprocess.Popen(
-            [gunicorn, "-w", "1", "--threads", str(threads), "--no-control-socket", "-b", f"127.0.0.1:{self.port}",
-             "--log-level", "warning", "wsgi:app"],
-            cwd=ROOT, env=env, stdout=subprocess.PIPE, stderr=subprocess.STDOUT)
-        # gunicorn listens before its worker has imported the app (seconds on a loaded machine):
-        # wait until the app itself answers, so a test's first request does not time out.
-        deadline = time.time() + 60
-        while time.time() < deadline:
-            if self.process.poll() is not None:
-                raise RuntimeError(self.process.stdout.read().decode())
-            try:
-                with socket.create_connection(("127.0.0.1", self.port), timeout=30) as probe:
-                    probe.settimeout(30)
-                    probe.sendall(b"GET /login HTTP/1.0\r\nHost: 127.0.0.1\r\n\r\n")
-                    if probe.recv(12).startswith(b"HTTP/1."):
-                        return
-            except OSError:
-                pass
-            time.sleep(0.1)
-        raise RuntimeError("the test server did not start")
-
-    def url(self, path: str = "/") -> str:
-        return self.base + path
-
-    def stop(self) -> None:
-        self.process.terminate()
-        try:
-            self.process.wait(timeout=5)
-        except subprocess.TimeoutExpired:
-            self.process.kill()
-            self.process.wait()
-        self.process.stdout.close()
-
-
-class AsyncLiveServer:
-    """The asyncio Socket.IO server (drafting/live_server.py) on a free port, fed by the app's Redis queue."""
-
-    def __init__(self, database: Path | str, env: dict):
-        self.port = free_port()
-        self.base = f"http://127.0.0.1:{self.port}"
-        url = database if isinstance(database, str) else f"sqlite:///{database}"
-        env = {**os.environ, "DATABASE_URL": url, "SECRET_KEY": "browser-tests", "DRAFTING_ENV": "testing", **env}
-        self.process = subprocess.Popen([sys.executable, "-m", "drafting.live_server", "--port", str(self.port)],
+        env = {**os.environ, "DATABASE_URL": url, "SECRET_KEY": "browser-tests", "DRAFTING_ENV": "testing", **(env or {})}
+        self.process = subprocess.Popen([part.replace("{port}", str(self.port)) for part in command],
                                         cwd=ROOT, env=env, stdout=subprocess.PIPE, stderr=subprocess.STDOUT)
+        # A server listens before it has imported the app (seconds on a loaded machine): wait
+        # until the app itself answers, so a test's first request does not time out.
         deadline = time.time() + 60
         while time.time() < deadline:
             if self.process.poll() is not None:
                 raise RuntimeError(self.process.stdout.read().decode())
             try:
-                with socket.create_connection(("127.0.0.1", self.port), timeout=30) as probe:
-                    probe.settimeout(30)
-                    probe.sendall(b"GET /live/health HTTP/1.0\r\nHost: 127.0.0.1\r\n\r\n")
-                    if probe.recv(12).endswith(b" 200"):
+                with socket.create_connection(("127.0.0.1", self.port), timeout=30) as connection:
+                    connection.settimeout(30)
+                    connection.sendall(probe)
+                    if ready(connection.recv(12)):
                         return
             except OSError:
                 pass
             time.sleep(0.1)
-        raise RuntimeError("the live server did not start")
+        raise RuntimeError(f"{type(self).__name__} did not start")
 
     def url(self, path: str = "/") -> str:
         return self.base + path
+
+    _output = ""
 
     def output(self) -> str:
         """What the server wrote (after stop)."""
@@ -98,11 +58,33 @@ class AsyncLiveServer:
         self.process.terminate()
         try:
             self.process.wait(timeout=5)
+            ended = True
         except subprocess.TimeoutExpired:
             self.process.kill()
             self.process.wait()
-        self._output = self.process.stdout.read().decode(errors="replace")
-        self.process.stdout.close()
+            ended = False  # a gunicorn worker may outlive its killed master and hold the pipe open
+        if not self.process.stdout.closed:  # (a test that killed the server closed it already)
+            if ended:
+                self._output = self.process.stdout.read().decode(errors="replace")
+            self.process.stdout.close()
+
+
+class LiveServer(_Served):
+    """A served copy of the seeded database (gunicorn, threads); `url(path)` builds addresses."""
+
+    def __init__(self, database: Path | str, threads: int = 50, env: dict | None = None):
+        gunicorn = str(Path(sys.executable).with_name("gunicorn"))
+        self._start([gunicorn, "-w", "1", "--threads", str(threads), "--no-control-socket", "-b", "127.0.0.1:{port}",
+                     "--log-level", "warning", "wsgi:app"], database, env,
+                    b"GET /login HTTP/1.0\r\nHost: 127.0.0.1\r\n\r\n", lambda head: head.startswith(b"HTTP/1."))
+
+
+class AsyncLiveServer(_Served):
+    """The asyncio Socket.IO server (drafting/live_server.py) on a free port, fed by the app's Redis queue."""
+
+    def __init__(self, database: Path | str, env: dict):
+        self._start([sys.executable, "-m", "drafting.live_server", "--port", "{port}"], database, env,
+                    b"GET /live/health HTTP/1.0\r\nHost: 127.0.0.1\r\n\r\n", lambda head: head.endswith(b" 200"))
 
 
 class SplitServer:

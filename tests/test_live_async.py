@@ -9,8 +9,8 @@ Runs in the PostgreSQL pass of `make test` (it needs Redis).
 from __future__ import annotations
 
 import json
-import re
 import time
+from concurrent.futures import ThreadPoolExecutor
 
 import pytest
 import requests
@@ -20,10 +20,11 @@ from sqlalchemy import select
 
 from drafting.events import StrictPacket
 from drafting.extensions import db
+from drafting.live import room
 from drafting.models import User
-from tests.conftest import EMAILS, PASSWORD, World, live_env, make_app
+from tests.conftest import EMAILS, REDIS, World, live_env, make_app
 from tests.served import SplitServer
-from tests.test_live_server import Listener, assert_joins_coalesce, bearer
+from tests.test_live_server import Listener, assert_joins_coalesce, bearer, session_cookie
 from tests.test_socketio_frames import RawWebSocket
 
 WAIT = 5.0
@@ -75,14 +76,7 @@ def test_connections_need_a_session_or_a_token_and_joins_need_membership(split):
     with pytest.raises(socketio.exceptions.ConnectionError):
         Listener(live.base, token="dft_not-a-real-token")
 
-    browser = requests.Session()
-    login_page = browser.get(app_server.url("/login"), timeout=WAIT).text
-    csrf = re.search(r'name="csrf_token" value="([^"]+)"', login_page).group(1)
-    answer = browser.post(app_server.url("/login"), data={"email": EMAILS["commenter"], "password": PASSWORD,
-                                                          "csrf_token": csrf}, allow_redirects=False, timeout=WAIT)
-    assert answer.status_code == 302
-    cookie = "; ".join(f"{c.name}={c.value}" for c in browser.cookies)
-    by_session = Listener(live.base, cookie=cookie)
+    by_session = Listener(live.base, cookie=session_cookie(app_server, "commenter"))
     outsider = Listener(live.base, token=world.token("outsider"))
     try:
         assert by_session.join(declaration["id"])["ok"] is True
@@ -196,3 +190,82 @@ def test_a_broadcast_frame_is_what_the_library_would_send_and_polling_gets_the_s
     finally:
         raw.close()
         polling.close()
+
+
+def test_a_burst_of_saves_reaches_every_viewer_whole_and_in_order(split):
+    """Under load the live server joins a connection's frames into one write per window
+    (FanOut.BATCH_SECONDS): concurrent saves still reach a raw WebSocket viewer every one, in
+    the order of their seq, and a polling viewer gets the same events."""
+    app_server, live, world = split
+    declaration = world.document("declaration")
+    clauses = requests.get(app_server.url(f"/api/v1/documents/{declaration['id']}"), headers=bearer(world.token("editor")),
+                           timeout=WAIT).json()["clauses"][:12]
+    clause_ids = [clause["id"] for clause in clauses]
+    polling = Listener(live.base, token=world.token("commenter"), transports=("polling",))
+    raw = RawWebSocket(live.base, world.token("observer"))
+    try:
+        assert polling.join(declaration["id"])["ok"] is True
+        raw.send("420" + json.dumps(["join", {"document_id": declaration["id"]}]))
+        while not (answer := raw.answer("join")).startswith("430"):
+            assert answer.startswith('42["presence"'), answer
+        rounds = 3
+        with ThreadPoolExecutor(len(clause_ids)) as pool:
+            for turn in range(rounds):
+                saves = [pool.submit(_save, app_server, world, clause["id"], f"Burst {turn} of {clause['id']}.",
+                                     clause["version"] + turn) for clause in clauses]
+                assert [save.result().status_code for save in saves] == [200] * len(clause_ids)
+        expected = len(clause_ids) * rounds
+        heard = []
+        while len(heard) < expected:
+            frame = raw.answer("burst")
+            assert frame, "the live server closed the connection"
+            if frame.startswith('42["clause.updated"'):
+                heard.append(json.loads(frame[2:])[1])
+            else:
+                assert frame.startswith('42["presence"'), frame
+        seqs = [event["seq"] for event in heard]
+        assert seqs == list(range(declaration["seq"] + 1, declaration["seq"] + expected + 1))
+        assert sorted((e["clause_id"], e["version"]) for e in heard) == sorted(
+            (clause["id"], clause["version"] + turn + 1) for clause in clauses for turn in range(rounds))
+        polling.wait_for("clause.updated", seq=seqs[-1])
+        assert [data for name, data in polling.events if name == "clause.updated"] == heard
+    finally:
+        raw.close()
+        polling.close()
+
+
+def test_a_viewer_that_stops_reading_is_closed_and_the_others_get_every_event(split):
+    """A connection that leaves more than SLOW_CLIENT_BYTES (1 MB) unread is closed by the live
+    server (live_server.FanOut), not buffered without end; a viewer who reads gets everything.
+    The events come as any process sends them, through the message queue: 40 of 200 KB each,
+    more than the kernel's buffers between the two ends can hold."""
+    app_server, live, world = split
+    declaration = world.document("declaration")
+    honest = Listener(live.base, token=world.token("commenter"))
+    slow = RawWebSocket(live.base, world.token("observer"), receive_buffer=4096)
+    queue = socketio.RedisManager(REDIS, channel=live_env()["SOCKETIO_CHANNEL"], write_only=True)
+
+    def bulletins() -> list[int]:
+        with honest.arrived:
+            return [data["n"] for name, data in honest.events if name == "bulletin" and len(data["text"]) == len(bulk)]
+
+    try:
+        assert honest.join(declaration["id"])["ok"] is True
+        slow.send("420" + json.dumps(["join", {"document_id": declaration["id"]}]))
+        while not (answer := slow.answer("join")).startswith("430"):
+            assert answer.startswith('42["presence"'), answer
+        bulk = "x" * 200_000
+        for n in range(40):  # the slow viewer reads nothing meanwhile; the honest one reads each
+            queue.emit("bulletin", {"n": n, "text": bulk}, room=room(declaration["id"]))
+            deadline = time.time() + WAIT
+            while len(bulletins()) <= n and time.time() < deadline:
+                time.sleep(0.01)
+        assert bulletins() == list(range(40))
+        heard = 0
+        while frame := slow.answer("after the bulletins"):  # "" once closed; an open, silent one fails
+            heard += frame.startswith('42["bulletin"')
+        assert heard < 40
+    finally:
+        slow.close()
+        honest.close()
+

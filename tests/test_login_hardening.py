@@ -4,11 +4,17 @@ Over HTTP, from several client addresses."""
 
 from __future__ import annotations
 
+import os
 import re
+import subprocess
+import sys
+from pathlib import Path
 from unittest import mock
 
 from drafting.auth import routes as auth_routes
 from tests.conftest import EMAILS, PASSWORD, make_app
+
+ROOT = Path(__file__).resolve().parents[1]
 
 
 def login(client, email: str, password: str, address: str = "198.51.100.7", **headers):
@@ -55,6 +61,19 @@ def test_an_unknown_email_costs_a_password_check_like_a_known_one(client):
         answer = login(client, "nobody-here@example.org", "guess")
     assert answer.status_code == 401 and checked.call_count == 1
     assert "That email and password do not match an account." in answer.get_data(as_text=True)
+    # ... against a hash made the accounts' way (a cheaper one would tell unknown e-mails by time).
+    method = client.application.config["PASSWORD_HASH_METHOD"]
+    assert checked.call_args.args[0].startswith(method + "$")
+
+
+def test_served_apps_hash_passwords_with_scrypt_whatever_the_environment_says():
+    # TestConfig's cheap method is for the suite's throwaway accounts only; Config reads none.
+    made = subprocess.run([sys.executable, "-c", "from werkzeug.security import generate_password_hash; "
+                           "from drafting.config import Config; "
+                           "print(generate_password_hash('x', Config.PASSWORD_HASH_METHOD))"],
+                          env={**os.environ, "PASSWORD_HASH_METHOD": "pbkdf2:sha256:1"}, cwd=ROOT,
+                          capture_output=True, text=True, check=True)
+    assert made.stdout.startswith("scrypt:")
 
 
 def csrf_of(page: str) -> str:

@@ -238,11 +238,16 @@ def test_the_contributions_reminder_goes_to_clusters_that_have_not_contributed(a
 ])
 def test_reminder_and_digest_links_are_on_the_public_address(app, smtp, document_id, settings, base):
     app.config.update(settings)
+    hour = app.config["MAIL_DIGEST_HOUR"]
+    today = utcnow().replace(hour=0, minute=0, second=0, microsecond=0)
     with app.app_context():
         outbox.set_mode(person(HU), "consultation", "digest")  # HU's reminder waits for the digest
+        # The deadline 60 hours after today's midnight, whatever the time now: the first round (an
+        # hour before today's digest) is within its 72 hours and the digest (tomorrow) more than 24
+        # hours before it. (With the fixture's "48 hours from now", a run before 07:00 UTC also
+        # sent the 24-hour reminder with the digest.)
+        db.session.get(Document, document_id).deadline = today + timedelta(hours=60)
         db.session.commit()
-    hour = app.config["MAIL_DIGEST_HOUR"]
-    today = utcnow().replace(minute=0, second=0, microsecond=0)
     assert schedule(app, today.replace(hour=hour - 1)) == {"reminders": 2, "digests": 0}
     at = today.replace(hour=hour) + timedelta(days=1)
     assert schedule(app, at)["digests"] == 1

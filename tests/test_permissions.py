@@ -338,3 +338,36 @@ def test_a_remembered_role_follows_membership_changes_in_the_same_transaction(ap
         assert role_of(outsider, document) is None
         db.session.rollback()
         assert role_of(outsider, document) is None
+
+
+def test_the_role_read_with_the_clause_refuses_a_stranger_and_follows_a_demotion_in_the_same_transaction(app):
+    """views.get_clause_or_404 reads the member's role in the clause's own statement
+    (permissions.ROLE_COLUMN) and remembers it for role_of: a stranger gets 404, and a
+    membership changed later in the same transaction is what counts next."""
+    from sqlalchemy import select
+    from werkzeug.exceptions import Forbidden, NotFound
+
+    from drafting.extensions import db
+    from drafting.models import Document, Membership, User
+    from drafting.permissions import role_of
+    from drafting.views import get_clause_or_404
+    from tests.conftest import EMAILS
+
+    with app.test_request_context():
+        document = db.session.scalar(select(Document).where(Document.kind == "declaration"))
+        clause_id = document.clauses[0].id
+        editor = db.session.scalar(select(User).where(User.email == EMAILS["editor"]))
+        outsider = db.session.scalar(select(User).where(User.email == EMAILS["outsider"]))
+        with pytest.raises(NotFound):
+            get_clause_or_404(clause_id, "view", outsider)
+        assert get_clause_or_404(clause_id, "edit_clause", editor).id == clause_id
+        assert role_of(editor, document) == "editor"
+        membership = db.session.scalar(select(Membership).where(Membership.document_id == document.id,
+                                                                Membership.user_id == editor.id))
+        membership.role = "observer"
+        db.session.flush()
+        with pytest.raises(Forbidden):
+            get_clause_or_404(clause_id, "edit_clause", editor)
+        assert get_clause_or_404(clause_id, "view", editor).id == clause_id
+        assert role_of(editor, document) == "observer"
+        db.session.rollback()

@@ -19,6 +19,7 @@ from drafting.config import Config
 from drafting.text.sanitise import ALLOWED_TAGS
 from tests.conftest import EMAILS, HX, PASSWORD, World, live_env, make_app
 from tests.served import LiveServer
+from tests.test_live_server import hang_up
 
 
 def test_security_headers_on_pages_fragments_and_the_api(client, auth, api, world):
@@ -166,7 +167,7 @@ def served(database):
 
 def _close(client: socketio.Client) -> None:
     """Release the client's sockets even when the server dropped the connection."""
-    client.disconnect()
+    hang_up(client)
     transport = client.eio
     if getattr(transport, "ws", None) is not None:
         transport.ws.close()
@@ -191,7 +192,6 @@ def test_socketio_refuses_cross_site_origins(served):
     same.connect(server.base, auth={"token": token}, headers={"Origin": server.base},
                  transports=["polling"], wait_timeout=5)
     assert same.connected
-    same.disconnect()
     _close(same)
 
 

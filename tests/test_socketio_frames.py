@@ -12,8 +12,10 @@ from __future__ import annotations
 import json
 import os
 import select
+import socket
 import threading
 import time
+from concurrent.futures import ThreadPoolExecutor
 
 import pytest
 import requests
@@ -205,9 +207,11 @@ def test_malformed_polling_bodies_close_their_session_and_raise_nothing(served):
 class RawWebSocket:
     """A Socket.IO connection over a raw WebSocket, authenticated by token."""
 
-    def __init__(self, base: str, token: str):
+    def __init__(self, base: str, token: str, receive_buffer: int | None = None):
+        # receive_buffer: a small kernel receive buffer (SO_RCVBUF), for a client that reads slowly.
+        options = ((socket.SOL_SOCKET, socket.SO_RCVBUF, receive_buffer),) if receive_buffer else ()
         self.ws = websocket.create_connection(base.replace("http://", "ws://") + "/socket.io/?EIO=4&transport=websocket",
-                                              timeout=WAIT)
+                                              timeout=WAIT, sockopt=options)
         assert self.ws.recv().startswith("0")
         self.ws.send("40" + json.dumps({"token": token}))
         assert self.ws.recv().startswith("40{")
@@ -278,3 +282,34 @@ def test_malformed_websocket_frames_close_their_connection_and_raise_nothing(ser
     finally:
         honest.close()
     assert_no_traces(output)
+
+
+def test_a_polling_client_that_says_goodbye_gets_its_open_long_poll_answered(served):
+    """Engine.IO over long polling: the client always has a GET waiting for events. When it sends
+    its close packet, the server answers that GET at once. The threaded Engine.IO always did; the
+    asyncio one left it open (up to 45 s), holding a connection and the client's own disconnect."""
+    server, world, _output = served
+    declaration = world.document("declaration")
+    url = server.base + "/socket.io/?EIO=4&transport=polling"
+    session = requests.Session()
+    session.headers["Origin"] = server.base
+    handshake = session.get(url, timeout=WAIT).text
+    sid = json.loads(handshake[handshake.index("{"):])["sid"]
+    url += f"&sid={sid}"
+    assert session.post(url, data="40" + json.dumps({"token": world.token("observer")}), timeout=WAIT).ok
+    assert session.get(url, timeout=WAIT).text.startswith("40{")  # connected
+    assert session.post(url, data="420" + json.dumps(["join", {"document_id": declaration["id"]}]), timeout=WAIT).ok
+    for _ in range(5):  # the join's answer, maybe after its presence broadcast
+        if '430[{"ok":true' in session.get(url, timeout=WAIT).text:
+            break
+    else:
+        raise AssertionError("the join was not answered")
+    with ThreadPoolExecutor(1) as pool:
+        for _ in range(5):  # (the join's presence broadcast may come first)
+            waiting = pool.submit(requests.get, url, headers={"Origin": server.base}, timeout=20)  # the long poll
+            time.sleep(0.5)
+            if not waiting.done():
+                break
+        assert not waiting.done()
+        assert session.post(url, data="1", timeout=WAIT).ok  # goodbye
+        assert waiting.result(timeout=WAIT).status_code in (200, 400)  # answered now, not at the next ping

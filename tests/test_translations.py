@@ -9,8 +9,9 @@ import re
 from sqlalchemy import select
 
 from drafting.extensions import db
-from drafting.models import AuditEvent
-from tests.conftest import HX
+from drafting.models import AuditEvent, Document, User
+from drafting.translating.operations import save_title
+from tests.conftest import EMAILS, HX
 
 CS = "Klastry každoročně zveřejňují společnou zprávu o evropském prostoru pro zdravotní data."
 BG = "Клъстерите публикуват съвместен годишен доклад за европейското пространство за здравни данни."
@@ -202,7 +203,7 @@ def test_readers_see_translations_but_cannot_change_them(client, auth, api, decl
     assert client.get(f"/documents/{declaration['id']}/translations/zz").status_code == 404
 
 
-def test_the_demo_declaration_has_a_complete_hungarian_translation_with_one_stale_clause(api, declaration):
+def test_the_demo_declaration_has_a_complete_hungarian_translation_with_one_stale_clause(client, auth, api, declaration):
     listing = api.as_("observer").get(f"/documents/{declaration['id']}/translations/hu").get_json()
     states = [c["status"] for c in listing["clauses"]]
     assert states.count("stale") == 1 and states.count("missing") == 0 and states[31] == "stale"
@@ -210,6 +211,13 @@ def test_the_demo_declaration_has_a_complete_hungarian_translation_with_one_stal
     assert listing["clauses"][0]["heading"] == "Preambulum" and "ő" in "".join(c["text"] for c in listing["clauses"])
     diff = api.as_("observer").get(f"/clauses/{listing['clauses'][31]['id']}/diff?from=1&to=2").get_json()
     assert "regional partners" in diff["html"]
+    # The page shows what changed in the stale clause since the version its translation translates
+    # (from the revisions of all stale rows, read together: translating.operations.source_revisions).
+    auth.login("observer")
+    page = client.get(f"/documents/{declaration['id']}/translations/hu").get_data(as_text=True)
+    assert page.count('<details class="translation-changes"') == 1
+    changes = page[page.index('<details class="translation-changes"'):]
+    assert "regional partners" in changes[:changes.index("</details>")]
 
 
 def test_a_translation_exports_in_every_format_marked_as_one(client, auth, api, declaration):
@@ -271,3 +279,22 @@ def test_the_secretariat_chooses_the_authentic_language_of_a_new_document(client
     assert "authentic text in Português" in document
     refused = client.post("/documents", data={"title": "Y", "kind": "declaration", "language": "zz"})
     assert refused.status_code == 422 and 'role="alert"' in refused.get_data(as_text=True)
+
+
+def test_a_title_saved_in_one_language_keeps_one_saved_meanwhile_in_another(app, api, declaration):
+    # Two translators save the title at once: the second started from a document read before the
+    # first committed. It takes the document's row and reads the titles again, so neither is lost.
+    with app.app_context():
+        document = db.session.get(Document, declaration["id"])
+        editor = db.session.scalar(select(User).where(User.email == EMAILS["editor"]))
+        assert "cs" not in (document.title_translations or {})  # read now, before the other save
+        db.session.expunge(document)
+        db.session.rollback()  # this request's read ends; its document keeps what it read
+        assert api.as_("editor2").put(f"/documents/{declaration['id']}/translations/cs/title",
+                                      json={"title": "Společné prohlášení"}).status_code == 200
+        save_title(db.session.merge(document, load=False), editor, "bg", "Съвместна декларация")
+        db.session.commit()
+    titles = {lang: api.as_("observer").get(f"/documents/{declaration['id']}/translations/{lang}").get_json()["title"]
+              for lang in ("cs", "bg", "hu")}
+    assert titles["cs"] == "Společné prohlášení" and titles["bg"] == "Съвместна декларация"
+    assert titles["hu"].startswith("Az európai")  # the demo's Hungarian title stays too

@@ -8,6 +8,7 @@ from urllib.parse import urlsplit
 
 from flask import (
     Blueprint,
+    current_app,
     flash,
     jsonify,
     make_response,
@@ -140,9 +141,17 @@ def logged_in_again():
 LOGIN_WINDOW = timedelta(minutes=15)
 FAILURES_PER_ACCOUNT_AND_ADDRESS = 5
 FAILURES_PER_ADDRESS = 20
-# An unknown e-mail is checked against this hash, so that it takes as long as a wrong password and
-# the answer's timing does not tell which e-mails have accounts.
-_NOBODY_HASH = generate_password_hash(secrets.token_urlsafe(16))
+# An unknown e-mail is checked against a hash made like the accounts' (PASSWORD_HASH_METHOD), so
+# that it takes as long as a wrong password and the answer's timing does not tell which e-mails
+# have accounts. One per method, made on first use.
+_NOBODY_HASHES: dict[str, str] = {}
+
+
+def _nobody_hash() -> str:
+    method = current_app.config["PASSWORD_HASH_METHOD"]
+    if method not in _NOBODY_HASHES:
+        _NOBODY_HASHES[method] = generate_password_hash(secrets.token_urlsafe(16), method)
+    return _NOBODY_HASHES[method]
 
 
 def login_blocked(email: str, address: str) -> bool:
@@ -158,7 +167,7 @@ def login_blocked(email: str, address: str) -> bool:
 def password_matches(user: User | None, password: str) -> bool:
     """Check a password in the same time whether the account exists or not."""
     if user is None:
-        check_password_hash(_NOBODY_HASH, password)
+        check_password_hash(_nobody_hash(), password)
         return False
     return user.check_password(password)
 

@@ -26,7 +26,7 @@ def notify(user: User, document: Document | None, message: str, url: str | None,
     return tell(user, document, category, message, url, subject=subject, details=details, excerpt=excerpt)
 
 
-def clause_label(clause: Clause):
+def clause_mention(clause: Clause):
     """How a notification names a clause ("clause 3"): a lazy string, in the reader's language."""
     number = clause.number
     return _l("clause %(number)s", number=number) if number else _l("a deleted clause")
@@ -46,6 +46,18 @@ def close_thread(thread: Thread, actor: User, disposition: str, reason: str | No
                   disposition=disposition)
 
 
+def close_amendment(amendment: Amendment, actor: User, status: str, reason: str, **details) -> None:
+    """Close an open amendment without deciding on its text (its clause deleted, the signing opened
+    despite it): recorded with its status and reason, audited, announced."""
+    amendment.status, amendment.reason = status, reason
+    amendment.decided_by_id, amendment.decided_at = actor.id, utcnow()
+    db.session.flush()
+    document = amendment.clause.document
+    audit.record(actor, document, "amendment.closed", "amendment", amendment.id, amendment.clause_id,
+                 status=status, **details, reason=reason)
+    live.announce(document, "amendment.closed", actor.id, clause_id=amendment.clause_id, amendment_id=amendment.id)
+
+
 # The reason recorded (in English) on the items a deleted clause closes; the report shows it translated.
 CLAUSE_DELETED_REASON = N_("The clause was deleted.")
 
@@ -57,7 +69,7 @@ def close_items_of_deleted_clause(clause: Clause, actor: User) -> tuple[list[Thr
     notifications can still name it by its number. The items stay on record and in the report.
     """
     document = clause.document
-    label = clause_label(clause)
+    label = clause_mention(clause)
     threads = list(db.session.scalars(select(Thread).where(Thread.clause_id == clause.id, Thread.status == "open")
                                       .order_by(Thread.id)))
     amendments = list(db.session.scalars(select(Amendment).where(Amendment.clause_id == clause.id,
@@ -73,16 +85,8 @@ def close_items_of_deleted_clause(clause: Clause, actor: User) -> tuple[list[Thr
                       "It stays in the consultation report.", actor=actor.name, clause=label, title=document.title),
                    url + f"#report-thread-{thread.id}",
                    subject=_l("Comment closed: %(title)s", title=document.title))
-    now = utcnow()
     for amendment in amendments:
-        amendment.status = "clause_deleted"
-        amendment.reason = CLAUSE_DELETED_REASON
-        amendment.decided_by_id = actor.id
-        amendment.decided_at = now
-        db.session.flush()
-        audit.record(actor, document, "amendment.closed", "amendment", amendment.id, clause.id,
-                     status="clause_deleted", reason=CLAUSE_DELETED_REASON)
-        live.announce(document, "amendment.closed", actor.id, clause_id=clause.id, amendment_id=amendment.id)
+        close_amendment(amendment, actor, "clause_deleted", CLAUSE_DELETED_REASON)
         if amendment.author_id != actor.id:
             notify(amendment.author, document,
                    _l("%(actor)s deleted %(clause)s of “%(title)s”; your amendment to it was closed. "
@@ -121,7 +125,7 @@ def reopen_items_of_restored_clause(clause: Clause, actor: User, threads: list[T
     Called by clauses.operations.restore_clause once the clause is live again.
     """
     document = clause.document
-    label = clause_label(clause)
+    label = clause_mention(clause)
     for thread in threads:
         thread.status, thread.disposition, thread.reason = "open", None, None
         thread.resolved_by_id = thread.resolved_at = None
@@ -170,15 +174,8 @@ def close_items_left_open_at_override(document: Document, actor: User, override:
     reason = OVERRIDE_REASON % {"override": override}
     for thread in threads:
         close_thread(thread, actor, "noted", reason)
-    now = utcnow()
     for amendment in amendments:
-        amendment.status, amendment.reason = "rejected", reason
-        amendment.decided_by_id, amendment.decided_at = actor.id, now
-        db.session.flush()
-        audit.record(actor, document, "amendment.closed", "amendment", amendment.id, amendment.clause_id,
-                     status="rejected", disposition="not_accepted", reason=reason)
-        live.announce(document, "amendment.closed", actor.id, clause_id=amendment.clause_id,
-                      amendment_id=amendment.id)
+        close_amendment(amendment, actor, "rejected", reason, disposition="not_accepted")
     # One message for each author, however many of their items were closed.
     authors = {item.author_id: item.author for item in [*threads, *amendments] if item.author_id != actor.id}
     proposers = {amendment.author_id for amendment in amendments}

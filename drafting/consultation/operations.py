@@ -35,7 +35,7 @@ from ..models.base import utcnow
 from ..models.consultation import DISPOSITION_LABELS, DISPOSITIONS, TOPICS
 from ..text.clauses import TextError, clean_clause_text, normalise_newlines
 from ..text.sanitise import editable_text, plain_text, sanitise
-from .closing import clause_label, close_thread, notify
+from .closing import clause_mention, close_thread, notify
 
 MAX_COMMENT_CHARS = 10_000
 MAX_RATIONALE_CHARS = 10_000
@@ -225,7 +225,7 @@ def _notify_mentions(comment: Comment, actor: User, before: str = "") -> list[Us
     for user in people:
         notify(user, document,
                _l("%(actor)s (%(organisation)s) mentioned you in a comment on %(clause)s of “%(title)s”.",
-                  actor=actor.name, organisation=actor.organisation.name, clause=clause_label(thread.clause),
+                  actor=actor.name, organisation=actor.organisation.name, clause=clause_mention(thread.clause),
                   title=document.title), url, "discussion", excerpt=text,
                subject=_l("Mentioned by %(actor)s: %(title)s", actor=actor.name, title=document.title))
     return people
@@ -242,7 +242,7 @@ def _notify_thread(comment: Comment, actor: User, mentioned: list[User]) -> list
     for user in [thread.author, *(c.author for c in thread.comments if c.deleted_at is None and c.id != comment.id)]:
         if user is not None and user.id not in skip and user.id in members:
             people.setdefault(user.id, user)
-    names = {"actor": actor.name, "organisation": actor.organisation.name, "clause": clause_label(thread.clause),
+    names = {"actor": actor.name, "organisation": actor.organisation.name, "clause": clause_mention(thread.clause),
              "title": document.title}
     text = plain_text(comment.body)
     for user in people.values():
@@ -488,7 +488,7 @@ def accept_amendment(amendment: Amendment, actor: User, text: object = None,
     audit.record(actor, document, "amendment.accepted", "amendment", amendment.id, clause.id,
                  version=clause.version, with_changes=with_changes, merged=save.merged)
     live.announce(document, "amendment.accepted", actor.id, clause_id=clause.id, amendment_id=amendment.id)
-    names = {"clause": clause_label(clause), "title": document.title, "actor": actor.name}
+    names = {"clause": clause_mention(clause), "title": document.title, "actor": actor.name}
     if with_changes:
         message = _l("Your amendment to %(clause)s of “%(title)s” was accepted with changes by %(actor)s.", **names)
         subject = _l("Amendment accepted with changes: %(title)s", title=document.title)
@@ -513,7 +513,7 @@ def reject_amendment(amendment: Amendment, actor: User, reason: object) -> Amend
                   amendment_id=amendment.id)
     notify(amendment.author, clause.document,
            _l("Your amendment to %(clause)s of “%(title)s” was rejected by %(actor)s: %(reason)s",
-              clause=clause_label(clause), title=clause.document.title, actor=actor.name, reason=amendment.reason),
+              clause=clause_mention(clause), title=clause.document.title, actor=actor.name, reason=amendment.reason),
            amendment_url(amendment), "amendments", excerpt=amendment.reason,
            subject=_l("Amendment rejected: %(title)s", title=clause.document.title))
     return amendment

@@ -59,6 +59,26 @@ def roman(n: int) -> str:
     return out
 
 
+# Kinds with a count of their own; every other kind (articles, actions) is numbered in sections.
+COUNTED_APART = ("preamble", "recital", "section", "annex")
+
+
+def label_of(kind: str, recitals: int, sections: int, annexes: int, articles: int) -> str:
+    """The label of a clause of `kind` from what precedes it, itself included: the recitals,
+    sections and annexes so far, and the articles (or actions) since the last section (all of
+    them while there is none). `labels` numbers a whole text this way; `clause_label` (in
+    documents.operations) has the database count for one clause."""
+    if kind == "preamble":
+        return ""
+    if kind == "recital":
+        return letters(recitals)
+    if kind == "section":
+        return str(sections)
+    if kind == "annex":
+        return roman(annexes)
+    return f"{sections}.{articles}" if sections else str(articles)
+
+
 def labels(kinds: Sequence[str]) -> list[str]:
     """The number each clause shows, from the kinds of the document's clauses in order.
 
@@ -67,26 +87,18 @@ def labels(kinds: Sequence[str]) -> list[str]:
     within section s (each kind counts on its own, so recitals never shift the articles).
     """
     out = []
-    recitals = sections = annexes = loose = inside = 0
+    recitals = sections = annexes = articles = 0
     for kind in kinds:
-        if kind == "preamble":
-            out.append("")
-        elif kind == "recital":
+        if kind == "recital":
             recitals += 1
-            out.append(letters(recitals))
         elif kind == "section":
             sections += 1
-            inside = 0
-            out.append(str(sections))
+            articles = 0
         elif kind == "annex":
             annexes += 1
-            out.append(roman(annexes))
-        elif sections:
-            inside += 1
-            out.append(f"{sections}.{inside}")
-        else:
-            loose += 1
-            out.append(str(loose))
+        elif kind != "preamble":
+            articles += 1
+        out.append(label_of(kind, recitals, sections, annexes, articles))
     return out
 
 

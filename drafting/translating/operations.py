@@ -14,7 +14,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 from flask_babel import gettext as _
-from sqlalchemy import select, update
+from sqlalchemy import select, tuple_, update
 
 from .. import audit, live
 from ..clauses.operations import _merge_value as merge_value
@@ -68,6 +68,12 @@ def translations_by_clause(document: Document, lang: str) -> dict[int, ClauseTra
     return {row.clause_id: row for row in rows}
 
 
+def translation_of(clause: Clause, lang: str) -> ClauseTranslation | None:
+    """The clause's translation into `lang`, if any (one row, not the document's)."""
+    return db.session.scalar(select(ClauseTranslation).where(ClauseTranslation.clause_id == clause.id,
+                                                             ClauseTranslation.lang == lang))
+
+
 @dataclass
 class Progress:
     lang: str
@@ -103,9 +109,13 @@ def progress(document: Document) -> list[Progress]:
     return [Progress(lang, fresh, stale, total - fresh - stale) for lang, (fresh, stale) in counts.items()]
 
 
-def source_revision(clause: Clause, version: int) -> ClauseRevision | None:
-    return db.session.scalar(select(ClauseRevision).where(ClauseRevision.clause_id == clause.id,
-                                                          ClauseRevision.version == version))
+def source_revisions(wanted: list[tuple[int, int]]) -> dict[tuple[int, int], ClauseRevision]:
+    """Clauses' revisions by (clause id, version), in one query (a page's stale rows, or one row)."""
+    if not wanted:
+        return {}
+    rows = db.session.scalars(select(ClauseRevision).where(
+        tuple_(ClauseRevision.clause_id, ClauseRevision.version).in_(wanted)))
+    return {(row.clause_id, row.version): row for row in rows}
 
 
 def _source_version(clause: Clause, value: object) -> int:
@@ -184,7 +194,10 @@ def save_title(document: Document, actor: User, lang: object, title: object) -> 
     title = " ".join(title.split())
     if len(title) > MAX_TITLE_CHARS:
         raise TextError(413, _("Titles are limited to %(limit)s characters.", limit=MAX_TITLE_CHARS), "title")
-    titles = dict(document.title_translations or {})
+    # The titles of every language are one value: hold the document's row and read them again, so a
+    # title saved meanwhile in another language is kept, not overwritten with what this request read.
+    live.locked_row(document)
+    titles = dict(db.session.scalar(select(Document.title_translations).where(Document.id == document.id)) or {})
     if titles.get(lang) == (title or None):
         return title or None
     if title:

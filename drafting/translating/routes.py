@@ -9,7 +9,7 @@ from flask_login import current_user, login_required
 from markupsafe import Markup
 
 from .. import permissions
-from ..documents.operations import labelled_clauses, labels_by_id
+from ..documents.operations import clause_label, labelled_clauses
 from ..extensions import db
 from ..models.base import parse_int
 from ..text import offload
@@ -22,8 +22,9 @@ from .operations import (
     progress,
     save_title,
     save_translation,
-    source_revision,
+    source_revisions,
     status_of,
+    translation_of,
     translations_by_clause,
 )
 
@@ -38,11 +39,13 @@ def _language_or_404(document, lang: str) -> str:
         abort(404, error.message)  # an unknown language, or the authentic one: no such translation
 
 
-def source_changes(clause, translation) -> Markup | None:
-    """What changed in the clause since the version the translation translates (stale ones only)."""
+def source_changes(clause, translation, revisions: dict | None = None) -> Markup | None:
+    """What changed in the clause since the version the translation translates (stale ones only).
+    `revisions`: what `source_revisions` read for a whole page (see side_by_side); else read here."""
     if translation is None or translation.source_version >= clause.version:
         return None
-    before = source_revision(clause, translation.source_version)
+    wanted = (clause.id, translation.source_version)
+    before = (revisions if revisions is not None else source_revisions([wanted])).get(wanted)
     if before is None:
         return None
     html = diff_html(offload.diff(before.text, clause.text))
@@ -55,7 +58,7 @@ def source_changes(clause, translation) -> Markup | None:
 def _row(clause, lang: str, translation=None, status: str | None = None, code: int = 200):
     document = clause.document
     return render_template("translations/_row.html", clause=clause, document=document, lang=lang,
-                           translation=translation, label=labels_by_id(document.clauses).get(clause.id, ""),
+                           translation=translation, label=clause_label(clause),
                            state=status_of(clause, translation), changes=source_changes(clause, translation),
                            may_translate=permissions.can(current_user, document, "translate"),
                            row_status=status), code
@@ -65,7 +68,7 @@ def _form(clause, lang: str, translation, code: int = 200, error: str | None = N
           typed: dict | None = None, current=None):
     document = clause.document
     return render_template("translations/_form.html", clause=clause, document=document, lang=lang,
-                           translation=translation, label=labels_by_id(document.clauses).get(clause.id, ""),
+                           translation=translation, label=clause_label(clause),
                            changes=source_changes(clause, translation), error=error, typed=typed or {},
                            current=current), code
 
@@ -92,9 +95,11 @@ def side_by_side(document_id: int, lang: str):
     counts = {state: sum(1 for row in rows if row[4] == state) for state in ("translated", "stale", "missing")}
     if show != "all":
         rows = [row for row in rows if row[4] == show]
+    stale = [(clause, translation) for _n, _l, clause, translation, state in rows if state == "stale"]
+    revisions = source_revisions([(clause.id, translation.source_version) for clause, translation in stale])
     return render_template("translations/page.html", document=document, lang=lang, rows=rows, counts=counts,
-                           show=show, changes={clause.id: source_changes(clause, translation)
-                                               for _n, _l, clause, translation, state in rows if state == "stale"},
+                           show=show, changes={clause.id: source_changes(clause, translation, revisions)
+                                               for clause, translation in stale},
                            may_translate=permissions.can(current_user, document, "translate"),
                            title=(document.title_translations or {}).get(lang))
 
@@ -104,7 +109,7 @@ def side_by_side(document_id: int, lang: str):
 def row(clause_id: int, lang: str):
     clause = get_clause_or_404(clause_id)
     lang = _language_or_404(clause.document, lang)
-    return _row(clause, lang, translations_by_clause(clause.document, lang).get(clause.id))
+    return _row(clause, lang, translation_of(clause, lang))
 
 
 @bp.get("/clauses/<int:clause_id>/translations/<lang>/edit")
@@ -112,7 +117,7 @@ def row(clause_id: int, lang: str):
 def edit(clause_id: int, lang: str):
     clause = get_clause_or_404(clause_id, "translate")
     lang = _language_or_404(clause.document, lang)
-    translation = translations_by_clause(clause.document, lang).get(clause.id)
+    translation = translation_of(clause, lang)
     if not is_htmx():
         return render_template("translations/edit_page.html", form=_form(clause, lang, translation)[0],
                                document=clause.document, lang=lang)
@@ -134,14 +139,14 @@ def save(clause_id: int, lang: str):
     except TranslationConflict as conflict:
         db.session.rollback()
         clause = get_clause_or_404(clause_id, "translate")
-        current = translations_by_clause(clause.document, lang).get(clause.id)
+        current = translation_of(clause, lang)
         page = _form(clause, lang, current, 409, conflict.message, typed, current)
         return page if is_htmx() else (render_template("translations/edit_page.html", form=page[0],
                                                        document=clause.document, lang=lang), 409)
     except TextError as error:
         db.session.rollback()
         clause = get_clause_or_404(clause_id, "translate")
-        current = translations_by_clause(clause.document, lang).get(clause.id)
+        current = translation_of(clause, lang)
         page = _form(clause, lang, current, error.status, error.message, typed)
         return page if is_htmx() else (render_template("translations/edit_page.html", form=page[0],
                                                        document=clause.document, lang=lang), error.status)

@@ -68,6 +68,20 @@ def new_page(browser, live_server):
 def run_axe(page) -> list[dict]:
     """Run axe-core (vendored, served from the app itself so CSP allows it); return serious+ violations."""
     page.add_script_tag(url=f"/static/{AXE}")
+    # Colours are judged as they rest, not halfway through a fade: a clause's "more" actions fade
+    # in over 120 ms when focus enters it, and axe run during the fade measured faint text (CI
+    # failed on it once). Short transitions and animations are brought to their end state at once
+    # (finish() waits for nothing; awaiting their end can wait for ever, and a Playwright evaluate
+    # has no timeout: a CI run hung that way, cause in the page unknown);
+    # the undo countdown (seconds long, colours unchanged) is left running.
+    page.evaluate("""() => {
+        for (const a of document.getAnimations()) {
+            const end = a.effect && a.effect.getComputedTiming().endTime;
+            if (Number.isFinite(end) && end - (a.currentTime || 0) <= 2000) {
+                try { a.finish(); } catch (e) { /* one that cannot finish is left as it is */ }
+            }
+        }
+    }""")
     result = page.evaluate("async () => await axe.run(document, {resultTypes: ['violations']})")
     return [
         {"id": v["id"], "impact": v["impact"], "help": v["help"],

@@ -8,7 +8,7 @@ import re
 import pytest
 from playwright.sync_api import expect
 
-from tests.browser.pages import clause, open_document
+from tests.browser.pages import HOLD_ANSWERS, clause, open_document
 
 from .conftest import run_axe
 
@@ -20,8 +20,12 @@ LIVE = 15_000
 
 def test_a_new_section_renumbers_the_articles_after_it_on_every_open_page(new_page, live_server):
     editor, reader = new_page("editor"), new_page("observer")
+    editor.add_init_script(HOLD_ANSWERS)
     for page in (editor, reader):
         open_document(page, live_server, "Joint Declaration")
+    # The editor's own list refresh (the save renumbers) lands after the save's answer, as it may
+    # under load: the answer's status line must survive it.
+    editor.evaluate("() => { window.heldAnswers['GET ' + document.getElementById('clauses').dataset.refreshUrl] = 1500; }")
     expect(clause(reader, 13).locator(".clause-number")).to_have_text("2")
     expect(clause(reader, 14).locator(".clause-number")).to_have_text("3")
 
@@ -33,6 +37,9 @@ def test_a_new_section_renumbers_the_articles_after_it_on_every_open_page(new_pa
     form.get_by_role("button", name="Save").click()
     expect(clause(editor, 13).locator(".clause-status")).to_have_text("Saved as version 2.")
     expect(clause(editor, 13).locator(".clause-kind")).to_have_text("Section 1")
+    editor.wait_for_function("() => window.sentRequests.includes('GET ' + document.getElementById('clauses').dataset.refreshUrl)")
+    expect(clause(editor, 14).locator(".clause-number")).to_have_text("1.1", timeout=LIVE)  # the list refreshed
+    expect(clause(editor, 13).locator(".clause-status")).to_have_text("Saved as version 2.")
 
     # The reader's page renumbers the whole list, outline included, without a reload.
     expect(clause(reader, 13).locator(".clause-number")).to_have_text("1", timeout=LIVE)

@@ -21,6 +21,49 @@ def open_declaration(page, live_server):
 
 
 
+def test_a_field_reached_before_the_form_settles_keeps_the_focus(new_page, live_server):
+    # A fast keyboard user (or a script) reaches Heading within the 20 ms between htmx's swap and
+    # its settle: the form's autofocus on Text must not take the focus, and the keys, away.
+    page = new_page("editor")
+    open_declaration(page, live_server)
+    page.evaluate("""() => document.addEventListener("htmx:afterSwap", function early() {
+        const heading = document.querySelector("form.clause-form input[name=heading]");
+        if (heading) { heading.focus(); document.removeEventListener("htmx:afterSwap", early); }
+    })""")
+    second = clause(page, 2)
+    second.get_by_role("link", name="Edit clause 2").click()
+    heading = second.get_by_label("Heading (optional)")
+    expect(heading).to_be_focused()
+    page.wait_for_timeout(200)  # well past the settle
+    page.keyboard.press("Control+A")
+    page.keyboard.type("Scope")
+    expect(heading).to_be_focused()
+    expect(heading).to_have_value("Scope")
+    # Without such a reach, the form still focuses Text, as every other test expects.
+    third = clause(page, 3)
+    third.get_by_role("link", name="Edit clause 3").click()
+    expect(third.locator("textarea")).to_be_focused()
+
+
+def test_a_selection_made_in_text_before_the_form_settles_is_kept(new_page, live_server):
+    # Someone selects the whole Text within the 20 ms between htmx's swap and its settle, to type
+    # over it: the settle's autofocus must not collapse the selection to the end, or what they type
+    # is added after the old text (seen once: a clause saved with its text twice).
+    page = new_page("editor")
+    open_declaration(page, live_server)
+    page.evaluate("""() => document.addEventListener("htmx:afterSwap", function early() {
+        const text = document.querySelector("form.clause-form textarea[data-autofocus]");
+        if (text) { text.focus(); text.select(); document.removeEventListener("htmx:afterSwap", early); }
+    })""")
+    second = clause(page, 2)
+    second.get_by_role("link", name="Edit clause 2").click()
+    text = second.locator("textarea")
+    expect(text).to_be_focused()
+    page.wait_for_timeout(200)  # well past the settle
+    page.keyboard.type("Only this.")
+    expect(text).to_have_value("Only this.")
+
+
 def test_editor_edits_a_clause_and_sees_it_saved(new_page, live_server):
     page = new_page("editor")
     open_declaration(page, live_server)

@@ -7,7 +7,7 @@ import re
 import pytest
 from playwright.sync_api import expect
 
-from tests.browser.pages import clause
+from tests.browser.pages import HOLD_ANSWERS, clause
 
 from .conftest import run_axe
 
@@ -71,3 +71,43 @@ def test_named_versions_compare_and_print_view(new_page, live_server):
     expect(page.locator(".summary")).to_contain_text("1 changed")
     expect(page.locator(".compare-entry .diff ins")).to_contain_text("committee now has")
     assert run_axe(page) == []
+
+
+def open_history_after_a_save(page, live_server):
+    page.add_init_script(HOLD_ANSWERS)
+    open_declaration(page, live_server)
+    original = clause(page, 3).locator(".clause-text").inner_text()
+    save(page, 3, original.replace("Recalling", "Recalling with care", 1))
+    clause(page, 3).get_by_role("link", name="History of clause 3").click()
+    expect(clause(page, 3).locator(".history-panel table.revisions tbody tr")).to_have_count(2)
+    return original, clause(page, 3).get_attribute("data-url")
+
+
+def test_a_live_refresh_waits_for_the_restore_under_way_on_that_clause(new_page, live_server):
+    # The restore's own live event arrives before its answer: the clause is not fetched again
+    # (the answer brings it), and the answer's status is what the person sees.
+    page = new_page("editor")
+    original, url = open_history_after_a_save(page, live_server)
+    page.evaluate("url => { window.heldAnswers['/restore'] = 1500; window.sentRequests.length = 0; }", url)
+    page.once("dialog", lambda dialog: dialog.accept())
+    clause(page, 3).get_by_role("button", name="Restore version 1").click()
+    expect(clause(page, 3).locator(".clause-status")).to_have_text("Restored version 1 as version 3.")
+    expect(clause(page, 3).locator(".clause-text")).to_have_text(original)
+    assert page.evaluate("url => window.sentRequests.filter(r => r === 'GET ' + url)", url) == []
+
+
+def test_a_restore_answer_reaches_the_clause_a_live_refresh_put_in_its_place(new_page, live_server):
+    # Another editor saves while the restore is under way, and the refresh for their save swaps
+    # the clause (and the Restore button with it) out of the page before the restore's answer:
+    # that answer still reaches the clause in the page.
+    page = new_page("editor")
+    original, url = open_history_after_a_save(page, live_server)
+    page.evaluate("url => { window.heldAnswers['GET ' + url] = 1000; window.heldAnswers['/restore'] = 2500; }", url)
+    other = new_page("editor2")
+    open_declaration(other, live_server)
+    save(other, 3, original.replace("Recalling", "Recalling with great care", 1))
+    page.wait_for_function("url => window.sentRequests.includes('GET ' + url)", arg=url)  # the refresh is under way
+    page.once("dialog", lambda dialog: dialog.accept())
+    clause(page, 3).get_by_role("button", name="Restore version 1").click()
+    expect(clause(page, 3).locator(".clause-status")).to_have_text("Restored version 1 as version 4.", timeout=10000)
+    expect(clause(page, 3).locator(".clause-text")).to_have_text(original)

@@ -7,7 +7,7 @@ import re
 import pytest
 from playwright.sync_api import expect
 
-from tests.browser.pages import clause
+from tests.browser.pages import HOLD_ANSWERS, clause
 
 pytestmark = pytest.mark.browser
 
@@ -158,3 +158,30 @@ def test_offline_page_says_so_and_catches_up_on_reconnect(new_page, live_server,
     expect(bob.locator("#connection")).to_have_attribute("data-state", "online", timeout=15000)
     expect(clause(bob, 2).locator(".clause-text")).to_have_text("Added while the observer was offline.", timeout=5000)
     expect(clause(bob, 7).locator(".clause-text")).to_have_text("Changed while the observer was offline.", timeout=5000)
+
+
+def test_several_clauses_changed_at_once_are_all_refreshed(new_page, live_server):
+    # Another editor saves three clauses in a row while this page's refresh of the first is slow
+    # (its answer held back): the second and third must be refreshed too. Refreshes sent from the
+    # page's body were queued behind the one under way, each new one replacing the last waiting,
+    # so the second clause kept its old text.
+    page = new_page("editor")
+    page.add_init_script(HOLD_ANSWERS)
+    page.goto(live_server.url("/documents"))
+    page.get_by_role("link", name=re.compile("Joint Declaration")).click()
+    expect(page.locator("#connection")).to_have_attribute("data-state", "online")
+    page.evaluate("url => { window.heldAnswers['GET ' + url] = 1500; }", clause(page, 1).get_attribute("data-url"))
+
+    writer = new_page("editor2")
+    writer.goto(page.url)
+    expect(writer.locator("#connection")).to_have_attribute("data-state", "online")
+    token = writer.evaluate("JSON.parse(document.body.getAttribute('hx-headers'))['X-CSRFToken']")
+    for number in (1, 2, 3):
+        item = clause(writer, number)
+        answer = writer.request.post(live_server.url(f"/clauses/{item.get_attribute('data-clause-id')}"),
+                                     headers={"X-CSRFToken": token},
+                                     form={"text": f"Clause {number} as the other editor saved it.",
+                                           "base_version": item.get_attribute("data-version")})
+        assert answer.ok, answer.status
+    for number in (1, 2, 3):
+        expect(clause(page, number).locator(".clause-text")).to_have_text(f"Clause {number} as the other editor saved it.")
