@@ -39,8 +39,13 @@ def browser():
 
 @pytest.fixture
 def new_page(browser, live_server):
-    """Open a page in a fresh browser context (one context per person) logged in as a role."""
+    """Open a page in a fresh browser context (one context per person) logged in as a role.
+
+    Every page is watched for what the Content-Security-Policy refused (an inline style or
+    script the browser silently dropped): any such refusal fails the test that opened the page.
+    """
     contexts = []
+    refused: list[str] = []
 
     def make(role: str | None = "editor", javascript: bool = True, viewport: dict | None = None,
              zone: str | None = None, locale: str | None = None):
@@ -51,6 +56,8 @@ def new_page(browser, live_server):
                                       timezone_id=zone, locale=locale)
         contexts.append(context)
         page = context.new_page()
+        page.on("console", lambda message: refused.append(f"{page.url}: {message.text}")
+                if message.type == "error" and "Content Security Policy" in message.text else None)
         page.set_default_timeout(8000)
         if role:
             page.goto(live_server.url("/login"))
@@ -63,6 +70,7 @@ def new_page(browser, live_server):
     yield make
     for context in contexts:
         context.close()
+    assert refused == [], "the Content-Security-Policy refused part of a page"
 
 
 def run_axe(page) -> list[dict]:
