@@ -2,20 +2,112 @@
 
 from __future__ import annotations
 
+import atexit
+import json
 import os
+import select
+import signal
 import socket
 import subprocess
 import sys
+import threading
 import time
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parents[1]
+# The servers are forked by the nursery (tests/zygote.py), which has their libraries imported;
+# DRAFTING_TEST_NURSERY=0 starts each as a new interpreter instead.
+NURSERY = os.environ.get("DRAFTING_TEST_NURSERY", "1") != "0"
 
 
 def free_port() -> int:
     with socket.socket() as s:
         s.bind(("127.0.0.1", 0))
         return s.getsockname()[1]
+
+
+class _Nursery:
+    """The pytest side of tests/zygote.py: one nursery per test run, started on first use."""
+
+    _starting = threading.Lock()
+    _started: _Nursery | None = None
+
+    def __init__(self):
+        self._lock = threading.Lock()
+        self.control, theirs = socket.socketpair(socket.AF_UNIX, socket.SOCK_SEQPACKET)
+        self.process = subprocess.Popen([sys.executable, "-m", "tests.zygote", str(theirs.fileno())], cwd=ROOT,
+                                        pass_fds=[theirs.fileno()])
+        theirs.close()
+        atexit.register(self.close)
+
+    @classmethod
+    def get(cls) -> _Nursery:
+        with cls._starting:
+            if cls._started is None or cls._started.process.poll() is not None:
+                cls._started = cls()
+            return cls._started
+
+    def _ask(self, request: dict, fds: list[int] = ()) -> dict:
+        with self._lock:
+            socket.send_fds(self.control, [json.dumps(request).encode()], list(fds))
+            answer = self.control.recv(4096)
+        if not answer:
+            raise RuntimeError(f"the test server nursery ended: {self.process.wait()}")
+        return json.loads(answer)
+
+    def start(self, kind: str, argv: list[str], env: dict) -> Forked:
+        read, write = os.pipe()
+        try:
+            pid = self._ask({"start": kind, "argv": argv, "env": env}, [write])["pid"]
+        finally:
+            os.close(write)
+        return Forked(self, pid, os.fdopen(read, "rb"))
+
+    def reap(self, pid: int) -> int | None:
+        return self._ask({"reap": pid})["status"]
+
+    def close(self) -> None:
+        self.control.close()
+        try:
+            self.process.wait(timeout=10)
+        except subprocess.TimeoutExpired:
+            self.process.kill()
+
+
+class Forked:
+    """A server the nursery forked, with the part of subprocess.Popen's interface the tests use.
+
+    It is the nursery's child, so it is watched through a pidfd and reaped by the nursery; until
+    then its pid cannot be reused."""
+
+    def __init__(self, nursery: _Nursery, pid: int, stdout):
+        self.nursery, self.pid, self.stdout = nursery, pid, stdout
+        self.pidfd = os.pidfd_open(pid)
+        self.returncode: int | None = None
+
+    def poll(self) -> int | None:
+        if self.returncode is None and select.select([self.pidfd], [], [], 0)[0]:
+            self.returncode = self.nursery.reap(self.pid)
+            if self.returncode is not None:
+                os.close(self.pidfd)
+        return self.returncode
+
+    def wait(self, timeout: float | None = None) -> int:
+        if self.returncode is None and not select.select([self.pidfd], [], [], timeout)[0]:
+            raise subprocess.TimeoutExpired(f"server {self.pid}", timeout)
+        while self.poll() is None:  # exited: reaped at once
+            time.sleep(0.01)
+        return self.returncode
+
+    def send_signal(self, sig: int) -> None:
+        if self.returncode is None:
+            os.kill(self.pid, sig)
+
+    def terminate(self) -> None:
+        self.send_signal(signal.SIGTERM)
+
+    def kill(self) -> None:
+        self.send_signal(signal.SIGKILL)
 
 
 class _Served:
@@ -26,8 +118,13 @@ class _Served:
         self.base = f"http://127.0.0.1:{self.port}"
         url = database if isinstance(database, str) else f"sqlite:///{database}"
         env = {**os.environ, "DATABASE_URL": url, "SECRET_KEY": "browser-tests", "DRAFTING_ENV": "testing", **(env or {})}
-        self.process = subprocess.Popen([part.replace("{port}", str(self.port)) for part in command],
-                                        cwd=ROOT, env=env, stdout=subprocess.PIPE, stderr=subprocess.STDOUT)
+        command = [part.replace("{port}", str(self.port)) for part in command]
+        if NURSERY:  # gunicorn's argv, or `python -m module ...` as the module's argv
+            self.process = _Nursery.get().start(*(("gunicorn", command) if command[0].endswith("gunicorn")
+                                                  else ("module", command[2:])), env)
+        else:
+            self.process = subprocess.Popen(command, cwd=ROOT, env=env, stdout=subprocess.PIPE,
+                                            stderr=subprocess.STDOUT)
         # A server listens before it has imported the app (seconds on a loaded machine): wait
         # until the app itself answers, so a test's first request does not time out.
         deadline = time.time() + 60
