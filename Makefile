@@ -53,9 +53,10 @@ run: install pdf-libs translations
 # message queue, plus the two-process tests. PostgreSQL at 127.0.0.1:5432 (database test) and
 # Redis at 127.0.0.1:6379 are expected; outside CI an unreachable one skips the second pass,
 # with CI=true it fails the run.
+# Each pass ends with its slowest tests, so a run that grew slower says where.
 test: install-dev chromium pdf-libs translations
-	$(BIN)/python -m pytest $(PYTEST_ARGS)
-	DRAFTING_TEST_BACKEND=postgres $(BIN)/python -m pytest --ignore=tests/browser $(PYTEST_ARGS)
+	$(BIN)/python -m pytest --durations=15 $(PYTEST_ARGS)
+	DRAFTING_TEST_BACKEND=postgres $(BIN)/python -m pytest --ignore=tests/browser --durations=15 $(PYTEST_ARGS)
 
 bench: install-dev
 	$(BIN)/python -m bench

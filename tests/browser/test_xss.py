@@ -261,8 +261,9 @@ def test_no_stored_payload_runs_anywhere(browser, xss_server):
         # Fragments with forms that carry stored text: reply, accept with changes, reconcile, reject.
         thread = page.locator(f"#thread-{world['threads'][1]}")
         thread.get_by_role("link", name="Reply").click()
-        # (By its name: with every <details> opened above, the thread's Resolve form has a textarea too.)
-        expect(thread.get_by_role("textbox", name="Your reply")).to_be_visible()
+        # (By its label: with every <details> opened above, the thread's Resolve form has a textarea
+        # too; and its role is combobox once the mention suggestions are attached, textbox before.)
+        expect(thread.get_by_label("Your reply")).to_be_visible()
         amendment = page.locator(f"#consult-{world['clause5']} article.amendment-open").first
         amendment.get_by_role("link", name=re.compile("Accept with changes|Reconcile and accept")).click()
         expect(amendment.locator("form textarea")).to_have_value(re.compile("Amendment"))
