@@ -18,6 +18,7 @@ from pathlib import Path
 
 import pytest
 from sqlalchemy import create_engine, select, text
+from werkzeug.routing.rules import Rule
 
 from drafting.app import create_app
 from drafting.config import TestConfig
@@ -45,6 +46,26 @@ collect_ignore = ["test_scaleout.py", "test_mail_scaleout.py", "test_live_async.
 # What a test must use to meet the database: the PostgreSQL pass runs only such tests. The others
 # (the rule table, diffs and merges, parsers, catalogues) touch no database and ran in the SQLite pass.
 DATABASE_FIXTURES = frozenset({"database", "template_database", "postgres"})
+
+
+# Every test makes one or more apps, and 90% of making one (60-70 ms) is Werkzeug generating and
+# compiling a URL-building function for each of the ~175 rules, identical from app to app. The
+# generated function depends only on the rule's text, its parsed parts and its defaults (it is
+# bound to its rule afterwards), so the tests keep one per such key. Served processes (gunicorn,
+# the live server) make one app each and are left alone.
+_builders: dict = {}
+_compile_builder = Rule._compile_builder
+
+
+def _kept_builder(self: Rule, append_unknown: bool = True):
+    defaults = repr(sorted((self.defaults or {}).items(), key=lambda item: item[0]))
+    key = (self.rule, tuple(self._trace), defaults, append_unknown)
+    if key not in _builders:
+        _builders[key] = _compile_builder(self, append_unknown)
+    return _builders[key]
+
+
+Rule._compile_builder = _kept_builder
 
 
 def pytest_collection_modifyitems(config, items):
