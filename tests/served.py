@@ -110,6 +110,16 @@ class Forked:
         self.send_signal(signal.SIGKILL)
 
 
+def _nursery_request(command: list[str]) -> tuple[str, list[str]]:
+    """What the nursery runs for a command: gunicorn with its argv, or `python -m module args`
+    as the module's argv."""
+    if Path(command[0]).name == "gunicorn":
+        return "gunicorn", command
+    if command[:2] == [sys.executable, "-m"]:
+        return "module", command[2:]
+    raise ValueError(f"the nursery serves gunicorn or `python -m module`, not {command[:2]}")
+
+
 class _Served:
     """A server process on a free port: started, waited for until it answers, stopped."""
 
@@ -119,9 +129,8 @@ class _Served:
         url = database if isinstance(database, str) else f"sqlite:///{database}"
         env = {**os.environ, "DATABASE_URL": url, "SECRET_KEY": "browser-tests", "DRAFTING_ENV": "testing", **(env or {})}
         command = [part.replace("{port}", str(self.port)) for part in command]
-        if NURSERY:  # gunicorn's argv, or `python -m module ...` as the module's argv
-            self.process = _Nursery.get().start(*(("gunicorn", command) if command[0].endswith("gunicorn")
-                                                  else ("module", command[2:])), env)
+        if NURSERY:
+            self.process = _Nursery.get().start(*_nursery_request(command), env)
         else:
             self.process = subprocess.Popen(command, cwd=ROOT, env=env, stdout=subprocess.PIPE,
                                             stderr=subprocess.STDOUT)

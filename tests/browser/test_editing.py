@@ -21,15 +21,25 @@ def open_declaration(page, live_server):
 
 
 
+def reach_at_the_swap(page, selector: str, select: bool = False) -> None:
+    """At htmx's next swap that brings a field matching selector, focus it (and select its text)
+    at once, within the 20 ms before the swap settles: what a fast keyboard user or a script does."""
+    page.evaluate("""([selector, select]) => document.addEventListener("htmx:afterSwap", function early() {
+        const field = document.querySelector(selector);
+        if (field) {
+            field.focus();
+            if (select) field.select();
+            document.removeEventListener("htmx:afterSwap", early);
+        }
+    })""", [selector, select])
+
+
 def test_a_field_reached_before_the_form_settles_keeps_the_focus(new_page, live_server):
     # A fast keyboard user (or a script) reaches Heading within the 20 ms between htmx's swap and
     # its settle: the form's autofocus on Text must not take the focus, and the keys, away.
     page = new_page("editor")
     open_declaration(page, live_server)
-    page.evaluate("""() => document.addEventListener("htmx:afterSwap", function early() {
-        const heading = document.querySelector("form.clause-form input[name=heading]");
-        if (heading) { heading.focus(); document.removeEventListener("htmx:afterSwap", early); }
-    })""")
+    reach_at_the_swap(page, "form.clause-form input[name=heading]")
     second = clause(page, 2)
     second.get_by_role("link", name="Edit clause 2").click()
     heading = second.get_by_label("Heading (optional)")
@@ -51,10 +61,7 @@ def test_a_selection_made_in_text_before_the_form_settles_is_kept(new_page, live
     # is added after the old text (seen once: a clause saved with its text twice).
     page = new_page("editor")
     open_declaration(page, live_server)
-    page.evaluate("""() => document.addEventListener("htmx:afterSwap", function early() {
-        const text = document.querySelector("form.clause-form textarea[data-autofocus]");
-        if (text) { text.focus(); text.select(); document.removeEventListener("htmx:afterSwap", early); }
-    })""")
+    reach_at_the_swap(page, "form.clause-form textarea[data-autofocus]", select=True)
     second = clause(page, 2)
     second.get_by_role("link", name="Edit clause 2").click()
     text = second.locator("textarea")
