@@ -86,3 +86,34 @@ def test_a_translation_is_edited_side_by_side_and_reaches_the_other_reader_live(
     expect(reader_row).to_have_class(re.compile(r"\bstate-translated\b"))
     expect(reader_row).to_contain_text("Az új szöveg, a regionális partnerekkel együtt.")
     assert run_axe(editor) == []
+
+
+def test_the_translation_meter_keeps_its_progress_in_forced_colours(new_page, live_server):
+    # Windows' high-contrast themes replace the page's colours with a few system ones; the
+    # meter then draws in those (done: Highlight, stale: GrayText, the rest: Canvas inside a
+    # CanvasText edge), so its parts still differ from one another and from the page.
+    page = new_page("admin")
+    page.emulate_media(forced_colors="active")
+    page.goto(live_server.url("/documents/1/translations"))
+    colours = page.locator("#language-hu .translation-meter").evaluate("""meter => {
+        const system = name => {
+            const probe = document.createElement('span');
+            probe.style.color = name;  // a property set from script: the CSP allows it
+            document.body.append(probe);
+            const value = getComputedStyle(probe).color;
+            probe.remove();
+            return value;
+        };
+        const style = getComputedStyle(meter);
+        return {
+            track: style.backgroundColor, edge: style.borderTopColor, edge_style: style.borderTopStyle,
+            done: getComputedStyle(meter.querySelector('.meter-done')).fill,
+            stale: getComputedStyle(meter.querySelector('.meter-stale')).fill,
+            Highlight: system('Highlight'), GrayText: system('GrayText'),
+            Canvas: system('Canvas'), CanvasText: system('CanvasText')};
+    }""")
+    assert colours["done"] == colours["Highlight"], colours
+    assert colours["stale"] == colours["GrayText"], colours
+    assert colours["track"] == colours["Canvas"], colours
+    assert colours["edge"] == colours["CanvasText"] and colours["edge_style"] == "solid", colours
+    assert len({colours["Highlight"], colours["GrayText"], colours["Canvas"]}) == 3, colours
