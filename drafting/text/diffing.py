@@ -559,11 +559,17 @@ def token_ops(old: str, new: str, budget: Budget | None = None, spaced: bool = F
     picks the path (tests): by default texts of _BATCHED_FROM characters or more take the
     batched one.
     """
+    return _coalesce(piecewise_ops(old, new, budget, spaced, batched))
+
+
+def piecewise_ops(old: str, new: str, budget: Budget | None = None, spaced: bool = False,
+                  batched: bool | None = None) -> list[Op]:
+    """token_ops before neighbouring ops of one kind are joined: for readers that join them anyway."""
     if batched is None:
         batched = len(old) + len(new) >= _BATCHED_FROM
     work = _Diff(budget or Budget(), spaced, batched)
     work.compare(old, new)
-    return _coalesce(work.ops)
+    return work.ops
 
 
 def diff_ops(old: str, new: str, budget: Budget | None = None) -> list[Op]:

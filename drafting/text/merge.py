@@ -19,7 +19,7 @@ from collections.abc import Iterable
 from dataclasses import dataclass
 from typing import NamedTuple
 
-from .diffing import DELETE, EQUAL, Budget, is_token_edge, token_ops, tokenize
+from .diffing import DELETE, EQUAL, Budget, is_token_edge, piecewise_ops, tokenize
 
 # Two diffs and, on a conflict, up to two more, all on one budget: some 100 ms at worst
 # (docs/benchmarks.md, "Clause diff and merge").
@@ -61,7 +61,8 @@ def edit_hunks(base: str, other: str, budget: Budget | None = None) -> list[Hunk
     pos = 0
     start: int | None = None
     inserted: list[str] = []
-    for op, text in token_ops(base, other, budget, spaced=True):
+    # The ops unjoined: a run of changes becomes one hunk here whatever the order of its pieces.
+    for op, text in piecewise_ops(base, other, budget, spaced=True):
         if op == EQUAL:
             if start is not None:
                 hunks.append(Hunk(start, pos, "".join(inserted)))
@@ -126,16 +127,21 @@ def merge_texts(base: str, mine: str, theirs: str, budget: Budget | None = None)
     conflicts: list[tuple[int, int]] = []
     pos = 0
     for cluster in _clusters(base, mine_hunks, theirs_hunks):
-        sides = {side for _, side in cluster.hunks}
-        versions = {
-            apply_hunks(base, [hunk for hunk, s in cluster.hunks if s == side], cluster.start, cluster.end)
-            for side in sides
-        }
-        if len(versions) > 1:  # both sides edited here, and differently
-            conflicts.append((cluster.start, cluster.end))
-            continue
+        hunks = cluster.hunks
+        if len(hunks) == 1:  # most clusters: one edit of one side
+            version = hunks[0][0].replacement
+        elif all(side == hunks[0][1] for _, side in hunks):
+            version = apply_hunks(base, [hunk for hunk, _ in hunks], cluster.start, cluster.end)
+        else:
+            mine_version, theirs_version = (
+                apply_hunks(base, [hunk for hunk, s in hunks if s == side], cluster.start, cluster.end)
+                for side in (MINE, THEIRS))
+            if mine_version != theirs_version:  # both sides edited here, and differently
+                conflicts.append((cluster.start, cluster.end))
+                continue
+            version = mine_version
         pieces.append(base[pos:cluster.start])
-        pieces.append(versions.pop())
+        pieces.append(version)
         pos = cluster.end
     if conflicts:
         if _extends(base, mine, mine_hunks, theirs, budget):
