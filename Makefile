@@ -19,8 +19,14 @@ $(VENV)/.installed-dev: requirements-dev.txt requirements.txt $(VENV)/.installed
 	$(BIN)/pip install --disable-pip-version-check -q -r requirements-dev.txt
 	touch $@
 
-install: $(VENV)/.installed
-install-dev: $(VENV)/.installed-dev
+# The compiled diff of long texts (docs/architecture.md, "Diffs and merges"): its character
+# classes are read from the installed `regex`, so it is rebuilt when the requirements change.
+TEXTCORE := drafting/text/_textcore.so
+$(TEXTCORE): drafting/text/_textcore.c scripts/build_textcore.py $(VENV)/.installed
+	$(BIN)/python scripts/build_textcore.py
+
+install: $(VENV)/.installed $(TEXTCORE)
+install-dev: $(VENV)/.installed-dev $(TEXTCORE)
 
 # Debian's Chromium for the browser tests (Playwright drives it; never `playwright install`).
 chromium:
@@ -75,4 +81,4 @@ lint: install-dev
 	$(BIN)/ruff check drafting tests bench
 
 clean:
-	rm -rf $(VENV) .pytest_cache instance/*.db*
+	rm -rf $(VENV) .pytest_cache instance/*.db* build $(TEXTCORE)

@@ -265,7 +265,17 @@ def test_scattered_edits_in_a_long_clause_stay_word_by_word() -> None:
     assert sum(len(text) for text in inserted) < 3 * sum(len(w) + 1 for w in words if w.startswith("NEW"))
 
 
-# --- the batched path (rapidfuzz's compiled LCS) against the pure one ---------------------------
+# --- the batched path against the pure one: compiled (_textcore.c), and in Python (rapidfuzz) ---
+
+@pytest.fixture(params=["compiled", "python"])
+def batched_path(request: pytest.FixtureRequest, monkeypatch: pytest.MonkeyPatch) -> str:
+    """The batched path as shipped (the compiled pass), and in Python (what serves without it)."""
+    if request.param == "python":
+        from drafting.text import diffing
+
+        monkeypatch.setattr(diffing, "_textcore", None)
+    return request.param
+
 
 def _edited(rng: random.Random, text: str, share: float) -> str:
     """Edit a share of the words of text: replace, delete or repeat a word beside it."""
@@ -277,7 +287,7 @@ def _edited(rng: random.Random, text: str, share: float) -> str:
 
 
 @pytest.mark.parametrize("spaced", [False, True], ids=["diff", "merge-tokens"])
-def test_batched_path_is_exact_and_as_minimal_as_the_pure_path(spaced: bool) -> None:
+def test_batched_path_is_exact_and_as_minimal_as_the_pure_path(spaced: bool, batched_path: str) -> None:
     """Random texts of 2-15 KB with 1-5% of words edited: both paths rebuild both texts exactly,
     and change as many tokens in all to within 1% (a piece in which fewer than a quarter of the
     tokens are shared is one replacement in the batched path, where patience anchors may keep a
@@ -301,7 +311,7 @@ def test_batched_path_is_exact_and_as_minimal_as_the_pure_path(spaced: bool) -> 
 
 
 @pytest.mark.parametrize("old, new", WORST_CASES)
-def test_batched_path_is_bounded_and_exact_on_the_worst_cases(old: str, new: str) -> None:
+def test_batched_path_is_bounded_and_exact_on_the_worst_cases(old: str, new: str, batched_path: str) -> None:
     for spaced in (False, True):
         budget = Budget(DIFF_WORK_BUDGET)
         ops = token_ops(old, new, budget, spaced, batched=True)
@@ -309,7 +319,7 @@ def test_batched_path_is_bounded_and_exact_on_the_worst_cases(old: str, new: str
         assert _old(ops) == old and _new(ops) == new
 
 
-def test_batched_path_keeps_grapheme_clusters_and_words_whole() -> None:
+def test_batched_path_keeps_grapheme_clusters_and_words_whole(batched_path: str) -> None:
     old = "".join([f"Le café {i} 👍🏽 est fermé. " for i in range(40)] + [f"東京都の会議{i}は月曜日です。" for i in range(20)])
     new = old.replace("👍🏽 est fermé. Le", "👍🏻 est ouvert. Le", 3).replace("月曜日", "火曜日", 2)
     ops = token_ops(old, new, batched=True)
@@ -333,6 +343,7 @@ def test_hash_collisions_cannot_make_a_wrong_diff(monkeypatch: pytest.MonkeyPatc
             return Ops
 
     monkeypatch.setattr(diffing, "_Indel", Liar)
+    monkeypatch.setattr(diffing, "_textcore", None)  # rapidfuzz is the Python batched path's aligner
     old, new = "alpha beta gamma. " * 60, "alpha delta gamma. " * 60
     ops = token_ops(old, new, batched=True)
     assert _old(ops) == old and _new(ops) == new

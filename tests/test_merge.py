@@ -450,13 +450,16 @@ def _merge_checked(base: str, mine: str, theirs: str, context: str):
     return result
 
 
-@pytest.fixture(params=["auto", "batched"])
+@pytest.fixture(params=["auto", "batched", "batched-python"])
 def diff_path(request: pytest.FixtureRequest, monkeypatch: pytest.MonkeyPatch) -> str:
-    """Run as shipped (these short texts take the pure path), then with every diff on the batched path."""
-    if request.param == "batched":
+    """Run as shipped (these short texts take the pure path), then with every diff on the batched
+    path: compiled (drafting/text/_textcore.c), and in Python (what serves without it)."""
+    if request.param != "auto":
         from drafting.text import diffing
 
         monkeypatch.setattr(diffing, "_BATCHED_FROM", 0)
+        if request.param == "batched-python":
+            monkeypatch.setattr(diffing, "_textcore", None)
     return request.param
 
 

@@ -39,6 +39,19 @@ from rapidfuzz.distance import Prefix as _Prefix
 
 from .reveal import reveal
 
+# The compiled pass (_textcore.c, built by `make install` with scripts/build_textcore.py): the
+# batched path's tokenising, levels and alignment in C, its character classes read from this
+# `regex`. Without it (no C compiler), or built against another `regex`, the Python batched path
+# serves: the same units and levels, slower.
+TEXTCORE_TABLES = f"regex {regex.__version__}"
+try:
+    from . import _textcore
+except ImportError:
+    _textcore = None
+if getattr(_textcore, "TABLES", None) != TEXTCORE_TABLES:
+    _textcore = None
+_CORE_STEPS = 100  # the compiled pass's steps (a token hashed, a cell of Myers' search) per budget step
+
 DELETE, EQUAL, INSERT = -1, 0, 1
 Op = tuple[int, str]
 
@@ -565,11 +578,85 @@ def token_ops(old: str, new: str, budget: Budget | None = None, spaced: bool = F
 def piecewise_ops(old: str, new: str, budget: Budget | None = None, spaced: bool = False,
                   batched: bool | None = None) -> list[Op]:
     """token_ops before neighbouring ops of one kind are joined: for readers that join them anyway."""
+    budget = budget or Budget()
     if batched is None:
         batched = len(old) + len(new) >= _BATCHED_FROM
-    work = _Diff(budget or Budget(), spaced, batched)
+    ranges = _compiled_ranges(old, new, budget, spaced) if batched else None
+    if ranges is not None:
+        return _ops_of(old, new, ranges)
+    work = _Diff(budget, spaced, batched)
     work.compare(old, new)
     return work.ops
+
+
+def change_ranges(old: str, new: str, budget: Budget | None = None, spaced: bool = False,
+                  batched: bool | None = None) -> list[int]:
+    """token_ops' changes located: a flat [old_start, old_end, new_start, new_end, ...], in order."""
+    budget = budget or Budget()
+    if batched is None:
+        batched = len(old) + len(new) >= _BATCHED_FROM
+    ranges = _compiled_ranges(old, new, budget, spaced) if batched else None
+    if ranges is not None:
+        return ranges
+    work = _Diff(budget, spaced, batched)
+    work.compare(old, new)
+    ranges = []
+    at_old = at_new = 0
+    changing = False
+    for op, text in work.ops:
+        if op == EQUAL:
+            at_old += len(text)
+            at_new += len(text)
+            changing = False
+            continue
+        if not changing:
+            ranges += (at_old, at_old, at_new, at_new)
+            changing = True
+        if op == DELETE:
+            at_old += len(text)
+            ranges[-3] = at_old
+        else:
+            at_new += len(text)
+            ranges[-1] = at_new
+    return ranges
+
+
+def _compiled_ranges(old: str, new: str, budget: Budget, spaced: bool, shown: int = 0) -> list[int] | None:
+    """The changes from the compiled pass, its work charged to budget; None where it does not serve.
+
+    shown > 0: for people, as diff_ops (equalities folded as _absorb_equalities does, at most
+    shown changed pieces as _bound_changes)."""
+    if _textcore is None:
+        return None
+    if old == new:
+        return []
+    if budget.spent:  # as _Diff.compare: no budget, one replacement
+        return [0, len(old), 0, len(new)]
+    found = (_textcore.diff(old, new, spaced, budget.remaining * _CORE_STEPS, 0, shown) if shown
+             else _textcore.diff(old, new, spaced, budget.remaining * _CORE_STEPS))
+    if found is None:  # a grapheme cluster it does not model
+        return None
+    ranges, work = found
+    budget.spend(work // _CORE_STEPS + len(ranges))
+    return ranges
+
+
+def _ops_of(old: str, new: str, ranges: list[int]) -> list[Op]:
+    """Ops from located changes: what lies between them is equal."""
+    ops: list[Op] = []
+    at_old = 0
+    for k in range(0, len(ranges), 4):
+        old_start, old_end, new_start, new_end = ranges[k:k + 4]
+        if old_start > at_old:
+            ops.append((EQUAL, old[at_old:old_start]))
+        if old_end > old_start:
+            ops.append((DELETE, old[old_start:old_end]))
+        if new_end > new_start:
+            ops.append((INSERT, new[new_start:new_end]))
+        at_old = old_end
+    if at_old < len(old):
+        ops.append((EQUAL, old[at_old:]))
+    return ops
 
 
 def diff_ops(old: str, new: str, budget: Budget | None = None) -> list[Op]:
@@ -578,6 +665,11 @@ def diff_ops(old: str, new: str, budget: Budget | None = None) -> list[Op]:
     Short unchanged stretches inside a rewrite are folded into it (no confetti), and at most
     MAX_SHOWN_CHANGES pieces are changed: past that, the diff is shown coarser.
     """
+    budget = budget or Budget()
+    if len(old) + len(new) >= _BATCHED_FROM:
+        ranges = _compiled_ranges(old, new, budget, False, MAX_SHOWN_CHANGES)
+        if ranges is not None:  # the same folds, made in the compiled pass
+            return _ops_of(old, new, ranges)
     return _bound_changes(_absorb_equalities(token_ops(old, new, budget), 0), MAX_SHOWN_CHANGES)
 
 

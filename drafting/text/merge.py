@@ -19,7 +19,7 @@ from collections.abc import Iterable
 from dataclasses import dataclass
 from typing import NamedTuple
 
-from .diffing import DELETE, EQUAL, Budget, is_token_edge, piecewise_ops, tokenize
+from .diffing import Budget, change_ranges, is_token_edge, tokenize
 
 # Two diffs and, on a conflict, up to two more, all on one budget: some 100 ms at worst
 # (docs/benchmarks.md, "Clause diff and merge").
@@ -57,27 +57,8 @@ class _Cluster:
 
 def edit_hunks(base: str, other: str, budget: Budget | None = None) -> list[Hunk]:
     """List the edits turning base into other, in base order, on whole-token boundaries."""
-    hunks: list[Hunk] = []
-    pos = 0
-    start: int | None = None
-    inserted: list[str] = []
-    # The ops unjoined: a run of changes becomes one hunk here whatever the order of its pieces.
-    for op, text in piecewise_ops(base, other, budget, spaced=True):
-        if op == EQUAL:
-            if start is not None:
-                hunks.append(Hunk(start, pos, "".join(inserted)))
-                start, inserted = None, []
-            pos += len(text)
-            continue
-        if start is None:
-            start = pos
-        if op == DELETE:
-            pos += len(text)
-        else:
-            inserted.append(text)
-    if start is not None:
-        hunks.append(Hunk(start, pos, "".join(inserted)))
-    return hunks
+    ranges = change_ranges(base, other, budget, spaced=True)
+    return [Hunk(ranges[k], ranges[k + 1], other[ranges[k + 2]:ranges[k + 3]]) for k in range(0, len(ranges), 4)]
 
 
 def apply_hunks(base: str, hunks: Iterable[Hunk], start: int = 0, end: int | None = None) -> str:

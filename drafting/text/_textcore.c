@@ -1,0 +1,1110 @@
+/* Word-level diffs of long clause texts in one compiled pass: tokenising, alignment, edit ranges.
+
+The same units and levels as drafting/text/diffing.py (docs/architecture.md, "Diffs and merges"):
+tokens are whitespace runs, runs of word characters outside the scripts written without spaces,
+and otherwise one grapheme cluster; a merge's tokens carry the spaces after them. Changed stretches
+are compared paragraph by paragraph, then sentence by sentence, then token by token, each level
+aligned by Myers' O(ND) algorithm (the middle-snake bisection diff-match-patch uses), all drawing on
+one work budget: past it, what is left is one replacement, coarser but exact.
+
+The character classes come from the `regex` module itself (scripts/build_textcore.py writes them to
+_textcore_tables.h), so the tokens are those of diffing._TOKEN_RE and _SPACED_TOKEN_RE (and of the
+plain `re` patterns for texts below U+0300). A grapheme cluster this code does not model (one that
+starts with a Prepend, a Hangul jamo or an Indic consonant) makes `diff` answer None: the caller
+then takes the Python path.
+
+The GIL is released while the texts are tokenised and compared.
+*/
+#define PY_SSIZE_T_CLEAN
+#include <Python.h>
+#include <stdint.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "_textcore_tables.h"
+
+/* Character classes (full: the `regex` module's, for any text; plain: `re`'s, below U+0300). */
+#define F_SPACE 0x001      /* \s */
+#define F_RUN 0x002        /* \w outside the scripts without spaces: a word run */
+#define F_EXTEND 0x004     /* Grapheme_Cluster_Break=Extend */
+#define F_ZWJ 0x008        /* Grapheme_Cluster_Break=ZWJ */
+#define F_RI 0x010         /* Regional_Indicator */
+#define F_SPACINGMARK 0x020
+#define F_EXTPICT 0x040    /* Extended_Pictographic */
+#define F_CONTROL 0x080    /* Control, CR, LF: a cluster of its own */
+#define F_ODDSTART 0x100   /* Prepend, Hangul jamo or syllable: a cluster from here is not modelled */
+#define F_LINKER 0x200     /* Indic_Conjunct_Break=Linker */
+#define F_INCB_EXTEND 0x400 /* Indic_Conjunct_Break=Extend */
+#define F_CONSONANT 0x800  /* Indic_Conjunct_Break=Consonant */
+#define P_SPACE 0x01
+#define P_WORD 0x02
+#define PLAIN_BELOW 0x300
+
+enum { PARAGRAPHS = 0, SENTENCES = 1, TOKENS = 2 };
+#define SHORT 400 /* characters of both sides below which a stretch is compared in tokens at once */
+#define REWRITE_MIN 16
+#define BITS_FROM 256 /* tokens of both sides from which an alignment is bit-parallel */
+
+static inline uint16_t full_flags(uint32_t c)
+{
+    return c < 0x110000 ? textcore_stage2[textcore_stage1[c >> 8]][c & 0xff] : F_CONTROL;
+}
+
+/* --- tokens ------------------------------------------------------------------------------ */
+
+/* The end of the grapheme cluster starting at i (UAX #29 as `regex` applies it); -1 if not modelled. */
+static Py_ssize_t cluster_end(const uint32_t *s, Py_ssize_t n, Py_ssize_t i)
+{
+    uint16_t f = full_flags(s[i]);
+    if (f & F_ODDSTART)
+        return -1;
+    Py_ssize_t j = i + 1;
+    if (f & F_CONTROL)
+        return j; /* GB4 */
+    int pict = (f & F_EXTPICT) ? 1 : 0; /* 1: ExtPict Extend*; 2: ExtPict Extend* ZWJ */
+    /* GB9c as `regex` applies it: a Linker, then InCB Extend or Linker characters, joins a
+       Consonant, looking back past the cluster's start (a Linker may end the word before it). */
+    int linked = 0;
+    for (Py_ssize_t p = i - 1; p >= 0; p--) {
+        uint16_t g = full_flags(s[p]);
+        if (g & F_LINKER) {
+            linked = 1;
+            break;
+        }
+        if (!(g & F_INCB_EXTEND))
+            break;
+    }
+    if (f & F_LINKER)
+        linked = 1;
+    else if (!(f & F_INCB_EXTEND))
+        linked = 0;
+    while (j < n) {
+        uint16_t g = full_flags(s[j]);
+        if (g & F_CONTROL)
+            break; /* GB5 */
+        if (g & (F_EXTEND | F_ZWJ)) { /* GB9 */
+            if (g & F_ZWJ)
+                pict = pict == 1 ? 2 : 0;
+            else
+                pict = pict == 1 ? 1 : 0;
+            if (g & F_LINKER)
+                linked = 1;
+            else if (!(g & F_INCB_EXTEND))
+                linked = 0;
+            j++;
+            continue;
+        }
+        if (g & F_SPACINGMARK) { /* GB9a */
+            pict = linked = 0;
+            j++;
+            continue;
+        }
+        if ((g & F_EXTPICT) && pict == 2) { /* GB11 */
+            pict = 1;
+            linked = 0;
+            j++;
+            continue;
+        }
+        if ((g & F_CONSONANT) && linked) { /* GB9c */
+            pict = linked = 0;
+            j++;
+            continue;
+        }
+        if ((g & F_RI) && (f & F_RI) && j == i + 1) { /* GB12: a pair of regional indicators */
+            j++;
+            continue;
+        }
+        break; /* GB999 */
+    }
+    return j;
+}
+
+/* Token edges of s into bounds[0..count]; the count, or -1 for a cluster not modelled. */
+static Py_ssize_t tokenize(const uint32_t *s, Py_ssize_t n, int plain, int spaced, Py_ssize_t *bounds)
+{
+    Py_ssize_t i = 0, count = 0;
+    while (i < n) {
+        bounds[count++] = i;
+        if (plain) {
+            uint8_t f = textcore_plain[s[i]];
+            if (f & P_SPACE) {
+                while (i < n && (textcore_plain[s[i]] & P_SPACE))
+                    i++;
+                continue;
+            }
+            if (f & P_WORD)
+                while (i < n && (textcore_plain[s[i]] & P_WORD))
+                    i++;
+            else
+                i++;
+            if (spaced)
+                while (i < n && (textcore_plain[s[i]] & P_SPACE))
+                    i++;
+            continue;
+        }
+        uint16_t f = full_flags(s[i]);
+        if (f & F_SPACE) {
+            while (i < n && (full_flags(s[i]) & F_SPACE))
+                i++;
+            continue;
+        }
+        if (f & F_RUN) {
+            while (i < n && (full_flags(s[i]) & F_RUN))
+                i++;
+        } else {
+            Py_ssize_t end = cluster_end(s, n, i);
+            if (end < 0)
+                return -1;
+            i = end;
+        }
+        if (spaced)
+            while (i < n && (full_flags(s[i]) & F_SPACE))
+                i++;
+    }
+    bounds[count] = n;
+    return count;
+}
+
+/* --- one side of a diff: its text, tokens, token ids and where units end ------------------ */
+
+typedef struct {
+    uint32_t *s;
+    Py_ssize_t n;
+    Py_ssize_t *bounds; /* token k is s[bounds[k]:bounds[k + 1]] */
+    Py_ssize_t count;
+    int32_t *ids;       /* equal tokens have equal ids, across both sides */
+    uint8_t *ends;      /* after token k a sentence (1) or a paragraph (2) ends */
+} Side;
+
+typedef struct {
+    Side old, new;
+    int plain;
+    int64_t budget;     /* work left, in steps (a comparison or a cell of Myers' search) */
+    int64_t spent;
+    int failed;         /* out of memory */
+    int32_t *count_old, *count_new; /* per token id, zero between uses */
+    Py_ssize_t *hunks;  /* changes: old start, old end, new start, new end (characters) */
+    Py_ssize_t nhunks, caphunks;
+} Diff;
+
+static inline int is_space(const Diff *d, uint32_t c)
+{
+    return d->plain ? (textcore_plain[c] & P_SPACE) != 0 : (full_flags(c) & F_SPACE) != 0;
+}
+
+/* Mark where sentences and paragraphs end: after a line break (two: a paragraph), after . ! ? ; :
+   and the spaces that follow, after 。！？ */
+static void mark_ends(Diff *d, Side *side)
+{
+    uint32_t last = 0; /* the last character other than a space so far */
+    for (Py_ssize_t k = 0; k < side->count; k++) {
+        Py_ssize_t start = side->bounds[k], end = side->bounds[k + 1], tail = end;
+        while (tail > start && is_space(d, side->s[tail - 1]))
+            tail--;
+        if (tail > start)
+            last = side->s[tail - 1];
+        int breaks = 0;
+        for (Py_ssize_t i = tail; i < end; i++)
+            breaks += side->s[i] == '\n';
+        uint8_t mark = 0;
+        if (breaks >= 2)
+            mark = 2;
+        else if (breaks == 1)
+            mark = 1;
+        else if (tail < end && (last == '.' || last == '!' || last == '?' || last == ';' || last == ':'))
+            mark = 1;
+        else if (tail == end && (last == 0x3002 || last == 0xFF01 || last == 0xFF1F))
+            mark = 1;
+        side->ends[k] = mark;
+    }
+}
+
+/* Ids for tokens: equal text, equal id (an open-addressing table over both sides). */
+static uint64_t hash_chars(const uint32_t *s, Py_ssize_t n)
+{
+    uint64_t h = 1469598103934665603ULL;
+    for (Py_ssize_t i = 0; i < n; i++) {
+        h ^= s[i];
+        h *= 1099511628211ULL;
+    }
+    return h ^ (uint64_t)n;
+}
+
+typedef struct {
+    uint64_t hash;
+    const uint32_t *text;
+    Py_ssize_t len;
+    int32_t id;
+} Slot;
+
+static size_t table_size(Py_ssize_t entries)
+{
+    size_t size = 16;
+    while (size < (size_t)entries * 2)
+        size <<= 1;
+    return size;
+}
+
+static int32_t assign_token_ids(Diff *d)
+{
+    Side *sides[2] = {&d->old, &d->new};
+    size_t size = table_size(d->old.count + d->new.count), mask = size - 1;
+    Slot *slots = calloc(size, sizeof(Slot));
+    if (!slots)
+        return -1;
+    int32_t next = 0;
+    for (int which = 0; which < 2; which++) {
+        Side *side = sides[which];
+        for (Py_ssize_t k = 0; k < side->count; k++) {
+            const uint32_t *text = side->s + side->bounds[k];
+            Py_ssize_t len = side->bounds[k + 1] - side->bounds[k];
+            uint64_t h = hash_chars(text, len);
+            size_t at = h & mask;
+            while (slots[at].text) {
+                if (slots[at].hash == h && slots[at].len == len && !memcmp(slots[at].text, text, len * 4))
+                    break;
+                at = (at + 1) & mask;
+            }
+            if (!slots[at].text) {
+                slots[at].hash = h;
+                slots[at].text = text;
+                slots[at].len = len;
+                slots[at].id = next++;
+            }
+            side->ids[k] = slots[at].id;
+        }
+    }
+    free(slots);
+    d->spent += d->old.count + d->new.count;
+    return next;
+}
+
+/* --- output ------------------------------------------------------------------------------- */
+
+/* A change of old tokens [oa, ob) into new tokens [na, nb), joined to the one before if they meet. */
+static void emit_change(Diff *d, Py_ssize_t oa, Py_ssize_t ob, Py_ssize_t na, Py_ssize_t nb)
+{
+    if (oa == ob && na == nb)
+        return;
+    Py_ssize_t o1 = d->old.bounds[oa], o2 = d->old.bounds[ob], n1 = d->new.bounds[na], n2 = d->new.bounds[nb];
+    if (d->nhunks) {
+        Py_ssize_t *last = d->hunks + 4 * (d->nhunks - 1);
+        if (last[1] == o1 && last[3] == n1) {
+            last[1] = o2;
+            last[3] = n2;
+            return;
+        }
+    }
+    if (d->nhunks == d->caphunks) {
+        Py_ssize_t cap = d->caphunks ? 2 * d->caphunks : 64;
+        Py_ssize_t *grown = realloc(d->hunks, cap * 4 * sizeof(Py_ssize_t));
+        if (!grown) {
+            d->failed = 1;
+            return;
+        }
+        d->hunks = grown;
+        d->caphunks = cap;
+    }
+    Py_ssize_t *hunk = d->hunks + 4 * d->nhunks++;
+    hunk[0] = o1;
+    hunk[1] = o2;
+    hunk[2] = n1;
+    hunk[3] = n2;
+}
+
+/* --- Myers' O(ND) diff over ids, bisected at the middle snake (as diff-match-patch does) ------ */
+
+typedef struct {
+    Py_ssize_t *runs; /* equal runs: i1, i2, j1, j2 */
+    Py_ssize_t count, cap;
+} Runs;
+
+static int push_run(Runs *runs, Py_ssize_t i1, Py_ssize_t i2, Py_ssize_t j1, Py_ssize_t j2)
+{
+    if (runs->count && runs->runs[4 * runs->count - 3] == i1 && runs->runs[4 * runs->count - 1] == j1) {
+        runs->runs[4 * runs->count - 3] = i2;
+        runs->runs[4 * runs->count - 1] = j2;
+        return 0;
+    }
+    if (runs->count == runs->cap) {
+        Py_ssize_t cap = runs->cap ? 2 * runs->cap : 32;
+        Py_ssize_t *grown = realloc(runs->runs, cap * 4 * sizeof(Py_ssize_t));
+        if (!grown)
+            return -1;
+        runs->runs = grown;
+        runs->cap = cap;
+    }
+    Py_ssize_t *run = runs->runs + 4 * runs->count++;
+    run[0] = i1;
+    run[1] = i2;
+    run[2] = j1;
+    run[3] = j2;
+    return 0;
+}
+
+static int align(Diff *d, const int32_t *a, Py_ssize_t n, const int32_t *b, Py_ssize_t m,
+                 Py_ssize_t ao, Py_ssize_t bo, Runs *out);
+
+/* Find the middle snake and align both halves; 0 done, 1 out of budget, -1 out of memory. */
+static int bisect(Diff *d, const int32_t *a, Py_ssize_t n, const int32_t *b, Py_ssize_t m,
+                  Py_ssize_t ao, Py_ssize_t bo, Runs *out)
+{
+    Py_ssize_t max_d = (n + m + 1) / 2, offset = max_d, length = 2 * max_d + 2;
+    Py_ssize_t *v1 = malloc(2 * length * sizeof(Py_ssize_t));
+    if (!v1)
+        return -1;
+    Py_ssize_t *v2 = v1 + length;
+    for (Py_ssize_t k = 0; k < 2 * length; k++)
+        v1[k] = -1;
+    v1[offset + 1] = 0;
+    v2[offset + 1] = 0;
+    Py_ssize_t delta = n - m;
+    int front = (delta % 2) != 0;
+    Py_ssize_t k1start = 0, k1end = 0, k2start = 0, k2end = 0, x1 = 0, y1 = 0;
+    int found = 0;
+    for (Py_ssize_t step = 0; step < max_d && !found; step++) {
+        int64_t work = 2 * step + 2;
+        for (Py_ssize_t k1 = -step + k1start; k1 <= step - k1end; k1 += 2) {
+            Py_ssize_t k1o = offset + k1, x, y;
+            if (k1 == -step || (k1 != step && v1[k1o - 1] < v1[k1o + 1]))
+                x = v1[k1o + 1];
+            else
+                x = v1[k1o - 1] + 1;
+            y = x - k1;
+            Py_ssize_t from = x;
+            while (x < n && y < m && a[x] == b[y]) {
+                x++;
+                y++;
+            }
+            work += x - from;
+            v1[k1o] = x;
+            if (x > n)
+                k1end += 2;
+            else if (y > m)
+                k1start += 2;
+            else if (front) {
+                Py_ssize_t k2o = offset + delta - k1;
+                if (k2o >= 0 && k2o < length && v2[k2o] != -1 && x >= n - v2[k2o]) {
+                    x1 = x;
+                    y1 = y;
+                    found = 1;
+                    break;
+                }
+            }
+        }
+        if (!found)
+            for (Py_ssize_t k2 = -step + k2start; k2 <= step - k2end; k2 += 2) {
+                Py_ssize_t k2o = offset + k2, x, y;
+                if (k2 == -step || (k2 != step && v2[k2o - 1] < v2[k2o + 1]))
+                    x = v2[k2o + 1];
+                else
+                    x = v2[k2o - 1] + 1;
+                y = x - k2;
+                Py_ssize_t from = x;
+                while (x < n && y < m && a[n - x - 1] == b[m - y - 1]) {
+                    x++;
+                    y++;
+                }
+                work += x - from;
+                v2[k2o] = x;
+                if (x > n)
+                    k2end += 2;
+                else if (y > m)
+                    k2start += 2;
+                else if (!front) {
+                    Py_ssize_t k1o = offset + delta - k2;
+                    if (k1o >= 0 && k1o < length && v1[k1o] != -1) {
+                        Py_ssize_t fx = v1[k1o];
+                        if (fx >= n - x) {
+                            x1 = fx;
+                            y1 = offset + fx - k1o;
+                            found = 1;
+                            break;
+                        }
+                    }
+                }
+            }
+        d->spent += work;
+        d->budget -= work;
+        if (d->budget < 0 && !found) {
+            free(v1);
+            return 1;
+        }
+    }
+    free(v1);
+    if (!found)
+        return 0; /* nothing in common: the whole is one change */
+    int status = align(d, a, x1, b, y1, ao, bo, out);
+    if (status)
+        return status;
+    return align(d, a + x1, n - x1, b + y1, m - y1, ao + x1, bo + y1, out);
+}
+
+/* Equal runs of a shortest edit script between two id sequences: 0, 1 out of budget, -1 memory. */
+static int align(Diff *d, const int32_t *a, Py_ssize_t n, const int32_t *b, Py_ssize_t m,
+                 Py_ssize_t ao, Py_ssize_t bo, Runs *out)
+{
+    Py_ssize_t head = 0, tail = 0;
+    while (head < n && head < m && a[head] == b[head])
+        head++;
+    while (tail < n - head && tail < m - head && a[n - 1 - tail] == b[m - 1 - tail])
+        tail++;
+    d->spent += head + tail + 1;
+    d->budget -= head + tail + 1;
+    if (head && push_run(out, ao, ao + head, bo, bo + head))
+        return -1;
+    if (n - head - tail > 0 && m - head - tail > 0) {
+        int status = bisect(d, a + head, n - head - tail, b + head, m - head - tail, ao + head, bo + head, out);
+        if (status)
+            return status;
+    }
+    if (tail && push_run(out, ao + n - tail, ao + n, bo + m - tail, bo + m))
+        return -1;
+    return 0;
+}
+
+/* --- a bit-parallel LCS (Hyyrö's; rapidfuzz's Indel for the Python path) for long ranges ---- */
+
+#define BITS_MAX_WORDS 4000000 /* matrix words (8 bytes) one alignment may hold: 32 MB */
+
+/* Equal runs of a longest common subsequence: 0, 1 too big for the matrix bound, -1 memory.
+   Row j holds V after b[j]: bit i is 0 where a[i] raises the LCS of a[:i+1] and b[:j+1]. */
+static int lcs_bits(Diff *d, const int32_t *a, Py_ssize_t n, const int32_t *b, Py_ssize_t m,
+                    Py_ssize_t ao, Py_ssize_t bo, Runs *out)
+{
+    Py_ssize_t words = (n + 63) / 64;
+    if ((double)words * (double)m > BITS_MAX_WORDS)
+        return 1;
+    int64_t cost = 2 * words * m + n + m;
+    d->spent += cost;
+    d->budget -= cost;
+    if (d->budget < 0)
+        return 1;
+    /* Symbols of a, numbered locally: slot[id] (reset to -1 before returning). */
+    int32_t *slot = d->count_new; /* borrowed: zero between uses, so 0 means "none", k + 1 means k */
+    int32_t *symbols = malloc((n ? n : 1) * sizeof(int32_t));
+    Py_ssize_t distinct = 0;
+    if (!symbols)
+        return -1;
+    for (Py_ssize_t i = 0; i < n; i++)
+        if (!slot[a[i]]) {
+            slot[a[i]] = (int32_t)++distinct;
+            symbols[distinct - 1] = a[i];
+        }
+    uint64_t *pm = calloc((size_t)distinct * words + 1, sizeof(uint64_t));
+    uint64_t *rows = malloc((size_t)words * (m ? m : 1) * sizeof(uint64_t));
+    uint64_t *v = malloc(words * sizeof(uint64_t));
+    int status = 0;
+    if (!pm || !rows || !v) {
+        status = -1;
+        goto done;
+    }
+    for (Py_ssize_t i = 0; i < n; i++)
+        pm[(size_t)(slot[a[i]] - 1) * words + (i >> 6)] |= (uint64_t)1 << (i & 63);
+    for (Py_ssize_t w = 0; w < words; w++)
+        v[w] = ~(uint64_t)0;
+    for (Py_ssize_t j = 0; j < m; j++) {
+        int32_t k = slot[b[j]];
+        if (k) {
+            const uint64_t *match = pm + (size_t)(k - 1) * words;
+            uint64_t carry = 0;
+            for (Py_ssize_t w = 0; w < words; w++) {
+                uint64_t u = v[w] & match[w];
+                uint64_t sum = v[w] + u;
+                uint64_t over = sum < v[w];
+                uint64_t total = sum + carry;
+                over |= total < sum;
+                v[w] = total | (v[w] & ~match[w]);
+                carry = over;
+            }
+        }
+        memcpy(rows + (size_t)j * words, v, words * sizeof(uint64_t));
+    }
+    /* Back from the end: a set bit drops a[i-1]; else b[j-1] was inserted or the two match. */
+    {
+        Py_ssize_t i = n, j = m, matches = 0;
+        Py_ssize_t *pairs = malloc(2 * ((n < m ? n : m) + 1) * sizeof(Py_ssize_t));
+        if (!pairs) {
+            status = -1;
+            goto done;
+        }
+#define BIT(row, col) ((rows[(size_t)(row) * words + ((col) >> 6)] >> ((col) & 63)) & 1)
+        while (i && j) {
+            if (BIT(j - 1, i - 1)) {
+                i--;
+            } else {
+                j--;
+                if (j && !BIT(j - 1, i - 1)) {
+                    /* b[j] inserted */
+                } else {
+                    i--;
+                    if (a[i] != b[j]) { /* cannot happen; never trust it blindly */
+                        status = 1;
+                        break;
+                    }
+                    pairs[2 * matches] = i;
+                    pairs[2 * matches + 1] = j;
+                    matches++;
+                }
+            }
+        }
+#undef BIT
+        for (Py_ssize_t k = matches - 1; k >= 0 && !status; k--)
+            if (push_run(out, ao + pairs[2 * k], ao + pairs[2 * k] + 1, bo + pairs[2 * k + 1], bo + pairs[2 * k + 1] + 1))
+                status = -1;
+        free(pairs);
+    }
+done:
+    for (Py_ssize_t k = 0; k < distinct; k++)
+        slot[symbols[k]] = 0;
+    free(symbols);
+    free(pm);
+    free(rows);
+    free(v);
+    return status;
+}
+
+/* --- the levels ------------------------------------------------------------------------- */
+
+static void compare(Diff *d, int level, Py_ssize_t oa, Py_ssize_t ob, Py_ssize_t na, Py_ssize_t nb);
+
+/* Tell whether fewer than a quarter of the tokens are shared, the commonest left aside (diffing._rewritten). */
+static int rewritten(Diff *d, const int32_t *a, Py_ssize_t n, const int32_t *b, Py_ssize_t m)
+{
+    int32_t *ca = d->count_old, *cb = d->count_new;
+    for (Py_ssize_t k = 0; k < n; k++)
+        ca[a[k]]++;
+    for (Py_ssize_t k = 0; k < m; k++)
+        cb[b[k]]++;
+    int64_t shared = 0;
+    int32_t best = 0, commonest_shared = 0;
+    for (Py_ssize_t k = 0; k < n; k++) {
+        int32_t id = a[k], times = ca[id];
+        if (times <= 0)
+            continue; /* counted already */
+        int32_t both = times < cb[id] ? times : cb[id];
+        shared += both;
+        if (times > best) {
+            best = times;
+            commonest_shared = both;
+        }
+        ca[id] = -times;
+    }
+    for (Py_ssize_t k = 0; k < n; k++)
+        ca[a[k]] = 0;
+    for (Py_ssize_t k = 0; k < m; k++)
+        cb[b[k]] = 0;
+    d->spent += 2 * (n + m);
+    d->budget -= 2 * (n + m);
+    Py_ssize_t shorter = n < m ? n : m;
+    return shared == 0 || 4 * (shared - commonest_shared) < shorter;
+}
+
+static void compare_tokens(Diff *d, Py_ssize_t oa, Py_ssize_t ob, Py_ssize_t na, Py_ssize_t nb)
+{
+    const int32_t *a = d->old.ids + oa, *b = d->new.ids + na;
+    Py_ssize_t n = ob - oa, m = nb - na;
+    if ((n < m ? n : m) > REWRITE_MIN && rewritten(d, a, n, b, m)) {
+        emit_change(d, oa, ob, na, nb);
+        return;
+    }
+    Runs runs = {0};
+    /* Long ranges by the bit-parallel LCS, whose cost does not grow with the differences; short
+       ones by Myers, which is quicker where little changed. Both find a longest common subsequence. */
+    int status = n + m > BITS_FROM ? lcs_bits(d, a, n, b, m, oa, na, &runs) : 1;
+    if (status > 0) {
+        runs.count = 0;
+        status = align(d, a, n, b, m, oa, na, &runs);
+    }
+    if (status) {
+        if (status < 0)
+            d->failed = 1;
+        emit_change(d, oa, ob, na, nb);
+    } else {
+        Py_ssize_t i0 = oa, j0 = na;
+        for (Py_ssize_t r = 0; r < runs.count; r++) {
+            Py_ssize_t *run = runs.runs + 4 * r;
+            emit_change(d, i0, run[0], j0, run[2]);
+            i0 = run[1];
+            j0 = run[3];
+        }
+        emit_change(d, i0, ob, j0, nb);
+    }
+    free(runs.runs);
+}
+
+/* Units of a level in tokens [from, to): the token index after each unit's end. */
+static Py_ssize_t split_units(const Side *side, int level, Py_ssize_t from, Py_ssize_t to, Py_ssize_t *ends)
+{
+    uint8_t at_least = level == PARAGRAPHS ? 2 : 1;
+    Py_ssize_t count = 0;
+    for (Py_ssize_t k = from; k < to; k++)
+        if (side->ends[k] >= at_least || k == to - 1)
+            ends[count++] = k + 1;
+    return count;
+}
+
+/* Ids of the units of both sides (equal token runs, equal id); the number of distinct units or -1. */
+static Py_ssize_t unit_ids(const Side *old, const Py_ssize_t *old_ends, Py_ssize_t nold, Py_ssize_t old_from,
+                           const Side *new, const Py_ssize_t *new_ends, Py_ssize_t nnew, Py_ssize_t new_from,
+                           int32_t *ids)
+{
+    size_t size = table_size(nold + nnew), mask = size - 1;
+    Slot *slots = calloc(size, sizeof(Slot));
+    if (!slots)
+        return -1;
+    int32_t next = 0;
+    for (int which = 0; which < 2; which++) {
+        const Side *side = which ? new : old;
+        const Py_ssize_t *ends = which ? new_ends : old_ends;
+        Py_ssize_t count = which ? nnew : nold, start = which ? new_from : old_from;
+        for (Py_ssize_t u = 0; u < count; u++) {
+            const int32_t *tokens = side->ids + start;
+            Py_ssize_t len = ends[u] - start;
+            uint64_t h = 1469598103934665603ULL;
+            for (Py_ssize_t k = 0; k < len; k++) {
+                h ^= (uint32_t)tokens[k];
+                h *= 1099511628211ULL;
+            }
+            size_t at = h & mask;
+            while (slots[at].text) {
+                if (slots[at].hash == h && slots[at].len == len
+                    && !memcmp(slots[at].text, tokens, len * sizeof(int32_t)))
+                    break;
+                at = (at + 1) & mask;
+            }
+            if (!slots[at].text) {
+                slots[at].hash = h;
+                slots[at].text = (const uint32_t *)tokens;
+                slots[at].len = len;
+                slots[at].id = next++;
+            }
+            ids[which ? nold + u : u] = slots[at].id;
+            start = ends[u];
+        }
+    }
+    free(slots);
+    return next;
+}
+
+/* A changed run of units: pairwise at the next level when the counts match, else as one stretch. */
+static void changed(Diff *d, int level, const Py_ssize_t *old_ends, Py_ssize_t oa_unit, Py_ssize_t ob_unit,
+                    Py_ssize_t old_from, const Py_ssize_t *new_ends, Py_ssize_t na_unit, Py_ssize_t nb_unit,
+                    Py_ssize_t new_from)
+{
+    Py_ssize_t o_start = oa_unit ? old_ends[oa_unit - 1] : old_from;
+    Py_ssize_t n_start = na_unit ? new_ends[na_unit - 1] : new_from;
+    Py_ssize_t o_end = ob_unit ? old_ends[ob_unit - 1] : old_from;
+    Py_ssize_t n_end = nb_unit ? new_ends[nb_unit - 1] : new_from;
+    Py_ssize_t count = ob_unit - oa_unit;
+    if (count > 0 && count == nb_unit - na_unit) {
+        for (Py_ssize_t u = 0; u < count; u++) {
+            if (d->budget <= 0) { /* the rest as one replacement */
+                emit_change(d, o_start, o_end, n_start, n_end);
+                return;
+            }
+            Py_ssize_t o_next = old_ends[oa_unit + u], n_next = new_ends[na_unit + u];
+            compare(d, level + 1, o_start, o_next, n_start, n_next);
+            o_start = o_next;
+            n_start = n_next;
+        }
+    } else {
+        compare(d, level + 1, o_start, o_end, n_start, n_end);
+    }
+}
+
+static void compare(Diff *d, int level, Py_ssize_t oa, Py_ssize_t ob, Py_ssize_t na, Py_ssize_t nb)
+{
+    if (d->failed)
+        return;
+    const int32_t *a = d->old.ids, *b = d->new.ids;
+    Py_ssize_t head = 0;
+    while (oa + head < ob && na + head < nb && a[oa + head] == b[na + head])
+        head++;
+    oa += head;
+    na += head;
+    Py_ssize_t tail = 0;
+    while (oa < ob - tail && na < nb - tail && a[ob - 1 - tail] == b[nb - 1 - tail])
+        tail++;
+    ob -= tail;
+    nb -= tail;
+    d->spent += head + tail + 40;
+    d->budget -= head + tail + 40;
+    if (oa == ob || na == nb || d->budget <= 0) {
+        emit_change(d, oa, ob, na, nb);
+        return;
+    }
+    Py_ssize_t chars = d->old.bounds[ob] - d->old.bounds[oa] + d->new.bounds[nb] - d->new.bounds[na];
+    if (level >= TOKENS || chars < SHORT) {
+        compare_tokens(d, oa, ob, na, nb);
+        return;
+    }
+    Py_ssize_t *old_ends = malloc((ob - oa + nb - na) * sizeof(Py_ssize_t));
+    int32_t *ids = malloc((ob - oa + nb - na) * sizeof(int32_t));
+    if (!old_ends || !ids) {
+        free(old_ends);
+        free(ids);
+        d->failed = 1;
+        return;
+    }
+    Py_ssize_t *new_ends = old_ends + (ob - oa);
+    Py_ssize_t nold = split_units(&d->old, level, oa, ob, old_ends);
+    Py_ssize_t nnew = split_units(&d->new, level, na, nb, new_ends);
+    d->spent += ob - oa + nb - na;
+    d->budget -= ob - oa + nb - na;
+    if (nold == 1 && nnew == 1) {
+        free(old_ends);
+        free(ids);
+        compare(d, level + 1, oa, ob, na, nb);
+        return;
+    }
+    Py_ssize_t distinct = unit_ids(&d->old, old_ends, nold, oa, &d->new, new_ends, nnew, na, ids);
+    Runs runs = {0};
+    int status = distinct < 0 ? -1 : 0;
+    if (!status) {
+        /* Nothing shared: no alignment to search for, the whole is one changed run. */
+        int shared = 0;
+        uint8_t *seen = calloc(distinct ? distinct : 1, 1);
+        if (!seen)
+            status = -1;
+        else {
+            for (Py_ssize_t u = 0; u < nold; u++)
+                seen[ids[u]] = 1;
+            for (Py_ssize_t u = 0; u < nnew && !shared; u++)
+                shared = seen[ids[nold + u]];
+            free(seen);
+            if (shared)
+                status = align(d, ids, nold, ids + nold, nnew, 0, 0, &runs);
+        }
+    }
+    if (status) {
+        if (status < 0)
+            d->failed = 1;
+        emit_change(d, oa, ob, na, nb);
+    } else {
+        Py_ssize_t i0 = 0, j0 = 0;
+        for (Py_ssize_t r = 0; r <= runs.count; r++) {
+            Py_ssize_t i1 = r < runs.count ? runs.runs[4 * r] : nold, j1 = r < runs.count ? runs.runs[4 * r + 2] : nnew;
+            if (i1 > i0 || j1 > j0)
+                changed(d, level, old_ends, i0, i1, oa, new_ends, j0, j1, na);
+            if (r < runs.count) {
+                Py_ssize_t i2 = runs.runs[4 * r + 1], j2 = runs.runs[4 * r + 3];
+                i0 = i2;
+                j0 = j2;
+            }
+        }
+    }
+    free(runs.runs);
+    free(old_ends);
+    free(ids);
+}
+
+/* --- for people: short unchanged stretches folded into the edits around them --------------- */
+
+/* Join hunk k + 1 into hunk k wherever fold[k + 1] is set (the equality before it goes too). */
+static void join_folded(Diff *d, const uint8_t *fold)
+{
+    Py_ssize_t kept = 0;
+    for (Py_ssize_t k = 0; k < d->nhunks; k++) {
+        Py_ssize_t *hunk = d->hunks + 4 * k;
+        if (k && fold[k]) {
+            Py_ssize_t *last = d->hunks + 4 * (kept - 1);
+            last[1] = hunk[1];
+            last[3] = hunk[3];
+        } else {
+            memmove(d->hunks + 4 * kept, hunk, 4 * sizeof(Py_ssize_t));
+            kept++;
+        }
+    }
+    d->nhunks = kept;
+}
+
+/* diffing._absorb_equalities on hunks: an equality no longer than the edits on both its sides
+   (or than floor) is folded into them; a stack makes the cascade linear. */
+static int absorb(Diff *d, Py_ssize_t floor)
+{
+    Py_ssize_t k_count = d->nhunks;
+    if (k_count < 2)
+        return 0;
+    uint8_t *fold = calloc(k_count, 1);
+    /* standing equalities: the hunk after each, and the (inserted, deleted) just before it */
+    Py_ssize_t *stack = malloc(3 * (k_count + 1) * sizeof(Py_ssize_t));
+    if (!fold || !stack) {
+        free(fold);
+        free(stack);
+        return -1;
+    }
+    Py_ssize_t top = 0, after_ins = 0, after_del = 0;
+    for (Py_ssize_t k = 0; k < k_count; k++) {
+        Py_ssize_t *hunk = d->hunks + 4 * k;
+        Py_ssize_t equal_from = k ? d->hunks[4 * (k - 1) + 1] : 0;
+        if (hunk[0] > equal_from) { /* an equality stands before this hunk */
+            stack[3 * top] = k;
+            stack[3 * top + 1] = after_ins;
+            stack[3 * top + 2] = after_del;
+            top++;
+            after_ins = after_del = 0;
+        }
+        after_ins += hunk[3] - hunk[2];
+        after_del += hunk[1] - hunk[0];
+        while (top) {
+            Py_ssize_t at = stack[3 * (top - 1)], before_ins = stack[3 * (top - 1) + 1],
+                       before_del = stack[3 * (top - 1) + 2];
+            Py_ssize_t size = d->hunks[4 * at] - (at ? d->hunks[4 * (at - 1) + 1] : 0);
+            Py_ssize_t before = before_ins > before_del ? before_ins : before_del;
+            Py_ssize_t after = after_ins > after_del ? after_ins : after_del;
+            if (size > floor && (size > before || size > after))
+                break;
+            fold[at] = 1; /* at == 0 never folds: nothing stands before it (size > 0 = before) */
+            top--;
+            after_ins += before_ins + size;
+            after_del += before_del + size;
+        }
+    }
+    join_folded(d, fold);
+    free(fold);
+    free(stack);
+    return 0;
+}
+
+/* diffing._bound_changes on hunks: at most limit changed pieces (a hunk deletes and/or inserts),
+   the shortest equalities between hunks folded first. */
+static Py_ssize_t *sort_lengths;
+static int by_length(const void *x, const void *y)
+{
+    Py_ssize_t a = *(const Py_ssize_t *)x, b = *(const Py_ssize_t *)y;
+    if (sort_lengths[a] != sort_lengths[b])
+        return sort_lengths[a] < sort_lengths[b] ? -1 : 1;
+    return a < b ? -1 : a > b;
+}
+
+static int bound(Diff *d, Py_ssize_t limit)
+{
+    Py_ssize_t changes = 0, k_count = d->nhunks;
+    for (Py_ssize_t k = 0; k < k_count; k++) {
+        Py_ssize_t *hunk = d->hunks + 4 * k;
+        changes += (hunk[1] > hunk[0]) + (hunk[3] > hunk[2]);
+    }
+    if (changes <= limit || k_count < 2)
+        return 0;
+    Py_ssize_t folds = k_count - limit / 2;
+    if (folds <= 0)
+        return 0;
+    if (folds > k_count - 1)
+        folds = k_count - 1;
+    Py_ssize_t *lengths = malloc(k_count * sizeof(Py_ssize_t));
+    Py_ssize_t *order = malloc((k_count - 1) * sizeof(Py_ssize_t));
+    uint8_t *fold = calloc(k_count, 1);
+    if (!lengths || !order || !fold) {
+        free(lengths);
+        free(order);
+        free(fold);
+        return -1;
+    }
+    for (Py_ssize_t k = 1; k < k_count; k++) {
+        lengths[k] = d->hunks[4 * k] - d->hunks[4 * (k - 1) + 1];
+        order[k - 1] = k;
+    }
+    sort_lengths = lengths; /* qsort has no context argument; the GIL is held here */
+    qsort(order, k_count - 1, sizeof(Py_ssize_t), by_length);
+    for (Py_ssize_t k = 0; k < folds; k++)
+        fold[order[k]] = 1;
+    join_folded(d, fold);
+    free(lengths);
+    free(order);
+    free(fold);
+    return 0;
+}
+
+/* --- Python ------------------------------------------------------------------------------ */
+
+static uint32_t *code_points(PyObject *text, Py_ssize_t *length, uint32_t *highest)
+{
+    Py_ssize_t n = PyUnicode_GET_LENGTH(text);
+    int kind = PyUnicode_KIND(text);
+    const void *data = PyUnicode_DATA(text);
+    uint32_t *s = PyMem_RawMalloc((n ? n : 1) * sizeof(uint32_t));
+    if (!s)
+        return NULL;
+    uint32_t top = 0;
+    for (Py_ssize_t i = 0; i < n; i++) {
+        s[i] = PyUnicode_READ(kind, data, i);
+        if (s[i] > top)
+            top = s[i];
+    }
+    *length = n;
+    *highest = top;
+    return s;
+}
+
+static int prepare(Side *side, int plain, int spaced)
+{
+    side->bounds = PyMem_RawMalloc((side->n + 1) * sizeof(Py_ssize_t));
+    if (!side->bounds)
+        return -2;
+    side->count = tokenize(side->s, side->n, plain, spaced, side->bounds);
+    if (side->count < 0)
+        return -1;
+    side->ids = PyMem_RawMalloc((side->count + 1) * sizeof(int32_t));
+    side->ends = PyMem_RawMalloc(side->count + 1);
+    return side->ids && side->ends ? 0 : -2;
+}
+
+static void release(Diff *d)
+{
+    Side *sides[2] = {&d->old, &d->new};
+    for (int k = 0; k < 2; k++) {
+        PyMem_RawFree(sides[k]->s);
+        PyMem_RawFree(sides[k]->bounds);
+        PyMem_RawFree(sides[k]->ids);
+        PyMem_RawFree(sides[k]->ends);
+    }
+    free(d->count_old);
+    free(d->hunks);
+}
+
+PyDoc_STRVAR(diff_doc,
+"diff(old, new, spaced, budget, floor=-1, limit=0) -> (hunks, work) or None\n\n"
+"The changes turning old into new, in tokens (spaced: with the spaces after them, as merges cut\n"
+"them), as a flat list [old_start, old_end, new_start, new_end, ...] of character offsets, in\n"
+"order; what lies between them is equal. work is the steps spent; past budget the rest is\n"
+"replaced whole. floor >= 0: equalities no longer than the edits around them (or than floor) are\n"
+"folded into them; limit > 0: at most limit changed pieces (diffing.diff_ops for people).\n"
+"None when a text holds a grapheme cluster this code does not model.");
+
+static PyObject *textcore_diff(PyObject *module, PyObject *args)
+{
+    PyObject *old_text, *new_text;
+    int spaced;
+    long long budget;
+    Py_ssize_t floor = -1, limit = 0;
+    if (!PyArg_ParseTuple(args, "UUpL|nn", &old_text, &new_text, &spaced, &budget, &floor, &limit))
+        return NULL;
+    Diff d;
+    memset(&d, 0, sizeof d);
+    uint32_t top_old, top_new;
+    d.old.s = code_points(old_text, &d.old.n, &top_old);
+    d.new.s = code_points(new_text, &d.new.n, &top_new);
+    if (!d.old.s || !d.new.s) {
+        release(&d);
+        return PyErr_NoMemory();
+    }
+    d.plain = top_old < PLAIN_BELOW && top_new < PLAIN_BELOW;
+    d.budget = budget;
+    int status = 0;
+    Py_BEGIN_ALLOW_THREADS
+    status = prepare(&d.old, d.plain, spaced);
+    if (!status)
+        status = prepare(&d.new, d.plain, spaced);
+    if (!status) {
+        int32_t distinct = assign_token_ids(&d);
+        d.count_old = distinct < 0 ? NULL : calloc(2 * (size_t)(distinct ? distinct : 1), sizeof(int32_t));
+        if (!d.count_old)
+            status = -2;
+        else {
+            d.count_new = d.count_old + (distinct ? distinct : 1);
+            d.budget -= d.old.count + d.new.count;
+            mark_ends(&d, &d.old);
+            mark_ends(&d, &d.new);
+            compare(&d, PARAGRAPHS, 0, d.old.count, 0, d.new.count);
+            if (d.failed)
+                status = -2;
+        }
+    }
+    Py_END_ALLOW_THREADS
+    if (status == -1) {
+        release(&d);
+        Py_RETURN_NONE;
+    }
+    if (!status && floor >= 0)
+        status = absorb(&d, floor) ? -2 : 0;
+    if (!status && limit > 0)
+        status = bound(&d, limit) ? -2 : 0;
+    if (status) {
+        release(&d);
+        return PyErr_NoMemory();
+    }
+    PyObject *hunks = PyList_New(4 * d.nhunks);
+    if (!hunks) {
+        release(&d);
+        return NULL;
+    }
+    for (Py_ssize_t k = 0; k < 4 * d.nhunks; k++) {
+        PyObject *value = PyLong_FromSsize_t(d.hunks[k]);
+        if (!value) {
+            Py_DECREF(hunks);
+            release(&d);
+            return NULL;
+        }
+        PyList_SET_ITEM(hunks, k, value);
+    }
+    long long spent = d.spent;
+    release(&d);
+    return Py_BuildValue("(NL)", hunks, spent);
+}
+
+PyDoc_STRVAR(tokenize_doc,
+"tokenize(text, spaced, plain) -> list of token edges, or None\n\n"
+"The offsets where tokens start, and the text's length (tests compare them with the patterns).");
+
+static PyObject *textcore_tokenize(PyObject *module, PyObject *args)
+{
+    PyObject *text;
+    int spaced, plain;
+    if (!PyArg_ParseTuple(args, "Upp", &text, &spaced, &plain))
+        return NULL;
+    Py_ssize_t n;
+    uint32_t top;
+    uint32_t *s = code_points(text, &n, &top);
+    Py_ssize_t *bounds = s ? PyMem_RawMalloc((n + 1) * sizeof(Py_ssize_t)) : NULL;
+    if (!bounds) {
+        PyMem_RawFree(s);
+        return PyErr_NoMemory();
+    }
+    if (plain && top >= PLAIN_BELOW) {
+        PyMem_RawFree(s);
+        PyMem_RawFree(bounds);
+        PyErr_SetString(PyExc_ValueError, "plain tokens are for text below U+0300");
+        return NULL;
+    }
+    Py_ssize_t count = tokenize(s, n, plain, spaced, bounds);
+    PyObject *result;
+    if (count < 0) {
+        result = Py_None;
+        Py_INCREF(result);
+    } else {
+        result = PyList_New(count + 1);
+        for (Py_ssize_t k = 0; result && k <= count; k++) {
+            PyObject *value = PyLong_FromSsize_t(bounds[k]);
+            if (!value) {
+                Py_CLEAR(result);
+                break;
+            }
+            PyList_SET_ITEM(result, k, value);
+        }
+    }
+    PyMem_RawFree(s);
+    PyMem_RawFree(bounds);
+    return result;
+}
+
+static PyMethodDef methods[] = {
+    {"diff", textcore_diff, METH_VARARGS, diff_doc},
+    {"tokenize", textcore_tokenize, METH_VARARGS, tokenize_doc},
+    {NULL, NULL, 0, NULL},
+};
+
+static struct PyModuleDef module = {
+    PyModuleDef_HEAD_INIT, "_textcore",
+    "Tokenising and aligning long clause texts in one compiled pass (see _textcore.c).", -1, methods,
+};
+
+PyMODINIT_FUNC PyInit__textcore(void)
+{
+    PyObject *m = PyModule_Create(&module);
+    if (m && PyModule_AddStringConstant(m, "TABLES", TEXTCORE_TABLES) < 0) {
+        Py_DECREF(m);
+        return NULL;
+    }
+    return m;
+}
