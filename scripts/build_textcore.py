@@ -30,7 +30,7 @@ BUILD = ROOT / "build" / "textcore"
 
 # The bits of _textcore.c's full table.
 (F_SPACE, F_RUN, F_EXTEND, F_ZWJ, F_RI, F_SPACINGMARK, F_EXTPICT, F_CONTROL, F_ODDSTART, F_LINKER,
- F_INCB_EXTEND, F_CONSONANT) = (1 << k for k in range(12))
+ F_INCB_EXTEND, F_CONSONANT, F_PYSPACE) = (1 << k for k in range(13))
 P_SPACE, P_WORD = 1, 2
 PLAIN_BELOW = 0x300
 FULL = {
@@ -59,6 +59,9 @@ def full_flags() -> array:
         for match in regex.finditer("(?V1)(?:" + pattern + ")+", everything):
             for point in range(match.start(), match.end()):
                 flags[point] |= bit
+    for point in range(0x110000):  # what str.strip() removes, for merges' "only spaces between"
+        if chr(point).isspace():
+            flags[point] |= F_PYSPACE
     return flags
 
 
@@ -90,7 +93,7 @@ def main() -> None:
     BUILD.mkdir(parents=True, exist_ok=True)
     (BUILD / "_textcore_tables.h").write_text(header(), encoding="utf-8")
     compiler = (sysconfig.get_config_var("CC") or "cc").split()
-    command = [*compiler, "-O2", "-shared", "-fPIC", "-std=c11", "-Wall", "-Werror",
+    command = [*compiler, "-O3", "-shared", "-fPIC", "-std=c11", "-Wall", "-Werror",
                f"-I{sysconfig.get_paths()['include']}", f"-I{BUILD}", str(SOURCE), "-o", str(TARGET)]
     subprocess.run(command, check=True)
     print(f"built {TARGET.relative_to(ROOT)} ({TEXTCORE_TABLES})")

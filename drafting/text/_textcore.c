@@ -36,6 +36,7 @@ The GIL is released while the texts are tokenised and compared.
 #define F_LINKER 0x200     /* Indic_Conjunct_Break=Linker */
 #define F_INCB_EXTEND 0x400 /* Indic_Conjunct_Break=Extend */
 #define F_CONSONANT 0x800  /* Indic_Conjunct_Break=Consonant */
+#define F_PYSPACE 0x1000   /* str.isspace(): what str.strip() removes */
 #define P_SPACE 0x01
 #define P_WORD 0x02
 #define PLAIN_BELOW 0x300
@@ -185,6 +186,9 @@ typedef struct {
     int32_t *count_old, *count_new; /* per token id, zero between uses */
     Py_ssize_t *hunks;  /* changes: old start, old end, new start, new end (characters) */
     Py_ssize_t nhunks, caphunks;
+    Py_ssize_t *scratch; /* Myers' diagonals, reused (bisect frees its share before recursing) */
+    Py_ssize_t scratch_cap;
+    struct Runs *token_runs; /* the token level's runs, reused: it does not recurse */
 } Diff;
 
 static inline int is_space(const Diff *d, uint32_t c)
@@ -220,8 +224,21 @@ static void mark_ends(Diff *d, Side *side)
 }
 
 /* Ids for tokens: equal text, equal id (an open-addressing table over both sides). */
-static uint64_t hash_chars(const uint32_t *s, Py_ssize_t n)
+/* Most tokens are a few characters (one, in Chinese and Japanese): compared here, not by memcmp. */
+static inline int same_chars(const uint32_t *a, const uint32_t *b, Py_ssize_t n)
 {
+    if (n > 8)
+        return !memcmp(a, b, n * sizeof(uint32_t));
+    for (Py_ssize_t i = 0; i < n; i++)
+        if (a[i] != b[i])
+            return 0;
+    return 1;
+}
+
+static inline uint64_t hash_chars(const uint32_t *s, Py_ssize_t n)
+{
+    if (n == 1)
+        return (s[0] * 0x9E3779B97F4A7C15ULL) ^ 1;
     uint64_t h = 1469598103934665603ULL;
     for (Py_ssize_t i = 0; i < n; i++) {
         h ^= s[i];
@@ -245,10 +262,30 @@ static size_t table_size(Py_ssize_t entries)
     return size;
 }
 
+/* Put the slots of a table into one twice its size (hashes kept, so nothing is compared again). */
+static Slot *grow(Slot *slots, size_t size)
+{
+    size_t bigger = 2 * size, mask = bigger - 1;
+    Slot *grown = calloc(bigger, sizeof(Slot));
+    if (!grown)
+        return NULL;
+    for (size_t k = 0; k < size; k++)
+        if (slots[k].text) {
+            size_t at = slots[k].hash & mask;
+            while (grown[at].text)
+                at = (at + 1) & mask;
+            grown[at] = slots[k];
+        }
+    free(slots);
+    return grown;
+}
+
 static int32_t assign_token_ids(Diff *d)
 {
     Side *sides[2] = {&d->old, &d->new};
-    size_t size = table_size(d->old.count + d->new.count), mask = size - 1;
+    /* Sized by the distinct tokens as they come (a few thousand), not by all of them: a table for
+       200,000 one-character tokens would be 16 MB to clear for every diff. */
+    size_t size = 1024, mask = size - 1;
     Slot *slots = calloc(size, sizeof(Slot));
     if (!slots)
         return -1;
@@ -261,7 +298,7 @@ static int32_t assign_token_ids(Diff *d)
             uint64_t h = hash_chars(text, len);
             size_t at = h & mask;
             while (slots[at].text) {
-                if (slots[at].hash == h && slots[at].len == len && !memcmp(slots[at].text, text, len * 4))
+                if (slots[at].hash == h && slots[at].len == len && same_chars(slots[at].text, text, len))
                     break;
                 at = (at + 1) & mask;
             }
@@ -270,6 +307,18 @@ static int32_t assign_token_ids(Diff *d)
                 slots[at].text = text;
                 slots[at].len = len;
                 slots[at].id = next++;
+                if ((size_t)next * 2 > size) {
+                    Slot *grown = grow(slots, size);
+                    if (!grown) {
+                        free(slots);
+                        return -1;
+                    }
+                    slots = grown;
+                    size *= 2;
+                    mask = size - 1;
+                }
+                side->ids[k] = next - 1;
+                continue;
             }
             side->ids[k] = slots[at].id;
         }
@@ -314,7 +363,7 @@ static void emit_change(Diff *d, Py_ssize_t oa, Py_ssize_t ob, Py_ssize_t na, Py
 
 /* --- Myers' O(ND) diff over ids, bisected at the middle snake (as diff-match-patch does) ------ */
 
-typedef struct {
+typedef struct Runs {
     Py_ssize_t *runs; /* equal runs: i1, i2, j1, j2 */
     Py_ssize_t count, cap;
 } Runs;
@@ -350,9 +399,15 @@ static int bisect(Diff *d, const int32_t *a, Py_ssize_t n, const int32_t *b, Py_
                   Py_ssize_t ao, Py_ssize_t bo, Runs *out)
 {
     Py_ssize_t max_d = (n + m + 1) / 2, offset = max_d, length = 2 * max_d + 2;
-    Py_ssize_t *v1 = malloc(2 * length * sizeof(Py_ssize_t));
-    if (!v1)
-        return -1;
+    if (d->scratch_cap < 2 * length) {
+        Py_ssize_t cap = 2 * length > 1024 ? 2 * length : 1024;
+        Py_ssize_t *grown = realloc(d->scratch, cap * sizeof(Py_ssize_t));
+        if (!grown)
+            return -1;
+        d->scratch = grown;
+        d->scratch_cap = cap;
+    }
+    Py_ssize_t *v1 = d->scratch;
     Py_ssize_t *v2 = v1 + length;
     for (Py_ssize_t k = 0; k < 2 * length; k++)
         v1[k] = -1;
@@ -426,12 +481,9 @@ static int bisect(Diff *d, const int32_t *a, Py_ssize_t n, const int32_t *b, Py_
             }
         d->spent += work;
         d->budget -= work;
-        if (d->budget < 0 && !found) {
-            free(v1);
+        if (d->budget < 0 && !found)
             return 1;
-        }
     }
-    free(v1);
     if (!found)
         return 0; /* nothing in common: the whole is one change */
     int status = align(d, a, x1, b, y1, ao, bo, out);
@@ -608,13 +660,14 @@ static void compare_tokens(Diff *d, Py_ssize_t oa, Py_ssize_t ob, Py_ssize_t na,
         emit_change(d, oa, ob, na, nb);
         return;
     }
-    Runs runs = {0};
+    Runs *runs = d->token_runs;
+    runs->count = 0;
     /* Long ranges by the bit-parallel LCS, whose cost does not grow with the differences; short
        ones by Myers, which is quicker where little changed. Both find a longest common subsequence. */
-    int status = n + m > BITS_FROM ? lcs_bits(d, a, n, b, m, oa, na, &runs) : 1;
+    int status = n + m > BITS_FROM ? lcs_bits(d, a, n, b, m, oa, na, runs) : 1;
     if (status > 0) {
-        runs.count = 0;
-        status = align(d, a, n, b, m, oa, na, &runs);
+        runs->count = 0;
+        status = align(d, a, n, b, m, oa, na, runs);
     }
     if (status) {
         if (status < 0)
@@ -622,15 +675,14 @@ static void compare_tokens(Diff *d, Py_ssize_t oa, Py_ssize_t ob, Py_ssize_t na,
         emit_change(d, oa, ob, na, nb);
     } else {
         Py_ssize_t i0 = oa, j0 = na;
-        for (Py_ssize_t r = 0; r < runs.count; r++) {
-            Py_ssize_t *run = runs.runs + 4 * r;
+        for (Py_ssize_t r = 0; r < runs->count; r++) {
+            Py_ssize_t *run = runs->runs + 4 * r;
             emit_change(d, i0, run[0], j0, run[2]);
             i0 = run[1];
             j0 = run[3];
         }
         emit_change(d, i0, ob, j0, nb);
     }
-    free(runs.runs);
 }
 
 /* Units of a level in tokens [from, to): the token index after each unit's end. */
@@ -961,6 +1013,8 @@ static void release(Diff *d)
     }
     free(d->count_old);
     free(d->hunks);
+    free(d->scratch);
+    free(d->token_runs->runs);
 }
 
 PyDoc_STRVAR(diff_doc,
@@ -981,7 +1035,9 @@ static PyObject *textcore_diff(PyObject *module, PyObject *args)
     if (!PyArg_ParseTuple(args, "UUpL|nn", &old_text, &new_text, &spaced, &budget, &floor, &limit))
         return NULL;
     Diff d;
+    Runs token_runs = {0};
     memset(&d, 0, sizeof d);
+    d.token_runs = &token_runs;
     uint32_t top_old, top_new;
     d.old.s = code_points(old_text, &d.old.n, &top_old);
     d.new.s = code_points(new_text, &d.new.n, &top_new);
@@ -1088,9 +1144,203 @@ static PyObject *textcore_tokenize(PyObject *module, PyObject *args)
     return result;
 }
 
+/* --- the merge of two sides' edits (merge.merge_texts' clusters) -------------------------- */
+
+typedef struct {
+    Py_ssize_t start, end, from, to; /* base[start:end] becomes text[from:to] of its side */
+    int side;                        /* 0 mine, 1 theirs */
+} Edit;
+
+static int read_ranges(PyObject *list, int side, Edit *edits, Py_ssize_t *count)
+{
+    Py_ssize_t n = PyList_GET_SIZE(list);
+    for (Py_ssize_t k = 0; k + 3 < n; k += 4) {
+        Edit *edit = edits + (*count)++;
+        edit->start = PyLong_AsSsize_t(PyList_GET_ITEM(list, k));
+        edit->end = PyLong_AsSsize_t(PyList_GET_ITEM(list, k + 1));
+        edit->from = PyLong_AsSsize_t(PyList_GET_ITEM(list, k + 2));
+        edit->to = PyLong_AsSsize_t(PyList_GET_ITEM(list, k + 3));
+        edit->side = side;
+        if (PyErr_Occurred())
+            return -1;
+    }
+    return 0;
+}
+
+static int by_place(const void *x, const void *y)
+{
+    const Edit *a = x, *b = y;
+    if (a->start != b->start)
+        return a->start < b->start ? -1 : 1;
+    if (a->end != b->end)
+        return a->end < b->end ? -1 : 1;
+    return a->side - b->side;
+}
+
+/* Tell whether an edit starting at start meets one ending at end: only spaces between. */
+static int touches(const uint32_t *base, Py_ssize_t end, Py_ssize_t start)
+{
+    if (start < end)
+        return 1;
+    for (Py_ssize_t i = end; i < start; i++)
+        if (!(full_flags(base[i]) & F_PYSPACE))
+            return 0;
+    return 1;
+}
+
+typedef struct {
+    uint32_t *text;
+    Py_ssize_t length, cap;
+} Buffer;
+
+static int put(Buffer *buffer, const uint32_t *text, Py_ssize_t length)
+{
+    if (length <= 0)
+        return 0;
+    if (buffer->length + length > buffer->cap) {
+        Py_ssize_t cap = buffer->cap ? buffer->cap : 256;
+        while (cap < buffer->length + length)
+            cap *= 2;
+        uint32_t *grown = realloc(buffer->text, cap * sizeof(uint32_t));
+        if (!grown)
+            return -1;
+        buffer->text = grown;
+        buffer->cap = cap;
+    }
+    memcpy(buffer->text + buffer->length, text, length * sizeof(uint32_t));
+    buffer->length += length;
+    return 0;
+}
+
+/* One side's version of base[start:end]: its edits among edits[first:last] applied. */
+static int version(Buffer *out, const uint32_t *base, const uint32_t *texts[2], const Edit *edits,
+                   Py_ssize_t first, Py_ssize_t last, int side, Py_ssize_t start, Py_ssize_t end)
+{
+    Py_ssize_t at = start;
+    for (Py_ssize_t k = first; k < last; k++) {
+        const Edit *edit = edits + k;
+        if (edit->side != side)
+            continue;
+        if (put(out, base + at, edit->start - at) || put(out, texts[side] + edit->from, edit->to - edit->from))
+            return -1;
+        at = edit->end;
+    }
+    return put(out, base + at, end - at);
+}
+
+PyDoc_STRVAR(merge_doc,
+"merge(base, mine, theirs, mine_ranges, theirs_ranges) -> str or list of conflicts\n\n"
+"Both sides' changes of base (as diff gives them, spaced) grouped where only spaces of base lie\n"
+"between them; a group both sides changed differently is a conflict. The merged text, or a flat\n"
+"[start, end, ...] of the conflicting base ranges.");
+
+static PyObject *textcore_merge(PyObject *module, PyObject *args)
+{
+    PyObject *base_text, *mine_text, *theirs_text, *mine_list, *theirs_list;
+    if (!PyArg_ParseTuple(args, "UUUO!O!", &base_text, &mine_text, &theirs_text, &PyList_Type, &mine_list,
+                          &PyList_Type, &theirs_list))
+        return NULL;
+    Py_ssize_t base_n, mine_n, theirs_n, count = 0;
+    uint32_t top;
+    uint32_t *base = code_points(base_text, &base_n, &top);
+    uint32_t *mine = code_points(mine_text, &mine_n, &top);
+    uint32_t *theirs = code_points(theirs_text, &theirs_n, &top);
+    Py_ssize_t total = (PyList_GET_SIZE(mine_list) + PyList_GET_SIZE(theirs_list)) / 4;
+    Edit *edits = PyMem_RawMalloc((total ? total : 1) * sizeof(Edit));
+    Buffer merged = {0}, one = {0}, other = {0};
+    Py_ssize_t *conflicts = NULL, nconflicts = 0;
+    PyObject *result = NULL;
+    if (!base || !mine || !theirs || !edits) {
+        PyErr_NoMemory();
+        goto done;
+    }
+    if (read_ranges(mine_list, 0, edits, &count) || read_ranges(theirs_list, 1, edits, &count))
+        goto done;
+    for (Py_ssize_t k = 0; k < count; k++) {
+        const Edit *edit = edits + k;
+        Py_ssize_t side_n = edit->side ? theirs_n : mine_n;
+        if (edit->start < 0 || edit->start > edit->end || edit->end > base_n || edit->from < 0
+            || edit->from > edit->to || edit->to > side_n) {
+            PyErr_SetString(PyExc_ValueError, "a range lies outside its text");
+            goto done;
+        }
+    }
+    conflicts = PyMem_RawMalloc(2 * (count ? count : 1) * sizeof(Py_ssize_t));
+    if (!conflicts) {
+        PyErr_NoMemory();
+        goto done;
+    }
+    int failed = 0;
+    Py_BEGIN_ALLOW_THREADS
+    qsort(edits, count, sizeof(Edit), by_place);
+    const uint32_t *texts[2] = {mine, theirs};
+    Py_ssize_t at = 0, k = 0;
+    while (k < count && !failed) {
+        Py_ssize_t first = k, start = edits[k].start, end = edits[k].end;
+        int sides = 1 << edits[k].side;
+        for (k++; k < count && touches(base, end, edits[k].start); k++) {
+            if (edits[k].end > end)
+                end = edits[k].end;
+            sides |= 1 << edits[k].side;
+        }
+        if (sides == 3) { /* both sides edited here: the same text, or a conflict */
+            one.length = other.length = 0;
+            if (version(&one, base, texts, edits, first, k, 0, start, end)
+                || version(&other, base, texts, edits, first, k, 1, start, end)) {
+                failed = 1;
+                break;
+            }
+            if (one.length != other.length || memcmp(one.text, other.text, one.length * sizeof(uint32_t))) {
+                conflicts[2 * nconflicts] = start;
+                conflicts[2 * nconflicts + 1] = end;
+                nconflicts++;
+                continue;
+            }
+        }
+        if (nconflicts)
+            continue; /* the merged text is not needed any more */
+        if (put(&merged, base + at, start - at)
+            || version(&merged, base, texts, edits, first, k, sides == 3 ? 0 : edits[first].side, start, end))
+            failed = 1;
+        at = end;
+    }
+    if (!failed && !nconflicts && put(&merged, base + at, base_n - at))
+        failed = 1;
+    Py_END_ALLOW_THREADS
+    if (failed) {
+        PyErr_NoMemory();
+        goto done;
+    }
+    if (nconflicts) {
+        result = PyList_New(2 * nconflicts);
+        for (Py_ssize_t c = 0; result && c < 2 * nconflicts; c++) {
+            PyObject *value = PyLong_FromSsize_t(conflicts[c]);
+            if (!value) {
+                Py_CLEAR(result);
+                break;
+            }
+            PyList_SET_ITEM(result, c, value);
+        }
+    } else {
+        static const uint32_t nothing[1] = {0};
+        result = PyUnicode_FromKindAndData(PyUnicode_4BYTE_KIND, merged.text ? merged.text : nothing, merged.length);
+    }
+done:
+    PyMem_RawFree(base);
+    PyMem_RawFree(mine);
+    PyMem_RawFree(theirs);
+    PyMem_RawFree(edits);
+    PyMem_RawFree(conflicts);
+    free(merged.text);
+    free(one.text);
+    free(other.text);
+    return result;
+}
+
 static PyMethodDef methods[] = {
     {"diff", textcore_diff, METH_VARARGS, diff_doc},
     {"tokenize", textcore_tokenize, METH_VARARGS, tokenize_doc},
+    {"merge", textcore_merge, METH_VARARGS, merge_doc},
     {NULL, NULL, 0, NULL},
 };
 

@@ -21,7 +21,9 @@ ranges, no cleanup, so a merge sees each edit where it really is.
 
 from __future__ import annotations
 
+import importlib
 import re
+import types
 from bisect import bisect_left
 from collections import Counter
 from collections.abc import Callable, Iterable
@@ -44,12 +46,18 @@ from .reveal import reveal
 # `regex`. Without it (no C compiler), or built against another `regex`, the Python batched path
 # serves: the same units and levels, slower.
 TEXTCORE_TABLES = f"regex {regex.__version__}"
-try:
-    from . import _textcore
-except ImportError:
-    _textcore = None
-if getattr(_textcore, "TABLES", None) != TEXTCORE_TABLES:
-    _textcore = None
+
+
+def _load_textcore() -> types.ModuleType | None:
+    """The compiled pass if it is built for this `regex` (a C extension: it imports nothing of ours)."""
+    try:
+        module = importlib.import_module("._textcore", __package__)
+    except ImportError:
+        return None
+    return module if getattr(module, "TABLES", None) == TEXTCORE_TABLES else None
+
+
+_textcore = _load_textcore()
 _CORE_STEPS = 100  # the compiled pass's steps (a token hashed, a cell of Myers' search) per budget step
 
 DELETE, EQUAL, INSERT = -1, 0, 1

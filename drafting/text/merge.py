@@ -19,6 +19,7 @@ from collections.abc import Iterable
 from dataclasses import dataclass
 from typing import NamedTuple
 
+from . import diffing
 from .diffing import Budget, change_ranges, is_token_edge, tokenize
 
 # Two diffs and, on a conflict, up to two more, all on one budget: some 100 ms at worst
@@ -57,7 +58,10 @@ class _Cluster:
 
 def edit_hunks(base: str, other: str, budget: Budget | None = None) -> list[Hunk]:
     """List the edits turning base into other, in base order, on whole-token boundaries."""
-    ranges = change_ranges(base, other, budget, spaced=True)
+    return _hunks(other, change_ranges(base, other, budget, spaced=True))
+
+
+def _hunks(other: str, ranges: list[int]) -> list[Hunk]:
     return [Hunk(ranges[k], ranges[k + 1], other[ranges[k + 2]:ranges[k + 3]]) for k in range(0, len(ranges), 4)]
 
 
@@ -103,9 +107,18 @@ def merge_texts(base: str, mine: str, theirs: str, budget: Budget | None = None)
     if theirs == base:
         return MergeResult(mine, True, [])
     budget = budget or Budget(MERGE_WORK_BUDGET)
-    mine_hunks, theirs_hunks = edit_hunks(base, mine, budget), edit_hunks(base, theirs, budget)
+    mine_ranges = change_ranges(base, mine, budget, spaced=True)
+    theirs_ranges = change_ranges(base, theirs, budget, spaced=True)
+    core = diffing._textcore
+    if core is not None:  # the same grouping in the compiled pass (_textcore.c, `merge`)
+        merged = core.merge(base, mine, theirs, mine_ranges, theirs_ranges)
+        if isinstance(merged, str):
+            return MergeResult(merged, True, [])
+        conflicts = list(zip(merged[::2], merged[1::2], strict=True))
+        return _settle(base, mine, theirs, mine_ranges, theirs_ranges, conflicts, budget)
+    mine_hunks, theirs_hunks = _hunks(mine, mine_ranges), _hunks(theirs, theirs_ranges)
     pieces: list[str] = []
-    conflicts: list[tuple[int, int]] = []
+    conflicts = []
     pos = 0
     for cluster in _clusters(base, mine_hunks, theirs_hunks):
         hunks = cluster.hunks
@@ -125,16 +138,22 @@ def merge_texts(base: str, mine: str, theirs: str, budget: Budget | None = None)
         pieces.append(version)
         pos = cluster.end
     if conflicts:
-        if _extends(base, mine, mine_hunks, theirs, budget):
-            return MergeResult(theirs, True, [])
-        if _extends(base, theirs, theirs_hunks, mine, budget):
-            return MergeResult(mine, True, [])
-        return MergeResult(None, False, conflicts)
+        return _settle(base, mine, theirs, mine_ranges, theirs_ranges, conflicts, budget)
     pieces.append(base[pos:])
     return MergeResult("".join(pieces), True, [])
 
 
-def _extends(base: str, first: str, first_hunks: list[Hunk], second: str, budget: Budget) -> bool:
+def _settle(base: str, mine: str, theirs: str, mine_ranges: list[int], theirs_ranges: list[int],
+            conflicts: list[tuple[int, int]], budget: Budget) -> MergeResult:
+    """A conflict, unless one side is the other plus edits clear of the other's own."""
+    if _extends(base, mine, mine_ranges, theirs, budget):
+        return MergeResult(theirs, True, [])
+    if _extends(base, theirs, theirs_ranges, mine, budget):
+        return MergeResult(mine, True, [])
+    return MergeResult(None, False, conflicts)
+
+
+def _extends(base: str, first: str, first_ranges: list[int], second: str, budget: Budget) -> bool:
     """Tell whether second is first plus edits clear of first's own edits (second is then the merge).
 
     first's edits are located in first's own text; the edits from first to second must each
@@ -146,12 +165,8 @@ def _extends(base: str, first: str, first_hunks: list[Hunk], second: str, budget
     """
     if budget.spent:
         return False
-    spans: list[tuple[int, int]] = []  # where each of first's edits sits in first
-    shift = 0
-    for hunk in first_hunks:
-        start = hunk.start + shift
-        spans.append((start, start + len(hunk.replacement)))
-        shift += len(hunk.replacement) - (hunk.end - hunk.start)
+    # Where each of first's edits sits in first: its located change ranges say it.
+    spans = list(zip(first_ranges[2::4], first_ranges[3::4], strict=True))
     # Cheap first: each of first's edits, with the character on each side (which an edit clear
     # of it cannot change), must be found in second.
     if not all(first[max(start - 1, 0):end + 1] in second for start, end in spans):
@@ -159,8 +174,8 @@ def _extends(base: str, first: str, first_hunks: list[Hunk], second: str, budget
     extra = edit_hunks(first, second, budget)
     if budget.spent:
         return False  # the diff was cut short: its ranges are too coarse to judge by
-    first_deleted = _words(base[hunk.start:hunk.end] for hunk in first_hunks)
-    first_wrote = _words(hunk.replacement for hunk in first_hunks)
+    first_deleted = _words(base[start:end] for start, end in zip(first_ranges[::4], first_ranges[1::4], strict=True))
+    first_wrote = _words(first[start:end] for start, end in spans)
     if (_words(hunk.replacement for hunk in extra) & first_deleted
             or _words(first[hunk.start:hunk.end] for hunk in extra) & first_wrote):
         return False
