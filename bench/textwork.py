@@ -386,8 +386,11 @@ def _load(impl: str | None) -> dict:
         sys.modules[_IMPL_PACKAGE] = package
         diffing = importlib.import_module(f"{_IMPL_PACKAGE}.diffing")
         merge = importlib.import_module(f"{_IMPL_PACKAGE}.merge")
+    # The compiled pass, when this code has one and it is built (its C source is what is named).
+    compiled = getattr(diffing, "_textcore", None)
+    source = Path(diffing.__file__).with_name("_textcore.c")
     return {"diff_ops": diffing.diff_ops, "diff_html": diffing.diff_html, "merge_texts": merge.merge_texts,
-            "files": [diffing.__file__, merge.__file__]}
+            "files": [diffing.__file__, merge.__file__, *([str(source)] if compiled and source.exists() else [])]}
 
 
 def _splits(ops: list[tuple[int, str]]) -> bool:

@@ -171,3 +171,42 @@ def test_the_budget_bounds_the_compiled_pass_and_it_stays_exact():
         assert "".join(t for op, t in ops if op <= 0) == old and "".join(t for op, t in ops if op >= 0) == new
     assert len(coarse_ops) < len(fine_ops)
     assert 300 - coarse.remaining < 2 * 300 + 100 and 10**9 - fine.remaining > 300
+
+
+def test_compiled_merges_are_the_python_merges(monkeypatch):
+    """Long texts edited on both sides (apart, overlapping, one side a retry of the merge): given
+    the same diffs, the compiled grouping gives exactly the merge, or the conflicts, of the Python loop."""
+    from drafting.text import merge
+
+    rng = random.Random("merges")
+    found = {}
+    compiled_ranges = merge.change_ranges
+
+    def remembered(base, other, budget=None, spaced=False):  # the compiled diffs, for both runs
+        if (base, other) not in found:
+            found[base, other] = compiled_ranges(base, other, budget, spaced)
+        return list(found[base, other])
+
+    monkeypatch.setattr(merge, "change_ranges", remembered)
+    clean = conflicted = 0
+    for _ in range(40):
+        base = _prose(rng, rng.choice([400, 2_000, 6_000]), rng.choice([1, 4, 12]))
+        mine = _edited(rng, base, rng.choice([0.01, 0.05]))
+        theirs = _edited(rng, base, rng.choice([0.01, 0.05]))
+        cases = [(base, mine, theirs)]
+        compiled = [merge.merge_texts(*cases[0])]
+        if compiled[0].clean:
+            cases.append((base, mine, compiled[0].text))  # a save retried after it was merged
+            compiled.append(merge.merge_texts(*cases[-1]))
+        monkeypatch.setattr(diffing, "_textcore", None)
+        for case, result in zip(cases, compiled, strict=True):
+            assert merge.merge_texts(*case) == result
+        monkeypatch.setattr(diffing, "_textcore", core)
+        clean += compiled[0].clean
+        conflicted += not compiled[0].clean
+    assert clean >= 5 and conflicted >= 5, (clean, conflicted)
+
+
+def test_merge_refuses_ranges_outside_the_texts():
+    with pytest.raises(ValueError):
+        core.merge("abc", "abd", "abc", [2, 3, 2, 9], [])

@@ -616,6 +616,60 @@ done:
     return status;
 }
 
+/* The same for a short old side (at most 64 tokens: one machine word) against at most 256: no
+   allocation, so the many short pairs of sentences cost a few hundred steps each. */
+#define WORD_ROWS 256
+static int lcs_word(Diff *d, const int32_t *a, Py_ssize_t n, const int32_t *b, Py_ssize_t m,
+                    Py_ssize_t ao, Py_ssize_t bo, Runs *out)
+{
+    int32_t *slot = d->count_new; /* zero between uses: 0 none, k + 1 the kth symbol */
+    int32_t symbols[64];
+    uint64_t pm[64] = {0}, rows[WORD_ROWS], v = ~(uint64_t)0;
+    Py_ssize_t pairs[2 * 64], matches = 0, distinct = 0;
+    int status = 0;
+    d->spent += 2 * (n + m);
+    d->budget -= 2 * (n + m);
+    for (Py_ssize_t i = 0; i < n; i++) {
+        if (!slot[a[i]]) {
+            slot[a[i]] = (int32_t)++distinct;
+            symbols[distinct - 1] = a[i];
+        }
+        pm[slot[a[i]] - 1] |= (uint64_t)1 << i;
+    }
+    for (Py_ssize_t j = 0; j < m; j++) {
+        int32_t k = slot[b[j]];
+        if (k) {
+            uint64_t u = v & pm[k - 1];
+            v = (v + u) | (v & ~pm[k - 1]);
+        }
+        rows[j] = v;
+    }
+    Py_ssize_t i = n, j = m;
+    while (i && j) {
+        if ((rows[j - 1] >> (i - 1)) & 1) {
+            i--;
+        } else {
+            j--;
+            if (!j || ((rows[j - 1] >> (i - 1)) & 1)) {
+                i--;
+                if (a[i] != b[j]) {
+                    status = 1;
+                    break;
+                }
+                pairs[2 * matches] = i;
+                pairs[2 * matches + 1] = j;
+                matches++;
+            }
+        }
+    }
+    for (Py_ssize_t k = 0; k < distinct; k++)
+        slot[symbols[k]] = 0;
+    for (Py_ssize_t k = matches - 1; k >= 0 && !status; k--)
+        if (push_run(out, ao + pairs[2 * k], ao + pairs[2 * k] + 1, bo + pairs[2 * k + 1], bo + pairs[2 * k + 1] + 1))
+            status = -1;
+    return status;
+}
+
 /* --- the levels ------------------------------------------------------------------------- */
 
 static void compare(Diff *d, int level, Py_ssize_t oa, Py_ssize_t ob, Py_ssize_t na, Py_ssize_t nb);
@@ -662,9 +716,11 @@ static void compare_tokens(Diff *d, Py_ssize_t oa, Py_ssize_t ob, Py_ssize_t na,
     }
     Runs *runs = d->token_runs;
     runs->count = 0;
-    /* Long ranges by the bit-parallel LCS, whose cost does not grow with the differences; short
-       ones by Myers, which is quicker where little changed. Both find a longest common subsequence. */
-    int status = n + m > BITS_FROM ? lcs_bits(d, a, n, b, m, oa, na, runs) : 1;
+    /* By a bit-parallel LCS, whose cost does not grow with the differences: in one machine word for
+       a short old side, else over a matrix for long ranges; Myers between (and when the matrix
+       would be too big). All find a longest common subsequence. */
+    int status = n <= 64 && m <= WORD_ROWS ? lcs_word(d, a, n, b, m, oa, na, runs)
+                 : n + m > BITS_FROM ? lcs_bits(d, a, n, b, m, oa, na, runs) : 1;
     if (status > 0) {
         runs->count = 0;
         status = align(d, a, n, b, m, oa, na, runs);
