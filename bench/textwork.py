@@ -670,34 +670,36 @@ def _key(heading: str) -> str:
 
 
 READING = """
-### Reading (30 Nov 2026; by hand, not part of the run)
+### Reading (1 Dec 2026; by hand, not part of the run)
 
-- **Batched path (rapidfuzz), 30 Nov.** Texts of 2,000 characters or more are now aligned
-  level by level with rapidfuzz's compiled LCS (docs/architecture.md, "Diffs and merges"), the
-  sentence splitter matches runs instead of single characters (same matches, 3-5 times
-  faster), the plain-text check is one regex search instead of `max(text)`, and joining ops is
-  linear. The "After" run above was made on a loaded machine (others used 1.3-1.9 cores,
-  calibration 112-188 ms against 65-85 quiet); 112 of 227 cases met their target against 88
-  in the previous run, also loaded. Interleaved in one process on the same inputs (CPU time,
-  same load for both), the 100 KB / 5% cases went from 65-80 ms to 15-25 ms a diff (Latin and
-  emoji; CJK 65-75 to 30-35) and from 90-120 ms to 35-60 ms a merge; the issue's pathological
-  cases and rewrites got no slower (the 100 KB one-paragraph rewrite merge 70-90 ms to 20-30).
-- **Still not met: 10 ms at 100 KB with 5% of the words changed.** Diffs are about 15-30 ms
-  there, merges 35-100 ms (two diffs, and on a conflict up to two more). What remains is
-  Python work per changed sentence (some 500 of them: trim, tokenise the changed middle, one
-  LCS call, emit) and tokenising with `regex` (CJK: 0.5 us a character). 10 ms is met up to
-  10 KB and at 100 KB with 1% (diff 7.9 ms p99 on this loaded run). Reaching it at 100 KB / 5%
-  would take the whole token pipeline (tokenising, alignment, ops) in compiled code.
-- **Bounded.** Nothing times out; one budget per diff (120,000 steps) and merge (150,000) still
-  bounds everything, the compiled LCS charged before each call ((n/64)·m words, 32 a step) and
-  not begun when the budget cannot pay for it. On this loaded run a few 100 ms cases came out
-  at 100-120 ms p99 (the 16,666-paragraph diff 100.8 ms), which the calibration puts at about
-  60-70 ms on a quiet machine.
-- **Why 5% at 100 KB is acceptable for now:** heavy diffs and merges run in a worker process
-  (`drafting/text/offload.py`, see "Heavy diffs beside ordinary reads"), so they delay only
-  their own request; the clause limit is 50,000 characters, where the numbers are about half.
-- **Scripts.** CJK is the slowest (every character a unit, tokenised by `regex`); its 100 KB
-  5% merges in halves still conflict because the budget runs out before they are proved safe.
+- **The compiled pass (`drafting/text/_textcore.c`, docs/architecture.md "Diffs and merges").**
+  The batched path's levels (paragraphs, sentences, tokens), its tokens (the `regex`
+  patterns' exactly, classes read from `regex` at build time), the display folds of
+  `diff_ops` and a merge's grouping of both sides' edits now run in C, one call per diff, the
+  GIL released. The "After" run above was made on a quiet machine (calibration 54-59 ms):
+  220 of 227 cases meet their target (218-221 in four runs during the work), against 112 for
+  the Python batched path on 30 Nov (a loaded run) and 29 before the rewrite. All 85 cases with
+  the 100 ms target are met; the slowest p99 is a 100 KB one-paragraph rewrite (merge 69 ms,
+  diff 45 ms: one bit-parallel LCS over the whole text, its matrix capped at 32 MB as
+  rapidfuzz's was, charged three steps a word so that a merge cannot pay for two).
+- **Interleaved with the Python batched path** (same process, same inputs, quiet machine,
+  min of 5): 100 KB / 5% diffs Latin 10.0 -> 2.1 ms, emoji 13.5 -> 2.5, CJK 14.3 -> 7.9;
+  100 KB / 5% merges Latin 16-18 -> 3-4 ms, emoji 20-23 -> 3.5-4.6, CJK 20 -> 12-13. The
+  CJK 5% merges in halves, which conflicted on the Python path (its budget ran out before they
+  were proved safe), now merge cleanly to the expected text.
+- **Not met: merges of CJK (and Japanese) text at 50-100 KB with 1-5% changed per side**, 7
+  cases at 10.3-25 ms p99 (the 10 ms target; the 100 KB / 5% CJK diff is at 9-12 ms p99 from
+  run to run). A CJK clause of 100 KB is 100,000 tokens a side, one per
+  character: tokenising and numbering them takes about 2 ms a diff, comparing 4 ms (a
+  sentence-level alignment per paragraph, and where an edit added or removed a `。` the
+  paragraph's changed sentences aligned token by token), so a merge (two diffs) costs 12-20 ms
+  and, on a conflict, the Python check `_extends` a few more. What would close it: a merge that
+  tokenises and numbers the base once for both diffs (about 2 ms), and pairing sentences by
+  their shared characters where the counts differ instead of aligning the whole group.
+  Latin and emoji text meet 10 ms at every size; the clause limit is 50,000 characters, where
+  CJK diffs meet it and merges come out at 7-12 ms.
+- **Bounded.** One budget per diff (120,000 steps) and merge (150,000), the compiled pass's
+  steps charged at 100 to one; nothing timed out.
 """
 
 
