@@ -173,9 +173,38 @@ def test_the_budget_bounds_the_compiled_pass_and_it_stays_exact():
     assert 300 - coarse.remaining < 2 * 300 + 100 and 10**9 - fine.remaining > 300
 
 
+@pytest.mark.parametrize("spaced_words", [False, True], ids=["chinese", "english"])
+def test_a_full_stop_typed_or_deleted_costs_its_sentences_not_the_paragraph(spaced_words: bool):
+    """Every sentence of a long paragraph edited in its middle, and one full stop deleted (two
+    sentences become one) or typed: the sentences no longer pair one to one, yet the pass cuts the
+    paragraph where both sides end a sentence alike and aligns only the pieces, so its work stays
+    near that of the same edits without the full stop, not an alignment of the whole paragraph
+    token by token. The changes still rebuild both texts and change hardly more."""
+    rng = random.Random(f"stops-{spaced_words}")
+    vocabulary = (["shall", "the", "data", "space", "health", "of", "in", "member", "state", "access"] if spaced_words
+                  else list("的是了在人有我他这中大来上国个到说们为子和你地出道也时年"))
+    join, stop = (" ", ". ") if spaced_words else ("", "。")
+    sentences = [[rng.choice(vocabulary) for _ in range(rng.randint(10, 30))] for _ in range(300)]
+    edited = [words[:len(words) // 2] + ["new"] + words[len(words) // 2 + 1:] for words in sentences]
+    old, new = (stop.join(join.join(words) for words in text) + stop.strip() for text in (sentences, edited))
+    at = len(stop.join(join.join(words) for words in edited[:150]))
+    assert new[at:at + len(stop)] == stop
+    _, plain_work = core.diff(old, new, True, 10**9)
+    plain_changed = sum(len(tokenize(t)) for op, t in _ops_of(old, new, core.diff(old, new, True, 10**9)[0]) if op)
+    for other in (new[:at] + join + "and" + join + new[at + len(stop):],  # two sentences become one
+                  new[:at] + stop + "new" + stop + new[at + len(stop):]):  # a sentence typed between two
+        ranges, work = core.diff(old, other, True, 10**9)
+        ops = _ops_of(old, other, ranges)
+        assert "".join(t for op, t in ops if op <= 0) == old and "".join(t for op, t in ops if op >= 0) == other
+        assert work < 1.5 * plain_work, (work, plain_work)
+        assert sum(len(tokenize(t)) for op, t in ops if op) <= plain_changed + 10
+
+
 def test_compiled_merges_are_the_python_merges(monkeypatch):
     """Long texts edited on both sides (apart, overlapping, one side a retry of the merge): given
-    the same diffs, the compiled grouping gives exactly the merge, or the conflicts, of the Python loop."""
+    the same diffs, the compiled grouping gives exactly the merge, or the conflicts, of the Python
+    loop; and the one compiled call (both diffs and the grouping, the base tokenised once) gives
+    what the compiled diffs and grouping called one by one give, leaving the same budget."""
     from drafting.text import merge
 
     rng = random.Random("merges")
@@ -188,6 +217,7 @@ def test_compiled_merges_are_the_python_merges(monkeypatch):
         return list(found[base, other])
 
     monkeypatch.setattr(merge, "change_ranges", remembered)
+    one_call = merge._compiled_merge
     clean = conflicted = 0
     for _ in range(40):
         base = _prose(rng, rng.choice([400, 2_000, 6_000]), rng.choice([1, 4, 12]))
@@ -198,10 +228,20 @@ def test_compiled_merges_are_the_python_merges(monkeypatch):
         if compiled[0].clean:
             cases.append((base, mine, compiled[0].text))  # a save retried after it was merged
             compiled.append(merge.merge_texts(*cases[-1]))
+        monkeypatch.setattr(merge, "_compiled_merge", lambda *args: None)
+        for case, result in zip(cases, compiled, strict=True):
+            monkeypatch.setattr(merge, "change_ranges", compiled_ranges)
+            for remaining in (merge.MERGE_WORK_BUDGET, 2_000):
+                at_once, one_by_one = Budget(remaining), Budget(remaining)
+                assert one_call(*case, at_once) == merge.merge_texts(*case, one_by_one)
+                assert at_once.remaining == one_by_one.remaining
+            monkeypatch.setattr(merge, "change_ranges", remembered)
+            assert merge.merge_texts(*case) == result
         monkeypatch.setattr(diffing, "_textcore", None)
         for case, result in zip(cases, compiled, strict=True):
             assert merge.merge_texts(*case) == result
         monkeypatch.setattr(diffing, "_textcore", core)
+        monkeypatch.setattr(merge, "_compiled_merge", one_call)
         clean += compiled[0].clean
         conflicted += not compiled[0].clean
     assert clean >= 5 and conflicted >= 5, (clean, conflicted)

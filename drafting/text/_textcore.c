@@ -4,8 +4,13 @@ The same units and levels as drafting/text/diffing.py (docs/architecture.md, "Di
 tokens are whitespace runs, runs of word characters outside the scripts written without spaces,
 and otherwise one grapheme cluster; a merge's tokens carry the spaces after them. Changed stretches
 are compared paragraph by paragraph, then sentence by sentence, then token by token, each level
-aligned by Myers' O(ND) algorithm (the middle-snake bisection diff-match-patch uses), all drawing on
-one work budget: past it, what is left is one replacement, coarser but exact.
+aligned by a longest common subsequence (bit-parallel where long, Myers' O(ND) search otherwise),
+all drawing on one work budget: past it, what is left is one replacement, coarser but exact. A
+changed run of sentences whose counts differ (a full stop typed or deleted) is cut where both sides
+end a sentence alike before it is compared token by token.
+
+`merge_texts` runs both diffs of a three-way merge and groups their changes in one call, the base
+read, tokenised and numbered once; `merge` groups changes found by two `diff` calls.
 
 The character classes come from the `regex` module itself (scripts/build_textcore.py writes them to
 _textcore_tables.h), so the tokens are those of diffing._TOKEN_RE and _SPACED_TOKEN_RE (and of the
@@ -44,7 +49,7 @@ The GIL is released while the texts are tokenised and compared.
 enum { PARAGRAPHS = 0, SENTENCES = 1, TOKENS = 2 };
 #define SHORT 400 /* characters of both sides below which a stretch is compared in tokens at once */
 #define REWRITE_MIN 16
-#define BITS_FROM 256 /* tokens of both sides from which an alignment is bit-parallel */
+#define BITS_FROM 128 /* tokens of both sides from which an alignment is bit-parallel */
 
 static inline uint16_t full_flags(uint32_t c)
 {
@@ -120,47 +125,101 @@ static Py_ssize_t cluster_end(const uint32_t *s, Py_ssize_t n, Py_ssize_t i)
     return j;
 }
 
-/* Token edges of s into bounds[0..count]; the count, or -1 for a cluster not modelled. */
-static Py_ssize_t tokenize(const uint32_t *s, Py_ssize_t n, int plain, int spaced, Py_ssize_t *bounds)
+/* What ends after a token (diffing's sentence and paragraph splitters): a paragraph (2) after two
+   line breaks among its trailing spaces, a sentence (1) after one, after . ! ? ; : and spaces, or
+   after 。！？ (last: the last character other than a space so far, across tokens). */
+static inline uint8_t end_mark(uint32_t last, Py_ssize_t breaks, int spaces_after)
+{
+    if (breaks >= 2)
+        return 2;
+    if (breaks == 1)
+        return 1;
+    if (spaces_after)
+        return last == '.' || last == '!' || last == '?' || last == ';' || last == ':';
+    return last == 0x3002 || last == 0xFF01 || last == 0xFF1F;
+}
+
+/* Clusters that may be more than one character, or whose start is not modelled: the rest is a
+   cluster of one character unless an Extend, ZWJ or SpacingMark follows (see cluster_end). */
+#define F_NOT_SINGLE (F_ODDSTART | F_CONTROL | F_EXTPICT | F_LINKER | F_INCB_EXTEND | F_RI)
+
+/* Token edges of s into bounds[0..count] and, when marks is given, what ends after each token
+   (end_mark) into marks[0..count); the count, or -1 for a cluster not modelled. One pass: each
+   character's class is looked up once, or twice where a cluster goes on. */
+static Py_ssize_t tokenize(const uint32_t *s, Py_ssize_t n, int plain, int spaced, Py_ssize_t *bounds,
+                           uint8_t *marks)
 {
     Py_ssize_t i = 0, count = 0;
-    while (i < n) {
-        bounds[count++] = i;
-        if (plain) {
+    uint32_t last = 0;
+    if (plain) {
+        while (i < n) {
+            Py_ssize_t word_end, breaks = 0;
+            bounds[count] = i;
             uint8_t f = textcore_plain[s[i]];
             if (f & P_SPACE) {
+                word_end = i;
                 while (i < n && (textcore_plain[s[i]] & P_SPACE))
+                    breaks += s[i++] == '\n';
+            } else {
+                if (f & P_WORD)
+                    while (i < n && (textcore_plain[s[i]] & P_WORD))
+                        i++;
+                else
                     i++;
-                continue;
+                word_end = i;
+                last = s[i - 1];
+                if (spaced)
+                    while (i < n && (textcore_plain[s[i]] & P_SPACE))
+                        breaks += s[i++] == '\n';
             }
-            if (f & P_WORD)
-                while (i < n && (textcore_plain[s[i]] & P_WORD))
-                    i++;
-            else
-                i++;
-            if (spaced)
-                while (i < n && (textcore_plain[s[i]] & P_SPACE))
-                    i++;
-            continue;
+            if (marks)
+                marks[count] = end_mark(last, breaks, i > word_end);
+            count++;
         }
-        uint16_t f = full_flags(s[i]);
+        bounds[count] = n;
+        return count;
+    }
+    uint16_t f = n ? full_flags(s[0]) : 0; /* the class of s[i] */
+    while (i < n) {
+        Py_ssize_t word_end, breaks = 0;
+        bounds[count] = i;
         if (f & F_SPACE) {
-            while (i < n && (full_flags(s[i]) & F_SPACE))
-                i++;
-            continue;
-        }
-        if (f & F_RUN) {
-            while (i < n && (full_flags(s[i]) & F_RUN))
-                i++;
+            word_end = i;
+            do
+                breaks += s[i++] == '\n';
+            while (i < n && ((f = full_flags(s[i])) & F_SPACE));
         } else {
-            Py_ssize_t end = cluster_end(s, n, i);
-            if (end < 0)
-                return -1;
-            i = end;
+            if (f & F_RUN) {
+                do
+                    i++;
+                while (i < n && ((f = full_flags(s[i])) & F_RUN));
+            } else {
+                Py_ssize_t start = i++;
+                int single = !(f & F_NOT_SINGLE);
+                if (i < n) {
+                    f = full_flags(s[i]);
+                    single = single && !(f & (F_EXTEND | F_ZWJ | F_SPACINGMARK));
+                }
+                if (!single) {
+                    i = cluster_end(s, n, start);
+                    if (i < 0)
+                        return -1;
+                    if (i < n)
+                        f = full_flags(s[i]);
+                }
+            }
+            word_end = i;
+            last = s[i - 1];
+            if (spaced)
+                while (i < n && (f & F_SPACE)) {
+                    breaks += s[i++] == '\n';
+                    if (i < n)
+                        f = full_flags(s[i]);
+                }
         }
-        if (spaced)
-            while (i < n && (full_flags(s[i]) & F_SPACE))
-                i++;
+        if (marks)
+            marks[count] = end_mark(last, breaks, i > word_end);
+        count++;
     }
     bounds[count] = n;
     return count;
@@ -175,6 +234,8 @@ typedef struct {
     Py_ssize_t count;
     int32_t *ids;       /* equal tokens have equal ids, across both sides */
     uint8_t *ends;      /* after token k a sentence (1) or a paragraph (2) ends */
+    uint64_t *prefix;   /* prefix[k]: a polynomial hash of ids[0:k] (a unit's hash from two of them) */
+    Py_ssize_t *stops[2], nstops[2]; /* the tokens after which a sentence [0] or a paragraph [1] ends */
 } Side;
 
 typedef struct {
@@ -189,39 +250,8 @@ typedef struct {
     Py_ssize_t *scratch; /* Myers' diagonals, reused (bisect frees its share before recursing) */
     Py_ssize_t scratch_cap;
     struct Runs *token_runs; /* the token level's runs, reused: it does not recurse */
+    uint64_t *powers;   /* HASH_BASE ** k, for the longest text's tokens */
 } Diff;
-
-static inline int is_space(const Diff *d, uint32_t c)
-{
-    return d->plain ? (textcore_plain[c] & P_SPACE) != 0 : (full_flags(c) & F_SPACE) != 0;
-}
-
-/* Mark where sentences and paragraphs end: after a line break (two: a paragraph), after . ! ? ; :
-   and the spaces that follow, after 。！？ */
-static void mark_ends(Diff *d, Side *side)
-{
-    uint32_t last = 0; /* the last character other than a space so far */
-    for (Py_ssize_t k = 0; k < side->count; k++) {
-        Py_ssize_t start = side->bounds[k], end = side->bounds[k + 1], tail = end;
-        while (tail > start && is_space(d, side->s[tail - 1]))
-            tail--;
-        if (tail > start)
-            last = side->s[tail - 1];
-        int breaks = 0;
-        for (Py_ssize_t i = tail; i < end; i++)
-            breaks += side->s[i] == '\n';
-        uint8_t mark = 0;
-        if (breaks >= 2)
-            mark = 2;
-        else if (breaks == 1)
-            mark = 1;
-        else if (tail < end && (last == '.' || last == '!' || last == '?' || last == ';' || last == ':'))
-            mark = 1;
-        else if (tail == end && (last == 0x3002 || last == 0xFF01 || last == 0xFF1F))
-            mark = 1;
-        side->ends[k] = mark;
-    }
-}
 
 /* Ids for tokens: equal text, equal id (an open-addressing table over both sides). */
 /* Most tokens are a few characters (one, in Chinese and Japanese): compared here, not by memcmp. */
@@ -280,21 +310,40 @@ static Slot *grow(Slot *slots, size_t size)
     return grown;
 }
 
-static int32_t assign_token_ids(Diff *d)
+#define DIRECT_FROM 4096 /* tokens of both sides from which one-character tokens are looked up directly */
+
+/* Ids over the tokens of nsides texts (a diff's two, or a merge's base and both sides). */
+static int32_t assign_token_ids(Side **sides, int nsides)
 {
-    Side *sides[2] = {&d->old, &d->new};
+    Py_ssize_t tokens = 0;
+    for (int which = 0; which < nsides; which++)
+        tokens += sides[which]->count;
     /* Sized by the distinct tokens as they come (a few thousand), not by all of them: a table for
        200,000 one-character tokens would be 16 MB to clear for every diff. */
-    size_t size = 1024, mask = size - 1;
+    size_t size = 1024, mask = size - 1, used = 0;
     Slot *slots = calloc(size, sizeof(Slot));
-    if (!slots)
+    /* Long texts: a token of one character of the Basic Multilingual Plane (every token of
+       Chinese and Japanese, the spaces and punctuation of others) finds its id in an array by
+       its code point (id + 1; 256 KB, its untouched pages never mapped), with no probing. */
+    int32_t *direct = tokens >= DIRECT_FROM ? calloc(0x10000, sizeof(int32_t)) : NULL;
+    if (!slots || (!direct && tokens >= DIRECT_FROM)) {
+        free(slots);
+        free(direct);
         return -1;
+    }
     int32_t next = 0;
-    for (int which = 0; which < 2; which++) {
+    for (int which = 0; which < nsides; which++) {
         Side *side = sides[which];
         for (Py_ssize_t k = 0; k < side->count; k++) {
             const uint32_t *text = side->s + side->bounds[k];
             Py_ssize_t len = side->bounds[k + 1] - side->bounds[k];
+            if (direct && len == 1 && text[0] < 0x10000) {
+                int32_t *cell = direct + text[0];
+                if (!*cell)
+                    *cell = ++next;
+                side->ids[k] = *cell - 1;
+                continue;
+            }
             uint64_t h = hash_chars(text, len);
             size_t at = h & mask;
             while (slots[at].text) {
@@ -307,10 +356,11 @@ static int32_t assign_token_ids(Diff *d)
                 slots[at].text = text;
                 slots[at].len = len;
                 slots[at].id = next++;
-                if ((size_t)next * 2 > size) {
+                if (++used * 2 > size) {
                     Slot *grown = grow(slots, size);
                     if (!grown) {
                         free(slots);
+                        free(direct);
                         return -1;
                     }
                     slots = grown;
@@ -324,7 +374,7 @@ static int32_t assign_token_ids(Diff *d)
         }
     }
     free(slots);
-    d->spent += d->old.count + d->new.count;
+    free(direct);
     return next;
 }
 
@@ -522,7 +572,7 @@ static int align(Diff *d, const int32_t *a, Py_ssize_t n, const int32_t *b, Py_s
 /* Equal runs of a longest common subsequence: 0, 1 too big for the matrix bound, -1 memory.
    Row j holds V after b[j]: bit i is 0 where a[i] raises the LCS of a[:i+1] and b[:j+1]. */
 static int lcs_bits(Diff *d, const int32_t *a, Py_ssize_t n, const int32_t *b, Py_ssize_t m,
-                    Py_ssize_t ao, Py_ssize_t bo, Runs *out)
+                    Py_ssize_t ao, Py_ssize_t bo, Runs *out, int32_t *slot)
 {
     Py_ssize_t words = (n + 63) / 64;
     if ((double)words * (double)m > BITS_MAX_WORDS)
@@ -534,8 +584,8 @@ static int lcs_bits(Diff *d, const int32_t *a, Py_ssize_t n, const int32_t *b, P
     d->budget -= cost;
     if (d->budget < 0)
         return 1;
-    /* Symbols of a, numbered locally: slot[id] (reset to -1 before returning). */
-    int32_t *slot = d->count_new; /* borrowed: zero between uses, so 0 means "none", k + 1 means k */
+    /* Symbols of a, numbered locally: slot[id], an array over the ids that is zero between uses
+       (0 "none", k + 1 the kth symbol; reset before returning). */
     int32_t *symbols = malloc((n ? n : 1) * sizeof(int32_t));
     Py_ssize_t distinct = 0;
     if (!symbols)
@@ -622,9 +672,8 @@ done:
    allocation, so the many short pairs of sentences cost a few hundred steps each. */
 #define WORD_ROWS 256
 static int lcs_word(Diff *d, const int32_t *a, Py_ssize_t n, const int32_t *b, Py_ssize_t m,
-                    Py_ssize_t ao, Py_ssize_t bo, Runs *out)
+                    Py_ssize_t ao, Py_ssize_t bo, Runs *out, int32_t *slot)
 {
-    int32_t *slot = d->count_new; /* zero between uses: 0 none, k + 1 the kth symbol */
     int32_t symbols[64];
     uint64_t pm[64] = {0}, rows[WORD_ROWS], v = ~(uint64_t)0;
     Py_ssize_t pairs[2 * 64], matches = 0, distinct = 0;
@@ -721,8 +770,8 @@ static void compare_tokens(Diff *d, Py_ssize_t oa, Py_ssize_t ob, Py_ssize_t na,
     /* By a bit-parallel LCS, whose cost does not grow with the differences: in one machine word for
        a short old side, else over a matrix for long ranges; Myers between (and when the matrix
        would be too big). All find a longest common subsequence. */
-    int status = n <= 64 && m <= WORD_ROWS ? lcs_word(d, a, n, b, m, oa, na, runs)
-                 : n + m > BITS_FROM ? lcs_bits(d, a, n, b, m, oa, na, runs) : 1;
+    int status = n <= 64 && m <= WORD_ROWS ? lcs_word(d, a, n, b, m, oa, na, runs, d->count_new)
+                 : n + m > BITS_FROM ? lcs_bits(d, a, n, b, m, oa, na, runs, d->count_new) : 1;
     if (status > 0) {
         runs->count = 0;
         status = align(d, a, n, b, m, oa, na, runs);
@@ -746,18 +795,27 @@ static void compare_tokens(Diff *d, Py_ssize_t oa, Py_ssize_t ob, Py_ssize_t na,
 /* Units of a level in tokens [from, to): the token index after each unit's end. */
 static Py_ssize_t split_units(const Side *side, int level, Py_ssize_t from, Py_ssize_t to, Py_ssize_t *ends)
 {
-    uint8_t at_least = level == PARAGRAPHS ? 2 : 1;
-    Py_ssize_t count = 0;
-    for (Py_ssize_t k = from; k < to; k++)
-        if (side->ends[k] >= at_least || k == to - 1)
-            ends[count++] = k + 1;
+    const Py_ssize_t *stops = side->stops[level == PARAGRAPHS];
+    Py_ssize_t nstops = side->nstops[level == PARAGRAPHS], low = 0, high = nstops, count = 0;
+    if (from >= to)
+        return 0;
+    while (low < high) { /* the first stop at or after from */
+        Py_ssize_t middle = low + (high - low) / 2;
+        if (stops[middle] < from)
+            low = middle + 1;
+        else
+            high = middle;
+    }
+    for (Py_ssize_t k = low; k < nstops && stops[k] < to - 1; k++)
+        ends[count++] = stops[k] + 1;
+    ends[count++] = to;
     return count;
 }
 
 /* Ids of the units of both sides (equal token runs, equal id); the number of distinct units or -1. */
 static Py_ssize_t unit_ids(const Side *old, const Py_ssize_t *old_ends, Py_ssize_t nold, Py_ssize_t old_from,
                            const Side *new, const Py_ssize_t *new_ends, Py_ssize_t nnew, Py_ssize_t new_from,
-                           int32_t *ids)
+                           int32_t *ids, const uint64_t *powers)
 {
     size_t size = table_size(nold + nnew), mask = size - 1;
     Slot *slots = calloc(size, sizeof(Slot));
@@ -771,11 +829,10 @@ static Py_ssize_t unit_ids(const Side *old, const Py_ssize_t *old_ends, Py_ssize
         for (Py_ssize_t u = 0; u < count; u++) {
             const int32_t *tokens = side->ids + start;
             Py_ssize_t len = ends[u] - start;
-            uint64_t h = 1469598103934665603ULL;
-            for (Py_ssize_t k = 0; k < len; k++) {
-                h ^= (uint32_t)tokens[k];
-                h *= 1099511628211ULL;
-            }
+            uint64_t h = side->prefix[ends[u]] - side->prefix[start] * powers[len];
+            h ^= h >> 29; /* the low bits pick the slot: mix the high ones in */
+            h *= 0xBF58476D1CE4E5B9ULL;
+            h ^= h >> 32;
             size_t at = h & mask;
             while (slots[at].text) {
                 if (slots[at].hash == h && slots[at].len == len
@@ -797,7 +854,13 @@ static Py_ssize_t unit_ids(const Side *old, const Py_ssize_t *old_ends, Py_ssize
     return next;
 }
 
-/* A changed run of units: pairwise at the next level when the counts match, else as one stretch. */
+static int split_at_shared_ends(Diff *d, const Py_ssize_t *old_ends, Py_ssize_t oa_unit, Py_ssize_t ob_unit,
+                                Py_ssize_t old_from, const Py_ssize_t *new_ends, Py_ssize_t na_unit,
+                                Py_ssize_t nb_unit, Py_ssize_t new_from);
+
+/* A changed run of units: pairwise at the next level when the counts match; sentences whose counts
+   differ (a full stop typed or deleted) first split where both sides end a sentence alike; else as
+   one stretch. */
 static void changed(Diff *d, int level, const Py_ssize_t *old_ends, Py_ssize_t oa_unit, Py_ssize_t ob_unit,
                     Py_ssize_t old_from, const Py_ssize_t *new_ends, Py_ssize_t na_unit, Py_ssize_t nb_unit,
                     Py_ssize_t new_from)
@@ -818,9 +881,91 @@ static void changed(Diff *d, int level, const Py_ssize_t *old_ends, Py_ssize_t o
             o_start = o_next;
             n_start = n_next;
         }
-    } else {
+    } else if (!(level == SENTENCES && count > 1 && nb_unit - na_unit > 1
+                 && !split_at_shared_ends(d, old_ends, oa_unit, ob_unit, old_from, new_ends, na_unit, nb_unit,
+                                          new_from))) {
         compare(d, level + 1, o_start, o_end, n_start, n_end);
     }
+}
+
+#define END_CONTEXT 3 /* tokens on each side of a sentence end that must be equal for the ends to pair */
+
+/* The sentence ends inside a changed run whose counts differ, keyed by the tokens around them, are
+   aligned (an LCS of the keys); the run is cut at the ends paired and each piece compared in tokens
+   as one stretch (not pairwise: an end not paired may be one moved). One deleted full stop then
+   costs two sentences compared as a stretch, not the whole run: a bit-parallel alignment of every
+   sentence of a paragraph whose ends all moved. 0 done, 1 nothing paired (the caller compares the run). */
+static int split_at_shared_ends(Diff *d, const Py_ssize_t *old_ends, Py_ssize_t oa_unit, Py_ssize_t ob_unit,
+                                Py_ssize_t old_from, const Py_ssize_t *new_ends, Py_ssize_t na_unit,
+                                Py_ssize_t nb_unit, Py_ssize_t new_from)
+{
+    Py_ssize_t p = ob_unit - oa_unit - 1, q = nb_unit - na_unit - 1; /* the ends inside the run */
+    Py_ssize_t lows[2] = {oa_unit ? old_ends[oa_unit - 1] : old_from, na_unit ? new_ends[na_unit - 1] : new_from};
+    Py_ssize_t highs[2] = {old_ends[ob_unit - 1], new_ends[nb_unit - 1]};
+    d->spent += (p + q) * (2 * END_CONTEXT + 1);
+    d->budget -= (p + q) * (2 * END_CONTEXT + 1);
+    if (d->budget <= 0)
+        return 1;
+    size_t size = table_size(p + q), mask = size - 1;
+    Slot *slots = calloc(size, sizeof(Slot));
+    int32_t *keys = malloc((p + q) * sizeof(int32_t));
+    Runs runs = {0};
+    int status = !slots || !keys ? -1 : 0;
+    int32_t next = 0;
+    for (int which = 0; which < 2 && !status; which++) {
+        const Side *side = which ? &d->new : &d->old;
+        const Py_ssize_t *ends = which ? new_ends + na_unit : old_ends + oa_unit;
+        Py_ssize_t count = which ? q : p;
+        for (Py_ssize_t u = 0; u < count; u++) {
+            Py_ssize_t at = ends[u] - END_CONTEXT;
+            if (at < lows[which] || ends[u] + END_CONTEXT > highs[which]) {
+                keys[which ? p + u : u] = -1 - (int32_t)(which ? p + u : u); /* too near the run's edge: pairs with none */
+                continue;
+            }
+            const int32_t *tokens = side->ids + at;
+            uint64_t h = 1469598103934665603ULL;
+            for (Py_ssize_t k = 0; k < 2 * END_CONTEXT; k++) {
+                h ^= (uint32_t)tokens[k];
+                h *= 1099511628211ULL;
+            }
+            size_t slot = h & mask;
+            while (slots[slot].text) {
+                if (slots[slot].hash == h && !memcmp(slots[slot].text, tokens, 2 * END_CONTEXT * sizeof(int32_t)))
+                    break;
+                slot = (slot + 1) & mask;
+            }
+            if (!slots[slot].text) {
+                slots[slot].hash = h;
+                slots[slot].text = (const uint32_t *)tokens;
+                slots[slot].len = 2 * END_CONTEXT;
+                slots[slot].id = next++;
+            }
+            keys[which ? p + u : u] = slots[slot].id;
+        }
+    }
+    free(slots);
+    if (!status)
+        status = align(d, keys, p, keys + p, q, 0, 0, &runs);
+    free(keys);
+    if (status || !runs.count) {
+        if (status < 0)
+            d->failed = 1;
+        free(runs.runs);
+        return status < 0 ? 0 : 1;
+    }
+    Py_ssize_t at_old = lows[0], at_new = lows[1]; /* where the next piece starts, in tokens */
+    for (Py_ssize_t r = 0; r < runs.count; r++) {
+        Py_ssize_t *run = runs.runs + 4 * r;
+        for (Py_ssize_t k = run[0]; k < run[1]; k++) {
+            Py_ssize_t to_old = old_ends[oa_unit + k], to_new = new_ends[na_unit + run[2] + (k - run[0])];
+            compare(d, TOKENS, at_old, to_old, at_new, to_new);
+            at_old = to_old;
+            at_new = to_new;
+        }
+    }
+    free(runs.runs);
+    compare(d, TOKENS, at_old, highs[0], at_new, highs[1]);
+    return 0;
 }
 
 static void compare(Diff *d, int level, Py_ssize_t oa, Py_ssize_t ob, Py_ssize_t na, Py_ssize_t nb)
@@ -868,23 +1013,33 @@ static void compare(Diff *d, int level, Py_ssize_t oa, Py_ssize_t ob, Py_ssize_t
         compare(d, level + 1, oa, ob, na, nb);
         return;
     }
-    Py_ssize_t distinct = unit_ids(&d->old, old_ends, nold, oa, &d->new, new_ends, nnew, na, ids);
+    Py_ssize_t distinct = unit_ids(&d->old, old_ends, nold, oa, &d->new, new_ends, nnew, na, ids, d->powers);
     Runs runs = {0};
     int status = distinct < 0 ? -1 : 0;
     if (!status) {
-        /* Nothing shared: no alignment to search for, the whole is one changed run. */
+        /* Nothing shared: no alignment to search for, the whole is one changed run. Else a
+           bit-parallel LCS of the units: most units of a changed run differ (every sentence of a
+           paragraph edited throughout), where Myers' search costs the square of the differences. */
         int shared = 0;
-        uint8_t *seen = calloc(distinct ? distinct : 1, 1);
-        if (!seen)
+        int32_t *slot = calloc(distinct ? distinct : 1, sizeof(int32_t));
+        if (!slot)
             status = -1;
         else {
             for (Py_ssize_t u = 0; u < nold; u++)
-                seen[ids[u]] = 1;
+                slot[ids[u]] = 1;
             for (Py_ssize_t u = 0; u < nnew && !shared; u++)
-                shared = seen[ids[nold + u]];
-            free(seen);
-            if (shared)
-                status = align(d, ids, nold, ids + nold, nnew, 0, 0, &runs);
+                shared = slot[ids[nold + u]];
+            for (Py_ssize_t u = 0; u < nold; u++)
+                slot[ids[u]] = 0;
+            if (shared) {
+                status = nold <= 64 && nnew <= WORD_ROWS ? lcs_word(d, ids, nold, ids + nold, nnew, 0, 0, &runs, slot)
+                         : lcs_bits(d, ids, nold, ids + nold, nnew, 0, 0, &runs, slot);
+                if (status > 0) {
+                    runs.count = 0;
+                    status = align(d, ids, nold, ids + nold, nnew, 0, 0, &runs);
+                }
+            }
+            free(slot);
         }
     }
     if (status) {
@@ -1052,27 +1207,116 @@ static int prepare(Side *side, int plain, int spaced)
     side->bounds = PyMem_RawMalloc((side->n + 1) * sizeof(Py_ssize_t));
     if (!side->bounds)
         return -2;
-    side->count = tokenize(side->s, side->n, plain, spaced, side->bounds);
+    side->ends = PyMem_RawMalloc(side->n + 1);
+    if (!side->ends)
+        return -2;
+    side->count = tokenize(side->s, side->n, plain, spaced, side->bounds, side->ends);
     if (side->count < 0)
         return -1;
     side->ids = PyMem_RawMalloc((side->count + 1) * sizeof(int32_t));
-    side->ends = PyMem_RawMalloc(side->count + 1);
-    return side->ids && side->ends ? 0 : -2;
+    return side->ids ? 0 : -2;
 }
 
-static void release(Diff *d)
+#define HASH_BASE 0x9E3779B97F4A7C15ULL
+
+/* After tokenising: token ids over the sides (a diff's two, or a merge's base and both sides),
+   arrays counting each id (zero between uses), each side's unit hashes and stops, and the powers
+   they need; 0, or -2 out of memory. */
+static int index_sides(Diff *d, Side **sides, int nsides)
 {
-    Side *sides[2] = {&d->old, &d->new};
-    for (int k = 0; k < 2; k++) {
-        PyMem_RawFree(sides[k]->s);
-        PyMem_RawFree(sides[k]->bounds);
-        PyMem_RawFree(sides[k]->ids);
-        PyMem_RawFree(sides[k]->ends);
+    int32_t distinct = assign_token_ids(sides, nsides);
+    d->count_old = distinct < 0 ? NULL : calloc(2 * (size_t)(distinct ? distinct : 1), sizeof(int32_t));
+    if (!d->count_old)
+        return -2;
+    d->count_new = d->count_old + (distinct ? distinct : 1);
+    Py_ssize_t longest = 0;
+    for (int which = 0; which < nsides; which++) {
+        Side *side = sides[which];
+        if (side->count > longest)
+            longest = side->count;
+        side->prefix = PyMem_RawMalloc((side->count + 1) * sizeof(uint64_t));
+        Py_ssize_t marked = 0, paragraphs = 0;
+        for (Py_ssize_t k = 0; k < side->count; k++) {
+            marked += side->ends[k] != 0;
+            paragraphs += side->ends[k] == 2;
+        }
+        side->stops[0] = PyMem_RawMalloc((marked + paragraphs + 1) * sizeof(Py_ssize_t));
+        if (!side->prefix || !side->stops[0])
+            return -2;
+        side->stops[1] = side->stops[0] + marked;
+        side->nstops[0] = side->nstops[1] = 0;
+        uint64_t h = 0;
+        side->prefix[0] = 0;
+        for (Py_ssize_t k = 0; k < side->count; k++) {
+            h = h * HASH_BASE + (uint64_t)side->ids[k] + 1;
+            side->prefix[k + 1] = h;
+            if (side->ends[k]) {
+                side->stops[0][side->nstops[0]++] = k;
+                if (side->ends[k] == 2)
+                    side->stops[1][side->nstops[1]++] = k;
+            }
+        }
     }
+    d->powers = malloc((longest + 1) * sizeof(uint64_t));
+    if (!d->powers)
+        return -2;
+    d->powers[0] = 1;
+    for (Py_ssize_t k = 1; k <= longest; k++)
+        d->powers[k] = d->powers[k - 1] * HASH_BASE;
+    return 0;
+}
+
+/* The changes from d->old to d->new into d->hunks, on budget (numbering the tokens charged first,
+   as they were numbered for this diff alone); 0, or -2 out of memory. */
+static int run_diff(Diff *d, long long budget)
+{
+    d->nhunks = 0;
+    d->failed = 0;
+    d->spent = d->old.count + d->new.count;
+    d->budget = budget - (d->old.count + d->new.count);
+    compare(d, PARAGRAPHS, 0, d->old.count, 0, d->new.count);
+    return d->failed ? -2 : 0;
+}
+
+static void release_side(Side *side)
+{
+    PyMem_RawFree(side->s);
+    PyMem_RawFree(side->bounds);
+    PyMem_RawFree(side->ids);
+    PyMem_RawFree(side->ends);
+    PyMem_RawFree(side->prefix);
+    PyMem_RawFree(side->stops[0]);
+}
+
+/* What a diff holds besides its sides. */
+static void release_work(Diff *d)
+{
     free(d->count_old);
     free(d->hunks);
     free(d->scratch);
     free(d->token_runs->runs);
+    free(d->powers);
+}
+
+static void release(Diff *d)
+{
+    release_side(&d->old);
+    release_side(&d->new);
+    release_work(d);
+}
+
+static PyObject *int_list(const Py_ssize_t *values, Py_ssize_t count)
+{
+    PyObject *list = PyList_New(count);
+    for (Py_ssize_t k = 0; list && k < count; k++) {
+        PyObject *value = PyLong_FromSsize_t(values[k]);
+        if (!value) {
+            Py_CLEAR(list);
+            break;
+        }
+        PyList_SET_ITEM(list, k, value);
+    }
+    return list;
 }
 
 PyDoc_STRVAR(diff_doc,
@@ -1104,27 +1348,17 @@ static PyObject *textcore_diff(PyObject *module, PyObject *args)
         return PyErr_NoMemory();
     }
     d.plain = top_old < PLAIN_BELOW && top_new < PLAIN_BELOW;
-    d.budget = budget;
     int status = 0;
     Py_BEGIN_ALLOW_THREADS
     status = prepare(&d.old, d.plain, spaced);
     if (!status)
         status = prepare(&d.new, d.plain, spaced);
     if (!status) {
-        int32_t distinct = assign_token_ids(&d);
-        d.count_old = distinct < 0 ? NULL : calloc(2 * (size_t)(distinct ? distinct : 1), sizeof(int32_t));
-        if (!d.count_old)
-            status = -2;
-        else {
-            d.count_new = d.count_old + (distinct ? distinct : 1);
-            d.budget -= d.old.count + d.new.count;
-            mark_ends(&d, &d.old);
-            mark_ends(&d, &d.new);
-            compare(&d, PARAGRAPHS, 0, d.old.count, 0, d.new.count);
-            if (d.failed)
-                status = -2;
-        }
+        Side *sides[2] = {&d.old, &d.new};
+        status = index_sides(&d, sides, 2);
     }
+    if (!status)
+        status = run_diff(&d, budget);
     Py_END_ALLOW_THREADS
     if (status == -1) {
         release(&d);
@@ -1138,19 +1372,10 @@ static PyObject *textcore_diff(PyObject *module, PyObject *args)
         release(&d);
         return PyErr_NoMemory();
     }
-    PyObject *hunks = PyList_New(4 * d.nhunks);
+    PyObject *hunks = int_list(d.hunks, 4 * d.nhunks);
     if (!hunks) {
         release(&d);
         return NULL;
-    }
-    for (Py_ssize_t k = 0; k < 4 * d.nhunks; k++) {
-        PyObject *value = PyLong_FromSsize_t(d.hunks[k]);
-        if (!value) {
-            Py_DECREF(hunks);
-            release(&d);
-            return NULL;
-        }
-        PyList_SET_ITEM(hunks, k, value);
     }
     long long spent = d.spent;
     release(&d);
@@ -1181,7 +1406,7 @@ static PyObject *textcore_tokenize(PyObject *module, PyObject *args)
         PyErr_SetString(PyExc_ValueError, "plain tokens are for text below U+0300");
         return NULL;
     }
-    Py_ssize_t count = tokenize(s, n, plain, spaced, bounds);
+    Py_ssize_t count = tokenize(s, n, plain, spaced, bounds, NULL);
     PyObject *result;
     if (count < 0) {
         result = Py_None;
@@ -1286,6 +1511,58 @@ static int version(Buffer *out, const uint32_t *base, const uint32_t *texts[2], 
     return put(out, base + at, end - at);
 }
 
+/* Both sides' edits of base (sorted here) grouped where only spaces of base lie between them: the
+   merged text into merged, or the base ranges both sides changed differently into conflicts
+   (room for one pair per edit); 0, or 1 out of memory. */
+static int group_edits(const uint32_t *base, Py_ssize_t base_n, const uint32_t *texts[2], Edit *edits,
+                       Py_ssize_t count, Buffer *merged, Py_ssize_t *conflicts, Py_ssize_t *nconflicts)
+{
+    Buffer one = {0}, other = {0};
+    int failed = 0;
+    qsort(edits, count, sizeof(Edit), by_place);
+    Py_ssize_t at = 0, k = 0;
+    while (k < count && !failed) {
+        Py_ssize_t first = k, start = edits[k].start, end = edits[k].end;
+        int sides = 1 << edits[k].side;
+        for (k++; k < count && touches(base, end, edits[k].start); k++) {
+            if (edits[k].end > end)
+                end = edits[k].end;
+            sides |= 1 << edits[k].side;
+        }
+        if (sides == 3) { /* both sides edited here: the same text, or a conflict */
+            one.length = other.length = 0;
+            if (version(&one, base, texts, edits, first, k, 0, start, end)
+                || version(&other, base, texts, edits, first, k, 1, start, end)) {
+                failed = 1;
+                break;
+            }
+            if (one.length != other.length || memcmp(one.text, other.text, one.length * sizeof(uint32_t))) {
+                conflicts[2 * *nconflicts] = start;
+                conflicts[2 * *nconflicts + 1] = end;
+                (*nconflicts)++;
+                continue;
+            }
+        }
+        if (*nconflicts)
+            continue; /* the merged text is not needed any more */
+        if (put(merged, base + at, start - at)
+            || version(merged, base, texts, edits, first, k, sides == 3 ? 0 : edits[first].side, start, end))
+            failed = 1;
+        at = end;
+    }
+    if (!failed && !*nconflicts && put(merged, base + at, base_n - at))
+        failed = 1;
+    free(one.text);
+    free(other.text);
+    return failed;
+}
+
+static PyObject *merged_text(const Buffer *merged)
+{
+    static const uint32_t nothing[1] = {0};
+    return PyUnicode_FromKindAndData(PyUnicode_4BYTE_KIND, merged->text ? merged->text : nothing, merged->length);
+}
+
 PyDoc_STRVAR(merge_doc,
 "merge(base, mine, theirs, mine_ranges, theirs_ranges) -> str or list of conflicts\n\n"
 "Both sides' changes of base (as diff gives them, spaced) grouped where only spaces of base lie\n"
@@ -1305,7 +1582,7 @@ static PyObject *textcore_merge(PyObject *module, PyObject *args)
     uint32_t *theirs = code_points(theirs_text, &theirs_n, &top);
     Py_ssize_t total = (PyList_GET_SIZE(mine_list) + PyList_GET_SIZE(theirs_list)) / 4;
     Edit *edits = PyMem_RawMalloc((total ? total : 1) * sizeof(Edit));
-    Buffer merged = {0}, one = {0}, other = {0};
+    Buffer merged = {0};
     Py_ssize_t *conflicts = NULL, nconflicts = 0;
     PyObject *result = NULL;
     if (!base || !mine || !theirs || !edits) {
@@ -1330,59 +1607,14 @@ static PyObject *textcore_merge(PyObject *module, PyObject *args)
     }
     int failed = 0;
     Py_BEGIN_ALLOW_THREADS
-    qsort(edits, count, sizeof(Edit), by_place);
     const uint32_t *texts[2] = {mine, theirs};
-    Py_ssize_t at = 0, k = 0;
-    while (k < count && !failed) {
-        Py_ssize_t first = k, start = edits[k].start, end = edits[k].end;
-        int sides = 1 << edits[k].side;
-        for (k++; k < count && touches(base, end, edits[k].start); k++) {
-            if (edits[k].end > end)
-                end = edits[k].end;
-            sides |= 1 << edits[k].side;
-        }
-        if (sides == 3) { /* both sides edited here: the same text, or a conflict */
-            one.length = other.length = 0;
-            if (version(&one, base, texts, edits, first, k, 0, start, end)
-                || version(&other, base, texts, edits, first, k, 1, start, end)) {
-                failed = 1;
-                break;
-            }
-            if (one.length != other.length || memcmp(one.text, other.text, one.length * sizeof(uint32_t))) {
-                conflicts[2 * nconflicts] = start;
-                conflicts[2 * nconflicts + 1] = end;
-                nconflicts++;
-                continue;
-            }
-        }
-        if (nconflicts)
-            continue; /* the merged text is not needed any more */
-        if (put(&merged, base + at, start - at)
-            || version(&merged, base, texts, edits, first, k, sides == 3 ? 0 : edits[first].side, start, end))
-            failed = 1;
-        at = end;
-    }
-    if (!failed && !nconflicts && put(&merged, base + at, base_n - at))
-        failed = 1;
+    failed = group_edits(base, base_n, texts, edits, count, &merged, conflicts, &nconflicts);
     Py_END_ALLOW_THREADS
     if (failed) {
         PyErr_NoMemory();
         goto done;
     }
-    if (nconflicts) {
-        result = PyList_New(2 * nconflicts);
-        for (Py_ssize_t c = 0; result && c < 2 * nconflicts; c++) {
-            PyObject *value = PyLong_FromSsize_t(conflicts[c]);
-            if (!value) {
-                Py_CLEAR(result);
-                break;
-            }
-            PyList_SET_ITEM(result, c, value);
-        }
-    } else {
-        static const uint32_t nothing[1] = {0};
-        result = PyUnicode_FromKindAndData(PyUnicode_4BYTE_KIND, merged.text ? merged.text : nothing, merged.length);
-    }
+    result = nconflicts ? int_list(conflicts, 2 * nconflicts) : merged_text(&merged);
 done:
     PyMem_RawFree(base);
     PyMem_RawFree(mine);
@@ -1390,8 +1622,133 @@ done:
     PyMem_RawFree(edits);
     PyMem_RawFree(conflicts);
     free(merged.text);
-    free(one.text);
-    free(other.text);
+    return result;
+}
+
+PyDoc_STRVAR(merge_texts_doc,
+"merge_texts(base, mine, theirs, remaining, steps) -> (text, mine_ranges, theirs_ranges, conflicts,\n"
+"remaining) or None\n\n"
+"merge.merge_texts' two diffs (spaced) and the grouping of their changes in one call, base read and\n"
+"tokenised once. Each diff is diffing.change_ranges': none for an equal side; one replacement once\n"
+"nothing of the budget is left; else on remaining * steps, charged work // steps and its range\n"
+"count. Clean: the merged text, the rest None. Else None, both sides' ranges and the conflicting\n"
+"base ranges. remaining is what is left of the budget. None when a text holds a grapheme cluster\n"
+"this code does not model, or when base and one side are below U+0300 and the other side is not\n"
+"(the two diffs would tokenise base differently).");
+
+/* The changes of one side as diffing.change_ranges finds them, into a new flat array; 0, -2 memory. */
+static int side_ranges(Diff *d, const Side *base, const Side *side, long long *remaining, long long steps,
+                       Py_ssize_t **ranges, Py_ssize_t *count)
+{
+    if (side->n == base->n && !memcmp(side->s, base->s, base->n * sizeof(uint32_t))) {
+        *count = 0;
+        return 0;
+    }
+    if (*remaining <= 0) { /* nothing left: one replacement, charged nothing */
+        *ranges = malloc(4 * sizeof(Py_ssize_t));
+        if (!*ranges)
+            return -2;
+        (*ranges)[0] = 0;
+        (*ranges)[1] = base->n;
+        (*ranges)[2] = 0;
+        (*ranges)[3] = side->n;
+        *count = 1;
+        return 0;
+    }
+    d->old = *base;
+    d->new = *side;
+    if (run_diff(d, *remaining * steps))
+        return -2;
+    *remaining -= d->spent / steps + 4 * d->nhunks;
+    *ranges = malloc((d->nhunks ? 4 * d->nhunks : 1) * sizeof(Py_ssize_t));
+    if (!*ranges)
+        return -2;
+    memcpy(*ranges, d->hunks, 4 * d->nhunks * sizeof(Py_ssize_t));
+    *count = d->nhunks;
+    return 0;
+}
+
+static PyObject *textcore_merge_texts(PyObject *module, PyObject *args)
+{
+    PyObject *given[3];
+    long long remaining, steps;
+    if (!PyArg_ParseTuple(args, "UUULL", &given[0], &given[1], &given[2], &remaining, &steps))
+        return NULL;
+    if (steps <= 0) {
+        PyErr_SetString(PyExc_ValueError, "steps must be positive");
+        return NULL;
+    }
+    Side sides[3];
+    memset(sides, 0, sizeof sides);
+    uint32_t tops[3];
+    int status = 0;
+    for (int k = 0; k < 3 && !status; k++)
+        if (!(sides[k].s = code_points(given[k], &sides[k].n, &tops[k])))
+            status = -2;
+    int plain = tops[0] < PLAIN_BELOW && tops[1] < PLAIN_BELOW;
+    if (!status && plain != (tops[0] < PLAIN_BELOW && tops[2] < PLAIN_BELOW))
+        status = -1;
+    Diff d;
+    Runs token_runs = {0};
+    memset(&d, 0, sizeof d);
+    d.token_runs = &token_runs;
+    d.plain = plain;
+    Py_ssize_t *ranges[2] = {NULL, NULL}, counts[2] = {0, 0}, *conflicts = NULL, nconflicts = 0;
+    Edit *edits = NULL;
+    Buffer merged = {0};
+    Py_BEGIN_ALLOW_THREADS
+    for (int k = 0; k < 3 && !status; k++)
+        status = prepare(&sides[k], plain, 1);
+    if (!status) {
+        Side *all[3] = {&sides[0], &sides[1], &sides[2]};
+        status = index_sides(&d, all, 3);
+    }
+    for (int side = 0; side < 2 && !status; side++)
+        status = side_ranges(&d, &sides[0], &sides[1 + side], &remaining, steps, &ranges[side], &counts[side]);
+    if (!status) {
+        Py_ssize_t count = 0;
+        edits = malloc((counts[0] + counts[1] + 1) * sizeof(Edit));
+        conflicts = malloc(2 * (counts[0] + counts[1] + 1) * sizeof(Py_ssize_t));
+        if (!edits || !conflicts)
+            status = -2;
+        for (int side = 0; side < 2 && !status; side++)
+            for (Py_ssize_t h = 0; h < counts[side]; h++) {
+                const Py_ssize_t *range = ranges[side] + 4 * h;
+                edits[count++] = (Edit){range[0], range[1], range[2], range[3], side};
+            }
+        const uint32_t *texts[2] = {sides[1].s, sides[2].s};
+        if (!status && group_edits(sides[0].s, sides[0].n, texts, edits, count, &merged, conflicts, &nconflicts))
+            status = -2;
+    }
+    Py_END_ALLOW_THREADS
+    PyObject *result = NULL;
+    if (status == -1) {
+        result = Py_None;
+        Py_INCREF(result);
+    } else if (status) {
+        PyErr_NoMemory();
+    } else if (!nconflicts) {
+        PyObject *text = merged_text(&merged);
+        result = text ? Py_BuildValue("(NOOOL)", text, Py_None, Py_None, Py_None, remaining) : NULL;
+    } else {
+        PyObject *mine = int_list(ranges[0], 4 * counts[0]), *theirs = int_list(ranges[1], 4 * counts[1]);
+        PyObject *contested = int_list(conflicts, 2 * nconflicts);
+        if (mine && theirs && contested)
+            result = Py_BuildValue("(ONNNL)", Py_None, mine, theirs, contested, remaining);
+        else {
+            Py_XDECREF(mine);
+            Py_XDECREF(theirs);
+            Py_XDECREF(contested);
+        }
+    }
+    for (int k = 0; k < 3; k++)
+        release_side(&sides[k]);
+    release_work(&d);
+    free(ranges[0]);
+    free(ranges[1]);
+    free(edits);
+    free(conflicts);
+    free(merged.text);
     return result;
 }
 
@@ -1399,6 +1756,7 @@ static PyMethodDef methods[] = {
     {"diff", textcore_diff, METH_VARARGS, diff_doc},
     {"tokenize", textcore_tokenize, METH_VARARGS, tokenize_doc},
     {"merge", textcore_merge, METH_VARARGS, merge_doc},
+    {"merge_texts", textcore_merge_texts, METH_VARARGS, merge_texts_doc},
     {NULL, NULL, 0, NULL},
 };
 

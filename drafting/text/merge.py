@@ -107,6 +107,9 @@ def merge_texts(base: str, mine: str, theirs: str, budget: Budget | None = None)
     if theirs == base:
         return MergeResult(mine, True, [])
     budget = budget or Budget(MERGE_WORK_BUDGET)
+    compiled = _compiled_merge(base, mine, theirs, budget)
+    if compiled is not None:
+        return compiled
     mine_ranges = change_ranges(base, mine, budget, spaced=True)
     theirs_ranges = change_ranges(base, theirs, budget, spaced=True)
     core = diffing._textcore
@@ -143,6 +146,23 @@ def merge_texts(base: str, mine: str, theirs: str, budget: Budget | None = None)
     return MergeResult("".join(pieces), True, [])
 
 
+def _compiled_merge(base: str, mine: str, theirs: str, budget: Budget) -> MergeResult | None:
+    """Both diffs and their grouping in one compiled call, base tokenised once (_textcore.c,
+    `merge_texts`): the same ranges, budget and clusters as the calls below. None where it does not
+    serve (no compiled pass, a text short enough for the Python path, a cluster it does not model)."""
+    core = diffing._textcore
+    if core is None or min(len(mine), len(theirs)) + len(base) < diffing._BATCHED_FROM:
+        return None
+    found = core.merge_texts(base, mine, theirs, budget.remaining, diffing._CORE_STEPS)
+    if found is None:
+        return None
+    text, mine_ranges, theirs_ranges, conflicts, budget.remaining = found
+    if text is not None:
+        return MergeResult(text, True, [])
+    conflicts = list(zip(conflicts[::2], conflicts[1::2], strict=True))
+    return _settle(base, mine, theirs, mine_ranges, theirs_ranges, conflicts, budget)
+
+
 def _settle(base: str, mine: str, theirs: str, mine_ranges: list[int], theirs_ranges: list[int],
             conflicts: list[tuple[int, int]], budget: Budget) -> MergeResult:
     """A conflict, unless one side is the other plus edits clear of the other's own."""
@@ -165,12 +185,13 @@ def _extends(base: str, first: str, first_ranges: list[int], second: str, budget
     """
     if budget.spent:
         return False
-    # Where each of first's edits sits in first: its located change ranges say it.
-    spans = list(zip(first_ranges[2::4], first_ranges[3::4], strict=True))
-    # Cheap first: each of first's edits, with the character on each side (which an edit clear
-    # of it cannot change), must be found in second.
-    if not all(first[max(start - 1, 0):end + 1] in second for start, end in spans):
+    # Where each of first's edits sits in first: its located change ranges say it. Cheap first
+    # (most conflicts stop here, at one of the first edits): each of first's edits, with the
+    # character on each side (which an edit clear of it cannot change), must be found in second.
+    if not all(first[max(start - 1, 0):end + 1] in second
+               for start, end in zip(first_ranges[2::4], first_ranges[3::4], strict=True)):
         return False
+    spans = list(zip(first_ranges[2::4], first_ranges[3::4], strict=True))
     extra = edit_hunks(first, second, budget)
     if budget.spent:
         return False  # the diff was cut short: its ranges are too coarse to judge by
