@@ -1631,8 +1631,9 @@ PyDoc_STRVAR(merge_texts_doc,
 "merge.merge_texts' two diffs (spaced) and the grouping of their changes in one call, base read and\n"
 "tokenised once. Each diff is diffing.change_ranges': none for an equal side; one replacement once\n"
 "nothing of the budget is left; else on remaining * steps, charged work // steps and its range\n"
-"count. Clean: the merged text, the rest None. Else None, both sides' ranges and the conflicting\n"
-"base ranges. remaining is what is left of the budget. None when a text holds a grapheme cluster\n"
+"count. Clean: the merged text, the rest None. Else None, both sides' ranges (bytes of Py_ssize_t:\n"
+"memoryview(ranges).cast('n')) and the conflicting base ranges (a list). remaining is what is\n"
+"left of the budget. None when a text holds a grapheme cluster\n"
 "this code does not model, or when base and one side are below U+0300 and the other side is not\n"
 "(the two diffs would tokenise base differently).");
 
@@ -1731,7 +1732,10 @@ static PyObject *textcore_merge_texts(PyObject *module, PyObject *args)
         PyObject *text = merged_text(&merged);
         result = text ? Py_BuildValue("(NOOOL)", text, Py_None, Py_None, Py_None, remaining) : NULL;
     } else {
-        PyObject *mine = int_list(ranges[0], 4 * counts[0]), *theirs = int_list(ranges[1], 4 * counts[1]);
+        /* The ranges as bytes of Py_ssize_t (memoryview(...).cast("n") reads them): most conflicts
+           are settled by the first few, so the thousands of others never become Python ints. */
+        PyObject *mine = PyBytes_FromStringAndSize((const char *)ranges[0], 4 * counts[0] * sizeof(Py_ssize_t));
+        PyObject *theirs = PyBytes_FromStringAndSize((const char *)ranges[1], 4 * counts[1] * sizeof(Py_ssize_t));
         PyObject *contested = int_list(conflicts, 2 * nconflicts);
         if (mine && theirs && contested)
             result = Py_BuildValue("(ONNNL)", Py_None, mine, theirs, contested, remaining);

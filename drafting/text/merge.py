@@ -15,7 +15,7 @@ conflict.
 from __future__ import annotations
 
 from bisect import bisect_right
-from collections.abc import Iterable
+from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from typing import NamedTuple
 
@@ -160,10 +160,12 @@ def _compiled_merge(base: str, mine: str, theirs: str, budget: Budget) -> MergeR
     if text is not None:
         return MergeResult(text, True, [])
     conflicts = list(zip(conflicts[::2], conflicts[1::2], strict=True))
+    # The ranges come as machine integers, read as the settling needs them (often a few).
+    mine_ranges, theirs_ranges = memoryview(mine_ranges).cast("n"), memoryview(theirs_ranges).cast("n")
     return _settle(base, mine, theirs, mine_ranges, theirs_ranges, conflicts, budget)
 
 
-def _settle(base: str, mine: str, theirs: str, mine_ranges: list[int], theirs_ranges: list[int],
+def _settle(base: str, mine: str, theirs: str, mine_ranges: Sequence[int], theirs_ranges: Sequence[int],
             conflicts: list[tuple[int, int]], budget: Budget) -> MergeResult:
     """A conflict, unless one side is the other plus edits clear of the other's own."""
     if _extends(base, mine, mine_ranges, theirs, budget):
@@ -173,7 +175,7 @@ def _settle(base: str, mine: str, theirs: str, mine_ranges: list[int], theirs_ra
     return MergeResult(None, False, conflicts)
 
 
-def _extends(base: str, first: str, first_ranges: list[int], second: str, budget: Budget) -> bool:
+def _extends(base: str, first: str, first_ranges: Sequence[int], second: str, budget: Budget) -> bool:
     """Tell whether second is first plus edits clear of first's own edits (second is then the merge).
 
     first's edits are located in first's own text; the edits from first to second must each
