@@ -22,11 +22,103 @@ The GIL is released while the texts are tokenised and compared.
 */
 #define PY_SSIZE_T_CLEAN
 #include <Python.h>
+#include <pthread.h>
 #include <stdint.h>
 #include <stdlib.h>
 #include <string.h>
 
 #include "_textcore_tables.h"
+
+/* --- memory: the big arrays of one call kept for the next -------------------------------------
+
+A merge of two 100 KB texts allocates some 5 MB of arrays (characters, token edges, ids, hashes,
+changes), which the C library maps afresh and the kernel zero-fills on every call: a third of a
+CJK merge's time went to page faults. Arrays of POOL_FROM bytes or more are therefore kept, up to
+POOL_KEEP bytes for the whole process, and handed to the next call that needs one of their size
+(under a lock: the diffs run without the GIL, several at a time). */
+#define POOL_FROM ((size_t)64 * 1024)
+#define POOL_KEEP ((size_t)32 * 1024 * 1024)
+#define POOL_LARGEST ((size_t)8 * 1024 * 1024) /* a larger array (an LCS matrix) is not kept */
+#define POOL_BLOCKS 64
+
+typedef struct {
+    size_t size;  /* bytes usable after the header */
+    size_t kept;  /* 1: of the pool's sizes, returned to it when freed */
+} BlockHead;      /* 16 bytes: what follows stays aligned for any type */
+
+static pthread_mutex_t pool_lock = PTHREAD_MUTEX_INITIALIZER;
+static BlockHead *pool[POOL_BLOCKS];
+static size_t pool_count, pool_bytes;
+
+static void *big_alloc(size_t size)
+{
+    int kept = size >= POOL_FROM && size <= POOL_LARGEST;
+    if (kept) {
+        size = (size + POOL_FROM - 1) / POOL_FROM * POOL_FROM;
+        BlockHead *found = NULL;
+        pthread_mutex_lock(&pool_lock);
+        size_t best = 0;
+        for (size_t k = 0; k < pool_count; k++) /* the smallest block that fits, at most twice the size */
+            if (pool[k]->size >= size && pool[k]->size <= 2 * size && (!found || pool[k]->size < pool[best]->size)) {
+                found = pool[k];
+                best = k;
+            }
+        if (found) {
+            pool[best] = pool[--pool_count];
+            pool_bytes -= found->size;
+        }
+        pthread_mutex_unlock(&pool_lock);
+        if (found)
+            return found + 1;
+    }
+    BlockHead *head = malloc(sizeof(BlockHead) + (size ? size : 1));
+    if (!head)
+        return NULL;
+    head->size = size;
+    head->kept = kept;
+    return head + 1;
+}
+
+static void big_free(void *pointer)
+{
+    if (!pointer)
+        return;
+    BlockHead *head = (BlockHead *)pointer - 1;
+    if (head->kept) {
+        pthread_mutex_lock(&pool_lock);
+        int stored = pool_count < POOL_BLOCKS && pool_bytes + head->size <= POOL_KEEP;
+        if (stored) {
+            pool[pool_count++] = head;
+            pool_bytes += head->size;
+        }
+        pthread_mutex_unlock(&pool_lock);
+        if (stored)
+            return;
+    }
+    free(head);
+}
+
+static void *big_calloc(size_t count, size_t size)
+{
+    if (size && count > SIZE_MAX / size)
+        return NULL;
+    void *pointer = big_alloc(count * size);
+    if (pointer)
+        memset(pointer, 0, count * size);
+    return pointer;
+}
+
+static void *big_realloc(void *pointer, size_t size)
+{
+    if (pointer && ((BlockHead *)pointer - 1)->size >= size)
+        return pointer;
+    void *grown = big_alloc(size);
+    if (grown && pointer) {
+        memcpy(grown, pointer, ((BlockHead *)pointer - 1)->size);
+        big_free(pointer);
+    }
+    return grown;
+}
 
 /* Character classes (full: the `regex` module's, for any text; plain: `re`'s, below U+0300). */
 #define F_SPACE 0x001      /* \s */
@@ -296,7 +388,7 @@ static size_t table_size(Py_ssize_t entries)
 static Slot *grow(Slot *slots, size_t size)
 {
     size_t bigger = 2 * size, mask = bigger - 1;
-    Slot *grown = calloc(bigger, sizeof(Slot));
+    Slot *grown = big_calloc(bigger, sizeof(Slot));
     if (!grown)
         return NULL;
     for (size_t k = 0; k < size; k++)
@@ -306,7 +398,7 @@ static Slot *grow(Slot *slots, size_t size)
                 at = (at + 1) & mask;
             grown[at] = slots[k];
         }
-    free(slots);
+    big_free(slots);
     return grown;
 }
 
@@ -321,14 +413,14 @@ static int32_t assign_token_ids(Side **sides, int nsides)
     /* Sized by the distinct tokens as they come (a few thousand), not by all of them: a table for
        200,000 one-character tokens would be 16 MB to clear for every diff. */
     size_t size = 1024, mask = size - 1, used = 0;
-    Slot *slots = calloc(size, sizeof(Slot));
+    Slot *slots = big_calloc(size, sizeof(Slot));
     /* Long texts: a token of one character of the Basic Multilingual Plane (every token of
        Chinese and Japanese, the spaces and punctuation of others) finds its id in an array by
        its code point (id + 1; 256 KB, its untouched pages never mapped), with no probing. */
-    int32_t *direct = tokens >= DIRECT_FROM ? calloc(0x10000, sizeof(int32_t)) : NULL;
+    int32_t *direct = tokens >= DIRECT_FROM ? big_calloc(0x10000, sizeof(int32_t)) : NULL;
     if (!slots || (!direct && tokens >= DIRECT_FROM)) {
-        free(slots);
-        free(direct);
+        big_free(slots);
+        big_free(direct);
         return -1;
     }
     int32_t next = 0;
@@ -359,8 +451,8 @@ static int32_t assign_token_ids(Side **sides, int nsides)
                 if (++used * 2 > size) {
                     Slot *grown = grow(slots, size);
                     if (!grown) {
-                        free(slots);
-                        free(direct);
+                        big_free(slots);
+                        big_free(direct);
                         return -1;
                     }
                     slots = grown;
@@ -373,8 +465,8 @@ static int32_t assign_token_ids(Side **sides, int nsides)
             side->ids[k] = slots[at].id;
         }
     }
-    free(slots);
-    free(direct);
+    big_free(slots);
+    big_free(direct);
     return next;
 }
 
@@ -396,7 +488,7 @@ static void emit_change(Diff *d, Py_ssize_t oa, Py_ssize_t ob, Py_ssize_t na, Py
     }
     if (d->nhunks == d->caphunks) {
         Py_ssize_t cap = d->caphunks ? 2 * d->caphunks : 64;
-        Py_ssize_t *grown = realloc(d->hunks, cap * 4 * sizeof(Py_ssize_t));
+        Py_ssize_t *grown = big_realloc(d->hunks, cap * 4 * sizeof(Py_ssize_t));
         if (!grown) {
             d->failed = 1;
             return;
@@ -427,7 +519,7 @@ static int push_run(Runs *runs, Py_ssize_t i1, Py_ssize_t i2, Py_ssize_t j1, Py_
     }
     if (runs->count == runs->cap) {
         Py_ssize_t cap = runs->cap ? 2 * runs->cap : 32;
-        Py_ssize_t *grown = realloc(runs->runs, cap * 4 * sizeof(Py_ssize_t));
+        Py_ssize_t *grown = big_realloc(runs->runs, cap * 4 * sizeof(Py_ssize_t));
         if (!grown)
             return -1;
         runs->runs = grown;
@@ -451,7 +543,7 @@ static int bisect(Diff *d, const int32_t *a, Py_ssize_t n, const int32_t *b, Py_
     Py_ssize_t max_d = (n + m + 1) / 2, offset = max_d, length = 2 * max_d + 2;
     if (d->scratch_cap < 2 * length) {
         Py_ssize_t cap = 2 * length > 1024 ? 2 * length : 1024;
-        Py_ssize_t *grown = realloc(d->scratch, cap * sizeof(Py_ssize_t));
+        Py_ssize_t *grown = big_realloc(d->scratch, cap * sizeof(Py_ssize_t));
         if (!grown)
             return -1;
         d->scratch = grown;
@@ -586,7 +678,7 @@ static int lcs_bits(Diff *d, const int32_t *a, Py_ssize_t n, const int32_t *b, P
         return 1;
     /* Symbols of a, numbered locally: slot[id], an array over the ids that is zero between uses
        (0 "none", k + 1 the kth symbol; reset before returning). */
-    int32_t *symbols = malloc((n ? n : 1) * sizeof(int32_t));
+    int32_t *symbols = big_alloc((n ? n : 1) * sizeof(int32_t));
     Py_ssize_t distinct = 0;
     if (!symbols)
         return -1;
@@ -595,9 +687,9 @@ static int lcs_bits(Diff *d, const int32_t *a, Py_ssize_t n, const int32_t *b, P
             slot[a[i]] = (int32_t)++distinct;
             symbols[distinct - 1] = a[i];
         }
-    uint64_t *pm = calloc((size_t)distinct * words + 1, sizeof(uint64_t));
-    uint64_t *rows = malloc((size_t)words * (m ? m : 1) * sizeof(uint64_t));
-    uint64_t *v = malloc(words * sizeof(uint64_t));
+    uint64_t *pm = big_calloc((size_t)distinct * words + 1, sizeof(uint64_t));
+    uint64_t *rows = big_alloc((size_t)words * (m ? m : 1) * sizeof(uint64_t));
+    uint64_t *v = big_alloc(words * sizeof(uint64_t));
     int status = 0;
     if (!pm || !rows || !v) {
         status = -1;
@@ -627,7 +719,7 @@ static int lcs_bits(Diff *d, const int32_t *a, Py_ssize_t n, const int32_t *b, P
     /* Back from the end: a set bit drops a[i-1]; else b[j-1] was inserted or the two match. */
     {
         Py_ssize_t i = n, j = m, matches = 0;
-        Py_ssize_t *pairs = malloc(2 * ((n < m ? n : m) + 1) * sizeof(Py_ssize_t));
+        Py_ssize_t *pairs = big_alloc(2 * ((n < m ? n : m) + 1) * sizeof(Py_ssize_t));
         if (!pairs) {
             status = -1;
             goto done;
@@ -656,16 +748,65 @@ static int lcs_bits(Diff *d, const int32_t *a, Py_ssize_t n, const int32_t *b, P
         for (Py_ssize_t k = matches - 1; k >= 0 && !status; k--)
             if (push_run(out, ao + pairs[2 * k], ao + pairs[2 * k] + 1, bo + pairs[2 * k + 1], bo + pairs[2 * k + 1] + 1))
                 status = -1;
-        free(pairs);
+        big_free(pairs);
     }
 done:
     for (Py_ssize_t k = 0; k < distinct; k++)
         slot[symbols[k]] = 0;
-    free(symbols);
-    free(pm);
-    free(rows);
-    free(v);
+    big_free(symbols);
+    big_free(pm);
+    big_free(rows);
+    big_free(v);
     return status;
+}
+
+/* The length of a longest common subsequence, by the same bit-parallel recurrence with no matrix
+   kept (a step a word); -1 out of memory. */
+static int64_t lcs_length(Diff *d, const int32_t *a, Py_ssize_t n, const int32_t *b, Py_ssize_t m, int32_t *slot)
+{
+    Py_ssize_t words = (n + 63) / 64;
+    d->spent += words * m + n + m;
+    d->budget -= words * m + n + m;
+    int32_t *symbols = big_alloc((n ? n : 1) * sizeof(int32_t));
+    Py_ssize_t distinct = 0;
+    if (!symbols)
+        return -1;
+    for (Py_ssize_t i = 0; i < n; i++)
+        if (!slot[a[i]]) {
+            slot[a[i]] = (int32_t)++distinct;
+            symbols[distinct - 1] = a[i];
+        }
+    uint64_t *pm = big_calloc((size_t)distinct * words + 1, sizeof(uint64_t));
+    uint64_t *v = big_alloc(words * sizeof(uint64_t));
+    int64_t length = -1;
+    if (pm && v) {
+        for (Py_ssize_t i = 0; i < n; i++)
+            pm[(size_t)(slot[a[i]] - 1) * words + (i >> 6)] |= (uint64_t)1 << (i & 63);
+        for (Py_ssize_t w = 0; w < words; w++)
+            v[w] = ~(uint64_t)0;
+        for (Py_ssize_t j = 0; j < m; j++) {
+            int32_t k = slot[b[j]];
+            if (!k)
+                continue;
+            const uint64_t *match = pm + (size_t)(k - 1) * words;
+            uint64_t carry = 0;
+            for (Py_ssize_t w = 0; w < words; w++) {
+                uint64_t u = v[w] & match[w], sum = v[w] + u, over = sum < v[w], total = sum + carry;
+                over |= total < sum;
+                v[w] = total | (v[w] & ~match[w]);
+                carry = over;
+            }
+        }
+        length = 0; /* a zero bit of V (within a) is one more of the subsequence */
+        for (Py_ssize_t i = 0; i < n; i++)
+            length += !((v[i >> 6] >> (i & 63)) & 1);
+    }
+    for (Py_ssize_t k = 0; k < distinct; k++)
+        slot[symbols[k]] = 0;
+    big_free(symbols);
+    big_free(pm);
+    big_free(v);
+    return length;
 }
 
 /* The same for a short old side (at most 64 tokens: one machine word) against at most 256: no
@@ -725,8 +866,9 @@ static int lcs_word(Diff *d, const int32_t *a, Py_ssize_t n, const int32_t *b, P
 
 static void compare(Diff *d, int level, Py_ssize_t oa, Py_ssize_t ob, Py_ssize_t na, Py_ssize_t nb);
 
-/* Tell whether fewer than a quarter of the tokens are shared, the commonest left aside (diffing._rewritten). */
-static int rewritten(Diff *d, const int32_t *a, Py_ssize_t n, const int32_t *b, Py_ssize_t m)
+/* Tell whether fewer than a quarter of the tokens are shared, the commonest left aside (diffing._rewritten);
+   *common: how many tokens the two share as multisets (no common subsequence is longer). */
+static int rewritten(Diff *d, const int32_t *a, Py_ssize_t n, const int32_t *b, Py_ssize_t m, int64_t *common)
 {
     int32_t *ca = d->count_old, *cb = d->count_new;
     for (Py_ssize_t k = 0; k < n; k++)
@@ -754,6 +896,7 @@ static int rewritten(Diff *d, const int32_t *a, Py_ssize_t n, const int32_t *b, 
     d->spent += 2 * (n + m);
     d->budget -= 2 * (n + m);
     Py_ssize_t shorter = n < m ? n : m;
+    *common = shared;
     return shared == 0 || 4 * (shared - commonest_shared) < shorter;
 }
 
@@ -761,7 +904,8 @@ static void compare_tokens(Diff *d, Py_ssize_t oa, Py_ssize_t ob, Py_ssize_t na,
 {
     const int32_t *a = d->old.ids + oa, *b = d->new.ids + na;
     Py_ssize_t n = ob - oa, m = nb - na;
-    if ((n < m ? n : m) > REWRITE_MIN && rewritten(d, a, n, b, m)) {
+    int64_t common = n < m ? n : m;
+    if ((n < m ? n : m) > REWRITE_MIN && rewritten(d, a, n, b, m, &common)) {
         emit_change(d, oa, ob, na, nb);
         return;
     }
@@ -773,6 +917,25 @@ static void compare_tokens(Diff *d, Py_ssize_t oa, Py_ssize_t ob, Py_ssize_t na,
     int status = n <= 64 && m <= WORD_ROWS ? lcs_word(d, a, n, b, m, oa, na, runs, d->count_new)
                  : n + m > BITS_FROM ? lcs_bits(d, a, n, b, m, oa, na, runs, d->count_new) : 1;
     if (status > 0) {
+        /* Myers' search costs at least (D / 2)^2 cells for D differences; D is at least what the
+           two do not share as multisets, and where the matrix was refused it is counted exactly
+           (a pass of the same recurrence without the matrix). A search the budget cannot pay for
+           is not begun: it would end as one replacement, its whole budget spent (80 ms for two
+           rewritten 100 KB paragraphs). */
+        if (n + m > BITS_FROM && d->budget > 0) { /* the matrix was refused: the exact count first */
+            common = lcs_length(d, a, n, b, m, d->count_new);
+            if (common < 0) {
+                d->failed = 1;
+                return;
+            }
+        }
+        int64_t half = (n + m - 2 * common) / 2;
+        if (half * half > d->budget) {
+            d->spent += half * half;
+            d->budget -= half * half;
+            emit_change(d, oa, ob, na, nb);
+            return;
+        }
         runs->count = 0;
         status = align(d, a, n, b, m, oa, na, runs);
     }
@@ -818,7 +981,7 @@ static Py_ssize_t unit_ids(const Side *old, const Py_ssize_t *old_ends, Py_ssize
                            int32_t *ids, const uint64_t *powers)
 {
     size_t size = table_size(nold + nnew), mask = size - 1;
-    Slot *slots = calloc(size, sizeof(Slot));
+    Slot *slots = big_calloc(size, sizeof(Slot));
     if (!slots)
         return -1;
     int32_t next = 0;
@@ -850,7 +1013,7 @@ static Py_ssize_t unit_ids(const Side *old, const Py_ssize_t *old_ends, Py_ssize
             start = ends[u];
         }
     }
-    free(slots);
+    big_free(slots);
     return next;
 }
 
@@ -907,8 +1070,8 @@ static int split_at_shared_ends(Diff *d, const Py_ssize_t *old_ends, Py_ssize_t 
     if (d->budget <= 0)
         return 1;
     size_t size = table_size(p + q), mask = size - 1;
-    Slot *slots = calloc(size, sizeof(Slot));
-    int32_t *keys = malloc((p + q) * sizeof(int32_t));
+    Slot *slots = big_calloc(size, sizeof(Slot));
+    int32_t *keys = big_alloc((p + q) * sizeof(int32_t));
     Runs runs = {0};
     int status = !slots || !keys ? -1 : 0;
     int32_t next = 0;
@@ -943,14 +1106,14 @@ static int split_at_shared_ends(Diff *d, const Py_ssize_t *old_ends, Py_ssize_t 
             keys[which ? p + u : u] = slots[slot].id;
         }
     }
-    free(slots);
+    big_free(slots);
     if (!status)
         status = align(d, keys, p, keys + p, q, 0, 0, &runs);
-    free(keys);
+    big_free(keys);
     if (status || !runs.count) {
         if (status < 0)
             d->failed = 1;
-        free(runs.runs);
+        big_free(runs.runs);
         return status < 0 ? 0 : 1;
     }
     Py_ssize_t at_old = lows[0], at_new = lows[1]; /* where the next piece starts, in tokens */
@@ -963,7 +1126,7 @@ static int split_at_shared_ends(Diff *d, const Py_ssize_t *old_ends, Py_ssize_t 
             at_new = to_new;
         }
     }
-    free(runs.runs);
+    big_free(runs.runs);
     compare(d, TOKENS, at_old, highs[0], at_new, highs[1]);
     return 0;
 }
@@ -994,11 +1157,11 @@ static void compare(Diff *d, int level, Py_ssize_t oa, Py_ssize_t ob, Py_ssize_t
         compare_tokens(d, oa, ob, na, nb);
         return;
     }
-    Py_ssize_t *old_ends = malloc((ob - oa + nb - na) * sizeof(Py_ssize_t));
-    int32_t *ids = malloc((ob - oa + nb - na) * sizeof(int32_t));
+    Py_ssize_t *old_ends = big_alloc((ob - oa + nb - na) * sizeof(Py_ssize_t));
+    int32_t *ids = big_alloc((ob - oa + nb - na) * sizeof(int32_t));
     if (!old_ends || !ids) {
-        free(old_ends);
-        free(ids);
+        big_free(old_ends);
+        big_free(ids);
         d->failed = 1;
         return;
     }
@@ -1008,8 +1171,8 @@ static void compare(Diff *d, int level, Py_ssize_t oa, Py_ssize_t ob, Py_ssize_t
     d->spent += ob - oa + nb - na;
     d->budget -= ob - oa + nb - na;
     if (nold == 1 && nnew == 1) {
-        free(old_ends);
-        free(ids);
+        big_free(old_ends);
+        big_free(ids);
         compare(d, level + 1, oa, ob, na, nb);
         return;
     }
@@ -1021,7 +1184,7 @@ static void compare(Diff *d, int level, Py_ssize_t oa, Py_ssize_t ob, Py_ssize_t
            bit-parallel LCS of the units: most units of a changed run differ (every sentence of a
            paragraph edited throughout), where Myers' search costs the square of the differences. */
         int shared = 0;
-        int32_t *slot = calloc(distinct ? distinct : 1, sizeof(int32_t));
+        int32_t *slot = big_calloc(distinct ? distinct : 1, sizeof(int32_t));
         if (!slot)
             status = -1;
         else {
@@ -1039,7 +1202,7 @@ static void compare(Diff *d, int level, Py_ssize_t oa, Py_ssize_t ob, Py_ssize_t
                     status = align(d, ids, nold, ids + nold, nnew, 0, 0, &runs);
                 }
             }
-            free(slot);
+            big_free(slot);
         }
     }
     if (status) {
@@ -1059,9 +1222,9 @@ static void compare(Diff *d, int level, Py_ssize_t oa, Py_ssize_t ob, Py_ssize_t
             }
         }
     }
-    free(runs.runs);
-    free(old_ends);
-    free(ids);
+    big_free(runs.runs);
+    big_free(old_ends);
+    big_free(ids);
 }
 
 /* --- for people: short unchanged stretches folded into the edits around them --------------- */
@@ -1091,12 +1254,12 @@ static int absorb(Diff *d, Py_ssize_t floor)
     Py_ssize_t k_count = d->nhunks;
     if (k_count < 2)
         return 0;
-    uint8_t *fold = calloc(k_count, 1);
+    uint8_t *fold = big_calloc(k_count, 1);
     /* standing equalities: the hunk after each, and the (inserted, deleted) just before it */
-    Py_ssize_t *stack = malloc(3 * (k_count + 1) * sizeof(Py_ssize_t));
+    Py_ssize_t *stack = big_alloc(3 * (k_count + 1) * sizeof(Py_ssize_t));
     if (!fold || !stack) {
-        free(fold);
-        free(stack);
+        big_free(fold);
+        big_free(stack);
         return -1;
     }
     Py_ssize_t top = 0, after_ins = 0, after_del = 0;
@@ -1127,8 +1290,8 @@ static int absorb(Diff *d, Py_ssize_t floor)
         }
     }
     join_folded(d, fold);
-    free(fold);
-    free(stack);
+    big_free(fold);
+    big_free(stack);
     return 0;
 }
 
@@ -1157,13 +1320,13 @@ static int bound(Diff *d, Py_ssize_t limit)
         return 0;
     if (folds > k_count - 1)
         folds = k_count - 1;
-    Py_ssize_t *lengths = malloc(k_count * sizeof(Py_ssize_t));
-    Py_ssize_t *order = malloc((k_count - 1) * sizeof(Py_ssize_t));
-    uint8_t *fold = calloc(k_count, 1);
+    Py_ssize_t *lengths = big_alloc(k_count * sizeof(Py_ssize_t));
+    Py_ssize_t *order = big_alloc((k_count - 1) * sizeof(Py_ssize_t));
+    uint8_t *fold = big_calloc(k_count, 1);
     if (!lengths || !order || !fold) {
-        free(lengths);
-        free(order);
-        free(fold);
+        big_free(lengths);
+        big_free(order);
+        big_free(fold);
         return -1;
     }
     for (Py_ssize_t k = 1; k < k_count; k++) {
@@ -1175,9 +1338,9 @@ static int bound(Diff *d, Py_ssize_t limit)
     for (Py_ssize_t k = 0; k < folds; k++)
         fold[order[k]] = 1;
     join_folded(d, fold);
-    free(lengths);
-    free(order);
-    free(fold);
+    big_free(lengths);
+    big_free(order);
+    big_free(fold);
     return 0;
 }
 
@@ -1188,7 +1351,7 @@ static uint32_t *code_points(PyObject *text, Py_ssize_t *length, uint32_t *highe
     Py_ssize_t n = PyUnicode_GET_LENGTH(text);
     int kind = PyUnicode_KIND(text);
     const void *data = PyUnicode_DATA(text);
-    uint32_t *s = PyMem_RawMalloc((n ? n : 1) * sizeof(uint32_t));
+    uint32_t *s = big_alloc((n ? n : 1) * sizeof(uint32_t));
     if (!s)
         return NULL;
     uint32_t top = 0;
@@ -1204,16 +1367,16 @@ static uint32_t *code_points(PyObject *text, Py_ssize_t *length, uint32_t *highe
 
 static int prepare(Side *side, int plain, int spaced)
 {
-    side->bounds = PyMem_RawMalloc((side->n + 1) * sizeof(Py_ssize_t));
+    side->bounds = big_alloc((side->n + 1) * sizeof(Py_ssize_t));
     if (!side->bounds)
         return -2;
-    side->ends = PyMem_RawMalloc(side->n + 1);
+    side->ends = big_alloc(side->n + 1);
     if (!side->ends)
         return -2;
     side->count = tokenize(side->s, side->n, plain, spaced, side->bounds, side->ends);
     if (side->count < 0)
         return -1;
-    side->ids = PyMem_RawMalloc((side->count + 1) * sizeof(int32_t));
+    side->ids = big_alloc((side->count + 1) * sizeof(int32_t));
     return side->ids ? 0 : -2;
 }
 
@@ -1225,7 +1388,7 @@ static int prepare(Side *side, int plain, int spaced)
 static int index_sides(Diff *d, Side **sides, int nsides)
 {
     int32_t distinct = assign_token_ids(sides, nsides);
-    d->count_old = distinct < 0 ? NULL : calloc(2 * (size_t)(distinct ? distinct : 1), sizeof(int32_t));
+    d->count_old = distinct < 0 ? NULL : big_calloc(2 * (size_t)(distinct ? distinct : 1), sizeof(int32_t));
     if (!d->count_old)
         return -2;
     d->count_new = d->count_old + (distinct ? distinct : 1);
@@ -1234,13 +1397,13 @@ static int index_sides(Diff *d, Side **sides, int nsides)
         Side *side = sides[which];
         if (side->count > longest)
             longest = side->count;
-        side->prefix = PyMem_RawMalloc((side->count + 1) * sizeof(uint64_t));
+        side->prefix = big_alloc((side->count + 1) * sizeof(uint64_t));
         Py_ssize_t marked = 0, paragraphs = 0;
         for (Py_ssize_t k = 0; k < side->count; k++) {
             marked += side->ends[k] != 0;
             paragraphs += side->ends[k] == 2;
         }
-        side->stops[0] = PyMem_RawMalloc((marked + paragraphs + 1) * sizeof(Py_ssize_t));
+        side->stops[0] = big_alloc((marked + paragraphs + 1) * sizeof(Py_ssize_t));
         if (!side->prefix || !side->stops[0])
             return -2;
         side->stops[1] = side->stops[0] + marked;
@@ -1257,7 +1420,7 @@ static int index_sides(Diff *d, Side **sides, int nsides)
             }
         }
     }
-    d->powers = malloc((longest + 1) * sizeof(uint64_t));
+    d->powers = big_alloc((longest + 1) * sizeof(uint64_t));
     if (!d->powers)
         return -2;
     d->powers[0] = 1;
@@ -1280,22 +1443,22 @@ static int run_diff(Diff *d, long long budget)
 
 static void release_side(Side *side)
 {
-    PyMem_RawFree(side->s);
-    PyMem_RawFree(side->bounds);
-    PyMem_RawFree(side->ids);
-    PyMem_RawFree(side->ends);
-    PyMem_RawFree(side->prefix);
-    PyMem_RawFree(side->stops[0]);
+    big_free(side->s);
+    big_free(side->bounds);
+    big_free(side->ids);
+    big_free(side->ends);
+    big_free(side->prefix);
+    big_free(side->stops[0]);
 }
 
 /* What a diff holds besides its sides. */
 static void release_work(Diff *d)
 {
-    free(d->count_old);
-    free(d->hunks);
-    free(d->scratch);
-    free(d->token_runs->runs);
-    free(d->powers);
+    big_free(d->count_old);
+    big_free(d->hunks);
+    big_free(d->scratch);
+    big_free(d->token_runs->runs);
+    big_free(d->powers);
 }
 
 static void release(Diff *d)
@@ -1395,14 +1558,14 @@ static PyObject *textcore_tokenize(PyObject *module, PyObject *args)
     Py_ssize_t n;
     uint32_t top;
     uint32_t *s = code_points(text, &n, &top);
-    Py_ssize_t *bounds = s ? PyMem_RawMalloc((n + 1) * sizeof(Py_ssize_t)) : NULL;
+    Py_ssize_t *bounds = s ? big_alloc((n + 1) * sizeof(Py_ssize_t)) : NULL;
     if (!bounds) {
-        PyMem_RawFree(s);
+        big_free(s);
         return PyErr_NoMemory();
     }
     if (plain && top >= PLAIN_BELOW) {
-        PyMem_RawFree(s);
-        PyMem_RawFree(bounds);
+        big_free(s);
+        big_free(bounds);
         PyErr_SetString(PyExc_ValueError, "plain tokens are for text below U+0300");
         return NULL;
     }
@@ -1422,8 +1585,8 @@ static PyObject *textcore_tokenize(PyObject *module, PyObject *args)
             PyList_SET_ITEM(result, k, value);
         }
     }
-    PyMem_RawFree(s);
-    PyMem_RawFree(bounds);
+    big_free(s);
+    big_free(bounds);
     return result;
 }
 
@@ -1484,7 +1647,7 @@ static int put(Buffer *buffer, const uint32_t *text, Py_ssize_t length)
         Py_ssize_t cap = buffer->cap ? buffer->cap : 256;
         while (cap < buffer->length + length)
             cap *= 2;
-        uint32_t *grown = realloc(buffer->text, cap * sizeof(uint32_t));
+        uint32_t *grown = big_realloc(buffer->text, cap * sizeof(uint32_t));
         if (!grown)
             return -1;
         buffer->text = grown;
@@ -1552,8 +1715,8 @@ static int group_edits(const uint32_t *base, Py_ssize_t base_n, const uint32_t *
     }
     if (!failed && !*nconflicts && put(merged, base + at, base_n - at))
         failed = 1;
-    free(one.text);
-    free(other.text);
+    big_free(one.text);
+    big_free(other.text);
     return failed;
 }
 
@@ -1581,7 +1744,7 @@ static PyObject *textcore_merge(PyObject *module, PyObject *args)
     uint32_t *mine = code_points(mine_text, &mine_n, &top);
     uint32_t *theirs = code_points(theirs_text, &theirs_n, &top);
     Py_ssize_t total = (PyList_GET_SIZE(mine_list) + PyList_GET_SIZE(theirs_list)) / 4;
-    Edit *edits = PyMem_RawMalloc((total ? total : 1) * sizeof(Edit));
+    Edit *edits = big_alloc((total ? total : 1) * sizeof(Edit));
     Buffer merged = {0};
     Py_ssize_t *conflicts = NULL, nconflicts = 0;
     PyObject *result = NULL;
@@ -1600,7 +1763,7 @@ static PyObject *textcore_merge(PyObject *module, PyObject *args)
             goto done;
         }
     }
-    conflicts = PyMem_RawMalloc(2 * (count ? count : 1) * sizeof(Py_ssize_t));
+    conflicts = big_alloc(2 * (count ? count : 1) * sizeof(Py_ssize_t));
     if (!conflicts) {
         PyErr_NoMemory();
         goto done;
@@ -1616,12 +1779,12 @@ static PyObject *textcore_merge(PyObject *module, PyObject *args)
     }
     result = nconflicts ? int_list(conflicts, 2 * nconflicts) : merged_text(&merged);
 done:
-    PyMem_RawFree(base);
-    PyMem_RawFree(mine);
-    PyMem_RawFree(theirs);
-    PyMem_RawFree(edits);
-    PyMem_RawFree(conflicts);
-    free(merged.text);
+    big_free(base);
+    big_free(mine);
+    big_free(theirs);
+    big_free(edits);
+    big_free(conflicts);
+    big_free(merged.text);
     return result;
 }
 
@@ -1646,7 +1809,7 @@ static int side_ranges(Diff *d, const Side *base, const Side *side, long long *r
         return 0;
     }
     if (*remaining <= 0) { /* nothing left: one replacement, charged nothing */
-        *ranges = malloc(4 * sizeof(Py_ssize_t));
+        *ranges = big_alloc(4 * sizeof(Py_ssize_t));
         if (!*ranges)
             return -2;
         (*ranges)[0] = 0;
@@ -1661,7 +1824,7 @@ static int side_ranges(Diff *d, const Side *base, const Side *side, long long *r
     if (run_diff(d, *remaining * steps))
         return -2;
     *remaining -= d->spent / steps + 4 * d->nhunks;
-    *ranges = malloc((d->nhunks ? 4 * d->nhunks : 1) * sizeof(Py_ssize_t));
+    *ranges = big_alloc((d->nhunks ? 4 * d->nhunks : 1) * sizeof(Py_ssize_t));
     if (!*ranges)
         return -2;
     memcpy(*ranges, d->hunks, 4 * d->nhunks * sizeof(Py_ssize_t));
@@ -1708,8 +1871,8 @@ static PyObject *textcore_merge_texts(PyObject *module, PyObject *args)
         status = side_ranges(&d, &sides[0], &sides[1 + side], &remaining, steps, &ranges[side], &counts[side]);
     if (!status) {
         Py_ssize_t count = 0;
-        edits = malloc((counts[0] + counts[1] + 1) * sizeof(Edit));
-        conflicts = malloc(2 * (counts[0] + counts[1] + 1) * sizeof(Py_ssize_t));
+        edits = big_alloc((counts[0] + counts[1] + 1) * sizeof(Edit));
+        conflicts = big_alloc(2 * (counts[0] + counts[1] + 1) * sizeof(Py_ssize_t));
         if (!edits || !conflicts)
             status = -2;
         for (int side = 0; side < 2 && !status; side++)
@@ -1748,11 +1911,11 @@ static PyObject *textcore_merge_texts(PyObject *module, PyObject *args)
     for (int k = 0; k < 3; k++)
         release_side(&sides[k]);
     release_work(&d);
-    free(ranges[0]);
-    free(ranges[1]);
-    free(edits);
-    free(conflicts);
-    free(merged.text);
+    big_free(ranges[0]);
+    big_free(ranges[1]);
+    big_free(edits);
+    big_free(conflicts);
+    big_free(merged.text);
     return result;
 }
 
