@@ -250,3 +250,27 @@ def test_compiled_merges_are_the_python_merges(monkeypatch):
 def test_merge_refuses_ranges_outside_the_texts():
     with pytest.raises(ValueError):
         core.merge("abc", "abd", "abc", [2, 3, 2, 9], [])
+
+
+def test_diffs_and_merges_in_parallel_threads_give_what_they_give_one_at_a_time():
+    """The compiled pass runs without the GIL and hands its large arrays from one call to the
+    next through a shared pool: eight threads diffing and merging long texts at once get
+    exactly what the same calls give one at a time."""
+    from concurrent.futures import ThreadPoolExecutor
+
+    from drafting.text import merge
+
+    rng = random.Random("threads")
+    jobs = []
+    for _ in range(24):
+        base = _prose(rng, rng.choice([2_000, 6_000]), rng.choice([1, 6]))
+        jobs.append((base, _edited(rng, base, 0.05), _edited(rng, base, 0.02)))
+
+    def work(job):
+        base, mine, theirs = job
+        return core.diff(base, mine, True, 10**9), core.diff(base, theirs, False, 10**9), merge.merge_texts(*job)
+
+    alone = [work(job) for job in jobs]
+    with ThreadPoolExecutor(8) as pool:
+        together = list(pool.map(work, jobs * 3))
+    assert together == alone * 3
