@@ -14,10 +14,10 @@ import shlex
 import sys
 import time
 
-from . import authors, broadcast, history, page, saves, scaleout, stall, textwork
+from . import authors, broadcast, ceiling, history, page, saves, scaleout, stall, textwork
 from .common import DOCS, ROOT, update_section
 
-BENCHMARKS = {m.NAME: m for m in (broadcast, scaleout, saves, history, page, textwork, stall, authors)}
+BENCHMARKS = {m.NAME: m for m in (broadcast, scaleout, saves, history, page, textwork, stall, authors, ceiling)}
 
 
 def main(argv: list[str] | None = None) -> int:
