@@ -845,7 +845,7 @@ def run(options) -> str:
         text = run_transport(one)
         blocks.append(text if len(transports) == 1 else
                       f"### Served by {transport}: {TRANSPORTS[transport]}\n\n" + text.replace("\n### ", "\n#### "))
-    return "\n".join(blocks)
+    return "\n".join(blocks).rstrip() + "\n\n" + READINGS.strip() + "\n"
 
 
 def run_transport(options) -> str:
@@ -918,3 +918,134 @@ def run_transport(options) -> str:
     print("\n".join(targets(points)))
     print("\n".join(knee(points, t) for t in periods))
     return markdown(points, options, durations, machine(), quiet_before, quiet_after)
+
+
+# Written by hand from the runs and experiments of 30 Nov 2026 (sessions 5 and 6); kept with the
+# code so that a rewrite of the section keeps it.
+READINGS = """
+### Reading (30 Nov 2026, session 6; by hand, not part of the run)
+
+- **What changed since session 5's run, and what each part is worth.** Each was measured by
+  alternating old and new commits (a git worktree of the old one) on the same machine minutes
+  apart, because this VM's speed changes by up to 2x within the hour (the calibration loop took
+  73-124 ms during this session, 65-85 ms when quiet):
+  - *A save's label is counted by the database* (`documents.operations.clause_label`): one
+    aggregate row (recitals, sections, annexes and articles up to the clause, and the clause's
+    own kind) instead of reading the `(id, kind)` of every clause before it and numbering them
+    in Python. `numbering.label_of` turns the counts into the label, the rule `labels` applies
+    to a whole list. The label alone: 0.17-0.43 ms against 0.31-0.79 ms (positions 10-250 of
+    250). A save in-process (Flask test client, 1,500 saves, both commits running side by side):
+    3.2-3.4 ms of CPU against 3.7-4.0 ms. The first version of the query, built per call and with
+    an expanding `NOT IN`, cost 1.2 ms, more than the rows it replaced: the statement is now
+    built once and uses plain comparisons.
+    On this benchmark (asyncio, N = 250, T = 200 ms, 20 s windows): 135-136 saves/s against
+    109 for the previous commit.
+  - *The live server writes in batches under load* (`FanOut.BATCH_SECONDS`, 20 ms): the first
+    event after a quiet spell goes out to everyone at once and opens a window; the events of the
+    window are joined per connection and written with one system call each when it closes.
+    At N = 250, two alternating rounds: 135 saves/s against 122-124 (8-10% more); the driver's
+    core also drops from 0.85-0.94 to 0.65-0.80 cores (fewer, larger reads). A save's fan-out
+    took about a quarter of the server core before it (by `/proc`: the live server used 23%
+    and the gunicorn worker 75% of the core at 142 saves/s).
+    The first version opened the window at the first *frame*, so every viewer but the first
+    waited 20 ms even at idle; the run before this one showed it (p50 28-31 ms at T = 5 s
+    against 8-10 ms) and it was fixed before the run of record above.
+- **Tried and dropped (measured):**
+  - *A fair write queue* (the lock handed to the writer that has waited longest): at N = 250
+    with the live server the slowest saves came closer to the median (p95/p50 1.10-1.21
+    against 1.10-1.40), but with the threading server it cost a quarter of the throughput
+    (gthread, N = 50, two alternating rounds: 104-106 saves/s against 138-145): a lock handed
+    to a sleeping thread stays idle until that thread has the GIL back, and hundreds of
+    WebSocket threads compete for it. SQLite's write queue stays a plain lock.
+  - *A write-only Redis manager in the HTTP process* (no listener thread when a live server
+    holds the sockets): no difference in-process (5.1-5.2 ms against 5.2-5.3 ms a save, side by
+    side), so no new setting.
+  - *rapidfuzz's banded Levenshtein (`score_hint`) and fast-diff-match-patch* (issue 12, noted
+    here because it was the same afternoon): neither aligns 100 KB of tokens under 10 ms
+    (see "Clause diff and merge", Reading).
+- **Targets of issue 19, item 2, in the run of record above:**
+  - T = 5 s, p95 < 100 ms at 300 authors: **met** (41.4 ms; 9-15 ms from 10 to 200 authors).
+  - No save lost: **met** (0 of 5.0 million expected arrivals missing with the live server).
+  - Knee beyond 250 authors at T = 200 ms: **met** in both runs of this session with the live
+    server (p95 1,929 ms at 250 in the run of record, 1,937 ms in the run before it; 2.6 s at
+    300). This VM's speed moves that point by several hundred milliseconds: on a slow hour the
+    same code gave 2.15-2.28 s at 250 in 20 s windows. gthread's knee stays at (100, 150].
+  - p95 < 100 ms up to 100 authors at T = 200 ms: **missed** and out of reach on one core in
+    this stack. 100 authors offer 500 saves a second; one core answers 150-180 with every save
+    fanned out to 99 others (some 4 ms in the gunicorn worker for the HTTP request, ten
+    statements and the commit's fsync, and about 1.5 ms of fan-out). Meeting it would need a
+    save at about a third of its cost, all parts included. "What one core can give a save" (below,
+    2 Dec) measures the parts apart: the save's ten statements through SQLAlchemy with none of
+    the app's logic, fanned out, take 90% of what the app's save does; on the sqlite3 cursor,
+    49%; a request that touches no database, 28%. No save on this stack fits 2.0 ms of one core.
+
+### Reading (30 Nov 2026, session 5, on the code and run before this one; by hand)
+
+- **The driver is no longer the limit.** Until this run the authors were python-socketio
+  `AsyncClient`s, which saturate one core at about 16,000-18,000 received events a second: the
+  asyncio server's knee and its 300-author point at T = 5 s measured the client. The driver is
+  now `bench/rawsocket.py` (Engine.IO v4 over one aiohttp WebSocket per author, a `json.loads`
+  per event, handlers inline); it stays under 0.9 cores up to 250 authors receiving some 37,000
+  events a second (`--driver socketio` measures with the old client).
+- **This machine's speed changed by up to 2x during the run of record.** The calibration loop
+  of the page benchmark took 137-146 ms at 17:40 against 65-85 ms when quiet, and the asyncio
+  block above ran with other load of 0.1-0.3 cores on several points (server cores under 0.9
+  while the latency grew: the core was taken by something else). A repeat of the asyncio
+  points at T = 200 ms right after it, on a quiet machine (`--transport asyncio --authors
+  150,200,250,300 --period-ms 200 --no-docs`, 18:13-18:17 UTC, other load 0.00-0.01 cores):
+
+  | N | saves/s | p50 ms | p95 ms | p99 ms | lost | server cores | driver cores |
+  |---:|---:|---:|---:|---:|---:|---:|---:|
+  | 150 | 168.4 | 891.6 | 1,142.9 | 1,223.9 | 0 | 0.99 | 0.63 |
+  | 200 | 157.6 | 1,264.8 | 1,535.4 | 1,650.6 | 0 | 0.98 | 0.72 |
+  | 250 | 150.7 | 1,676.3 | 2,020.2 | 2,079.4 | 0 | 0.98 | 0.81 |
+  | 300 | 137.5 | 2,193.8 | 2,649.5 | 2,704.8 | 0 | 0.98 | 0.90 (saturated) |
+
+  Seven shorter runs of N = 250 earlier the same afternoon (15 s windows, during the experiments
+  below) gave p95 2.05-2.33 s.
+  So the knee with the live server lies at about 250 authors, (200, 250] by the 2 s rule; with
+  gthread it is (100, 150] (2.0 s at 150), as before.
+- **What a save costs now, and what changed.** py-spy on the gunicorn worker at 150 authors:
+  the PATCH answer's clause label read the (id, kind) of every clause of the document to number
+  them all (22% of the worker's Python time with 300 clauses); it now reads only the clauses up
+  to this one (`documents.operations.clause_label`), and the member's role comes with the clause
+  and its document in one statement. In-process, alternating old and new commits on the same
+  database: 10-15% less CPU a save. Measured by `/proc` during T = 200 ms, N = 200: gunicorn
+  0.74 cores, the live server 0.24 and redis-server 0.01 for 101 saves/s on a slow minute, that
+  is some 7 ms a save in the worker and 12 us a frame in the live server. The worker's time is
+  SQLAlchemy statements (10), the commit's fsync, gunicorn's HTTP parsing, the token lookup and
+  Flask: no single part left above 15%.
+- **Targets of issue 19, item 2.** T = 5 s, p95 < 100 ms at 300 authors: **met** (41.9 ms in the
+  run of record; 15.8 ms in a quiet run earlier). In the run of record the point before it,
+  N = 250, came out at 1,080 ms p95 (HTTP answers p95 1,071 ms) while other processes took 0.28
+  cores of this machine; 250 authors at T = 5 s gave 16.0 ms p95 in the quiet run earlier the
+  same day (0.46 server cores), so that point measured the machine, not the server. No save lost: **met** (0 of 3.7 million
+  arrivals). Knee beyond 250 at T = 200 ms: **missed, narrowly** (2.02 s p95 at 250 on a quiet
+  machine; needs some 10% less CPU a save). p95 < 100 ms up to 100 authors at T = 200 ms:
+  **missed**: 100 authors offer 500 saves a second, and one core answers about 150-170.
+- **Tried and dropped:** writing each connection's frames once per turn of the event loop in
+  `FanOut` (no measurable change: the Redis reader yields between messages, so a connection
+  rarely has two frames in one turn); 10 HTTP threads instead of 50 beside the live server (no
+  change within the noise).
+- Since this run every benchmark's gunicorn runs without the mail worker thread
+  (`NOTIFICATIONS_WORKER=0` in `bench/common.Gunicorn`); the other sections were measured with it
+  (about 0.03 cores at idle).
+- **The slow idle case (item 4), explained by measurement (29-30 Nov).** At T = 5 s, 10 authors, a
+  save's HTTP answer took 20-85 ms against 8-13 ms when the server is busy, with either transport.
+  Measured separately on this machine:
+  - *fsync per save*: `strace -T` shows one `fdatasync` of the WAL per save taking about 1 ms
+    (`os.fsync` of a 4 KB write: p50 0.2-0.3 ms, p95 1-2 ms). Not the cause; durability stays as
+    it is (`synchronous=FULL` in WAL mode, an acknowledged save survives a killed process,
+    tests/test_crash.py).
+  - *Nagle / delayed ACK*: gunicorn sets `TCP_NODELAY` on its listening socket and accepted
+    sockets inherit it (checked: `getsockopt` on an accepted socket gives 1); aiohttp sets it on
+    both ends of the WebSockets. Not the cause.
+  - *Wake-up*: the thread hand-offs of the gthread worker take a few milliseconds at idle in the
+    `strace` timeline; a part of it.
+  - *The machine*: a fixed pure-Python workload pinned to the server core
+    (`taskset -c 0 .venv/bin/python -m bench.coldcache`: 2.5 ms back to back) takes 2.7 ms after a
+    10 ms pause, 4.6 ms after 0.1 s, 9.7 ms after 0.5 s and 16.6 ms after 2 s; a save costs 10 ms
+    of server CPU back to back and 30-40 ms after a 0.5-2 s pause. This VM's vCPU comes back from
+    idle slow; busier servers keep it warm. Nothing in the app to fix without burning a core to
+    keep it warm.
+"""
