@@ -27,7 +27,9 @@ taken out, to say whether any save can fit that budget on this stack:
    Reported: the CPU per emit of the gunicorn worker, the live server and redis-server, and the
    arrivals counted at the clients.
 
-The ceiling: 1000 ms / (CPU of a request + CPU of the fan-out of one event) saves a second.
+The ceiling: 1000 ms / (CPU of a request + the fan-out's share) saves a second, the share being
+what an emit request costs the worker beyond a bare one (its publish to Redis) plus the live
+server's and Redis's CPU per emit, scaled from FANOUT_CLIENTS to the 99 recipients of a save.
 """
 
 from __future__ import annotations
@@ -283,12 +285,23 @@ async def fanout_floor(fixture, url: str, options, channel: str, logs: Path) -> 
     return result
 
 
+def _method(options) -> str:
+    """The module's description with its settings' values in place of their names."""
+    text = __doc__.split("\n\n", 2)[2].strip()
+    for name, value in (("SERVER_CORE", f"core {options.server_core}"),
+                        ("DRIVER_CORE", f"core {getattr(options, 'driver_core', 1)}"),
+                        ("FANOUT_CLIENTS", str(FANOUT_CLIENTS)), ("FANOUT_RATE", str(FANOUT_RATE)),
+                        ("CONCURRENCY", str(CONCURRENCY))):
+        text = text.replace(name, value)
+    return text
+
+
 def markdown(variants: dict[str, Variant], calibration: list[float], fanout: Fanout, options, facts) -> str:
     med = {name: (v.median(v.rates), v.median(v.cpu)) for name, v in variants.items()}
     lines = [machine_markdown(facts), f"- Command: `{options.command}`",
              "- CPU calibration (the page benchmark's 1M-step Python loop, 65-85 ms on a quiet hour of this VM) before each round "
              "and after: " + ", ".join(f"{c:.0f} ms" for c in calibration), "",
-             "### Method", "", __doc__.split("\n\n", 2)[2].strip(), "",
+             "### Method", "", _method(options), "",
              f"### The request floor ({CONCURRENCY} requests in flight, {options.ceiling_rounds} rounds of "
              f"{options.ceiling_window:.0f} s per variant; medians, then each round)", "",
              "| variant | what it does | answers/s | worker ms per answer | rounds (ms per answer) | errors |",
