@@ -417,7 +417,45 @@
   function catchUp() {
     return fetch(body.dataset.changesUrl + "?since=" + lastSeq, { credentials: "same-origin" })
       .then(function (response) { return response.json(); })
-      .then(function (changes) { changes.forEach(function (change) { apply(change.event, change); }); });
+      .then(function (changes) { changes.forEach(function (change) { apply(change.event, change); }); applyEarly(); },
+            function () { if (early.size && !gapTimer) gapTimer = setTimeout(fillGap, GAP_RETRY_MS); });
+  }
+
+  // Two changes committed a moment apart are published by different threads (or processes), so
+  // their events can arrive out of seq order. One that skips ahead waits here for those before it;
+  // if they have not come within GAP_WAIT_MS, the page asks for the changes it missed. apply()
+  // takes each seq once, in order: none is dropped for arriving late.
+  const GAP_WAIT_MS = 400;
+  const GAP_RETRY_MS = 5000;  // the request for missed changes failed (offline?): try again
+  const early = new Map();  // seq -> [name, change], arrived before the events preceding it
+  let gapTimer = null;
+
+  function fillGap() { gapTimer = null; catchUp(); }
+
+  function receive(name, change) {
+    if (typeof change.seq !== "number") { apply(name, change); return; }
+    if (change.seq <= lastSeq) return;
+    if (change.seq > lastSeq + 1) {
+      early.set(change.seq, [name, change]);
+      if (!gapTimer) gapTimer = setTimeout(fillGap, GAP_WAIT_MS);
+      return;
+    }
+    apply(name, change);
+    while (early.has(lastSeq + 1)) {
+      const next = early.get(lastSeq + 1);
+      early.delete(lastSeq + 1);
+      apply(next[0], next[1]);
+    }
+    if (early.size === 0 && gapTimer) { clearTimeout(gapTimer); gapTimer = null; }
+  }
+
+  // After a catch-up: what arrived early and is still ahead of it goes in seq order.
+  function applyEarly() {
+    Array.from(early.keys()).sort(function (a, b) { return a - b; }).forEach(function (seq) {
+      const next = early.get(seq);
+      early.delete(seq);
+      apply(next[0], next[1]);
+    });
   }
 
   function renderPresence(users) {
@@ -488,7 +526,7 @@
      "amendment.created", "amendment.accepted", "amendment.rejected", "amendment.withdrawn",
      "amendment.closed", "contribution.created", "contribution.linked", "contribution.updated",
      "contribution.withdrawn", "participant.withdrawn", "translation.updated"].forEach(function (name) {
-      socket.on(name, function (change) { if (change.document_id === documentId) apply(name, change); });
+      socket.on(name, function (change) { if (change.document_id === documentId) receive(name, change); });
     });
     socket.on("presence", function (data) { if (data.document_id === documentId) renderPresence(data.users); });
   }

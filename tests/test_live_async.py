@@ -194,8 +194,10 @@ def test_a_broadcast_frame_is_what_the_library_would_send_and_polling_gets_the_s
 
 def test_a_burst_of_saves_reaches_every_viewer_whole_and_in_order(split):
     """Under load the live server joins a connection's frames into one write per window
-    (FanOut.BATCH_SECONDS): concurrent saves still reach a raw WebSocket viewer every one, in
-    the order of their seq, and a polling viewer gets the same events."""
+    (FanOut.BATCH_SECONDS): concurrent saves still reach a raw WebSocket viewer every one, each
+    seq once, and a polling viewer gets the same events in the same order. (Not always in seq
+    order: two saves committed a moment apart are published by two threads, and the later one
+    can be first; the contract says so and pages put them right, tests/browser/test_live.py.)"""
     app_server, live, world = split
     declaration = world.document("declaration")
     clauses = requests.get(app_server.url(f"/api/v1/documents/{declaration['id']}"), headers=bearer(world.token("editor")),
@@ -224,10 +226,10 @@ def test_a_burst_of_saves_reaches_every_viewer_whole_and_in_order(split):
             else:
                 assert frame.startswith('42["presence"'), frame
         seqs = [event["seq"] for event in heard]
-        assert seqs == list(range(declaration["seq"] + 1, declaration["seq"] + expected + 1))
+        assert sorted(seqs) == list(range(declaration["seq"] + 1, declaration["seq"] + expected + 1))
         assert sorted((e["clause_id"], e["version"]) for e in heard) == sorted(
             (clause["id"], clause["version"] + turn + 1) for clause in clauses for turn in range(rounds))
-        polling.wait_for("clause.updated", seq=seqs[-1])
+        polling.wait_for("clause.updated", seq=seqs[-1])  # the live server's order is every viewer's
         assert [data for name, data in polling.events if name == "clause.updated"] == heard
     finally:
         raw.close()

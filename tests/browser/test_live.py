@@ -160,6 +160,58 @@ def test_offline_page_says_so_and_catches_up_on_reconnect(new_page, live_server,
     expect(clause(bob, 7).locator(".clause-text")).to_have_text("Changed while the observer was offline.", timeout=5000)
 
 
+def _reorder_clause_updates(page, deliver):
+    """Route the page's Socket.IO WebSocket through Playwright: every frame from the server passes
+    as it is, except `clause.updated` events, which are held and handed to `deliver(held, send)`
+    after each one arrives (it sends what it chooses, in the order it chooses)."""
+    held: list[str] = []
+
+    def route(ws):
+        server = ws.connect_to_server()
+
+        def from_server(message):
+            if isinstance(message, str) and message.startswith('42["clause.updated"'):
+                held.append(message)
+                deliver(held, ws.send)
+            else:
+                ws.send(message)
+
+        server.on_message(from_server)
+
+    page.route_web_socket(re.compile(r"/socket\.io/"), route)
+    return held
+
+
+@pytest.mark.parametrize("delivery", ["swapped", "first lost"])
+def test_changes_arriving_out_of_seq_order_all_reach_the_page(new_page, live_server, delivery):
+    # Two saves committed a moment apart are published by two server threads (or processes), so
+    # their events can arrive in the other order. The page applied the later one and dropped the
+    # earlier as old: that clause kept its stale text until a reload (test_live_async's burst
+    # test saw such a swap under load). Now an event that skips ahead waits for the one before it,
+    # and if that never comes the page asks for the changes it missed.
+    def swapped(held, send):
+        if len(held) == 2:
+            send(held[1])
+            send(held[0])
+
+    def first_lost(held, send):
+        if len(held) == 2:
+            send(held[1])
+
+    alice, bob = new_page("editor"), new_page("observer")
+    held = _reorder_clause_updates(bob, swapped if delivery == "swapped" else first_lost)
+    open_declaration(alice, live_server)
+    open_declaration(bob, live_server)
+
+    edit(alice, 2, "The first of two saves, published second.")
+    edit(alice, 3, "The second of two saves, published first.")
+    expect(clause(bob, 3).locator(".clause-text")).to_have_text("The second of two saves, published first.",
+                                                                  timeout=LIVE)
+    expect(clause(bob, 2).locator(".clause-text")).to_have_text("The first of two saves, published second.",
+                                                                  timeout=LIVE)
+    assert len(held) == 2  # both events went through the route: the order above is the one the page got
+
+
 def test_several_clauses_changed_at_once_are_all_refreshed(new_page, live_server):
     # Another editor saves three clauses in a row while this page's refresh of the first is slow
     # (its answer held back): the second and third must be refreshed too. Refreshes sent from the
