@@ -60,10 +60,12 @@ run: install pdf-libs translations
 # (database test) and Redis at 127.0.0.1:6379 are expected; outside CI an unreachable one skips
 # the PostgreSQL pass, with CI=true it fails the run. The passes use separate databases, Redis
 # channels and ports; run side by side they take some 16 minutes here against 25-27 one after
-# the other (the browser tests wait on Chromium much of the time). Each pass's report is printed
-# whole when it ends, with its slowest tests. `make test-sqlite` or `make test-postgres` runs one.
+# the other (the browser tests wait on Chromium much of the time). The tests that touch no database
+# run once, in the PostgreSQL pass (DRAFTING_TEST_SPLIT=1, tests/conftest.py), which is the shorter.
+# Each pass's report is printed whole when it ends, with its slowest tests. `make test-sqlite` or
+# `make test-postgres` runs one pass alone, the database-free tests included.
 test: install-dev chromium pdf-libs translations
-	@$(MAKE) --no-print-directory -j2 --output-sync=target test-sqlite test-postgres
+	@DRAFTING_TEST_SPLIT=1 $(MAKE) --no-print-directory -j2 --output-sync=target test-sqlite test-postgres
 
 test-sqlite: install-dev chromium pdf-libs translations
 	$(BIN)/python -m pytest --durations=15 $(PYTEST_ARGS)
