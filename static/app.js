@@ -417,7 +417,7 @@
   function catchUp() {
     return fetch(body.dataset.changesUrl + "?since=" + lastSeq, { credentials: "same-origin" })
       .then(function (response) { return response.json(); })
-      .then(function (changes) { changes.forEach(function (change) { apply(change.event, change); }); applyEarly(); },
+      .then(function (changes) { changes.forEach(function (change) { apply(change.event, change); }); applyEarly(true); },
             function () { if (early.size && !gapTimer) gapTimer = setTimeout(fillGap, GAP_RETRY_MS); });
   }
 
@@ -441,21 +441,19 @@
       return;
     }
     apply(name, change);
-    while (early.has(lastSeq + 1)) {
-      const next = early.get(lastSeq + 1);
-      early.delete(lastSeq + 1);
-      apply(next[0], next[1]);
-    }
-    if (early.size === 0 && gapTimer) { clearTimeout(gapTimer); gapTimer = null; }
+    applyEarly(false);
   }
 
-  // After a catch-up: what arrived early and is still ahead of it goes in seq order.
-  function applyEarly() {
+  // What arrived early goes in seq order: the events that now follow on, or after a catch-up
+  // (`all`) every one still ahead of it. apply() skips any the catch-up already applied.
+  function applyEarly(all) {
     Array.from(early.keys()).sort(function (a, b) { return a - b; }).forEach(function (seq) {
+      if (!all && seq > lastSeq + 1) return;
       const next = early.get(seq);
       early.delete(seq);
       apply(next[0], next[1]);
     });
+    if (early.size === 0 && gapTimer) { clearTimeout(gapTimer); gapTimer = null; }
   }
 
   function renderPresence(users) {
